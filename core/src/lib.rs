@@ -1,0 +1,22 @@
+//! Domain logic of Hài Lòng with no I/O: what a rating is, and the arithmetic officials report.
+//!
+//! Layout:
+//! - [`level`]: satisfaction levels and the 3- or 5-level scale;
+//! - [`reason`]: reason codes asked after a negative level;
+//! - [`dossier`]: dossier codes (mã hồ sơ): normalising, validating, warnings;
+//! - [`rating`]: the rating record a tablet stores and later sends;
+//! - [`summary`]: counts, shares that add up to exactly 100.0, tỷ lệ hài lòng;
+//! - [`period`]: today / month / quarter date ranges;
+//! - [`procedure`]: the administrative-procedure catalogue and its CSV form;
+//! - [`pin`]: PIN rules and the lockout policy after wrong PINs;
+//! - [`text`]: Vietnamese text helpers (tone marks, search folding).
+
+pub mod dossier;
+pub mod level;
+pub mod period;
+pub mod pin;
+pub mod procedure;
+pub mod rating;
+pub mod reason;
+pub mod summary;
+pub mod text;

@@ -1,0 +1,86 @@
+//! The rating record a tablet stores and, later, sends to its commune server.
+
+use crate::level::Level;
+use crate::reason::Reason;
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+/// What happened at the counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "level")]
+pub enum Outcome {
+    /// The citizen tapped a level.
+    Rated(Level),
+    /// An officer armed a dossier and nobody rated it in time.
+    NotRated,
+}
+
+impl Outcome {
+    /// The stored code: a level code, or `not_rated`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Outcome::Rated(level) => level.code(),
+            Outcome::NotRated => "not_rated",
+        }
+    }
+
+    pub fn level(self) -> Option<Level> {
+        match self {
+            Outcome::Rated(level) => Some(level),
+            Outcome::NotRated => None,
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Outcome> {
+        if code == "not_rated" {
+            return Some(Outcome::NotRated);
+        }
+        code.parse().ok().map(Outcome::Rated)
+    }
+}
+
+/// The officer who armed the dossier, as they were named at the time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficerRef {
+    pub id: i64,
+    pub name: String,
+}
+
+/// One rating, as stored on the tablet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rating {
+    /// UUIDv7, made on the tablet.
+    pub id: String,
+    /// Per-tablet sequence number: order survives a wrong clock.
+    pub seq: i64,
+    /// Wall-clock time of the tap, with the tablet's UTC offset.
+    pub recorded_at: DateTime<FixedOffset>,
+    pub outcome: Outcome,
+    pub reasons: Vec<Reason>,
+    pub comment: Option<String>,
+    /// Normalised dossier code; `None` for a walk-up rating.
+    pub dossier: Option<String>,
+    pub procedure_code: Option<String>,
+    pub officer: Option<OfficerRef>,
+    /// A second or later rating of the same dossier: kept, flagged, not counted.
+    pub repeat_dossier: bool,
+    /// Finished ratings (thank-you shown, or follow-up timed out) are ready to send.
+    pub finished: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcome_codes_round_trip() {
+        for outcome in [
+            Outcome::Rated(Level::Satisfied),
+            Outcome::NotRated,
+            Outcome::Rated(Level::VeryUnsatisfied),
+        ] {
+            assert_eq!(Outcome::parse(outcome.code()), Some(outcome));
+        }
+        assert_eq!(Outcome::parse("maybe"), None);
+    }
+}

@@ -1,0 +1,111 @@
+//! The command line: `hailong [run|setup|summary|export|demo]`, parsed by clap.
+
+use crate::settings::Lang;
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use hailong_core::level::Scale;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hailong",
+    version,
+    about = "Hài Lòng: citizen satisfaction ratings at the one-stop counter"
+)]
+pub struct Cli {
+    /// Where settings and ratings live [default: the platform data directory]
+    #[arg(long, global = true, env = "HAILONG_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// First-run setup without the screen, for fleets
+    Setup(SetupArgs),
+    /// Print the summary of ratings for a period
+    Summary(SummaryArgs),
+    /// Export one row per rating
+    Export(ExportArgs),
+    /// Fill the data dir with realistic synthetic ratings (training, demos, benchmarks)
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// Administrator PIN, 6 digits or more
+    #[arg(long, value_name = "PIN")]
+    pub admin_pin: String,
+    /// The unit's name, e.g. "UBND xã Tân Lập"
+    #[arg(long, value_name = "NAME")]
+    pub unit_name: String,
+    /// The unit's code, e.g. 000.00.14.H56
+    #[arg(long, value_name = "CODE")]
+    pub unit_code: String,
+    /// The counter's name, e.g. "Quầy 1"
+    #[arg(long, value_name = "NAME")]
+    pub counter: String,
+    #[arg(long, value_enum, default_value = "vi")]
+    pub lang: Lang,
+    /// Number of levels: 3 or 5
+    #[arg(long, default_value = "3", value_parser = parse_scale)]
+    pub scale: Scale,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PeriodArgs {
+    /// First day, YYYY-MM-DD (inclusive)
+    #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
+    pub from: Option<NaiveDate>,
+    /// Last day, YYYY-MM-DD (inclusive)
+    #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
+    pub to: Option<NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    #[command(flatten)]
+    pub period: PeriodArgs,
+    /// Print one JSON object
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub period: PeriodArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// How many ratings to make
+    #[arg(long)]
+    pub count: u64,
+    /// Spread over this many days up to today
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3660))]
+    pub days: u32,
+    /// Random seed: the same seed gives the same data
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("{s:?} is not a date of the form YYYY-MM-DD (e.g. 2026-01-31)"))
+}
+
+fn parse_scale(s: &str) -> Result<Scale, String> {
+    s.parse::<Scale>().map_err(|e| e.to_string())
+}

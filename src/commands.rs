@@ -1,0 +1,197 @@
+//! The non-kiosk subcommands: setup, summary, export, demo. Errors carry their exit code:
+//! 2 for bad input (arguments, paths, an unset data dir), 1 for everything else.
+
+use crate::cli::{DemoArgs, ExportArgs, ExportFormat, PeriodArgs, SetupArgs, SummaryArgs};
+use crate::clock::{Clock, SystemClock};
+use crate::demo::{self, DemoPlan};
+use crate::export;
+use crate::paths::DataDir;
+use crate::settings::{self, Settings};
+use crate::setup::{SetupError, SetupForm};
+use crate::store::Store;
+use anyhow::{Context, anyhow};
+use hailong_core::period::DateRange;
+use hailong_core::summary::format_tenths;
+use std::path::PathBuf;
+
+/// A failed command: what to print and the exit status.
+#[derive(Debug)]
+pub struct Failure {
+    pub error: anyhow::Error,
+    pub exit_code: u8,
+}
+
+impl Failure {
+    pub fn usage(error: impl Into<anyhow::Error>) -> Failure {
+        Failure {
+            error: error.into(),
+            exit_code: 2,
+        }
+    }
+
+    pub fn runtime(error: impl Into<anyhow::Error>) -> Failure {
+        Failure {
+            error: error.into(),
+            exit_code: 1,
+        }
+    }
+}
+
+type Outcome = Result<(), Failure>;
+
+pub fn data_dir(given: Option<PathBuf>) -> Result<DataDir, Failure> {
+    DataDir::resolve(given)
+        .ok_or_else(|| Failure::usage(anyhow!("no data directory: pass --data-dir")))
+}
+
+pub fn setup(dir: Option<PathBuf>, args: SetupArgs) -> Outcome {
+    let dir = data_dir(dir)?;
+    let form = SetupForm {
+        admin_pin: args.admin_pin,
+        unit_name: args.unit_name,
+        unit_code: args.unit_code,
+        counter_name: args.counter,
+        lang: args.lang,
+        scale: args.scale,
+    };
+    let settings = form.apply(&dir).map_err(|e| match e {
+        SetupError::Invalid(_) | SetupError::Save(_) => Failure::usage(e),
+        other => Failure::runtime(other),
+    })?;
+    Store::open(&dir.database()).map_err(|e| {
+        Failure::usage(anyhow!(e).context(format!(
+            "cannot create the database in {}",
+            dir.root().display()
+        )))
+    })?;
+    println!(
+        "set up {} ({}), counter {}, in {}",
+        settings.unit_name,
+        settings.unit_code,
+        settings.counter_name,
+        dir.root().display()
+    );
+    Ok(())
+}
+
+/// Opens an existing, set-up data dir for reading.
+fn open_existing(dir: &DataDir) -> Result<(Settings, Store), Failure> {
+    let stamp = SystemClock.now().format("%Y%m%dT%H%M%S").to_string();
+    let settings = match settings::load(dir, &stamp).map_err(Failure::runtime)? {
+        settings::Loaded::Ready(s) => s,
+        settings::Loaded::Missing => {
+            return Err(Failure::usage(anyhow!(
+                "{} is not set up: run `hailong setup` or the kiosk first",
+                dir.root().display()
+            )));
+        }
+        settings::Loaded::Damaged { moved_to } => {
+            return Err(Failure::runtime(anyhow!(
+                "the settings were damaged and moved to {}; set up again",
+                moved_to.display()
+            )));
+        }
+    };
+    let store = Store::open(&dir.database())
+        .with_context(|| format!("cannot open {}", dir.database().display()))
+        .map_err(Failure::runtime)?;
+    Ok((settings, store))
+}
+
+fn range(period: &PeriodArgs) -> Result<DateRange, Failure> {
+    let all = DateRange::all();
+    DateRange::new(period.from.unwrap_or(all.from), period.to.unwrap_or(all.to))
+        .map_err(Failure::usage)
+}
+
+pub fn summary(dir: Option<PathBuf>, args: SummaryArgs) -> Outcome {
+    let range = range(&args.period)?;
+    let (settings, store) = open_existing(&data_dir(dir)?)?;
+    let counts = store.summary(range).map_err(Failure::runtime)?;
+    let levels = settings.scale.levels();
+    if args.json {
+        let level_counts: serde_json::Map<String, serde_json::Value> = levels
+            .iter()
+            .map(|&l| (l.code().to_owned(), counts.count(l).into()))
+            .collect();
+        let json = serde_json::json!({
+            "total": counts.total(),
+            "levels": level_counts,
+            "satisfied_pct": counts.satisfied_pct(),
+            "unrated": counts.unrated,
+            "repeat_dossier": counts.repeat_dossier,
+            "misuse": counts.misuse,
+        });
+        println!("{json}");
+        return Ok(());
+    }
+    let shares = counts.shares_tenths(settings.scale).unwrap_or_default();
+    println!(
+        "{} ({}), {}",
+        settings.unit_name, settings.unit_code, settings.counter_name
+    );
+    println!("{:<18} {:>10} {:>7}", "level", "count", "%");
+    for &level in levels {
+        let share = shares
+            .iter()
+            .find(|(l, _)| *l == level)
+            .map_or("-".to_owned(), |(_, t)| format_tenths(*t));
+        println!(
+            "{:<18} {:>10} {:>7}",
+            level.code(),
+            counts.count(level),
+            share
+        );
+    }
+    println!("{:<18} {:>10}", "total", counts.total());
+    println!(
+        "{:<18} {:>10}",
+        "satisfied_pct",
+        counts
+            .satisfied_tenths()
+            .map_or("-".to_owned(), format_tenths)
+    );
+    println!("{:<18} {:>10}", "unrated", counts.unrated);
+    println!("{:<18} {:>10}", "repeat_dossier", counts.repeat_dossier);
+    println!("{:<18} {:>10}", "misuse", counts.misuse);
+    Ok(())
+}
+
+pub fn export(dir: Option<PathBuf>, args: ExportArgs) -> Outcome {
+    let range = range(&args.period)?;
+    let (_, store) = open_existing(&data_dir(dir)?)?;
+    let rows = match args.format {
+        ExportFormat::Csv => export::export_csv(&store, range, &args.out).map_err(|e| match e {
+            export::ExportError::Write { .. } => Failure::usage(e),
+            other => Failure::runtime(other),
+        })?,
+    };
+    println!("exported {rows} ratings to {}", args.out.display());
+    Ok(())
+}
+
+pub fn demo(dir: Option<PathBuf>, args: DemoArgs) -> Outcome {
+    let dir = data_dir(dir)?;
+    let plan = DemoPlan {
+        count: args.count,
+        days: args.days,
+        seed: args.seed,
+    };
+    let report = demo::fill(&dir, plan, SystemClock.now()).map_err(|e| match e {
+        demo::DemoError::RealData(_) | demo::DemoError::Settings(_) => Failure::usage(e),
+        other => Failure::runtime(other),
+    })?;
+    println!(
+        "added {} demo ratings to {}",
+        report.ratings,
+        dir.root().display()
+    );
+    if report.created_settings {
+        println!(
+            "demo settings: administrator PIN {}, officer PIN {}",
+            demo::DEMO_ADMIN_PIN,
+            demo::DEMO_OFFICER_PIN
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,19 @@
+//! Hài Lòng, the counter tablet: stores every citizen's tap durably and reports summaries.
+//!
+//! Layout:
+//! - [`cli`] and [`commands`]: the command line (`setup`, `summary`, `export`, `demo`);
+//! - [`store`]: the SQLite store (ratings, misuse, officers, procedures);
+//! - [`settings`], [`setup`], [`paths`]: the data dir, its settings file, first-run setup;
+//! - [`auth`]: argon2 PIN hashes; [`clock`]: wall-clock time, settable in tests;
+//! - [`demo`]: synthetic ratings; [`export`]: CSV export.
+
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod demo;
+pub mod export;
+pub mod paths;
+pub mod settings;
+pub mod setup;
+pub mod store;

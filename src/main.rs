@@ -1,0 +1,30 @@
+//! The `hailong` binary: parses the command line and hands over to the library.
+
+use clap::Parser;
+use hailong::cli::{Cli, Command};
+use hailong::commands;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HAILONG_LOG")
+                .unwrap_or_else(|_| "warn,hailong=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Setup(args) => commands::setup(cli.data_dir, args),
+        Command::Summary(args) => commands::summary(cli.data_dir, args),
+        Command::Export(args) => commands::export(cli.data_dir, args),
+        Command::Demo(args) => commands::demo(cli.data_dir, args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("hailong: {:#}", failure.error);
+            ExitCode::from(failure.exit_code)
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! The tablet's settings (`settings.json` in the data dir): unit, counter, language, scale,
+//! delays, the administrator PIN hash. Written atomically; a damaged file is moved aside.
+
+use crate::paths::DataDir;
+use hailong_core::level::Scale;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// UI language; Vietnamese first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    Vi,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Lang> {
+        match code {
+            "vi" => Some(Lang::Vi),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// This tablet's identity (UUIDv7), made at setup.
+    pub device_id: String,
+    pub unit_name: String,
+    /// The unit's electronic identifier, e.g. `000.00.14.H56`.
+    pub unit_code: String,
+    /// Further unit codes whose dossiers this office handles (no foreign-prefix warning).
+    pub extra_unit_codes: Vec<String>,
+    pub counter_name: String,
+    pub lang: Lang,
+    pub scale: Scale,
+    pub admin_pin_hash: String,
+    pub thank_you_secs: u32,
+    pub reasons_timeout_secs: u32,
+    pub armed_expiry_secs: u32,
+    pub min_interval_secs: u32,
+    pub walk_up_allowed: bool,
+    pub fullscreen: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            device_id: String::new(),
+            unit_name: String::new(),
+            unit_code: String::new(),
+            extra_unit_codes: Vec::new(),
+            counter_name: String::new(),
+            lang: Lang::Vi,
+            scale: Scale::Three,
+            admin_pin_hash: String::new(),
+            thank_you_secs: 4,
+            reasons_timeout_secs: 60,
+            armed_expiry_secs: 180,
+            min_interval_secs: 3,
+            walk_up_allowed: true,
+            fullscreen: false,
+        }
+    }
+}
+
+impl Settings {
+    /// The unit codes of this office, for flagging foreign dossier codes.
+    pub fn office_unit_codes(&self) -> Vec<String> {
+        std::iter::once(&self.unit_code)
+            .chain(&self.extra_unit_codes)
+            .filter(|c| !c.is_empty())
+            .cloned()
+            .collect()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read or write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// What loading found.
+#[derive(Debug)]
+pub enum Loaded {
+    /// No settings yet: first run.
+    Missing,
+    Ready(Settings),
+    /// The file was damaged and has been moved aside: first run again.
+    Damaged {
+        moved_to: PathBuf,
+    },
+}
+
+pub fn load(dir: &DataDir, stamp: &str) -> Result<Loaded, SettingsError> {
+    let path = dir.settings();
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Loaded::Missing),
+        Err(source) if source.kind() != std::io::ErrorKind::InvalidData => {
+            return Err(SettingsError::Io { path, source });
+        }
+        Err(_) => String::new(),
+    };
+    match serde_json::from_str::<Settings>(&text) {
+        Ok(settings) if !settings.admin_pin_hash.is_empty() => Ok(Loaded::Ready(settings)),
+        _ => {
+            let moved_to = PathBuf::from(format!("{}.damaged-{stamp}", path.display()));
+            std::fs::rename(&path, &moved_to).map_err(|source| SettingsError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            tracing::error!(moved_to = %moved_to.display(), "damaged settings moved aside");
+            Ok(Loaded::Damaged { moved_to })
+        }
+    }
+}
+
+/// Writes the settings atomically: a temporary file, fsync, rename, fsync of the directory.
+pub fn save(dir: &DataDir, settings: &Settings) -> Result<(), SettingsError> {
+    let path = dir.settings();
+    let io = |source| SettingsError::Io {
+        path: path.clone(),
+        source,
+    };
+    dir.create().map_err(io)?;
+    let tmp = path.with_extension("json.tmp");
+    let json = serde_json::to_vec_pretty(settings).map_err(|e| io(e.into()))?;
+    {
+        let mut file = std::fs::File::create(&tmp).map_err(io)?;
+        file.write_all(&json).map_err(io)?;
+        file.sync_all().map_err(io)?;
+    }
+    std::fs::rename(&tmp, &path).map_err(io)?;
+    sync_dir(dir.root()).map_err(io)?;
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}

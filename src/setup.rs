@@ -1,0 +1,101 @@
+//! First-run setup, shared by the setup screen and `hailong setup`: validate, hash, save.
+
+use crate::auth;
+use crate::paths::DataDir;
+use crate::settings::{self, Lang, Settings};
+use hailong_core::level::Scale;
+use hailong_core::pin::{ADMIN_PIN_MIN, Pin};
+
+/// What the administrator entered.
+#[derive(Debug, Clone)]
+pub struct SetupForm {
+    pub admin_pin: String,
+    pub unit_name: String,
+    pub unit_code: String,
+    pub counter_name: String,
+    pub lang: Lang,
+    pub scale: Scale,
+}
+
+/// One problem with the form; the UI shows words for each code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SetupProblem {
+    #[error("the administrator PIN must be at least 6 digits")]
+    AdminPin,
+    #[error("the unit name is empty")]
+    UnitName,
+    #[error("the unit code must be letters, digits and dots, like 000.00.14.H56")]
+    UnitCode,
+    #[error("the counter name is empty")]
+    CounterName,
+}
+
+impl SetupProblem {
+    pub fn code(self) -> &'static str {
+        match self {
+            SetupProblem::AdminPin => "admin_pin",
+            SetupProblem::UnitName => "unit_name",
+            SetupProblem::UnitCode => "unit_code",
+            SetupProblem::CounterName => "counter_name",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<SetupProblem>),
+    #[error(transparent)]
+    Hash(#[from] auth::HashError),
+    #[error(transparent)]
+    Save(#[from] settings::SettingsError),
+}
+
+impl SetupForm {
+    /// Every problem at once, so the screen can mark all fields.
+    pub fn problems(&self) -> Vec<SetupProblem> {
+        let mut problems = Vec::new();
+        if Pin::parse(&self.admin_pin, ADMIN_PIN_MIN).is_err() {
+            problems.push(SetupProblem::AdminPin);
+        }
+        if self.unit_name.trim().is_empty() {
+            problems.push(SetupProblem::UnitName);
+        }
+        let code = self.unit_code.trim();
+        if code.is_empty() || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '.') {
+            problems.push(SetupProblem::UnitCode);
+        }
+        if self.counter_name.trim().is_empty() {
+            problems.push(SetupProblem::CounterName);
+        }
+        problems
+    }
+
+    /// Validates, hashes the PIN and writes the settings; returns them.
+    pub fn apply(&self, dir: &DataDir) -> Result<Settings, SetupError> {
+        let problems = self.problems();
+        if !problems.is_empty() {
+            return Err(SetupError::Invalid(problems));
+        }
+        let pin = Pin::parse(&self.admin_pin, ADMIN_PIN_MIN)
+            .map_err(|_| SetupError::Invalid(vec![SetupProblem::AdminPin]))?;
+        let previous = match settings::load(dir, "setup")? {
+            settings::Loaded::Ready(s) => Some(s),
+            _ => None,
+        };
+        let settings = Settings {
+            device_id: previous
+                .as_ref()
+                .map_or_else(|| uuid::Uuid::now_v7().to_string(), |p| p.device_id.clone()),
+            unit_name: self.unit_name.trim().to_owned(),
+            unit_code: self.unit_code.trim().to_uppercase(),
+            counter_name: self.counter_name.trim().to_owned(),
+            lang: self.lang,
+            scale: self.scale,
+            admin_pin_hash: auth::hash_pin(&pin)?,
+            ..previous.unwrap_or_default()
+        };
+        settings::save(dir, &settings)?;
+        Ok(settings)
+    }
+}

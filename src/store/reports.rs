@@ -1,0 +1,167 @@
+//! Reading summaries back: counts for a period, broken down by officer or by field, and rows
+//! for export.
+
+use super::ratings::{RATING_COLUMNS, rating_from_row};
+use super::{Store, StoreError};
+use hailong_core::period::DateRange;
+use hailong_core::rating::{Outcome, Rating};
+use hailong_core::summary::Counts;
+use rusqlite::params;
+
+/// How to split a summary into rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Breakdown {
+    Officer,
+    Field,
+    Procedure,
+}
+
+impl Breakdown {
+    fn columns(self) -> (&'static str, &'static str) {
+        match self {
+            Breakdown::Officer => ("officer_id", "officer_name"),
+            Breakdown::Field => ("field_code", "field_name"),
+            Breakdown::Procedure => ("procedure_code", "procedure_name"),
+        }
+    }
+}
+
+/// One row of a breakdown; `key` is `None` for ratings with no officer / field / procedure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BreakdownRow {
+    pub key: Option<String>,
+    pub label: Option<String>,
+    pub counts: Counts,
+}
+
+impl Store {
+    /// Counts for the dates in `range` (local dates at the tablet).
+    pub fn summary(&self, range: DateRange) -> Result<Counts, StoreError> {
+        let (from, to) = bounds(range);
+        let mut counts = Counts::default();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT outcome, repeat_dossier, sum(n) FROM daily_counts
+             WHERE local_date BETWEEN ?1 AND ?2 GROUP BY outcome, repeat_dossier",
+        )?;
+        let mut rows = stmt.query(params![from, to])?;
+        while let Some(row) = rows.next()? {
+            let outcome: String = row.get(0)?;
+            add(&mut counts, &outcome, row.get(1)?, row.get(2)?);
+        }
+        counts.misuse = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM misuse WHERE local_date BETWEEN ?1 AND ?2")?
+            .query_row(params![from, to], |r| r.get(0))?;
+        Ok(counts)
+    }
+
+    /// Dossiers armed by an officer and rated, in `range`: with `Counts::unrated`, the response rate.
+    pub fn rated_dossiers(&self, range: DateRange) -> Result<u64, StoreError> {
+        let (from, to) = bounds(range);
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT count(*) FROM ratings WHERE local_date BETWEEN ?1 AND ?2
+                 AND dossier IS NOT NULL AND outcome <> 'not_rated' AND repeat_dossier = 0",
+            )?
+            .query_row(params![from, to], |r| r.get(0))?)
+    }
+
+    /// Counts per officer, field or procedure, largest first.
+    pub fn breakdown(
+        &self,
+        range: DateRange,
+        by: Breakdown,
+    ) -> Result<Vec<BreakdownRow>, StoreError> {
+        let (from, to) = bounds(range);
+        let (key, label) = by.columns();
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT CAST({key} AS TEXT), max({label}), outcome, repeat_dossier, count(*) FROM ratings
+             WHERE local_date BETWEEN ?1 AND ?2 GROUP BY {key}, outcome, repeat_dossier ORDER BY {key}"
+        ))?;
+        let mut out: Vec<BreakdownRow> = Vec::new();
+        let mut rows = stmt.query(params![from, to])?;
+        while let Some(row) = rows.next()? {
+            let key: Option<String> = row.get(0)?;
+            let label: Option<String> = row.get(1)?;
+            let outcome: String = row.get(2)?;
+            if out.last().is_none_or(|last| last.key != key) {
+                out.push(BreakdownRow {
+                    key,
+                    label: None,
+                    counts: Counts::default(),
+                });
+            }
+            if let Some(entry) = out.last_mut() {
+                entry.label = entry.label.take().or(label);
+                add(&mut entry.counts, &outcome, row.get(3)?, row.get(4)?);
+            }
+        }
+        out.sort_by(|a, b| {
+            b.counts
+                .total()
+                .cmp(&a.counts.total())
+                .then_with(|| a.label.cmp(&b.label))
+        });
+        Ok(out)
+    }
+
+    /// Calls `each` for every rating in `range`, in tablet order.
+    pub fn for_each_rating(
+        &self,
+        range: DateRange,
+        mut each: impl FnMut(&Rating, &ExportExtras),
+    ) -> Result<usize, StoreError> {
+        let (from, to) = bounds(range);
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {RATING_COLUMNS}, procedure_name, field_name FROM ratings
+             WHERE local_date BETWEEN ?1 AND ?2 ORDER BY seq"
+        ))?;
+        let mut rows = stmt.query(params![from, to])?;
+        let mut n = 0;
+        while let Some(row) = rows.next()? {
+            let rating = rating_from_row(row)?;
+            let extras = ExportExtras {
+                procedure_name: row.get(12)?,
+                field_name: row.get(13)?,
+            };
+            each(&rating, &extras);
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Whether any rating (other than demo data) is stored.
+    pub fn rating_count(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM ratings", [], |r| r.get(0))?)
+    }
+}
+
+/// Snapshot names stored with a rating, for exports.
+#[derive(Debug, Clone, Default)]
+pub struct ExportExtras {
+    pub procedure_name: Option<String>,
+    pub field_name: Option<String>,
+}
+
+/// The range as text bounds for `local_date`, clamped to four-digit years so that text order
+/// is date order.
+fn bounds(range: DateRange) -> (String, String) {
+    let first = chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(range.from);
+    let last = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(range.to);
+    (
+        range.from.clamp(first, last).to_string(),
+        range.to.clamp(first, last).to_string(),
+    )
+}
+
+fn add(counts: &mut Counts, outcome: &str, repeat: bool, n: u64) {
+    match Outcome::parse(outcome) {
+        Some(Outcome::Rated(_)) if repeat => counts.repeat_dossier += n,
+        Some(Outcome::Rated(level)) => counts.add(level, n),
+        Some(Outcome::NotRated) => counts.unrated += n,
+        None => tracing::warn!(outcome, "unknown outcome in the database"),
+    }
+}

@@ -1,0 +1,221 @@
+//! The real `hailong` binary: setup, summary, export, demo, and exit status 2 on bad input.
+
+use hailong::store::{NewRating, Store};
+use hailong_core::level::Level;
+use hailong_core::rating::Outcome;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn hailong(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hailong"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("HAILONG_DATA_DIR")
+        .output()
+        .unwrap()
+}
+
+fn set_up(dir: &Path) {
+    let out = hailong(
+        dir,
+        &[
+            "setup",
+            "--admin-pin",
+            "246810",
+            "--unit-name",
+            "UBND xã Tân Lập",
+            "--unit-code",
+            "000.00.14.H56",
+            "--counter",
+            "Quầy 1",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn tap(dir: &Path, level: Level, when: &str) {
+    let mut store = Store::open(&dir.join("hailong.db")).unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339(when).unwrap();
+    store
+        .record(&NewRating {
+            at,
+            outcome: Outcome::Rated(level),
+            dossier: None,
+            procedure: None,
+            officer: None,
+            finished: true,
+        })
+        .unwrap();
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn setup_stores_only_a_hash_of_the_admin_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    set_up(dir.path());
+    let settings = std::fs::read_to_string(dir.path().join("settings.json")).unwrap();
+    assert!(settings.contains("UBND xã Tân Lập"));
+    assert!(settings.contains("$argon2id$"));
+    assert!(!settings.contains("246810"));
+}
+
+#[test]
+fn setup_refuses_a_short_pin_with_status_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hailong(
+        dir.path(),
+        &[
+            "setup",
+            "--admin-pin",
+            "123",
+            "--unit-name",
+            "X",
+            "--unit-code",
+            "000.00.14.H56",
+            "--counter",
+            "Q",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("at least 6 digits"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.path().join("settings.json").exists());
+}
+
+#[test]
+fn summary_json_has_every_level_of_the_scale_and_the_ratio() {
+    let dir = tempfile::tempdir().unwrap();
+    set_up(dir.path());
+    for (level, when) in [
+        (Level::VerySatisfied, "2026-11-20T09:00:00+07:00"),
+        (Level::VerySatisfied, "2026-11-21T09:00:00+07:00"),
+        (Level::Satisfied, "2026-11-21T10:00:00+07:00"),
+        (Level::Unsatisfied, "2026-11-22T10:00:00+07:00"),
+    ] {
+        tap(dir.path(), level, when);
+    }
+    let out = hailong(dir.path(), &["summary", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["total"], 4);
+    assert_eq!(json["levels"]["very_satisfied"], 2);
+    assert_eq!(json["levels"]["satisfied"], 1);
+    assert_eq!(json["levels"]["unsatisfied"], 1);
+    assert_eq!(json["levels"].as_object().unwrap().len(), 3);
+    assert_eq!(json["satisfied_pct"], 75.0);
+    assert_eq!(json["unrated"], 0);
+    let out = hailong(
+        dir.path(),
+        &[
+            "summary",
+            "--json",
+            "--from",
+            "2026-11-21",
+            "--to",
+            "2026-11-21",
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["total"], 2);
+    assert_eq!(json["satisfied_pct"], 100.0);
+}
+
+#[test]
+fn bad_dates_formats_and_paths_exit_with_status_2() {
+    let dir = tempfile::tempdir().unwrap();
+    set_up(dir.path());
+    let out = hailong(dir.path(), &["summary", "--from", "2026-13-01"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("YYYY-MM-DD"), "{}", stderr(&out));
+    let out = hailong(
+        dir.path(),
+        &["summary", "--from", "2026-02-01", "--to", "2026-01-01"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = hailong(dir.path(), &["export", "--format", "pdfx", "--out", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = hailong(
+        dir.path(),
+        &[
+            "export",
+            "--format",
+            "csv",
+            "--out",
+            "/nonexistent-dir/ratings.csv",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot write"), "{}", stderr(&out));
+    let empty = tempfile::tempdir().unwrap();
+    let out = hailong(empty.path(), &["summary"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not set up"));
+}
+
+#[test]
+fn csv_export_starts_with_a_bom_and_the_documented_header() {
+    let dir = tempfile::tempdir().unwrap();
+    set_up(dir.path());
+    tap(dir.path(), Level::Satisfied, "2026-11-21T10:00:00+07:00");
+    let file = dir.path().join("ratings.csv");
+    let out = hailong(
+        dir.path(),
+        &["export", "--format", "csv", "--out", file.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bytes = std::fs::read(&file).unwrap();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        hailong::export::CSV_COLUMNS.join(",")
+    );
+    let row = lines.next().unwrap();
+    assert!(row.contains(",satisfied,1,"), "{row}");
+    assert!(row.contains("2026-11-21T10:00:00+07:00"));
+    assert_eq!(lines.next(), None);
+}
+
+#[test]
+fn demo_fills_an_empty_dir_and_refuses_real_ratings() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hailong(
+        dir.path(),
+        &["demo", "--count", "2000", "--days", "10", "--seed", "7"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = hailong(dir.path(), &["summary", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let total = json["total"].as_u64().unwrap();
+    let unrated = json["unrated"].as_u64().unwrap();
+    let repeats = json["repeat_dossier"].as_u64().unwrap();
+    assert_eq!(total + unrated + repeats, 2000);
+    assert!(unrated > 0 && json["levels"]["unsatisfied"].as_u64().unwrap() > 0);
+    // More demo data may go into a demo dir.
+    assert!(
+        hailong(dir.path(), &["demo", "--count", "10"])
+            .status
+            .success()
+    );
+
+    let real = tempfile::tempdir().unwrap();
+    set_up(real.path());
+    tap(real.path(), Level::Satisfied, "2026-11-21T10:00:00+07:00");
+    let out = hailong(real.path(), &["demo", "--count", "10"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("real ratings"));
+    let store = Store::open(&real.path().join("hailong.db")).unwrap();
+    assert_eq!(store.rating_count().unwrap(), 1);
+}

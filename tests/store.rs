@@ -1,0 +1,289 @@
+//! Store tests on real SQLite files: migrations, durability under SIGKILL, faults, queries.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use hailong::store::{Breakdown, NewRating, Store, StoreError};
+use hailong_core::dossier::DossierCode;
+use hailong_core::level::Level;
+use hailong_core::period::DateRange;
+use hailong_core::procedure::Procedure;
+use hailong_core::rating::{OfficerRef, Outcome};
+use hailong_core::reason::Reason;
+use std::io::BufRead;
+use std::process::{Command, Stdio};
+
+fn at(s: &str) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(s).unwrap()
+}
+
+fn tap(level: Level, when: &str) -> NewRating<'static> {
+    NewRating {
+        at: at(when),
+        outcome: Outcome::Rated(level),
+        dossier: None,
+        procedure: None,
+        officer: None,
+        finished: !level.is_negative(),
+    }
+}
+
+#[test]
+fn a_new_file_is_migrated_to_the_latest_schema_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hailong.db");
+    let store = Store::open(&path).unwrap();
+    assert_eq!(
+        store.schema_version().unwrap(),
+        Store::latest_schema_version()
+    );
+    drop(store);
+    // Reopening applies nothing twice.
+    let store = Store::open(&path).unwrap();
+    assert_eq!(
+        store.schema_version().unwrap(),
+        Store::latest_schema_version()
+    );
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn a_negative_tap_is_amended_with_its_reasons_and_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("hailong.db")).unwrap();
+    let recorded = store
+        .record(&tap(Level::Unsatisfied, "2026-11-23T09:15:00+07:00"))
+        .unwrap();
+    assert!(!store.rating(&recorded.id).unwrap().finished);
+    store
+        .amend_reasons(
+            &recorded.id,
+            &[Reason::LongWait, Reason::Attitude],
+            Some("  chờ lâu  "),
+        )
+        .unwrap();
+    let rating = store.rating(&recorded.id).unwrap();
+    assert_eq!(rating.reasons, vec![Reason::LongWait, Reason::Attitude]);
+    assert_eq!(rating.comment.as_deref(), Some("chờ lâu"));
+    assert!(rating.finished);
+    assert_eq!(rating.recorded_at, at("2026-11-23T09:15:00+07:00"));
+    assert!(matches!(
+        store.amend_reasons("nope", &[], None),
+        Err(StoreError::NoSuchRating(_))
+    ));
+}
+
+#[test]
+fn sequence_numbers_rise_and_ids_are_uuid_v7() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("hailong.db")).unwrap();
+    let a = store
+        .record(&tap(Level::Satisfied, "2026-11-23T09:00:00+07:00"))
+        .unwrap();
+    // A clock set back does not disturb the order.
+    let b = store
+        .record(&tap(Level::Satisfied, "2020-01-01T09:00:00+07:00"))
+        .unwrap();
+    assert!(b.seq > a.seq);
+    assert_eq!(uuid::Uuid::parse_str(&a.id).unwrap().get_version_num(), 7);
+}
+
+#[test]
+fn a_second_rating_of_a_dossier_is_stored_flagged_and_not_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("hailong.db")).unwrap();
+    let code = DossierCode::from_stored("000.00.14.H56-200203-0118").unwrap();
+    let officer = OfficerRef {
+        id: 1,
+        name: "Nguyễn Thị Lan".into(),
+    };
+    let procedure = Procedure {
+        code: "1.001193".into(),
+        name: "Đăng ký khai sinh".into(),
+        field_name: "Hộ tịch".into(),
+        field_code: "ho_tich".into(),
+    };
+    let mut rating = tap(Level::VerySatisfied, "2026-11-23T09:00:00+07:00");
+    rating.dossier = Some(&code);
+    rating.officer = Some(&officer);
+    rating.procedure = Some(&procedure);
+    assert_eq!(store.dossier_rated_at(&code).unwrap(), None);
+    assert!(!store.record(&rating).unwrap().repeat_dossier);
+    assert_eq!(
+        store.dossier_rated_at(&code).unwrap(),
+        Some(at("2026-11-23T09:00:00+07:00"))
+    );
+    rating.outcome = Outcome::Rated(Level::Unsatisfied);
+    assert!(store.record(&rating).unwrap().repeat_dossier);
+    let counts = store.summary(DateRange::all()).unwrap();
+    assert_eq!(counts.total(), 1);
+    assert_eq!(counts.repeat_dossier, 1);
+    let by_field = store.breakdown(DateRange::all(), Breakdown::Field).unwrap();
+    assert_eq!(by_field[0].label.as_deref(), Some("Hộ tịch"));
+    assert_eq!(by_field[0].counts.total(), 1);
+}
+
+#[test]
+fn summaries_count_by_local_date_with_unrated_and_misuse() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("hailong.db")).unwrap();
+    store
+        .record(&tap(Level::VerySatisfied, "2026-11-22T16:00:00+07:00"))
+        .unwrap();
+    store
+        .record(&tap(Level::Satisfied, "2026-11-23T08:00:00+07:00"))
+        .unwrap();
+    store
+        .record(&tap(Level::Unsatisfied, "2026-11-23T08:05:00+07:00"))
+        .unwrap();
+    let mut unrated = tap(Level::Satisfied, "2026-11-23T08:10:00+07:00");
+    unrated.outcome = Outcome::NotRated;
+    store.record(&unrated).unwrap();
+    store
+        .record_misuse(at("2026-11-23T08:00:01+07:00"))
+        .unwrap();
+    let today = DateRange::day(NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
+    let counts = store.summary(today).unwrap();
+    assert_eq!((counts.total(), counts.unrated, counts.misuse), (2, 1, 1));
+    assert_eq!(counts.satisfied_pct(), Some(50.0));
+    assert_eq!(store.summary(DateRange::all()).unwrap().total(), 3);
+}
+
+#[test]
+fn unfinished_ratings_are_finished_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hailong.db");
+    let id = Store::open(&path)
+        .unwrap()
+        .record(&tap(Level::Unsatisfied, "2026-11-23T09:00:00+07:00"))
+        .unwrap()
+        .id;
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(store.finish_unfinished().unwrap(), 1);
+    assert!(store.rating(&id).unwrap().finished);
+}
+
+#[test]
+fn a_full_disk_or_read_only_database_refuses_the_tap_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("hailong.db")).unwrap();
+    store.simulate_full_disk().unwrap();
+    // The file may not grow: the first write that needs a new page fails.
+    let mut last = Ok(());
+    for _ in 0..5_000 {
+        last = store.record_misuse(at("2026-11-23T09:00:00+07:00"));
+        if last.is_err() {
+            break;
+        }
+    }
+    assert!(matches!(last, Err(StoreError::DiskFull)), "{last:?}");
+    let dir2 = tempfile::tempdir().unwrap();
+    let mut ro = Store::open(&dir2.path().join("hailong.db")).unwrap();
+    ro.simulate_read_only().unwrap();
+    assert!(matches!(
+        ro.record(&tap(Level::Satisfied, "2026-11-23T09:00:00+07:00")),
+        Err(StoreError::ReadOnly)
+    ));
+}
+
+#[test]
+fn a_damaged_database_is_moved_aside_never_deleted_and_a_new_one_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hailong.db");
+    std::fs::write(
+        &path,
+        b"this is not an SQLite database, just garbage bytes....",
+    )
+    .unwrap();
+    let (store, quarantined) =
+        Store::open_or_quarantine(&path, at("2026-11-23T09:30:00+07:00")).unwrap();
+    let quarantined = quarantined.expect("moved aside");
+    assert_eq!(
+        quarantined.moved_to,
+        dir.path().join("hailong.db.damaged-20261123T093000")
+    );
+    assert_eq!(
+        std::fs::read(&quarantined.moved_to).unwrap(),
+        b"this is not an SQLite database, just garbage bytes...."
+    );
+    assert_eq!(store.rating_count().unwrap(), 0);
+}
+
+/// The child half of the SIGKILL test: taps forever, printing each committed sequence number.
+#[test]
+fn child_taps_until_killed() {
+    let Ok(path) = std::env::var("HAILONG_KILL_TEST_DB") else {
+        return;
+    };
+    let mut store = Store::open(std::path::Path::new(&path)).unwrap();
+    let mut out = std::io::stdout().lock();
+    loop {
+        let recorded = store
+            .record(&tap(Level::Satisfied, "2026-11-23T09:00:00+07:00"))
+            .unwrap();
+        use std::io::Write;
+        writeln!(out, "COMMITTED {} {}", recorded.seq, recorded.id).unwrap();
+        out.flush().unwrap();
+    }
+}
+
+#[test]
+fn a_tap_committed_just_before_sigkill_is_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hailong.db");
+    Store::open(&path).unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_taps_until_killed",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("HAILONG_KILL_TEST_DB", &path)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut acknowledged = Vec::new();
+    while acknowledged.len() < 25 {
+        let line = lines.next().expect("child output").unwrap();
+        if let Some(rest) = line.strip_prefix("COMMITTED ") {
+            acknowledged.push(rest.split(' ').nth(1).unwrap().to_owned());
+        }
+    }
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+    let store = Store::open(&path).unwrap();
+    for id in &acknowledged {
+        assert!(store.rating(id).is_ok(), "acknowledged tap {id} was lost");
+    }
+    assert!(store.rating_count().unwrap() >= acknowledged.len() as u64);
+}
+
+#[test]
+fn the_daily_counts_agree_with_the_ratings_after_updates_and_deletes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hailong.db");
+    let mut store = Store::open(&path).unwrap();
+    for (level, when) in [
+        (Level::VerySatisfied, "2026-11-22T16:00:00+07:00"),
+        (Level::Satisfied, "2026-11-23T08:00:00+07:00"),
+        (Level::Unsatisfied, "2026-11-23T08:05:00+07:00"),
+    ] {
+        store.record(&tap(level, when)).unwrap();
+    }
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute(
+        "UPDATE ratings SET outcome = 'satisfied' WHERE outcome = 'unsatisfied'",
+        [],
+    )
+    .unwrap();
+    conn.execute("DELETE FROM ratings WHERE outcome = 'very_satisfied'", [])
+        .unwrap();
+    let counts = store.summary(DateRange::all()).unwrap();
+    assert_eq!(counts.count(Level::Satisfied), 2);
+    assert_eq!(counts.count(Level::Unsatisfied), 0);
+    assert_eq!(counts.total(), 2);
+}
