@@ -17,12 +17,18 @@ pub struct Cli {
     #[arg(long, global = true, env = "HAILONG_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
+    /// Kiosk mode: full screen, no cursor, no way out without a PIN
+    #[arg(long, global = true)]
+    pub fullscreen: bool,
+
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the kiosk (the default)
+    Run,
     /// First-run setup without the screen, for fleets
     Setup(SetupArgs),
     /// Print the summary of ratings for a period

@@ -1,7 +1,8 @@
 //! Hài Lòng, the counter tablet: stores every citizen's tap durably and reports summaries.
 //!
 //! Layout:
-//! - [`cli`] and [`commands`]: the command line (`setup`, `summary`, `export`, `demo`);
+//! - [`kiosk`] and [`ui`]: the touch screens (Slint) and the flow behind them;
+//! - [`cli`] and [`commands`]: the command line (`run`, `setup`, `summary`, `export`, `demo`);
 //! - [`store`]: the SQLite store (ratings, misuse, officers, procedures);
 //! - [`settings`], [`setup`], [`paths`]: the data dir, its settings file, first-run setup;
 //! - [`auth`]: argon2 PIN hashes; [`clock`]: wall-clock time, settable in tests;
@@ -13,7 +14,14 @@ pub mod clock;
 pub mod commands;
 pub mod demo;
 pub mod export;
+pub mod kiosk;
 pub mod paths;
 pub mod settings;
 pub mod setup;
 pub mod store;
+
+/// The Slint UI compiled from `ui/`: the window and its adapter globals.
+#[allow(clippy::all)]
+pub mod ui {
+    slint::include_modules!();
+}

@@ -15,10 +15,11 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Setup(args) => commands::setup(cli.data_dir, args),
-        Command::Summary(args) => commands::summary(cli.data_dir, args),
-        Command::Export(args) => commands::export(cli.data_dir, args),
-        Command::Demo(args) => commands::demo(cli.data_dir, args),
+        None | Some(Command::Run) => hailong::kiosk::run(cli.data_dir, cli.fullscreen),
+        Some(Command::Setup(args)) => commands::setup(cli.data_dir, args),
+        Some(Command::Summary(args)) => commands::summary(cli.data_dir, args),
+        Some(Command::Export(args)) => commands::export(cli.data_dir, args),
+        Some(Command::Demo(args)) => commands::demo(cli.data_dir, args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

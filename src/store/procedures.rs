@@ -55,7 +55,7 @@ impl Store {
             .query_row(
                 "SELECT code, name, field_name, field_code FROM procedures WHERE code = ?1",
                 [code],
-                |r| procedure_from_row(r),
+                procedure_from_row,
             )
             .optional()?)
     }

@@ -1,0 +1,393 @@
+//! The citizen flow: a tap is stored before the screen moves on; negative levels ask for
+//! reasons; presses too soon after a rating count as misuse; keys 1..N pick levels.
+
+use crate::clock::Clock;
+use crate::settings::Settings;
+use crate::store::{NewRating, Store};
+use crate::ui::{AppWindow, KioskAdapter, ReasonItem, Screen};
+use hailong_core::level::Level;
+use hailong_core::rating::Outcome;
+use hailong_core::reason::Reason;
+use hailong_core::text::{Tone, apply_tone};
+use slint::{ComponentHandle, Model, SharedString, Timer, TimerMode, VecModel, Weak};
+use std::cell::RefCell;
+use std::rc::{Rc, Weak as RcWeak};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A scanner types a whole code within milliseconds; a lone digit after this pause is a key.
+const KEY_SETTLE: Duration = Duration::from_millis(80);
+const COMMENT_MAX_CHARS: usize = 500;
+
+/// The rating the citizen is giving reasons for.
+struct Pending {
+    id: String,
+    reasons: Vec<Reason>,
+    comment: String,
+}
+
+#[derive(Default)]
+struct State {
+    pending: Option<Pending>,
+    cooling_down: bool,
+    keys: String,
+}
+
+pub struct Flow {
+    window: Weak<AppWindow>,
+    store: RefCell<Store>,
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    state: RefCell<State>,
+    reasons_model: Rc<VecModel<ReasonItem>>,
+    thanks_timer: Timer,
+    reasons_timer: Timer,
+    cooldown_timer: Timer,
+    key_timer: Timer,
+}
+
+impl Flow {
+    pub fn new(
+        window: &AppWindow,
+        store: Store,
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Rc<Flow> {
+        let reasons_model = Rc::new(VecModel::from(
+            Reason::ALL
+                .iter()
+                .map(|r| ReasonItem {
+                    code: r.code().into(),
+                    selected: false,
+                })
+                .collect::<Vec<_>>(),
+        ));
+        let adapter = window.global::<KioskAdapter>();
+        adapter.set_reasons(reasons_model.clone().into());
+        adapter.set_levels(
+            Rc::new(VecModel::from(
+                settings
+                    .scale
+                    .levels()
+                    .iter()
+                    .map(|l| SharedString::from(l.code()))
+                    .collect::<Vec<_>>(),
+            ))
+            .into(),
+        );
+        Rc::new(Flow {
+            window: window.as_weak(),
+            store: RefCell::new(store),
+            settings,
+            clock,
+            state: RefCell::default(),
+            reasons_model,
+            thanks_timer: Timer::default(),
+            reasons_timer: Timer::default(),
+            cooldown_timer: Timer::default(),
+            key_timer: Timer::default(),
+        })
+    }
+
+    fn adapter<R>(&self, f: impl FnOnce(KioskAdapter<'_>) -> R) -> Option<R> {
+        self.window.upgrade().map(|w| f(w.global::<KioskAdapter>()))
+    }
+
+    fn screen(&self) -> Screen {
+        self.adapter(|a| a.get_screen()).unwrap_or(Screen::Citizen)
+    }
+
+    /// The citizen pressed the face at `index` (left to right).
+    pub fn choose_level(self: &Rc<Self>, index: usize) {
+        let Some(level) = self.settings.scale.levels().get(index).copied() else {
+            return;
+        };
+        if self.screen() == Screen::Reasons {
+            return;
+        }
+        if self.state.borrow().cooling_down {
+            if let Err(e) = self.store.borrow_mut().record_misuse(self.clock.now()) {
+                tracing::error!(error = %e, "could not record a misuse press");
+            }
+            return;
+        }
+        let tap = NewRating {
+            at: self.clock.now(),
+            outcome: Outcome::Rated(level),
+            dossier: None,
+            procedure: None,
+            officer: None,
+            finished: !level.is_negative(),
+        };
+        let recorded = match self.store.borrow_mut().record(&tap) {
+            Ok(recorded) => recorded,
+            Err(e) => {
+                tracing::error!(error = %e, "a tap could not be saved");
+                self.adapter(|a| {
+                    a.set_save_failure(e.code().into());
+                    a.set_screen(Screen::Citizen);
+                });
+                return;
+            }
+        };
+        tracing::info!(seq = recorded.seq, level = level.code(), "tap saved");
+        self.start_cooldown();
+        self.adapter(|a| a.set_save_failure(SharedString::default()));
+        if level.is_negative() {
+            self.ask_reasons(recorded.id);
+        } else {
+            self.show_thanks();
+        }
+    }
+
+    fn start_cooldown(self: &Rc<Self>) {
+        self.state.borrow_mut().cooling_down = true;
+        let flow = Rc::downgrade(self);
+        self.cooldown_timer.start(
+            TimerMode::SingleShot,
+            secs(self.settings.min_interval_secs),
+            move || {
+                if let Some(flow) = flow.upgrade() {
+                    flow.state.borrow_mut().cooling_down = false;
+                }
+            },
+        );
+    }
+
+    fn ask_reasons(self: &Rc<Self>, id: String) {
+        self.state.borrow_mut().pending = Some(Pending {
+            id,
+            reasons: Vec::new(),
+            comment: String::new(),
+        });
+        for i in 0..self.reasons_model.row_count() {
+            if let Some(mut item) = self.reasons_model.row_data(i) {
+                item.selected = false;
+                self.reasons_model.set_row_data(i, item);
+            }
+        }
+        self.adapter(|a| {
+            a.set_comment(SharedString::default());
+            a.set_can_send(false);
+            a.set_screen(Screen::Reasons);
+        });
+        self.restart_reasons_timer();
+    }
+
+    fn restart_reasons_timer(self: &Rc<Self>) {
+        let flow = Rc::downgrade(self);
+        self.reasons_timer.start(
+            TimerMode::SingleShot,
+            secs(self.settings.reasons_timeout_secs),
+            move || {
+                with(&flow, |flow| flow.reasons_timed_out());
+            },
+        );
+    }
+
+    /// Any touch on the reasons screen keeps it open a while longer.
+    pub fn interacted(self: &Rc<Self>) {
+        if self.state.borrow().pending.is_some() {
+            self.restart_reasons_timer();
+        }
+    }
+
+    pub fn toggle_reason(self: &Rc<Self>, index: usize) {
+        let (Some(reason), Some(mut item)) = (
+            Reason::ALL.get(index).copied(),
+            self.reasons_model.row_data(index),
+        ) else {
+            return;
+        };
+        let can_send = {
+            let mut state = self.state.borrow_mut();
+            let Some(pending) = state.pending.as_mut() else {
+                return;
+            };
+            item.selected = !pending.reasons.contains(&reason);
+            if item.selected {
+                pending.reasons.push(reason);
+            } else {
+                pending.reasons.retain(|r| *r != reason);
+            }
+            !pending.reasons.is_empty()
+        };
+        self.reasons_model.set_row_data(index, item);
+        self.adapter(|a| a.set_can_send(can_send));
+        self.interacted();
+    }
+
+    /// Edits the comment: typed text, a tone on the last word, or erase.
+    pub fn edit_comment(self: &Rc<Self>, edit: CommentEdit) {
+        let comment = {
+            let mut state = self.state.borrow_mut();
+            let Some(pending) = state.pending.as_mut() else {
+                return;
+            };
+            match edit {
+                CommentEdit::Type(text) if pending.comment.chars().count() < COMMENT_MAX_CHARS => {
+                    pending.comment.push_str(&text)
+                }
+                CommentEdit::Type(_) => {}
+                CommentEdit::Tone(tone) => pending.comment = apply_tone(&pending.comment, tone),
+                CommentEdit::Erase => {
+                    pending.comment.pop();
+                }
+            }
+            pending.comment.clone()
+        };
+        self.adapter(|a| a.set_comment(comment.into()));
+        self.interacted();
+    }
+
+    /// Send on the reasons screen: amend the tapped rating and thank the citizen.
+    pub fn send(self: &Rc<Self>) {
+        if self
+            .state
+            .borrow()
+            .pending
+            .as_ref()
+            .is_none_or(|p| p.reasons.is_empty())
+        {
+            return;
+        }
+        self.save_reasons();
+        self.show_thanks();
+    }
+
+    fn reasons_timed_out(self: &Rc<Self>) {
+        tracing::info!("reasons timed out");
+        self.save_reasons();
+        self.back_to_citizen();
+    }
+
+    /// Stores whatever reasons and comment were given and finishes the rating.
+    fn save_reasons(self: &Rc<Self>) {
+        self.reasons_timer.stop();
+        let Some(pending) = self.state.borrow_mut().pending.take() else {
+            return;
+        };
+        let comment = Some(pending.comment.as_str());
+        if let Err(e) =
+            self.store
+                .borrow_mut()
+                .amend_reasons(&pending.id, &pending.reasons, comment)
+        {
+            // The level itself is already on disk; the start-up pass will finish it.
+            tracing::error!(error = %e, "reasons could not be saved");
+            self.adapter(|a| a.set_save_failure(e.code().into()));
+        }
+    }
+
+    fn show_thanks(self: &Rc<Self>) {
+        self.adapter(|a| a.set_screen(Screen::Thanks));
+        let flow = Rc::downgrade(self);
+        self.thanks_timer.start(
+            TimerMode::SingleShot,
+            secs(self.settings.thank_you_secs),
+            move || {
+                with(&flow, |flow| flow.back_to_citizen());
+            },
+        );
+    }
+
+    /// Back to the idle screen, in the unit's own language for the next citizen.
+    fn back_to_citizen(self: &Rc<Self>) {
+        self.thanks_timer.stop();
+        self.adapter(|a| a.set_screen(Screen::Citizen));
+        self.switch_language(self.settings.lang.code());
+    }
+
+    pub fn switch_language(&self, code: &str) {
+        if let Err(e) = slint::select_bundled_translation(code) {
+            tracing::warn!(code, error = %e, "no bundled translation");
+            return;
+        }
+        self.adapter(|a| a.set_language(code.into()));
+    }
+
+    /// A key typed on the citizen screens. Returns whether it was used.
+    pub fn key(self: &Rc<Self>, text: &str) -> bool {
+        if self.screen() == Screen::Reasons {
+            return false;
+        }
+        if text == "\n" || text == "\r" {
+            self.key_timer.stop();
+            let typed = std::mem::take(&mut self.state.borrow_mut().keys);
+            if !typed.is_empty() {
+                tracing::info!(
+                    chars = typed.chars().count(),
+                    "scanned code ignored: no officer console yet"
+                );
+            }
+            return true;
+        }
+        let mut chars = text.chars();
+        let (Some(c), None) = (chars.next(), chars.next()) else {
+            return false;
+        };
+        if c.is_control() {
+            return false;
+        }
+        self.state.borrow_mut().keys.push(c);
+        let flow = Rc::downgrade(self);
+        self.key_timer
+            .start(TimerMode::SingleShot, KEY_SETTLE, move || {
+                with(&flow, |flow| flow.keys_settled());
+            });
+        true
+    }
+
+    /// The keyboard went quiet: a lone digit picks a level; anything longer without Enter is dropped.
+    fn keys_settled(self: &Rc<Self>) {
+        let typed = std::mem::take(&mut self.state.borrow_mut().keys);
+        let digit = typed.parse::<usize>().ok().filter(|_| typed.len() == 1);
+        if let Some(level) = digit.and_then(|n| self.settings.scale.level_for_key(n)) {
+            let index = self
+                .settings
+                .scale
+                .levels()
+                .iter()
+                .position(|l| *l == level)
+                .unwrap_or_default();
+            self.choose_level(index);
+        }
+    }
+
+    /// Makes the store's next write fail as on a full disk (fault tests).
+    #[doc(hidden)]
+    pub fn simulate_full_disk(&self) {
+        if let Err(e) = self.store.borrow().simulate_full_disk() {
+            tracing::error!(error = %e, "could not simulate a full disk");
+        }
+    }
+
+    /// The level chosen for a pending rating, for tests and logs.
+    pub fn pending_level(&self) -> Option<Level> {
+        let state = self.state.borrow();
+        let pending = state.pending.as_ref()?;
+        self.store
+            .borrow()
+            .rating(&pending.id)
+            .ok()?
+            .outcome
+            .level()
+    }
+}
+
+/// One edit of the comment on the on-screen keyboard.
+pub enum CommentEdit {
+    Type(String),
+    Tone(Tone),
+    Erase,
+}
+
+fn secs(n: u32) -> Duration {
+    Duration::from_secs(u64::from(n.max(1)))
+}
+
+fn with(flow: &RcWeak<Flow>, f: impl FnOnce(&Rc<Flow>)) {
+    if let Some(flow) = flow.upgrade() {
+        f(&flow);
+    }
+}

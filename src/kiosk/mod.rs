@@ -1,0 +1,118 @@
+//! The kiosk: opens the data dir, builds the window, wires the citizen flow, runs.
+
+mod flow;
+
+pub use flow::Flow;
+
+use crate::clock::{Clock, SystemClock};
+use crate::commands::{Failure, data_dir};
+use crate::paths::DataDir;
+use crate::settings::{self, Settings};
+use crate::store::{Store, StoreError};
+use crate::ui::{AppWindow, KioskAdapter, Theme};
+use anyhow::anyhow;
+use flow::CommentEdit;
+use hailong_core::text::Tone;
+use slint::ComponentHandle;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// Why the kiosk could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0} is not set up: run `hailong setup` first")]
+    NotSetUp(PathBuf),
+    #[error("the settings were damaged and moved to {0}; run `hailong setup` again")]
+    SettingsDamaged(PathBuf),
+    #[error(transparent)]
+    Settings(#[from] settings::SettingsError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the window could not be created: {0}")]
+    Ui(#[from] slint::PlatformError),
+}
+
+/// A running kiosk: the window and the flow behind it.
+pub struct Kiosk {
+    pub window: AppWindow,
+    pub flow: Rc<Flow>,
+    pub settings: Settings,
+}
+
+impl Kiosk {
+    /// Opens `dir` (finishing ratings left unfinished) and builds the window.
+    pub fn start(dir: &DataDir, clock: Arc<dyn Clock>) -> Result<Kiosk, StartError> {
+        let now = clock.now();
+        let settings = match settings::load(dir, &now.format("%Y%m%dT%H%M%S").to_string())? {
+            settings::Loaded::Ready(s) => s,
+            settings::Loaded::Missing => return Err(StartError::NotSetUp(dir.root().to_owned())),
+            settings::Loaded::Damaged { moved_to } => {
+                return Err(StartError::SettingsDamaged(moved_to));
+            }
+        };
+        let (mut store, quarantined) = Store::open_or_quarantine(&dir.database(), now)?;
+        if let Some(q) = quarantined {
+            tracing::error!(moved_to = %q.moved_to.display(), "started on a new database");
+        }
+        let finished = store.finish_unfinished()?;
+        if finished > 0 {
+            tracing::info!(finished, "finished ratings left open by the last run");
+        }
+        let window = AppWindow::new()?;
+        let adapter = window.global::<KioskAdapter>();
+        adapter.set_unit_name(settings.unit_name.clone().into());
+        adapter.set_counter_name(settings.counter_name.clone().into());
+        let flow = Flow::new(&window, store, settings.clone(), clock);
+        flow.switch_language(settings.lang.code());
+        connect(&adapter, &flow);
+        Ok(Kiosk {
+            window,
+            flow,
+            settings,
+        })
+    }
+
+    /// Full screen, no cursor, and the window cannot be closed from the citizen screens.
+    pub fn enter_kiosk_mode(&self) {
+        self.window.window().set_fullscreen(true);
+        self.window.global::<Theme>().set_hide_cursor(true);
+        self.window
+            .window()
+            .on_close_requested(|| slint::CloseRequestResponse::KeepWindowShown);
+    }
+}
+
+fn connect(adapter: &KioskAdapter<'_>, flow: &Rc<Flow>) {
+    let f = flow.clone();
+    adapter.on_choose_level(move |i| f.choose_level(usize::try_from(i).unwrap_or(usize::MAX)));
+    let f = flow.clone();
+    adapter.on_toggle_reason(move |i| f.toggle_reason(usize::try_from(i).unwrap_or(usize::MAX)));
+    let f = flow.clone();
+    adapter.on_type_text(move |t| f.edit_comment(CommentEdit::Type(t.into())));
+    let f = flow.clone();
+    adapter.on_tone(move |t| f.edit_comment(CommentEdit::Tone(Tone::from_index(t))));
+    let f = flow.clone();
+    adapter.on_erase(move || f.edit_comment(CommentEdit::Erase));
+    let f = flow.clone();
+    adapter.on_interacted(move || f.interacted());
+    let f = flow.clone();
+    adapter.on_send(move || f.send());
+    let f = flow.clone();
+    adapter.on_switch_language(move |code| f.switch_language(&code));
+    let f = flow.clone();
+    adapter.on_key(move |text| f.key(&text));
+}
+
+/// `hailong run`: the kiosk on the real screen.
+pub fn run(dir: Option<PathBuf>, fullscreen: bool) -> Result<(), Failure> {
+    let dir = data_dir(dir)?;
+    let kiosk = Kiosk::start(&dir, Arc::new(SystemClock)).map_err(|e| match e {
+        StartError::NotSetUp(_) => Failure::usage(e),
+        other => Failure::runtime(other),
+    })?;
+    if fullscreen || kiosk.settings.fullscreen {
+        kiosk.enter_kiosk_mode();
+    }
+    kiosk.window.run().map_err(|e| Failure::runtime(anyhow!(e)))
+}
