@@ -88,6 +88,13 @@ impl Harness {
         element.mock_single_click(PointerEventButton::Left);
     }
 
+    /// Taps on-screen comment keyboard keys by their id suffix (`key-c`, `tone-2`, `space`).
+    fn type_keys(&self, keys: &[&str]) {
+        for key in keys {
+            self.tap(&format!("comment-{key}"));
+        }
+    }
+
     fn key(&self, text: &str) {
         let window = self.kiosk.window.window();
         window.dispatch_event(WindowEvent::KeyPressed { text: text.into() });
@@ -152,19 +159,9 @@ fn a_negative_tap_asks_for_reasons_and_a_typed_comment_then_amends_the_same_reco
     h.tap("reason-late");
     h.tap("reason-late");
     h.tap("comment");
-    for key in [
-        "comment-key-c",
-        "comment-key-h",
-        "comment-key-ơ",
-        "comment-tone-2",
-        "comment-space",
-        "comment-key-l",
-        "comment-key-a",
-        "comment-key-u",
-        "comment-tone-2",
-    ] {
-        h.tap(key);
-    }
+    h.type_keys(&[
+        "key-c", "key-h", "key-ơ", "tone-2", "space", "key-l", "key-a", "key-u", "tone-2",
+    ]);
     assert_eq!(
         h.kiosk.window.global::<KioskAdapter>().get_comment(),
         "chờ làu"
@@ -344,19 +341,10 @@ fn every_screen_renders_in_both_languages_and_orientations() {
                 h.tap("reason-long_wait");
                 snapshot(&h, &name("reasons"));
                 h.tap("comment");
-                for key in [
-                    "comment-key-c",
-                    "comment-key-h",
-                    "comment-key-ơ",
-                    "comment-tone-2",
-                    "comment-space",
-                    "comment-key-l",
-                    "comment-key-â",
-                    "comment-key-u",
-                    "comment-tone-2",
-                ] {
-                    h.tap(key);
-                }
+                h.type_keys(&[
+                    "key-c", "key-h", "key-ơ", "tone-2", "space", "key-l", "key-â", "key-u",
+                    "tone-2",
+                ]);
                 snapshot(&h, &name("comment"));
                 h.tap("send");
                 snapshot(&h, &name("thanks"));

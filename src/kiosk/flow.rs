@@ -5,7 +5,6 @@ use crate::clock::Clock;
 use crate::settings::Settings;
 use crate::store::{NewRating, Store};
 use crate::ui::{AppWindow, KioskAdapter, ReasonItem, Screen};
-use hailong_core::level::Level;
 use hailong_core::rating::Outcome;
 use hailong_core::reason::Reason;
 use hailong_core::text::{Tone, apply_tone};
@@ -360,18 +359,6 @@ impl Flow {
         if let Err(e) = self.store.borrow().simulate_full_disk() {
             tracing::error!(error = %e, "could not simulate a full disk");
         }
-    }
-
-    /// The level chosen for a pending rating, for tests and logs.
-    pub fn pending_level(&self) -> Option<Level> {
-        let state = self.state.borrow();
-        let pending = state.pending.as_ref()?;
-        self.store
-            .borrow()
-            .rating(&pending.id)
-            .ok()?
-            .outcome
-            .level()
     }
 }
 
