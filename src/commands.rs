@@ -54,7 +54,7 @@ pub fn setup(dir: Option<PathBuf>, args: SetupArgs) -> Outcome {
         lang: args.lang,
         scale: args.scale,
     };
-    let settings = form.apply(&dir).map_err(|e| match e {
+    let settings = form.apply(&dir, SystemClock.now()).map_err(|e| match e {
         SetupError::Invalid(_) | SetupError::Save(_) => Failure::usage(e),
         other => Failure::runtime(other),
     })?;
@@ -76,8 +76,7 @@ pub fn setup(dir: Option<PathBuf>, args: SetupArgs) -> Outcome {
 
 /// Opens an existing, set-up data dir for reading.
 fn open_existing(dir: &DataDir) -> Result<(Settings, Store), Failure> {
-    let stamp = SystemClock.now().format("%Y%m%dT%H%M%S").to_string();
-    let settings = match settings::load(dir, &stamp).map_err(Failure::runtime)? {
+    let settings = match settings::load(dir, SystemClock.now()).map_err(Failure::runtime)? {
         settings::Loaded::Ready(s) => s,
         settings::Loaded::Missing => {
             return Err(Failure::usage(anyhow!(

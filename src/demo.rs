@@ -78,15 +78,14 @@ pub fn fill(
     if existing > 0 && !store.is_demo()? {
         return Err(DemoError::RealData(existing));
     }
-    let (settings, created_settings) =
-        match settings::load(dir, &now.format("%Y%m%dT%H%M%S").to_string())? {
-            settings::Loaded::Ready(s) => (s, false),
-            _ => {
-                let s = demo_settings()?;
-                settings::save(dir, &s)?;
-                (s, true)
-            }
-        };
+    let (settings, created_settings) = match settings::load(dir, now)? {
+        settings::Loaded::Ready(s) => (s, false),
+        _ => {
+            let s = demo_settings()?;
+            settings::save(dir, &s)?;
+            (s, true)
+        }
+    };
     store.mark_demo()?;
     let catalogue = parse_catalogue(SAMPLE_CATALOGUE).unwrap_or_default();
     if store.procedure_count()? == 0 {

@@ -1,6 +1,7 @@
 //! Where the tablet keeps its files: `--data-dir`, `HAILONG_DATA_DIR`, or the platform's data
 //! directory from `directories`.
 
+use chrono::{DateTime, FixedOffset};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,4 +44,21 @@ impl DataDir {
     pub fn default_catalogue(&self) -> PathBuf {
         self.root.join("procedures.csv")
     }
+}
+
+/// Where a damaged file is moved: `NAME.damaged-YYYYmmddTHHMMSS`, with `-2`, `-3`, … added if
+/// that name is taken, so an earlier damaged file is never overwritten.
+pub fn aside(path: &Path, now: DateTime<FixedOffset>) -> PathBuf {
+    let base = format!(".damaged-{}", now.format("%Y%m%dT%H%M%S"));
+    (1u32..)
+        .map(|n| {
+            let mut name = path.as_os_str().to_owned();
+            name.push(&base);
+            if n > 1 {
+                name.push(format!("-{n}"));
+            }
+            PathBuf::from(name)
+        })
+        .find(|candidate| !candidate.exists())
+        .unwrap_or_else(|| path.with_extension("damaged"))
 }

@@ -2,6 +2,7 @@
 //! delays, the administrator PIN hash. Written atomically; a damaged file is moved aside.
 
 use crate::paths::DataDir;
+use chrono::{DateTime, FixedOffset};
 use hailong_core::level::Scale;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -108,7 +109,8 @@ pub enum Loaded {
     },
 }
 
-pub fn load(dir: &DataDir, stamp: &str) -> Result<Loaded, SettingsError> {
+/// Reads the settings; a damaged file is moved aside, named for `now`.
+pub fn load(dir: &DataDir, now: DateTime<FixedOffset>) -> Result<Loaded, SettingsError> {
     let path = dir.settings();
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
@@ -121,7 +123,7 @@ pub fn load(dir: &DataDir, stamp: &str) -> Result<Loaded, SettingsError> {
     match serde_json::from_str::<Settings>(&text) {
         Ok(settings) if !settings.admin_pin_hash.is_empty() => Ok(Loaded::Ready(settings)),
         _ => {
-            let moved_to = PathBuf::from(format!("{}.damaged-{stamp}", path.display()));
+            let moved_to = crate::paths::aside(&path, now);
             std::fs::rename(&path, &moved_to).map_err(|source| SettingsError::Io {
                 path: path.clone(),
                 source,

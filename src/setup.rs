@@ -3,6 +3,7 @@
 use crate::auth;
 use crate::paths::DataDir;
 use crate::settings::{self, Lang, Settings};
+use chrono::{DateTime, FixedOffset};
 use hailong_core::level::Scale;
 use hailong_core::pin::{ADMIN_PIN_MIN, Pin};
 
@@ -71,15 +72,16 @@ impl SetupForm {
         problems
     }
 
-    /// Validates, hashes the PIN and writes the settings; returns them.
-    pub fn apply(&self, dir: &DataDir) -> Result<Settings, SetupError> {
+    /// Validates, hashes the PIN and writes the settings; returns them. `now` names a damaged
+    /// settings file that is moved aside.
+    pub fn apply(&self, dir: &DataDir, now: DateTime<FixedOffset>) -> Result<Settings, SetupError> {
         let problems = self.problems();
         if !problems.is_empty() {
             return Err(SetupError::Invalid(problems));
         }
         let pin = Pin::parse(&self.admin_pin, ADMIN_PIN_MIN)
             .map_err(|_| SetupError::Invalid(vec![SetupProblem::AdminPin]))?;
-        let previous = match settings::load(dir, "setup")? {
+        let previous = match settings::load(dir, now)? {
             settings::Loaded::Ready(s) => Some(s),
             _ => None,
         };

@@ -219,3 +219,25 @@ fn demo_fills_an_empty_dir_and_refuses_real_ratings() {
     let store = Store::open(&real.path().join("hailong.db")).unwrap();
     assert_eq!(store.rating_count().unwrap(), 1);
 }
+
+#[test]
+fn setup_over_damaged_settings_keeps_every_damaged_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    for garbage in ["{ first damaged copy", "{ second damaged copy"] {
+        std::fs::write(dir.path().join("settings.json"), garbage).unwrap();
+        set_up(dir.path());
+    }
+    let mut kept: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("settings.json.damaged-")
+        })
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    kept.sort();
+    assert_eq!(kept, ["{ first damaged copy", "{ second damaged copy"]);
+}

@@ -50,7 +50,7 @@ fn set_up(scale: Scale, lang: Lang) -> (tempfile::TempDir, DataDir) {
         lang,
         scale,
     }
-    .apply(&data)
+    .apply(&data, now())
     .unwrap();
     (dir, data)
 }

@@ -44,7 +44,7 @@ impl Kiosk {
     /// Opens `dir` (finishing ratings left unfinished) and builds the window.
     pub fn start(dir: &DataDir, clock: Arc<dyn Clock>) -> Result<Kiosk, StartError> {
         let now = clock.now();
-        let settings = match settings::load(dir, &now.format("%Y%m%dT%H%M%S").to_string())? {
+        let settings = match settings::load(dir, now)? {
             settings::Loaded::Ready(s) => s,
             settings::Loaded::Missing => return Err(StartError::NotSetUp(dir.root().to_owned())),
             settings::Loaded::Damaged { moved_to } => {

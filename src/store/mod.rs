@@ -13,6 +13,7 @@ pub use officers::Officer;
 pub use ratings::{NewRating, Recorded};
 pub use reports::{Breakdown, BreakdownRow, ExportExtras};
 
+use crate::paths::aside;
 use chrono::{DateTime, FixedOffset};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::path::{Path, PathBuf};
@@ -142,20 +143,14 @@ impl Store {
 
 /// Renames the database and its WAL/SHM files to `NAME.damaged-YYYYmmddTHHMMSS`.
 fn quarantine(path: &Path, now: DateTime<FixedOffset>) -> std::io::Result<PathBuf> {
-    let stamp = now.format("%Y%m%dT%H%M%S");
-    let aside = |p: &Path| {
-        let mut name = p.as_os_str().to_owned();
-        name.push(format!(".damaged-{stamp}"));
-        PathBuf::from(name)
-    };
-    let moved_to = aside(path);
+    let moved_to = aside(path, now);
     std::fs::rename(path, &moved_to)?;
     for suffix in ["-wal", "-shm"] {
         let mut side = path.as_os_str().to_owned();
         side.push(suffix);
         let side = PathBuf::from(side);
         if side.exists() {
-            std::fs::rename(&side, aside(&side))?;
+            std::fs::rename(&side, aside(&side, now))?;
         }
     }
     Ok(moved_to)
