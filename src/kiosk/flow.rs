@@ -10,7 +10,7 @@ use hailong_core::reason::Reason;
 use hailong_core::text::{Tone, apply_tone};
 use slint::{ComponentHandle, Model, SharedString, Timer, TimerMode, VecModel, Weak};
 use std::cell::RefCell;
-use std::rc::{Rc, Weak as RcWeak};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -139,17 +139,22 @@ impl Flow {
         }
     }
 
+    /// Runs `action` once after `delay` on `timer` (restarting it), if the flow still exists.
+    fn after(self: &Rc<Self>, timer: &Timer, delay: Duration, action: fn(&Rc<Flow>)) {
+        let flow = Rc::downgrade(self);
+        timer.start(TimerMode::SingleShot, delay, move || {
+            if let Some(flow) = flow.upgrade() {
+                action(&flow);
+            }
+        });
+    }
+
     fn start_cooldown(self: &Rc<Self>) {
         self.state.borrow_mut().cooling_down = true;
-        let flow = Rc::downgrade(self);
-        self.cooldown_timer.start(
-            TimerMode::SingleShot,
+        self.after(
+            &self.cooldown_timer,
             secs(self.settings.min_interval_secs),
-            move || {
-                if let Some(flow) = flow.upgrade() {
-                    flow.state.borrow_mut().cooling_down = false;
-                }
-            },
+            |flow| flow.state.borrow_mut().cooling_down = false,
         );
     }
 
@@ -174,13 +179,10 @@ impl Flow {
     }
 
     fn restart_reasons_timer(self: &Rc<Self>) {
-        let flow = Rc::downgrade(self);
-        self.reasons_timer.start(
-            TimerMode::SingleShot,
+        self.after(
+            &self.reasons_timer,
             secs(self.settings.reasons_timeout_secs),
-            move || {
-                with(&flow, |flow| flow.reasons_timed_out());
-            },
+            Flow::reasons_timed_out,
         );
     }
 
@@ -280,13 +282,10 @@ impl Flow {
 
     fn show_thanks(self: &Rc<Self>) {
         self.adapter(|a| a.set_screen(Screen::Thanks));
-        let flow = Rc::downgrade(self);
-        self.thanks_timer.start(
-            TimerMode::SingleShot,
+        self.after(
+            &self.thanks_timer,
             secs(self.settings.thank_you_secs),
-            move || {
-                with(&flow, |flow| flow.back_to_citizen());
-            },
+            Flow::back_to_citizen,
         );
     }
 
@@ -329,26 +328,16 @@ impl Flow {
             return false;
         }
         self.state.borrow_mut().keys.push(c);
-        let flow = Rc::downgrade(self);
-        self.key_timer
-            .start(TimerMode::SingleShot, KEY_SETTLE, move || {
-                with(&flow, |flow| flow.keys_settled());
-            });
+        self.after(&self.key_timer, KEY_SETTLE, Flow::keys_settled);
         true
     }
 
-    /// The keyboard went quiet: a lone digit picks a level; anything longer without Enter is dropped.
+    /// The keyboard went quiet: a lone digit N picks the N-th level (`choose_level` ignores
+    /// keys beyond the scale); anything longer without Enter is dropped.
     fn keys_settled(self: &Rc<Self>) {
         let typed = std::mem::take(&mut self.state.borrow_mut().keys);
         let digit = typed.parse::<usize>().ok().filter(|_| typed.len() == 1);
-        if let Some(level) = digit.and_then(|n| self.settings.scale.level_for_key(n)) {
-            let index = self
-                .settings
-                .scale
-                .levels()
-                .iter()
-                .position(|l| *l == level)
-                .unwrap_or_default();
+        if let Some(index) = digit.and_then(|n| n.checked_sub(1)) {
             self.choose_level(index);
         }
     }
@@ -371,10 +360,4 @@ pub enum CommentEdit {
 
 fn secs(n: u32) -> Duration {
     Duration::from_secs(u64::from(n.max(1)))
-}
-
-fn with(flow: &RcWeak<Flow>, f: impl FnOnce(&Rc<Flow>)) {
-    if let Some(flow) = flow.upgrade() {
-        f(&flow);
-    }
 }
