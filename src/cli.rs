@@ -1,4 +1,4 @@
-//! The command line: `hailong [run|setup|summary|export|demo]`, parsed by clap.
+//! The command line: `hailong [run|setup|officer|catalogue|summary|export|demo]`, parsed by clap.
 
 use crate::settings::Lang;
 use chrono::NaiveDate;
@@ -31,6 +31,12 @@ pub enum Command {
     Run,
     /// First-run setup without the screen, for fleets
     Setup(SetupArgs),
+    /// The officers who sign in at this counter
+    #[command(subcommand)]
+    Officer(OfficerCommand),
+    /// The procedure catalogue officers pick from
+    #[command(subcommand)]
+    Catalogue(CatalogueCommand),
     /// Print the summary of ratings for a period
     Summary(SummaryArgs),
     /// Export one row per rating
@@ -58,6 +64,37 @@ pub struct SetupArgs {
     /// Number of levels: 3 or 5
     #[arg(long, default_value = "3", value_parser = parse_scale)]
     pub scale: Scale,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OfficerCommand {
+    /// Add an officer; their PIN (4 to 12 digits) is read from standard input
+    Add {
+        /// The name shown on the sign-in screen and in reports
+        #[arg(long, value_name = "NAME")]
+        name: String,
+    },
+    /// List the officers who can sign in
+    List,
+    /// Stop an officer from signing in (their past ratings keep their name)
+    Remove {
+        /// The officer's id, as `officer list` shows it
+        id: i64,
+    },
+    /// Give an officer a new PIN, read from standard input
+    ResetPin {
+        /// The officer's id, as `officer list` shows it
+        id: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogueCommand {
+    /// Replace the catalogue with a CSV file (code,name_vi,field_vi,field_code; UTF-8)
+    Import {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,16 +1,23 @@
-//! The non-kiosk subcommands: setup, summary, export, demo. Errors carry their exit code:
+//! The non-kiosk subcommands: setup, officer, catalogue, summary, export, demo. Errors carry
+//! their exit code:
 //! 2 for bad input (arguments, paths, an unset data dir), 1 for everything else.
 
-use crate::cli::{DemoArgs, ExportArgs, ExportFormat, PeriodArgs, SetupArgs, SummaryArgs};
+use crate::auth;
+use crate::catalogue;
+use crate::cli::{
+    CatalogueCommand, DemoArgs, ExportArgs, ExportFormat, OfficerCommand, PeriodArgs, SetupArgs,
+    SummaryArgs,
+};
 use crate::clock::{Clock, SystemClock};
 use crate::demo::{self, DemoPlan};
 use crate::export;
 use crate::paths::DataDir;
 use crate::settings::{self, Settings};
 use crate::setup::{SetupError, SetupForm};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use anyhow::{Context, anyhow};
 use hailong_core::period::DateRange;
+use hailong_core::pin::{OFFICER_PIN_MIN, Pin};
 use hailong_core::summary::format_tenths;
 use std::path::PathBuf;
 
@@ -58,12 +65,18 @@ pub fn setup(dir: Option<PathBuf>, args: SetupArgs) -> Outcome {
         SetupError::Invalid(_) | SetupError::Save(_) => Failure::usage(e),
         other => Failure::runtime(other),
     })?;
-    Store::open(&dir.database()).map_err(|e| {
+    let mut store = Store::open(&dir.database()).map_err(|e| {
         Failure::usage(anyhow!(e).context(format!(
             "cannot create the database in {}",
             dir.root().display()
         )))
     })?;
+    if catalogue::seed_if_empty(&mut store).map_err(Failure::runtime)? {
+        println!(
+            "loaded the bundled procedure catalogue ({} procedures)",
+            store.procedure_count().map_err(Failure::runtime)?
+        );
+    }
     println!(
         "set up {} ({}), counter {}, in {}",
         settings.unit_name,
@@ -71,6 +84,70 @@ pub fn setup(dir: Option<PathBuf>, args: SetupArgs) -> Outcome {
         settings.counter_name,
         dir.root().display()
     );
+    Ok(())
+}
+
+pub fn officer(dir: Option<PathBuf>, command: OfficerCommand) -> Outcome {
+    let (_, mut store) = open_existing(&data_dir(dir)?)?;
+    let now = SystemClock.now();
+    let not_found = |e: StoreError| match e {
+        StoreError::NoSuchOfficer(_) => Failure::usage(e),
+        other => Failure::runtime(other),
+    };
+    match command {
+        OfficerCommand::Add { name } => {
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(Failure::usage(anyhow!("the officer's name is empty")));
+            }
+            let hash = pin_hash_from_stdin()?;
+            let id = store
+                .add_officer(name, &hash, now)
+                .map_err(Failure::runtime)?;
+            println!("added officer {id}: {name}");
+        }
+        OfficerCommand::List => {
+            for officer in store.officers().map_err(Failure::runtime)? {
+                println!("{:>4}  {}", officer.id, officer.name);
+            }
+        }
+        OfficerCommand::Remove { id } => {
+            store.remove_officer(id).map_err(not_found)?;
+            println!("officer {id} can no longer sign in");
+        }
+        OfficerCommand::ResetPin { id } => {
+            store.officer(id).map_err(not_found)?;
+            let hash = pin_hash_from_stdin()?;
+            store.set_officer_pin(id, &hash).map_err(not_found)?;
+            println!("officer {id} has a new PIN");
+        }
+    }
+    Ok(())
+}
+
+/// Reads an officer PIN from the first line of standard input (never from the arguments,
+/// which other users of the machine can see) and hashes it.
+fn pin_hash_from_stdin() -> Result<String, Failure> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).map_err(|e| {
+        Failure::usage(anyhow!(e).context("cannot read the PIN from standard input"))
+    })?;
+    let pin = Pin::parse(line.trim(), OFFICER_PIN_MIN)
+        .map_err(|e| Failure::usage(anyhow!("the PIN on standard input is not valid: {e}")))?;
+    auth::hash_pin(&pin).map_err(Failure::runtime)
+}
+
+pub fn catalogue(dir: Option<PathBuf>, command: CatalogueCommand) -> Outcome {
+    let (_, mut store) = open_existing(&data_dir(dir)?)?;
+    match command {
+        CatalogueCommand::Import { file } => {
+            let n = catalogue::import(&mut store, &file).map_err(|e| match e {
+                catalogue::ImportError::Store(_) => Failure::runtime(e),
+                other => Failure::usage(other),
+            })?;
+            println!("imported {n} procedures from {}", file.display());
+        }
+    }
     Ok(())
 }
 

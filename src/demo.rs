@@ -17,8 +17,6 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rusqlite::params;
 
-/// The sample catalogue shipped with the app.
-pub const SAMPLE_CATALOGUE: &str = include_str!("../assets/procedures.csv");
 const DEMO_OFFICERS: [&str; 4] = [
     "Nguyễn Thị Lan",
     "Trần Văn Hùng",
@@ -87,7 +85,7 @@ pub fn fill(
         }
     };
     store.mark_demo()?;
-    let catalogue = parse_catalogue(SAMPLE_CATALOGUE).unwrap_or_default();
+    let catalogue = parse_catalogue(crate::catalogue::BUNDLED).unwrap_or_default();
     if store.procedure_count()? == 0 {
         store.replace_procedures(&catalogue)?;
     }

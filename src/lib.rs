@@ -2,13 +2,16 @@
 //!
 //! Layout:
 //! - [`kiosk`] and [`ui`]: the touch screens (Slint) and the flow behind them;
-//! - [`cli`] and [`commands`]: the command line (`run`, `setup`, `summary`, `export`, `demo`);
+//! - [`cli`] and [`commands`]: the command line (`run`, `setup`, `officer`, `catalogue`,
+//!   `summary`, `export`, `demo`);
 //! - [`store`]: the SQLite store (ratings, misuse, officers, procedures);
+//! - [`catalogue`]: the bundled procedure catalogue and CSV imports;
 //! - [`settings`], [`setup`], [`paths`]: the data dir, its settings file, first-run setup;
 //! - [`auth`]: argon2 PIN hashes; [`clock`]: wall-clock time, settable in tests;
 //! - [`demo`]: synthetic ratings; [`export`]: CSV export.
 
 pub mod auth;
+pub mod catalogue;
 pub mod cli;
 pub mod clock;
 pub mod commands;

@@ -17,6 +17,8 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         None | Some(Command::Run) => hailong::kiosk::run(cli.data_dir, cli.fullscreen),
         Some(Command::Setup(args)) => commands::setup(cli.data_dir, args),
+        Some(Command::Officer(command)) => commands::officer(cli.data_dir, command),
+        Some(Command::Catalogue(command)) => commands::catalogue(cli.data_dir, command),
         Some(Command::Summary(args)) => commands::summary(cli.data_dir, args),
         Some(Command::Export(args)) => commands::export(cli.data_dir, args),
         Some(Command::Demo(args)) => commands::demo(cli.data_dir, args),

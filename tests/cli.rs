@@ -1,10 +1,12 @@
-//! The real `hailong` binary: setup, summary, export, demo, and exit status 2 on bad input.
+//! The real `hailong` binary: setup, officers, catalogue, summary, export, demo, and exit
+//! status 2 on bad input.
 
 use hailong::store::{NewRating, Store};
 use hailong_core::level::Level;
 use hailong_core::rating::Outcome;
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 fn hailong(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_hailong"))
@@ -14,6 +16,27 @@ fn hailong(dir: &Path, args: &[&str]) -> Output {
         .env_remove("HAILONG_DATA_DIR")
         .output()
         .unwrap()
+}
+
+/// Runs `hailong` with `input` on its standard input.
+fn hailong_with_input(dir: &Path, args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hailong"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("HAILONG_DATA_DIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
 }
 
 fn set_up(dir: &Path) {
@@ -240,4 +263,93 @@ fn setup_over_damaged_settings_keeps_every_damaged_copy() {
         .collect();
     kept.sort();
     assert_eq!(kept, ["{ first damaged copy", "{ second damaged copy"]);
+}
+
+#[test]
+fn officers_are_added_with_a_pin_from_standard_input_listed_reset_and_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    set_up(dir.path());
+    let out = hailong_with_input(
+        dir.path(),
+        &["officer", "add", "--name", "Nguyễn Thị Hoa"],
+        "2468\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let store = Store::open(&dir.path().join("hailong.db")).unwrap();
+    let hoa = &store.officers().unwrap()[0];
+    assert_eq!(hoa.name, "Nguyễn Thị Hoa");
+    assert!(hailong::auth::verify_pin(&hoa.pin_hash, "2468"));
+    assert!(!hoa.pin_hash.contains("2468"));
+
+    let out = hailong(dir.path(), &["officer", "list"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Nguyễn Thị Hoa"));
+
+    // Bad PINs and unknown ids are bad input.
+    let out = hailong_with_input(
+        dir.path(),
+        &["officer", "add", "--name", "Trần Văn Bình"],
+        "12a4\n",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("only digits"), "{}", stderr(&out));
+    let out = hailong_with_input(
+        dir.path(),
+        &["officer", "add", "--name", "Trần Văn Bình"],
+        "123\n",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = hailong(dir.path(), &["officer", "remove", "99"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(store.officers().unwrap().len(), 1);
+
+    let id = hoa.id.to_string();
+    let out = hailong_with_input(dir.path(), &["officer", "reset-pin", &id], "97531\n");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(hailong::auth::verify_pin(
+        &store.officer(hoa.id).unwrap().pin_hash,
+        "97531"
+    ));
+    let out = hailong(dir.path(), &["officer", "remove", &id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(store.officers().unwrap().is_empty());
+}
+
+#[test]
+fn setup_loads_the_bundled_catalogue_and_an_import_replaces_it_only_when_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    set_up(dir.path());
+    let store = Store::open(&dir.path().join("hailong.db")).unwrap();
+    let bundled = store.procedure_count().unwrap();
+    assert!(bundled >= 10);
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "code,name_vi,field_vi,field_code\n1.001193,Đăng ký khai sinh,Hộ tịch,ho_tich\n1.001193,Lặp,Hộ tịch,ho_tich\n").unwrap();
+    let out = hailong(dir.path(), &["catalogue", "import", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("line 3"), "{}", stderr(&out));
+    assert_eq!(
+        store.procedure_count().unwrap(),
+        bundled,
+        "a bad file changes nothing"
+    );
+
+    let good = dir.path().join("tinh.csv");
+    std::fs::write(
+        &good,
+        "\u{feff}code,name_vi,field_vi,field_code\n1.000001,Thủ tục thử nghiệm,Nội vụ,noi_vu\n",
+    )
+    .unwrap();
+    let out = hailong(dir.path(), &["catalogue", "import", good.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(store.procedure_count().unwrap(), 1);
+    assert_eq!(
+        store.search_procedures("thu nghiem", 5).unwrap()[0].code,
+        "1.000001"
+    );
+
+    let out = hailong(
+        dir.path(),
+        &["catalogue", "import", "/nonexistent/tinh.csv"],
+    );
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -1,129 +1,15 @@
-//! The real kiosk UI through Slint's testing backend: software renderer, mock time, elements
-//! found by `accessible-id`, taps checked in the real SQLite file.
+//! The citizen screens through Slint's testing backend: taps, reasons, keys, language,
+//! faults, each checked in the real SQLite file.
 
-use chrono::{DateTime, FixedOffset};
-use hailong::clock::ManualClock;
-use hailong::kiosk::Kiosk;
-use hailong::paths::DataDir;
-use hailong::settings::Lang;
-use hailong::setup::SetupForm;
-use hailong::store::Store;
+mod support;
+
 use hailong::ui::{KioskAdapter, Screen};
 use hailong_core::level::{Level, Scale};
 use hailong_core::period::DateRange;
 use hailong_core::reason::Reason;
-use i_slint_backend_testing::{
-    ElementHandle, ElementQuery, TestingBackend, TestingBackendOptions, mock_elapsed_time,
-};
 use slint::ComponentHandle;
-use slint::platform::{PointerEventButton, WindowEvent};
-use std::sync::Arc;
 use std::time::Duration;
-
-struct Harness {
-    _dir: tempfile::TempDir,
-    data: DataDir,
-    kiosk: Kiosk,
-}
-
-fn now() -> DateTime<FixedOffset> {
-    DateTime::parse_from_rfc3339("2026-11-23T09:00:00+07:00").unwrap()
-}
-
-fn init_backend() {
-    // One testing platform per test thread; later calls in the same thread keep the first.
-    let _ = slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
-        mock_time: true,
-        threading: false,
-        renderer_name: Some("software".into()),
-    })));
-}
-
-fn set_up(scale: Scale, lang: Lang) -> (tempfile::TempDir, DataDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let data = DataDir::new(dir.path());
-    SetupForm {
-        admin_pin: "246810".into(),
-        unit_name: "UBND xã Tân Lập".into(),
-        unit_code: "000.00.14.H56".into(),
-        counter_name: "Quầy 1 – Hộ tịch, Chứng thực".into(),
-        lang,
-        scale,
-    }
-    .apply(&data, now())
-    .unwrap();
-    (dir, data)
-}
-
-fn start(dir: tempfile::TempDir, data: DataDir, width: f32, height: f32) -> Harness {
-    init_backend();
-    let kiosk = Kiosk::start(&data, Arc::new(ManualClock::new(now()))).unwrap();
-    kiosk
-        .window
-        .window()
-        .set_size(slint::LogicalSize::new(width, height));
-    kiosk.window.show().unwrap();
-    Harness {
-        _dir: dir,
-        data,
-        kiosk,
-    }
-}
-
-fn kiosk(scale: Scale) -> Harness {
-    let (dir, data) = set_up(scale, Lang::Vi);
-    start(dir, data, 1280., 800.)
-}
-
-impl Harness {
-    fn find(&self, id: &str) -> Option<ElementHandle> {
-        let id = id.to_owned();
-        ElementQuery::from_root(&self.kiosk.window)
-            .match_predicate(move |e| e.accessible_id().as_deref() == Some(id.as_str()))
-            .find_first()
-    }
-
-    fn tap(&self, id: &str) {
-        let element = self.find(id).unwrap_or_else(|| panic!("no element {id}"));
-        element.mock_single_click(PointerEventButton::Left);
-    }
-
-    /// Taps on-screen comment keyboard keys by their id suffix (`key-c`, `tone-2`, `space`).
-    fn type_keys(&self, keys: &[&str]) {
-        for key in keys {
-            self.tap(&format!("comment-{key}"));
-        }
-    }
-
-    fn key(&self, text: &str) {
-        let window = self.kiosk.window.window();
-        window.dispatch_event(WindowEvent::KeyPressed { text: text.into() });
-        window.dispatch_event(WindowEvent::KeyReleased { text: text.into() });
-    }
-
-    fn screen(&self) -> Screen {
-        self.kiosk.window.global::<KioskAdapter>().get_screen()
-    }
-
-    fn store(&self) -> Store {
-        Store::open(&self.data.database()).unwrap()
-    }
-
-    fn latest(&self) -> hailong_core::rating::Rating {
-        let store = self.store();
-        let count = store.rating_count().unwrap();
-        assert!(count > 0, "no rating stored");
-        let mut last = None;
-        store
-            .for_each_rating(DateRange::all(), |r, _| last = Some(r.clone()))
-            .unwrap();
-        last.unwrap()
-    }
-}
-
-fn wait(d: Duration) {
-    mock_elapsed_time(d);
-}
+use support::{kiosk, now, wait};
 
 #[test]
 fn a_walk_up_positive_tap_is_on_disk_when_thanks_shows_and_the_screen_returns_after_four_seconds() {
@@ -304,63 +190,12 @@ fn a_full_disk_keeps_the_citizen_screen_with_a_polite_message_and_stores_nothing
 
 #[test]
 fn a_rating_left_on_the_reasons_screen_by_a_crash_is_finished_at_the_next_start() {
-    let (dir, data) = set_up(Scale::Three, Lang::Vi);
-    let h = start(dir, data, 1280., 800.);
+    let h = kiosk(Scale::Three);
     h.tap("level-unsatisfied");
     assert!(!h.latest().finished);
-    let Harness { _dir, data, kiosk } = h;
+    let support::Harness { tablet, kiosk, .. } = h;
     std::mem::forget(kiosk); // as if the process died: nothing runs on the way out
-    let h = start(_dir, data, 1280., 800.);
+    let h = tablet.start(1280., 800.);
     assert!(h.latest().finished);
     assert_eq!(h.screen(), Screen::Citizen);
-}
-
-#[test]
-fn every_screen_renders_in_both_languages_and_orientations() {
-    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-    std::fs::create_dir_all(&out).unwrap();
-    for (w, h_) in [(1280., 800.), (800., 1280.)] {
-        for lang in [Lang::Vi, Lang::En] {
-            for scale in [Scale::Three, Scale::Five] {
-                let (dir, data) = set_up(scale, lang);
-                let h = start(dir, data, w, h_);
-                let name = |screen: &str| {
-                    out.join(format!(
-                        "{screen}-{}-{}x{}-{}.png",
-                        lang.code(),
-                        w,
-                        h_,
-                        scale.number()
-                    ))
-                };
-                snapshot(&h, &name("citizen"));
-                if scale == Scale::Five {
-                    continue;
-                }
-                h.tap("level-unsatisfied");
-                h.tap("reason-long_wait");
-                snapshot(&h, &name("reasons"));
-                h.tap("comment");
-                h.type_keys(&[
-                    "key-c", "key-h", "key-ơ", "tone-2", "space", "key-l", "key-â", "key-u",
-                    "tone-2",
-                ]);
-                snapshot(&h, &name("comment"));
-                h.tap("send");
-                snapshot(&h, &name("thanks"));
-            }
-        }
-    }
-}
-
-fn snapshot(h: &Harness, path: &std::path::Path) {
-    let buffer = h.kiosk.window.window().take_snapshot().unwrap();
-    image::save_buffer(
-        path,
-        buffer.as_bytes(),
-        buffer.width(),
-        buffer.height(),
-        image::ExtendedColorType::Rgba8,
-    )
-    .unwrap();
 }

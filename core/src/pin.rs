@@ -65,6 +65,11 @@ impl Lockout {
         Some(lock.min(Self::LONGEST_LOCK))
     }
 
+    /// A lockout that already counted `failures` wrong PINs in a row (kept across restarts).
+    pub fn from_failures(failures: u32) -> Lockout {
+        Lockout { failures }
+    }
+
     pub fn succeed(&mut self) {
         self.failures = 0;
     }
@@ -111,5 +116,9 @@ mod tests {
         assert_eq!(lockout.fail(), Some(Duration::from_secs(1800)));
         lockout.succeed();
         assert_eq!(lockout.fail(), None);
+        assert_eq!(
+            Lockout::from_failures(5).fail(),
+            Some(Duration::from_secs(60))
+        );
     }
 }

@@ -1,6 +1,7 @@
-//! The citizen flow: a tap is stored before the screen moves on; negative levels ask for
-//! reasons; presses too soon after a rating count as misuse; keys 1..N pick levels.
+//! The citizen flow: a tap is stored before the screen moves on, with the armed dossier if
+//! there is one; negative levels ask for reasons; presses too soon after a rating are misuse.
 
+use super::desk::Desk;
 use crate::clock::Clock;
 use crate::settings::Settings;
 use crate::store::{NewRating, Store};
@@ -14,8 +15,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A scanner types a whole code within milliseconds; a lone digit after this pause is a key.
-const KEY_SETTLE: Duration = Duration::from_millis(80);
 const COMMENT_MAX_CHARS: usize = 500;
 
 /// The rating the citizen is giving reasons for.
@@ -29,12 +28,12 @@ struct Pending {
 struct State {
     pending: Option<Pending>,
     cooling_down: bool,
-    keys: String,
 }
 
 pub struct Flow {
     window: Weak<AppWindow>,
-    store: RefCell<Store>,
+    store: Rc<RefCell<Store>>,
+    desk: Rc<Desk>,
     settings: Settings,
     clock: Arc<dyn Clock>,
     state: RefCell<State>,
@@ -42,13 +41,13 @@ pub struct Flow {
     thanks_timer: Timer,
     reasons_timer: Timer,
     cooldown_timer: Timer,
-    key_timer: Timer,
 }
 
 impl Flow {
     pub fn new(
         window: &AppWindow,
-        store: Store,
+        store: Rc<RefCell<Store>>,
+        desk: Rc<Desk>,
         settings: Settings,
         clock: Arc<dyn Clock>,
     ) -> Rc<Flow> {
@@ -74,9 +73,11 @@ impl Flow {
             ))
             .into(),
         );
+        adapter.set_walk_up_allowed(settings.walk_up_allowed);
         Rc::new(Flow {
             window: window.as_weak(),
-            store: RefCell::new(store),
+            store,
+            desk,
             settings,
             clock,
             state: RefCell::default(),
@@ -84,7 +85,6 @@ impl Flow {
             thanks_timer: Timer::default(),
             reasons_timer: Timer::default(),
             cooldown_timer: Timer::default(),
-            key_timer: Timer::default(),
         })
     }
 
@@ -101,7 +101,7 @@ impl Flow {
         let Some(level) = self.settings.scale.levels().get(index).copied() else {
             return;
         };
-        if self.screen() == Screen::Reasons {
+        if !self.on_citizen_screens() {
             return;
         }
         if self.state.borrow().cooling_down {
@@ -110,12 +110,21 @@ impl Flow {
             }
             return;
         }
+        let armed = self.desk.armed();
+        if armed.is_none() && !self.settings.walk_up_allowed {
+            return;
+        }
+        // A walk-up rating belongs to the officer on shift at this counter, if any.
+        let officer = armed
+            .as_ref()
+            .map(|a| a.officer.clone())
+            .or_else(|| self.desk.officer());
         let tap = NewRating {
             at: self.clock.now(),
             outcome: Outcome::Rated(level),
-            dossier: None,
-            procedure: None,
-            officer: None,
+            dossier: armed.as_ref().map(|a| &a.dossier),
+            procedure: armed.as_ref().and_then(|a| a.procedure.as_ref()),
+            officer: officer.as_ref(),
             finished: !level.is_negative(),
         };
         let recorded = match self.store.borrow_mut().record(&tap) {
@@ -129,7 +138,15 @@ impl Flow {
                 return;
             }
         };
-        tracing::info!(seq = recorded.seq, level = level.code(), "tap saved");
+        tracing::info!(
+            seq = recorded.seq,
+            level = level.code(),
+            repeat = recorded.repeat_dossier,
+            "tap saved"
+        );
+        if armed.is_some() {
+            self.desk.rated();
+        }
         self.start_cooldown();
         self.adapter(|a| a.set_save_failure(SharedString::default()));
         if level.is_negative() {
@@ -289,9 +306,13 @@ impl Flow {
         );
     }
 
-    /// Back to the idle screen, in the unit's own language for the next citizen.
+    /// Back to the idle screen, in the unit's own language for the next citizen (unless an
+    /// officer opened the console meanwhile).
     fn back_to_citizen(self: &Rc<Self>) {
         self.thanks_timer.stop();
+        if !matches!(self.screen(), Screen::Thanks | Screen::Reasons) {
+            return;
+        }
         self.adapter(|a| a.set_screen(Screen::Citizen));
         self.switch_language(self.settings.lang.code());
     }
@@ -304,42 +325,9 @@ impl Flow {
         self.adapter(|a| a.set_language(code.into()));
     }
 
-    /// A key typed on the citizen screens. Returns whether it was used.
-    pub fn key(self: &Rc<Self>, text: &str) -> bool {
-        if self.screen() == Screen::Reasons {
-            return false;
-        }
-        if text == "\n" || text == "\r" {
-            self.key_timer.stop();
-            let typed = std::mem::take(&mut self.state.borrow_mut().keys);
-            if !typed.is_empty() {
-                tracing::info!(
-                    chars = typed.chars().count(),
-                    "scanned code ignored: no officer console yet"
-                );
-            }
-            return true;
-        }
-        let mut chars = text.chars();
-        let (Some(c), None) = (chars.next(), chars.next()) else {
-            return false;
-        };
-        if c.is_control() {
-            return false;
-        }
-        self.state.borrow_mut().keys.push(c);
-        self.after(&self.key_timer, KEY_SETTLE, Flow::keys_settled);
-        true
-    }
-
-    /// The keyboard went quiet: a lone digit N picks the N-th level (`choose_level` ignores
-    /// keys beyond the scale); anything longer without Enter is dropped.
-    fn keys_settled(self: &Rc<Self>) {
-        let typed = std::mem::take(&mut self.state.borrow_mut().keys);
-        let digit = typed.parse::<usize>().ok().filter(|_| typed.len() == 1);
-        if let Some(index) = digit.and_then(|n| n.checked_sub(1)) {
-            self.choose_level(index);
-        }
+    /// Whether the citizen screens are showing (keys and scans may act).
+    pub fn on_citizen_screens(&self) -> bool {
+        matches!(self.screen(), Screen::Citizen | Screen::Thanks)
     }
 
     /// Makes the store's next write fail as on a full disk (fault tests).

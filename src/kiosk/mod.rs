@@ -1,22 +1,37 @@
-//! The kiosk: opens the data dir, builds the window, wires the citizen flow, runs.
+//! The kiosk: opens the data dir, builds the window, wires the citizen flow and the officer's
+//! sign-in and console, runs.
 
+mod console;
+mod desk;
 mod flow;
+mod idle;
+mod keys;
+mod signin;
 
+pub use desk::Armed;
 pub use flow::Flow;
+pub use idle::STAFF_IDLE;
+pub use keys::KEY_SETTLE;
 
 use crate::clock::{Clock, SystemClock};
 use crate::commands::{Failure, data_dir};
 use crate::paths::DataDir;
 use crate::settings::{self, Settings};
 use crate::store::{Store, StoreError};
-use crate::ui::{AppWindow, KioskAdapter, Theme};
+use crate::ui::{AppWindow, KioskAdapter, Screen, Theme};
 use anyhow::anyhow;
+use console::Console;
+use desk::Desk;
 use flow::CommentEdit;
 use hailong_core::text::Tone;
+use keys::{KeyInput, KeyReader};
+use signin::SignIn;
 use slint::ComponentHandle;
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Why the kiosk could not start.
 #[derive(Debug, thiserror::Error)]
@@ -33,11 +48,13 @@ pub enum StartError {
     Ui(#[from] slint::PlatformError),
 }
 
-/// A running kiosk: the window and the flow behind it.
+/// A running kiosk: the window and the controllers behind it.
 pub struct Kiosk {
     pub window: AppWindow,
     pub flow: Rc<Flow>,
     pub settings: Settings,
+    desk: Rc<Desk>,
+    _sign_in: Rc<SignIn>,
 }
 
 impl Kiosk {
@@ -63,14 +80,39 @@ impl Kiosk {
         let adapter = window.global::<KioskAdapter>();
         adapter.set_unit_name(settings.unit_name.clone().into());
         adapter.set_counter_name(settings.counter_name.clone().into());
-        let flow = Flow::new(&window, store, settings.clone(), clock);
+        let store = Rc::new(RefCell::new(store));
+        let expiry = Duration::from_secs(u64::from(settings.armed_expiry_secs.max(1)));
+        let desk = Desk::new(&window, store.clone(), clock.clone(), expiry);
+        let console = Console::new(
+            &window,
+            store.clone(),
+            desk.clone(),
+            clock.clone(),
+            settings.office_unit_codes(),
+        );
+        let sign_in = SignIn::new(
+            &window,
+            store.clone(),
+            desk.clone(),
+            console.clone(),
+            clock.clone(),
+        );
+        let flow = Flow::new(&window, store, desk.clone(), settings.clone(), clock);
         flow.switch_language(settings.lang.code());
         connect(&adapter, &flow);
+        connect_staff(&window, &flow, &desk, &console, &sign_in);
         Ok(Kiosk {
             window,
             flow,
             settings,
+            desk,
+            _sign_in: sign_in,
         })
+    }
+
+    /// The dossier waiting for the citizen's rating, if any.
+    pub fn armed(&self) -> Option<Armed> {
+        self.desk.armed()
     }
 
     /// Full screen, no cursor, and the window cannot be closed from the citizen screens.
@@ -100,8 +142,41 @@ fn connect(adapter: &KioskAdapter<'_>, flow: &Rc<Flow>) {
     adapter.on_send(move || f.send());
     let f = flow.clone();
     adapter.on_switch_language(move |code| f.switch_language(&code));
-    let f = flow.clone();
-    adapter.on_key(move |text| f.key(&text));
+}
+
+/// The corner control and the keyboard: digits rate, scans arm, the console takes typing.
+fn connect_staff(
+    window: &AppWindow,
+    flow: &Rc<Flow>,
+    desk: &Rc<Desk>,
+    console: &Rc<Console>,
+    sign_in: &Rc<SignIn>,
+) {
+    let adapter = window.global::<KioskAdapter>();
+    let (d, c, s) = (desk.clone(), console.clone(), sign_in.clone());
+    adapter.on_staff(move || {
+        if d.officer().is_some() {
+            c.open();
+        } else {
+            s.open();
+        }
+    });
+    let (f, c) = (flow.clone(), console.clone());
+    let reader = KeyReader::new(move |input| match input {
+        KeyInput::Digit(n) => f.choose_level(n - 1),
+        KeyInput::Scan(code) => c.scan(&code),
+    });
+    let (f, c, window) = (flow.clone(), console.clone(), window.as_weak());
+    adapter.on_key(move |text| {
+        match window
+            .upgrade()
+            .map(|w| w.global::<KioskAdapter>().get_screen())
+        {
+            Some(Screen::Console) => c.key(&text),
+            _ if f.on_citizen_screens() => reader.key(&text),
+            _ => false,
+        }
+    });
 }
 
 /// `hailong run`: the kiosk on the real screen.

@@ -3,12 +3,14 @@
 //! Every write is one IMMEDIATE transaction on a WAL database with `synchronous=FULL`, so a
 //! committed tap survives a kill or a power cut.
 
+mod meta;
 mod migrations;
 mod officers;
 mod procedures;
 mod ratings;
 mod reports;
 
+pub use meta::PinLock;
 pub use officers::Officer;
 pub use ratings::{NewRating, Recorded};
 pub use reports::{Breakdown, BreakdownRow, ExportExtras};
@@ -157,24 +159,6 @@ fn quarantine(path: &Path, now: DateTime<FixedOffset>) -> std::io::Result<PathBu
 }
 
 impl Store {
-    /// Marks this database as holding synthetic demo data.
-    pub fn mark_demo(&mut self) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('demo', '1')",
-            [],
-        )?;
-        Ok(())
-    }
-
-    /// Whether the ratings here are synthetic demo data.
-    pub fn is_demo(&self) -> Result<bool, StoreError> {
-        Ok(self.conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM meta WHERE key = 'demo' AND value = '1')",
-            [],
-            |r| r.get(0),
-        )?)
-    }
-
     /// The schema version of the open database.
     pub fn schema_version(&self) -> Result<usize, StoreError> {
         Ok(self

@@ -1,0 +1,313 @@
+//! The officer console: enter a dossier code (keypad or scanner), check it, pick the procedure
+//! from the catalogue (or skip), and arm the tablet for the citizen's rating.
+
+use super::desk::Desk;
+use super::idle::IdleReturn;
+use crate::clock::Clock;
+use crate::store::Store;
+use crate::ui::{AppWindow, ConsoleAdapter, ConsoleStep, ProcedureItem, Screen};
+use hailong_core::dossier::{DossierCode, DossierWarning};
+use hailong_core::procedure::Procedure;
+use hailong_core::text::{Tone, apply_tone};
+use slint::{ComponentHandle, SharedString, VecModel, Weak};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// Longest dossier code typed on the keypad (a scanner's input is checked by the parser).
+const INPUT_MAX_CHARS: usize = 40;
+const QUERY_MAX_CHARS: usize = 60;
+/// Procedures listed for a search: the officer narrows the search rather than scrolls.
+const RESULTS_SHOWN: usize = 30;
+/// The warning code for a dossier already rated on this tablet.
+const REPEAT: &str = "repeat";
+
+#[derive(Default)]
+struct Entry {
+    input: String,
+    /// A code whose warnings the officer has seen: the next "continue" accepts it.
+    warned: Option<DossierCode>,
+    /// The accepted code, while the procedure is being picked.
+    dossier: Option<DossierCode>,
+    query: String,
+    results: Vec<Procedure>,
+}
+
+pub struct Console {
+    window: Weak<AppWindow>,
+    store: Rc<RefCell<Store>>,
+    desk: Rc<Desk>,
+    clock: Arc<dyn Clock>,
+    office_units: Vec<String>,
+    entry: RefCell<Entry>,
+    results_model: Rc<VecModel<ProcedureItem>>,
+    idle: IdleReturn,
+}
+
+impl Console {
+    pub fn new(
+        window: &AppWindow,
+        store: Rc<RefCell<Store>>,
+        desk: Rc<Desk>,
+        clock: Arc<dyn Clock>,
+        office_units: Vec<String>,
+    ) -> Rc<Console> {
+        let results_model = Rc::new(VecModel::default());
+        window
+            .global::<ConsoleAdapter>()
+            .set_results(results_model.clone().into());
+        let console = Rc::new(Console {
+            window: window.as_weak(),
+            store,
+            desk,
+            clock,
+            office_units,
+            entry: RefCell::default(),
+            results_model,
+            idle: IdleReturn::new(window, Screen::Console),
+        });
+        console.connect(window);
+        console
+    }
+
+    fn connect(self: &Rc<Self>, window: &AppWindow) {
+        let adapter = window.global::<ConsoleAdapter>();
+        let c = self.clone();
+        adapter.on_pad(move |key| c.edit_input(|input| push_limited(input, &key, INPUT_MAX_CHARS)));
+        let c = self.clone();
+        adapter.on_erase(move || {
+            c.edit_input(|input| {
+                input.pop();
+            })
+        });
+        let c = self.clone();
+        adapter.on_clear(move || c.edit_input(String::clear));
+        let c = self.clone();
+        adapter.on_next(move || c.next());
+        let c = self.clone();
+        adapter.on_search_type(move |text| {
+            c.edit_query(|query| push_limited(query, &text, QUERY_MAX_CHARS))
+        });
+        let c = self.clone();
+        adapter.on_search_tone(move |tone| {
+            c.edit_query(|query| *query = apply_tone(query, Tone::from_index(tone)))
+        });
+        let c = self.clone();
+        adapter.on_search_erase(move || {
+            c.edit_query(|query| {
+                query.pop();
+            })
+        });
+        let c = self.clone();
+        adapter.on_choose(move |i| c.choose(usize::try_from(i).unwrap_or(usize::MAX)));
+        let c = self.clone();
+        adapter.on_skip(move || c.arm(None));
+        let c = self.clone();
+        adapter.on_back(move || c.show_step(ConsoleStep::Dossier));
+        let c = self.clone();
+        adapter.on_sign_out(move || {
+            c.desk.sign_out();
+            c.idle.leave();
+        });
+        let c = self.clone();
+        adapter.on_close(move || c.idle.leave());
+    }
+
+    fn adapter(&self, f: impl FnOnce(ConsoleAdapter<'_>)) {
+        if let Some(window) = self.window.upgrade() {
+            f(window.global::<ConsoleAdapter>());
+        }
+    }
+
+    /// Opens the console on an empty dossier entry for the officer on shift.
+    pub fn open(self: &Rc<Self>) {
+        let Some(officer) = self.desk.officer() else {
+            return;
+        };
+        *self.entry.borrow_mut() = Entry::default();
+        self.adapter(|a| {
+            a.set_officer_name(officer.name.into());
+            a.set_input(SharedString::default());
+        });
+        self.clear_messages();
+        self.show_step(ConsoleStep::Dossier);
+        self.idle.show();
+    }
+
+    /// A code a scanner typed on the citizen screens: armed at once if it is clean; otherwise
+    /// the console opens with the code and says what is wrong.
+    pub fn scan(self: &Rc<Self>, text: &str) {
+        if self.desk.officer().is_none() {
+            tracing::info!("scanned code ignored: no officer signed in");
+            return;
+        }
+        match self.check(text) {
+            Ok((code, warnings)) if warnings.is_empty() => self.desk.arm(code, None),
+            _ => {
+                self.open();
+                self.entry.borrow_mut().input = text.trim().to_owned();
+                self.adapter(|a| a.set_input(text.trim().into()));
+                self.next();
+            }
+        }
+    }
+
+    /// A key typed while the console shows: into the code or the search; Enter goes on.
+    pub fn key(self: &Rc<Self>, text: &str) -> bool {
+        let on_dossier = self.entry.borrow().dossier.is_none();
+        if text == "\n" || text == "\r" {
+            if on_dossier {
+                self.next();
+            }
+            return true;
+        }
+        if text.chars().any(char::is_control) || text.is_empty() {
+            return false;
+        }
+        if on_dossier {
+            self.edit_input(|input| push_limited(input, text, INPUT_MAX_CHARS));
+        } else {
+            self.edit_query(|query| push_limited(query, text, QUERY_MAX_CHARS));
+        }
+        true
+    }
+
+    fn edit_input(&self, edit: impl FnOnce(&mut String)) {
+        self.idle.touched();
+        let input = {
+            let mut entry = self.entry.borrow_mut();
+            edit(&mut entry.input);
+            entry.warned = None;
+            entry.input.clone()
+        };
+        self.adapter(|a| a.set_input(input.into()));
+        self.clear_messages();
+    }
+
+    fn clear_messages(&self) {
+        self.adapter(|a| {
+            a.set_error(SharedString::default());
+            a.set_warnings(Rc::new(VecModel::<SharedString>::default()).into());
+            a.set_rated_at(SharedString::default());
+        });
+    }
+
+    /// Parses the code and lists what the officer should see before arming it.
+    fn check(&self, text: &str) -> Result<(DossierCode, Vec<&'static str>), &'static str> {
+        let today = self.clock.now().date_naive();
+        let code = DossierCode::parse(text, today).map_err(|e| e.code())?;
+        let mut warnings: Vec<&'static str> = code
+            .warnings(&self.office_units)
+            .into_iter()
+            .map(DossierWarning::code)
+            .collect();
+        match self.store.borrow().dossier_rated_at(&code) {
+            Ok(Some(at)) => {
+                warnings.push(REPEAT);
+                let when = at.format("%H:%M %d/%m/%Y").to_string();
+                self.adapter(|a| a.set_rated_at(when.into()));
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "could not look up earlier ratings"),
+        }
+        Ok((code, warnings))
+    }
+
+    /// "Continue" on the dossier step: refuse with the reason, warn once, or go on.
+    fn next(self: &Rc<Self>) {
+        self.idle.touched();
+        let input = self.entry.borrow().input.clone();
+        let (code, warnings) = match self.check(&input) {
+            Ok(checked) => checked,
+            Err(error) => {
+                self.adapter(|a| a.set_error(error.into()));
+                return;
+            }
+        };
+        let seen = self.entry.borrow().warned.as_ref() == Some(&code);
+        if !warnings.is_empty() && !seen {
+            let model: Vec<SharedString> = warnings.into_iter().map(Into::into).collect();
+            self.adapter(|a| {
+                a.set_input(code.to_string().into());
+                a.set_warnings(Rc::new(VecModel::from(model)).into());
+            });
+            let mut entry = self.entry.borrow_mut();
+            entry.input = code.to_string();
+            entry.warned = Some(code);
+            return;
+        }
+        let catalogue = self.store.borrow().procedure_count().unwrap_or(0);
+        self.entry.borrow_mut().dossier = Some(code.clone());
+        if catalogue == 0 {
+            self.arm(None);
+            return;
+        }
+        self.adapter(|a| {
+            a.set_dossier(code.to_string().into());
+            a.set_catalogue_size(i32::try_from(catalogue).unwrap_or(i32::MAX));
+        });
+        self.edit_query(String::clear);
+        self.show_step(ConsoleStep::Procedure);
+    }
+
+    fn show_step(&self, step: ConsoleStep) {
+        self.idle.touched();
+        if step == ConsoleStep::Dossier {
+            self.entry.borrow_mut().dossier = None;
+        }
+        self.adapter(|a| a.set_step(step));
+    }
+
+    fn edit_query(&self, edit: impl FnOnce(&mut String)) {
+        self.idle.touched();
+        let query = {
+            let mut entry = self.entry.borrow_mut();
+            edit(&mut entry.query);
+            entry.query.clone()
+        };
+        let results = self
+            .store
+            .borrow()
+            .search_procedures(&query, RESULTS_SHOWN)
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "procedure search failed");
+                Vec::new()
+            });
+        self.results_model.set_vec(
+            results
+                .iter()
+                .map(|p| ProcedureItem {
+                    code: p.code.as_str().into(),
+                    name: p.name.as_str().into(),
+                    field: p.field_name.as_str().into(),
+                })
+                .collect::<Vec<_>>(),
+        );
+        self.entry.borrow_mut().results = results;
+        self.adapter(|a| a.set_query(query.into()));
+    }
+
+    fn choose(self: &Rc<Self>, index: usize) {
+        let procedure = self.entry.borrow().results.get(index).cloned();
+        if procedure.is_some() {
+            self.arm(procedure);
+        }
+    }
+
+    /// Arms the accepted code and hands the tablet to the citizen.
+    fn arm(self: &Rc<Self>, procedure: Option<Procedure>) {
+        let Some(dossier) = self.entry.borrow_mut().dossier.take() else {
+            return;
+        };
+        self.desk.arm(dossier, procedure);
+        *self.entry.borrow_mut() = Entry::default();
+        self.idle.leave();
+    }
+}
+
+/// Appends `text` unless that would pass `max` characters.
+fn push_limited(s: &mut String, text: &str, max: usize) {
+    if s.chars().count() + text.chars().count() <= max {
+        s.push_str(text);
+    }
+}

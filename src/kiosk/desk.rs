@@ -1,0 +1,163 @@
+//! The counter's desk: which officer's shift it is and which dossier is armed for the next
+//! rating. An armed dossier nobody rates in time is stored as "not rated".
+
+use crate::clock::Clock;
+use crate::store::{NewRating, Store};
+use crate::ui::{AppWindow, KioskAdapter};
+use chrono::NaiveDate;
+use hailong_core::dossier::DossierCode;
+use hailong_core::procedure::Procedure;
+use hailong_core::rating::{OfficerRef, Outcome};
+use slint::{ComponentHandle, SharedString, Timer, TimerMode, Weak};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A dossier linked to the tablet, waiting for the citizen's tap.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Armed {
+    pub dossier: DossierCode,
+    pub procedure: Option<Procedure>,
+    pub officer: OfficerRef,
+}
+
+/// An officer's sign-in; it ends with sign-out or at the end of the day.
+#[derive(Debug, Clone)]
+struct Shift {
+    officer: OfficerRef,
+    date: NaiveDate,
+}
+
+pub struct Desk {
+    window: Weak<AppWindow>,
+    store: Rc<RefCell<Store>>,
+    clock: Arc<dyn Clock>,
+    expiry: Duration,
+    shift: RefCell<Option<Shift>>,
+    armed: RefCell<Option<Armed>>,
+    expiry_timer: Timer,
+}
+
+impl Desk {
+    pub fn new(
+        window: &AppWindow,
+        store: Rc<RefCell<Store>>,
+        clock: Arc<dyn Clock>,
+        expiry: Duration,
+    ) -> Rc<Desk> {
+        Rc::new(Desk {
+            window: window.as_weak(),
+            store,
+            clock,
+            expiry,
+            shift: RefCell::default(),
+            armed: RefCell::default(),
+            expiry_timer: Timer::default(),
+        })
+    }
+
+    pub fn sign_in(&self, officer: OfficerRef) {
+        tracing::info!(officer = officer.id, "officer signed in");
+        *self.shift.borrow_mut() = Some(Shift {
+            officer,
+            date: self.clock.now().date_naive(),
+        });
+    }
+
+    pub fn sign_out(&self) {
+        if let Some(shift) = self.shift.borrow_mut().take() {
+            tracing::info!(officer = shift.officer.id, "officer signed out");
+        }
+    }
+
+    /// The officer on shift; a shift from an earlier day has ended.
+    pub fn officer(&self) -> Option<OfficerRef> {
+        let today = self.clock.now().date_naive();
+        let mut shift = self.shift.borrow_mut();
+        if shift.as_ref().is_some_and(|s| s.date != today) {
+            tracing::info!("the shift ended with the day");
+            *shift = None;
+        }
+        shift.as_ref().map(|s| s.officer.clone())
+    }
+
+    /// Links `dossier` to the next rating. A dossier still armed is stored as not rated first.
+    pub fn arm(self: &Rc<Self>, dossier: DossierCode, procedure: Option<Procedure>) {
+        let Some(officer) = self.officer() else {
+            tracing::warn!("arming refused: no officer signed in");
+            return;
+        };
+        self.expire();
+        tracing::info!(
+            procedure = procedure.as_ref().map(|p| p.code.as_str()),
+            "dossier armed"
+        );
+        *self.armed.borrow_mut() = Some(Armed {
+            dossier,
+            procedure,
+            officer,
+        });
+        let desk = Rc::downgrade(self);
+        self.expiry_timer
+            .start(TimerMode::SingleShot, self.expiry, move || {
+                if let Some(desk) = desk.upgrade() {
+                    desk.expire();
+                }
+            });
+        self.show();
+    }
+
+    /// The armed dossier, if any, for the tap about to be stored.
+    pub fn armed(&self) -> Option<Armed> {
+        self.armed.borrow().clone()
+    }
+
+    /// The armed dossier was rated: the desk is free again.
+    pub fn rated(&self) {
+        self.expiry_timer.stop();
+        self.armed.borrow_mut().take();
+        self.show();
+    }
+
+    /// Stores the armed dossier, if any, as not rated and frees the desk.
+    fn expire(&self) {
+        self.expiry_timer.stop();
+        let Some(armed) = self.armed.borrow_mut().take() else {
+            return;
+        };
+        let record = NewRating {
+            at: self.clock.now(),
+            outcome: Outcome::NotRated,
+            dossier: Some(&armed.dossier),
+            procedure: armed.procedure.as_ref(),
+            officer: Some(&armed.officer),
+            finished: true,
+        };
+        match self.store.borrow_mut().record(&record) {
+            Ok(recorded) => tracing::info!(seq = recorded.seq, "armed dossier not rated"),
+            Err(e) => tracing::error!(error = %e, "an unrated dossier could not be saved"),
+        }
+        self.show();
+    }
+
+    /// Puts the armed dossier on the citizen screen.
+    fn show(&self) {
+        let Some(window) = self.window.upgrade() else {
+            return;
+        };
+        let adapter = window.global::<KioskAdapter>();
+        let armed = self.armed.borrow();
+        let text = |s: Option<&str>| SharedString::from(s.unwrap_or_default());
+        adapter.set_armed_dossier(text(
+            armed.as_ref().map(|a| a.dossier.to_string()).as_deref(),
+        ));
+        adapter.set_armed_procedure(text(
+            armed
+                .as_ref()
+                .and_then(|a| a.procedure.as_ref())
+                .map(|p| p.name.as_str()),
+        ));
+        adapter.set_armed_officer(text(armed.as_ref().map(|a| a.officer.name.as_str())));
+    }
+}

@@ -1,0 +1,88 @@
+//! Renders every screen in both languages and orientations to `target/screenshots/` (looked
+//! at by people, not compared by pixels).
+
+mod support;
+
+use hailong::settings::Lang;
+use hailong_core::level::Scale;
+use support::Tablet;
+
+#[test]
+fn every_screen_renders_in_both_languages_and_orientations() {
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    for (w, h_) in [(1280., 800.), (800., 1280.)] {
+        for lang in [Lang::Vi, Lang::En] {
+            for scale in [Scale::Three, Scale::Five] {
+                let h = Tablet::new(scale, lang).start(w, h_);
+                let name = |screen: &str| {
+                    out.join(format!(
+                        "{screen}-{}-{}x{}-{}.png",
+                        lang.code(),
+                        w,
+                        h_,
+                        scale.number()
+                    ))
+                };
+                h.snapshot(&name("citizen"));
+                if scale == Scale::Five {
+                    continue;
+                }
+                h.tap("level-unsatisfied");
+                h.tap("reason-long_wait");
+                h.snapshot(&name("reasons"));
+                h.tap("comment");
+                h.type_keys(&[
+                    "key-c", "key-h", "key-ơ", "tone-2", "space", "key-l", "key-â", "key-u",
+                    "tone-2",
+                ]);
+                h.snapshot(&name("comment"));
+                h.tap("send");
+                h.snapshot(&name("thanks"));
+            }
+        }
+    }
+}
+
+#[test]
+fn the_staff_screens_render_in_both_languages_and_orientations() {
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    for (w, h_) in [(1280., 800.), (800., 1280.)] {
+        for lang in [Lang::Vi, Lang::En] {
+            let tablet = Tablet::new(Scale::Three, lang);
+            let hoa = tablet.add_officer("Nguyễn Thị Hoa", "2468");
+            tablet.add_officer("Trần Văn Bình", "1357");
+            tablet.add_officer("Lê Thị Thu Hương", "8642");
+            tablet.load_catalogue();
+            let h = tablet.start(w, h_);
+            let name =
+                |screen: &str| out.join(format!("{screen}-{}-{}x{}.png", lang.code(), w, h_));
+            h.tap("staff-corner");
+            h.tap(&format!("officer-{hoa}"));
+            h.type_pin("1111");
+            h.tap("pin-1");
+            h.tap("pin-2");
+            h.snapshot(&name("sign-in"));
+            h.tap("pin-erase");
+            h.tap("pin-erase");
+            h.type_pin("2468");
+            h.type_code("38.98.H29-210519-0013");
+            h.tap("dossier-next");
+            h.snapshot(&name("console-warning"));
+            h.tap("pad-clear");
+            h.type_code("000.00.14.H56-200230-00");
+            h.tap("dossier-next");
+            h.tap("pad-letters");
+            h.snapshot(&name("console-error"));
+            h.tap("pad-letters");
+            h.tap("pad-clear");
+            h.type_code("000.00.14.H56-200203-0118");
+            h.tap("dossier-next");
+            h.type_on("search", &["key-c", "key-h", "key-u", "key-n", "key-g"]);
+            h.snapshot(&name("console-procedure"));
+            h.tap("procedure-2.000815");
+            h.snapshot(&name("citizen-armed"));
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! The real kiosk UI through Slint's testing backend, shared by the UI test files: software
+//! renderer, mock time, elements found by `accessible-id`, taps checked in the real SQLite file.
+
+#![allow(dead_code)] // each test file uses its own part of the harness
+
+use chrono::{DateTime, FixedOffset};
+use hailong::auth::hash_pin;
+use hailong::clock::ManualClock;
+use hailong::kiosk::Kiosk;
+use hailong::paths::DataDir;
+use hailong::settings::{self, Lang, Settings};
+use hailong::setup::SetupForm;
+use hailong::store::Store;
+use hailong::ui::{KioskAdapter, Screen};
+use hailong_core::level::Scale;
+use hailong_core::period::DateRange;
+use hailong_core::pin::{OFFICER_PIN_MIN, Pin};
+use hailong_core::procedure::parse_catalogue;
+use hailong_core::rating::Rating;
+use i_slint_backend_testing::{
+    ElementHandle, ElementQuery, TestingBackend, TestingBackendOptions, mock_elapsed_time,
+};
+use slint::ComponentHandle;
+use slint::platform::{PointerEventButton, WindowEvent};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const UNIT_CODE: &str = "000.00.14.H56";
+
+pub fn now() -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339("2026-11-23T09:00:00+07:00").unwrap()
+}
+
+pub fn wait(d: Duration) {
+    mock_elapsed_time(d);
+}
+
+fn init_backend() {
+    // One testing platform per test thread; later calls in the same thread keep the first.
+    let _ = slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
+        mock_time: true,
+        threading: false,
+        renderer_name: Some("software".into()),
+    })));
+}
+
+/// A set-up data dir in a temporary folder, not yet opened by a kiosk.
+pub struct Tablet {
+    pub dir: tempfile::TempDir,
+    pub data: DataDir,
+}
+
+impl Tablet {
+    pub fn new(scale: Scale, lang: Lang) -> Tablet {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::new(dir.path());
+        SetupForm {
+            admin_pin: "246810".into(),
+            unit_name: "UBND xã Tân Lập".into(),
+            unit_code: UNIT_CODE.into(),
+            counter_name: "Quầy 1 – Hộ tịch, Chứng thực".into(),
+            lang,
+            scale,
+        }
+        .apply(&data, now())
+        .unwrap();
+        Tablet { dir, data }
+    }
+
+    pub fn store(&self) -> Store {
+        Store::open(&self.data.database()).unwrap()
+    }
+
+    /// Adds an officer with `pin`; returns their id.
+    pub fn add_officer(&self, name: &str, pin: &str) -> i64 {
+        let hash = hash_pin(&Pin::parse(pin, OFFICER_PIN_MIN).unwrap()).unwrap();
+        self.store().add_officer(name, &hash, now()).unwrap()
+    }
+
+    /// Loads the bundled procedure catalogue.
+    pub fn load_catalogue(&self) {
+        let procedures = parse_catalogue(hailong::catalogue::BUNDLED).unwrap();
+        self.store().replace_procedures(&procedures).unwrap();
+    }
+
+    pub fn change_settings(&self, change: impl FnOnce(&mut Settings)) {
+        let mut s = match settings::load(&self.data, now()).unwrap() {
+            settings::Loaded::Ready(s) => s,
+            other => panic!("settings not ready: {other:?}"),
+        };
+        change(&mut s);
+        settings::save(&self.data, &s).unwrap();
+    }
+
+    /// Opens the kiosk on this data dir in a window of `width` x `height`.
+    pub fn start(self, width: f32, height: f32) -> Harness {
+        init_backend();
+        let clock = ManualClock::new(now());
+        let kiosk = Kiosk::start(&self.data, Arc::new(clock.clone())).unwrap();
+        kiosk
+            .window
+            .window()
+            .set_size(slint::LogicalSize::new(width, height));
+        kiosk.window.show().unwrap();
+        Harness {
+            tablet: self,
+            clock,
+            kiosk,
+        }
+    }
+}
+
+pub struct Harness {
+    pub tablet: Tablet,
+    pub clock: ManualClock,
+    pub kiosk: Kiosk,
+}
+
+pub fn kiosk(scale: Scale) -> Harness {
+    Tablet::new(scale, Lang::Vi).start(1280., 800.)
+}
+
+impl Harness {
+    /// Closes this kiosk and starts a new one on the same data dir, as after a restart.
+    pub fn restart(self) -> Harness {
+        let Harness { tablet, kiosk, .. } = self;
+        kiosk.window.hide().unwrap();
+        drop(kiosk);
+        tablet.start(1280., 800.)
+    }
+
+    pub fn find(&self, id: &str) -> Option<ElementHandle> {
+        let id = id.to_owned();
+        ElementQuery::from_root(&self.kiosk.window)
+            .match_predicate(move |e| e.accessible_id().as_deref() == Some(id.as_str()))
+            .find_first()
+    }
+
+    pub fn label(&self, id: &str) -> String {
+        self.find(id)
+            .unwrap_or_else(|| panic!("no element {id}"))
+            .accessible_label()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    pub fn tap(&self, id: &str) {
+        let element = self.find(id).unwrap_or_else(|| panic!("no element {id}"));
+        element.mock_single_click(PointerEventButton::Left);
+    }
+
+    /// Taps on-screen keyboard keys by their id suffix (`key-c`, `tone-2`, `space`) after `prefix`.
+    pub fn type_on(&self, prefix: &str, keys: &[&str]) {
+        for key in keys {
+            self.tap(&format!("{prefix}-{key}"));
+        }
+    }
+
+    /// Taps on-screen comment keyboard keys by their id suffix.
+    pub fn type_keys(&self, keys: &[&str]) {
+        self.type_on("comment", keys);
+    }
+
+    /// Types a dossier code on the console's keypad, switching to letters where needed.
+    pub fn type_code(&self, code: &str) {
+        for c in code.chars() {
+            match c {
+                '.' => self.tap("pad-dot"),
+                '-' => self.tap("pad-dash"),
+                c if c.is_ascii_digit() => self.tap(&format!("pad-{c}")),
+                c => {
+                    self.tap("pad-letters");
+                    self.tap(&format!("pad-{}", c.to_ascii_uppercase()));
+                }
+            }
+        }
+    }
+
+    pub fn key(&self, text: &str) {
+        let window = self.kiosk.window.window();
+        window.dispatch_event(WindowEvent::KeyPressed { text: text.into() });
+        window.dispatch_event(WindowEvent::KeyReleased { text: text.into() });
+    }
+
+    /// A USB scanner: the code's characters in a burst, then Enter.
+    pub fn scan(&self, code: &str) {
+        for c in code.chars() {
+            self.key(&c.to_string());
+        }
+        self.key("\n");
+    }
+
+    /// Signs in from the citizen screen through the corner control, choosing `officer` if
+    /// given (with one officer there is nothing to choose).
+    pub fn sign_in(&self, officer: Option<i64>, pin: &str) {
+        self.tap("staff-corner");
+        assert_eq!(self.screen(), Screen::SignIn);
+        if let Some(id) = officer {
+            self.tap(&format!("officer-{id}"));
+        }
+        self.type_pin(pin);
+    }
+
+    pub fn type_pin(&self, pin: &str) {
+        for d in pin.chars() {
+            self.tap(&format!("pin-{d}"));
+        }
+        self.tap("pin-ok");
+    }
+
+    pub fn screen(&self) -> Screen {
+        self.kiosk.window.global::<KioskAdapter>().get_screen()
+    }
+
+    pub fn store(&self) -> Store {
+        self.tablet.store()
+    }
+
+    pub fn ratings(&self) -> Vec<Rating> {
+        let mut all = Vec::new();
+        self.store()
+            .for_each_rating(DateRange::all(), |r, _| all.push(r.clone()))
+            .unwrap();
+        all
+    }
+
+    pub fn latest(&self) -> Rating {
+        self.ratings().pop().expect("no rating stored")
+    }
+
+    /// Renders the window to a PNG file.
+    pub fn snapshot(&self, path: &Path) {
+        let buffer = self.kiosk.window.window().take_snapshot().unwrap();
+        image::save_buffer(
+            path,
+            buffer.as_bytes(),
+            buffer.width(),
+            buffer.height(),
+            image::ExtendedColorType::Rgba8,
+        )
+        .unwrap();
+    }
+}
