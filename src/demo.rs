@@ -161,7 +161,7 @@ fn insert_ratings(
             let minute = 450 + rng.random_range(0..570u32); // 07:30..17:00
             let time = NaiveTime::from_num_seconds_from_midnight_opt(minute * 60 + rng.random_range(0..60), 0)
                 .unwrap_or_default();
-            let at = day.and_time(time).and_local_timezone(offset).single().unwrap_or(now);
+            let at = day.and_time(time).and_local_timezone(offset).single().unwrap_or(now).min(now);
             let procedure = &catalogue[rng.random_range(0..catalogue.len())];
             let officer = &officers[rng.random_range(0..officers.len())];
             let armed = rng.random_bool(0.85);

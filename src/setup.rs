@@ -52,6 +52,31 @@ pub enum SetupError {
     Save(#[from] settings::SettingsError),
 }
 
+/// What is wrong with a unit name, unit code and counter name (setup and the settings screen).
+pub fn identity_problems(
+    unit_name: &str,
+    unit_code: &str,
+    counter_name: &str,
+) -> Vec<SetupProblem> {
+    let mut problems = Vec::new();
+    if unit_name.trim().is_empty() {
+        problems.push(SetupProblem::UnitName);
+    }
+    if !is_unit_code(unit_code) {
+        problems.push(SetupProblem::UnitCode);
+    }
+    if counter_name.trim().is_empty() {
+        problems.push(SetupProblem::CounterName);
+    }
+    problems
+}
+
+/// Letters, digits and dots, like `000.00.14.H56`.
+pub fn is_unit_code(code: &str) -> bool {
+    let code = code.trim();
+    !code.is_empty() && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '.')
+}
+
 impl SetupForm {
     /// Every problem at once, so the screen can mark all fields.
     pub fn problems(&self) -> Vec<SetupProblem> {
@@ -59,16 +84,11 @@ impl SetupForm {
         if Pin::parse(&self.admin_pin, ADMIN_PIN_MIN).is_err() {
             problems.push(SetupProblem::AdminPin);
         }
-        if self.unit_name.trim().is_empty() {
-            problems.push(SetupProblem::UnitName);
-        }
-        let code = self.unit_code.trim();
-        if code.is_empty() || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '.') {
-            problems.push(SetupProblem::UnitCode);
-        }
-        if self.counter_name.trim().is_empty() {
-            problems.push(SetupProblem::CounterName);
-        }
+        problems.extend(identity_problems(
+            &self.unit_name,
+            &self.unit_code,
+            &self.counter_name,
+        ));
         problems
     }
 

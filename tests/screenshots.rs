@@ -86,3 +86,34 @@ fn the_staff_screens_render_in_both_languages_and_orientations() {
         }
     }
 }
+
+#[test]
+fn the_admin_screens_render_in_both_languages_and_orientations() {
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    for (w, h_) in [(1280., 800.), (800., 1280.)] {
+        for lang in [Lang::Vi, Lang::En] {
+            let tablet = Tablet::new(Scale::Three, lang);
+            let plan = hailong::demo::DemoPlan {
+                count: 3000,
+                days: 120,
+                seed: 7,
+            };
+            hailong::demo::fill(&tablet.data, plan, support::now()).unwrap();
+            let h = tablet.start(w, h_);
+            let name =
+                |screen: &str| out.join(format!("{screen}-{}-{}x{}.png", lang.code(), w, h_));
+            h.tap("staff-corner");
+            h.tap("officer-admin");
+            h.type_pin("246810");
+            h.tap("admin-period-quarter");
+            h.snapshot(&name("admin-summary"));
+            h.tap("admin-by-field");
+            h.snapshot(&name("admin-by-field"));
+            for tab in ["negatives", "officers", "catalogue", "settings", "about"] {
+                h.tap(&format!("admin-tab-{tab}"));
+                h.snapshot(&name(&format!("admin-{tab}")));
+            }
+        }
+    }
+}

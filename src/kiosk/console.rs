@@ -1,6 +1,7 @@
 //! The officer console: enter a dossier code (keypad or scanner), check it, pick the procedure
 //! from the catalogue (or skip), and arm the tablet for the citizen's rating.
 
+use super::SharedSettings;
 use super::desk::Desk;
 use super::idle::IdleReturn;
 use crate::clock::Clock;
@@ -38,7 +39,7 @@ pub struct Console {
     store: Rc<RefCell<Store>>,
     desk: Rc<Desk>,
     clock: Arc<dyn Clock>,
-    office_units: Vec<String>,
+    settings: SharedSettings,
     entry: RefCell<Entry>,
     results_model: Rc<VecModel<ProcedureItem>>,
     idle: IdleReturn,
@@ -50,7 +51,7 @@ impl Console {
         store: Rc<RefCell<Store>>,
         desk: Rc<Desk>,
         clock: Arc<dyn Clock>,
-        office_units: Vec<String>,
+        settings: SharedSettings,
     ) -> Rc<Console> {
         let results_model = Rc::new(VecModel::default());
         window
@@ -61,7 +62,7 @@ impl Console {
             store,
             desk,
             clock,
-            office_units,
+            settings,
             entry: RefCell::default(),
             results_model,
             idle: IdleReturn::new(window, Screen::Console),
@@ -197,7 +198,7 @@ impl Console {
         let today = self.clock.now().date_naive();
         let code = DossierCode::parse(text, today).map_err(|e| e.code())?;
         let mut warnings: Vec<&'static str> = code
-            .warnings(&self.office_units)
+            .warnings(&self.settings.borrow().office_unit_codes())
             .into_iter()
             .map(DossierWarning::code)
             .collect();

@@ -1,6 +1,7 @@
 //! The counter's desk: which officer's shift it is and which dossier is armed for the next
 //! rating. An armed dossier nobody rates in time is stored as "not rated".
 
+use super::SharedSettings;
 use crate::clock::Clock;
 use crate::store::{NewRating, Store};
 use crate::ui::{AppWindow, KioskAdapter};
@@ -33,7 +34,7 @@ pub struct Desk {
     window: Weak<AppWindow>,
     store: Rc<RefCell<Store>>,
     clock: Arc<dyn Clock>,
-    expiry: Duration,
+    settings: SharedSettings,
     shift: RefCell<Option<Shift>>,
     armed: RefCell<Option<Armed>>,
     expiry_timer: Timer,
@@ -44,13 +45,13 @@ impl Desk {
         window: &AppWindow,
         store: Rc<RefCell<Store>>,
         clock: Arc<dyn Clock>,
-        expiry: Duration,
+        settings: SharedSettings,
     ) -> Rc<Desk> {
         Rc::new(Desk {
             window: window.as_weak(),
             store,
             clock,
-            expiry,
+            settings,
             shift: RefCell::default(),
             armed: RefCell::default(),
             expiry_timer: Timer::default(),
@@ -98,9 +99,11 @@ impl Desk {
             procedure,
             officer,
         });
+        let expiry =
+            Duration::from_secs(u64::from(self.settings.borrow().armed_expiry_secs.max(1)));
         let desk = Rc::downgrade(self);
         self.expiry_timer
-            .start(TimerMode::SingleShot, self.expiry, move || {
+            .start(TimerMode::SingleShot, expiry, move || {
                 if let Some(desk) = desk.upgrade() {
                     desk.expire();
                 }

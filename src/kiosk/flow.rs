@@ -1,9 +1,9 @@
 //! The citizen flow: a tap is stored before the screen moves on, with the armed dossier if
 //! there is one; negative levels ask for reasons; presses too soon after a rating are misuse.
 
+use super::SharedSettings;
 use super::desk::Desk;
 use crate::clock::Clock;
-use crate::settings::Settings;
 use crate::store::{NewRating, Store};
 use crate::ui::{AppWindow, KioskAdapter, ReasonItem, Screen};
 use hailong_core::rating::Outcome;
@@ -34,7 +34,7 @@ pub struct Flow {
     window: Weak<AppWindow>,
     store: Rc<RefCell<Store>>,
     desk: Rc<Desk>,
-    settings: Settings,
+    settings: SharedSettings,
     clock: Arc<dyn Clock>,
     state: RefCell<State>,
     reasons_model: Rc<VecModel<ReasonItem>>,
@@ -48,7 +48,7 @@ impl Flow {
         window: &AppWindow,
         store: Rc<RefCell<Store>>,
         desk: Rc<Desk>,
-        settings: Settings,
+        settings: SharedSettings,
         clock: Arc<dyn Clock>,
     ) -> Rc<Flow> {
         let reasons_model = Rc::new(VecModel::from(
@@ -60,21 +60,10 @@ impl Flow {
                 })
                 .collect::<Vec<_>>(),
         ));
-        let adapter = window.global::<KioskAdapter>();
-        adapter.set_reasons(reasons_model.clone().into());
-        adapter.set_levels(
-            Rc::new(VecModel::from(
-                settings
-                    .scale
-                    .levels()
-                    .iter()
-                    .map(|l| SharedString::from(l.code()))
-                    .collect::<Vec<_>>(),
-            ))
-            .into(),
-        );
-        adapter.set_walk_up_allowed(settings.walk_up_allowed);
-        Rc::new(Flow {
+        window
+            .global::<KioskAdapter>()
+            .set_reasons(reasons_model.clone().into());
+        let flow = Rc::new(Flow {
             window: window.as_weak(),
             store,
             desk,
@@ -85,7 +74,30 @@ impl Flow {
             thanks_timer: Timer::default(),
             reasons_timer: Timer::default(),
             cooldown_timer: Timer::default(),
-        })
+        });
+        flow.settings_changed();
+        flow
+    }
+
+    /// Shows what the settings say: unit, counter, levels, walk-up ratings.
+    pub fn settings_changed(&self) {
+        let settings = self.settings.borrow();
+        self.adapter(|a| {
+            a.set_unit_name(settings.unit_name.as_str().into());
+            a.set_counter_name(settings.counter_name.as_str().into());
+            a.set_walk_up_allowed(settings.walk_up_allowed);
+            a.set_levels(
+                Rc::new(VecModel::from(
+                    settings
+                        .scale
+                        .levels()
+                        .iter()
+                        .map(|l| SharedString::from(l.code()))
+                        .collect::<Vec<_>>(),
+                ))
+                .into(),
+            );
+        });
     }
 
     fn adapter<R>(&self, f: impl FnOnce(KioskAdapter<'_>) -> R) -> Option<R> {
@@ -98,7 +110,7 @@ impl Flow {
 
     /// The citizen pressed the face at `index` (left to right).
     pub fn choose_level(self: &Rc<Self>, index: usize) {
-        let Some(level) = self.settings.scale.levels().get(index).copied() else {
+        let Some(level) = self.settings.borrow().scale.levels().get(index).copied() else {
             return;
         };
         if !self.on_citizen_screens() {
@@ -111,7 +123,7 @@ impl Flow {
             return;
         }
         let armed = self.desk.armed();
-        if armed.is_none() && !self.settings.walk_up_allowed {
+        if armed.is_none() && !self.settings.borrow().walk_up_allowed {
             return;
         }
         // A walk-up rating belongs to the officer on shift at this counter, if any.
@@ -170,7 +182,7 @@ impl Flow {
         self.state.borrow_mut().cooling_down = true;
         self.after(
             &self.cooldown_timer,
-            secs(self.settings.min_interval_secs),
+            secs(self.settings.borrow().min_interval_secs),
             |flow| flow.state.borrow_mut().cooling_down = false,
         );
     }
@@ -198,7 +210,7 @@ impl Flow {
     fn restart_reasons_timer(self: &Rc<Self>) {
         self.after(
             &self.reasons_timer,
-            secs(self.settings.reasons_timeout_secs),
+            secs(self.settings.borrow().reasons_timeout_secs),
             Flow::reasons_timed_out,
         );
     }
@@ -301,7 +313,7 @@ impl Flow {
         self.adapter(|a| a.set_screen(Screen::Thanks));
         self.after(
             &self.thanks_timer,
-            secs(self.settings.thank_you_secs),
+            secs(self.settings.borrow().thank_you_secs),
             Flow::back_to_citizen,
         );
     }
@@ -314,7 +326,8 @@ impl Flow {
             return;
         }
         self.adapter(|a| a.set_screen(Screen::Citizen));
-        self.switch_language(self.settings.lang.code());
+        let lang = self.settings.borrow().lang;
+        self.switch_language(lang.code());
     }
 
     pub fn switch_language(&self, code: &str) {

@@ -1,6 +1,7 @@
 //! The kiosk: opens the data dir, builds the window, wires the citizen flow and the officer's
 //! sign-in and console, runs.
 
+mod admin;
 mod console;
 mod desk;
 mod flow;
@@ -19,19 +20,19 @@ use crate::paths::DataDir;
 use crate::settings::{self, Settings};
 use crate::store::{Store, StoreError};
 use crate::ui::{AppWindow, KioskAdapter, Screen, Theme};
+use admin::Admin;
 use anyhow::anyhow;
 use console::Console;
 use desk::Desk;
 use flow::CommentEdit;
 use hailong_core::text::Tone;
 use keys::{KeyInput, KeyReader};
-use signin::SignIn;
+use signin::{SignIn, SignInParts};
 use slint::ComponentHandle;
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Why the kiosk could not start.
 #[derive(Debug, thiserror::Error)]
@@ -48,11 +49,14 @@ pub enum StartError {
     Ui(#[from] slint::PlatformError),
 }
 
+/// The settings every controller reads, changed in place by the administrator.
+pub type SharedSettings = Rc<RefCell<Settings>>;
+
 /// A running kiosk: the window and the controllers behind it.
 pub struct Kiosk {
     pub window: AppWindow,
     pub flow: Rc<Flow>,
-    pub settings: Settings,
+    pub settings: SharedSettings,
     desk: Rc<Desk>,
     _sign_in: Rc<SignIn>,
 }
@@ -78,27 +82,44 @@ impl Kiosk {
         }
         let window = AppWindow::new()?;
         let adapter = window.global::<KioskAdapter>();
-        adapter.set_unit_name(settings.unit_name.clone().into());
-        adapter.set_counter_name(settings.counter_name.clone().into());
+        let lang = settings.lang;
+        let settings = Rc::new(RefCell::new(settings));
         let store = Rc::new(RefCell::new(store));
-        let expiry = Duration::from_secs(u64::from(settings.armed_expiry_secs.max(1)));
-        let desk = Desk::new(&window, store.clone(), clock.clone(), expiry);
+        let desk = Desk::new(&window, store.clone(), clock.clone(), settings.clone());
         let console = Console::new(
             &window,
             store.clone(),
             desk.clone(),
             clock.clone(),
-            settings.office_unit_codes(),
+            settings.clone(),
         );
-        let sign_in = SignIn::new(
+        let flow = Flow::new(
             &window,
             store.clone(),
             desk.clone(),
-            console.clone(),
+            settings.clone(),
             clock.clone(),
         );
-        let flow = Flow::new(&window, store, desk.clone(), settings.clone(), clock);
-        flow.switch_language(settings.lang.code());
+        let admin = Admin::new(
+            &window,
+            store.clone(),
+            settings.clone(),
+            flow.clone(),
+            clock.clone(),
+            dir.clone(),
+        );
+        let sign_in = SignIn::new(
+            &window,
+            SignInParts {
+                store,
+                settings: settings.clone(),
+                desk: desk.clone(),
+                console: console.clone(),
+                admin,
+            },
+            clock,
+        );
+        flow.switch_language(lang.code());
         connect(&adapter, &flow);
         connect_staff(&window, &flow, &desk, &console, &sign_in);
         Ok(Kiosk {
@@ -117,12 +138,22 @@ impl Kiosk {
 
     /// Full screen, no cursor, and the window cannot be closed from the citizen screens.
     pub fn enter_kiosk_mode(&self) {
-        self.window.window().set_fullscreen(true);
-        self.window.global::<Theme>().set_hide_cursor(true);
-        self.window
-            .window()
-            .on_close_requested(|| slint::CloseRequestResponse::KeepWindowShown);
+        set_kiosk_mode(&self.window, true);
     }
+}
+
+/// Kiosk mode on: full screen, no cursor, close requests refused (the admin screen's exit is
+/// the way out). Off: a normal window.
+pub(crate) fn set_kiosk_mode(window: &AppWindow, on: bool) {
+    window.window().set_fullscreen(on);
+    window.global::<Theme>().set_hide_cursor(on);
+    window.window().on_close_requested(move || {
+        if on {
+            slint::CloseRequestResponse::KeepWindowShown
+        } else {
+            slint::CloseRequestResponse::HideWindow
+        }
+    });
 }
 
 fn connect(adapter: &KioskAdapter<'_>, flow: &Rc<Flow>) {
@@ -186,7 +217,7 @@ pub fn run(dir: Option<PathBuf>, fullscreen: bool) -> Result<(), Failure> {
         StartError::NotSetUp(_) => Failure::usage(e),
         other => Failure::runtime(other),
     })?;
-    if fullscreen || kiosk.settings.fullscreen {
+    if fullscreen || kiosk.settings.borrow().fullscreen {
         kiosk.enter_kiosk_mode();
     }
     kiosk.window.run().map_err(|e| Failure::runtime(anyhow!(e)))

@@ -1,6 +1,8 @@
-//! The staff PIN pad: an officer picks their name and types their PIN. After five wrong PINs
-//! the pad locks for a growing time, and the lock survives a restart.
+//! The staff PIN pad: an officer (or the administrator) picks their name and types their PIN.
+//! After five wrong PINs the pad locks for a growing time, and the lock survives a restart.
 
+use super::SharedSettings;
+use super::admin::Admin;
 use super::console::Console;
 use super::desk::Desk;
 use super::idle::IdleReturn;
@@ -17,12 +19,25 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const PIN_MAX_DIGITS: usize = 12;
+/// The administrator's entry in the list of names.
+const ADMIN_ID: i64 = 0;
+
+/// What a sign-in leads to and checks against.
+pub struct SignInParts {
+    pub store: Rc<RefCell<Store>>,
+    pub settings: SharedSettings,
+    pub desk: Rc<Desk>,
+    pub console: Rc<Console>,
+    pub admin: Rc<Admin>,
+}
 
 pub struct SignIn {
     window: Weak<AppWindow>,
     store: Rc<RefCell<Store>>,
+    settings: SharedSettings,
     desk: Rc<Desk>,
     console: Rc<Console>,
+    admin: Rc<Admin>,
     clock: Arc<dyn Clock>,
     officers: RefCell<Vec<Officer>>,
     officers_model: Rc<VecModel<OfficerItem>>,
@@ -37,13 +52,14 @@ pub struct SignIn {
 }
 
 impl SignIn {
-    pub fn new(
-        window: &AppWindow,
-        store: Rc<RefCell<Store>>,
-        desk: Rc<Desk>,
-        console: Rc<Console>,
-        clock: Arc<dyn Clock>,
-    ) -> Rc<SignIn> {
+    pub fn new(window: &AppWindow, parts: SignInParts, clock: Arc<dyn Clock>) -> Rc<SignIn> {
+        let SignInParts {
+            store,
+            settings,
+            desk,
+            console,
+            admin,
+        } = parts;
         let officers_model = Rc::new(VecModel::default());
         window
             .global::<StaffAdapter>()
@@ -55,8 +71,10 @@ impl SignIn {
         let sign_in = Rc::new(SignIn {
             window: window.as_weak(),
             store,
+            settings,
             desk,
             console,
+            admin,
             clock,
             officers: RefCell::default(),
             officers_model,
@@ -98,15 +116,23 @@ impl SignIn {
         }
     }
 
-    /// Shows the pad with the current officers, nothing typed.
+    /// Shows the pad with the administrator and the current officers, nothing typed.
     pub fn open(self: &Rc<Self>) {
-        let officers = match self.store.borrow().officers() {
+        let mut officers = match self.store.borrow().officers() {
             Ok(officers) => officers,
             Err(e) => {
                 tracing::error!(error = %e, "officers could not be read");
                 Vec::new()
             }
         };
+        officers.insert(
+            0,
+            Officer {
+                id: ADMIN_ID,
+                name: String::new(),
+                pin_hash: self.settings.borrow().admin_pin_hash.clone(),
+            },
+        );
         self.officers_model.set_vec(
             officers
                 .iter()
@@ -117,7 +143,7 @@ impl SignIn {
                 .collect::<Vec<_>>(),
         );
         // With a single officer there is nothing to choose.
-        let only = (officers.len() == 1).then(|| officers[0].id);
+        let only = (officers.len() == 2).then(|| officers[1].id);
         *self.officers.borrow_mut() = officers;
         self.chosen.set(only);
         self.pin.borrow_mut().clear();
@@ -194,12 +220,16 @@ impl SignIn {
         if verify_pin(&officer.pin_hash, &pin) {
             self.lockout.borrow_mut().succeed();
             self.save_lock(None);
-            self.desk.sign_in(OfficerRef {
-                id: officer.id,
-                name: officer.name,
-            });
             self.idle.leave();
-            self.console.open();
+            if officer.id == ADMIN_ID {
+                self.admin.open();
+            } else {
+                self.desk.sign_in(OfficerRef {
+                    id: officer.id,
+                    name: officer.name,
+                });
+                self.console.open();
+            }
             return;
         }
         let lock = self.lockout.borrow_mut().fail();

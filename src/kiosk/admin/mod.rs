@@ -1,0 +1,136 @@
+//! The administrator's screens behind the admin PIN: summaries, negative ratings, officers,
+//! the procedure catalogue, settings, About, and the way out of kiosk mode.
+
+mod catalogue;
+mod officers;
+mod settings;
+mod summary;
+
+use super::idle::IdleReturn;
+use super::{Flow, SharedSettings};
+use crate::clock::Clock;
+use crate::paths::DataDir;
+use crate::store::Store;
+use crate::ui::{AdminAdapter, AdminTab, AppWindow, KioskAdapter, Screen};
+use slint::{ComponentHandle, Weak};
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+
+pub struct Admin {
+    window: Weak<AppWindow>,
+    store: Rc<RefCell<Store>>,
+    settings: SharedSettings,
+    flow: Rc<Flow>,
+    clock: Arc<dyn Clock>,
+    dir: DataDir,
+    /// Folders searched for catalogue CSV files: the data dir and where USB sticks mount.
+    catalogue_roots: Vec<PathBuf>,
+    idle: IdleReturn,
+}
+
+impl Admin {
+    pub fn new(
+        window: &AppWindow,
+        store: Rc<RefCell<Store>>,
+        settings: SharedSettings,
+        flow: Rc<Flow>,
+        clock: Arc<dyn Clock>,
+        dir: DataDir,
+    ) -> Rc<Admin> {
+        let catalogue_roots = vec![
+            dir.root().to_owned(),
+            PathBuf::from("/media"),
+            PathBuf::from("/run/media"),
+        ];
+        let admin = Rc::new(Admin {
+            window: window.as_weak(),
+            store,
+            settings,
+            flow,
+            clock,
+            dir,
+            catalogue_roots,
+            idle: IdleReturn::new(window, Screen::Admin),
+        });
+        admin.connect(window);
+        admin
+    }
+
+    fn connect(self: &Rc<Self>, window: &AppWindow) {
+        let adapter = window.global::<AdminAdapter>();
+        let a = self.clone();
+        adapter.on_show_tab(move |tab| a.show_tab(tab));
+        let a = self.clone();
+        adapter.on_show_period(move |period| {
+            a.with(|ad| ad.set_period(period));
+            a.show_tab(AdminTab::Summary);
+        });
+        let a = self.clone();
+        adapter.on_show_breakdown(move |by| {
+            a.with(|ad| ad.set_breakdown(by));
+            a.show_tab(AdminTab::Summary);
+        });
+        let a = self.clone();
+        adapter.on_add_officer(move |name, pin| a.add_officer(&name, &pin));
+        let a = self.clone();
+        adapter.on_remove_officer(move |id| a.remove_officer(i64::from(id)));
+        let a = self.clone();
+        adapter.on_reset_pin(move |id, pin| a.reset_pin(i64::from(id), &pin));
+        let a = self.clone();
+        adapter.on_rescan_catalogue(move || a.show_tab(AdminTab::Catalogue));
+        let a = self.clone();
+        adapter.on_import_catalogue(move |path| a.import_catalogue(&path));
+        let a = self.clone();
+        adapter.on_save_settings(move || a.save_settings());
+        let a = self.clone();
+        adapter.on_close(move || a.idle.leave());
+        adapter.on_exit_app(|| {
+            tracing::info!("the administrator closed the app");
+            if let Err(e) = slint::quit_event_loop() {
+                tracing::error!(error = %e, "could not quit");
+            }
+        });
+    }
+
+    fn with<R>(&self, f: impl FnOnce(AdminAdapter<'_>) -> R) -> Option<R> {
+        self.window.upgrade().map(|w| f(w.global::<AdminAdapter>()))
+    }
+
+    /// Opens the screens on today's summary.
+    pub fn open(self: &Rc<Self>) {
+        tracing::info!("administrator signed in");
+        self.with(|a| {
+            a.set_version(env!("CARGO_PKG_VERSION").into());
+            a.set_data_dir(self.dir.root().display().to_string().into());
+            a.set_period(crate::ui::AdminPeriod::Today);
+        });
+        self.show_tab(AdminTab::Summary);
+        self.idle.show();
+    }
+
+    fn show_tab(self: &Rc<Self>, tab: AdminTab) {
+        self.idle.touched();
+        self.with(|a| a.set_tab(tab));
+        match tab {
+            AdminTab::Summary => self.show_summary(),
+            AdminTab::Negatives => self.show_negatives(),
+            AdminTab::Officers => self.show_officers(),
+            AdminTab::Catalogue => self.show_catalogue(),
+            AdminTab::Settings => self.show_settings(),
+            AdminTab::About => {
+                let device = self.settings.borrow().device_id.clone();
+                self.with(|a| a.set_device_id(device.into()));
+            }
+        }
+    }
+
+    /// The StoreError code of the last tap that could not be saved, if the last one failed.
+    fn storage_problem(&self) -> slint::SharedString {
+        self.window
+            .upgrade()
+            .map(|w| w.global::<KioskAdapter>().get_save_failure())
+            .unwrap_or_default()
+    }
+}

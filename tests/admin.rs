@@ -1,0 +1,295 @@
+//! The administrator's screens through Slint's testing backend: figures that match the
+//! database, officers, catalogue import, settings applied at once, About, storage warnings.
+
+mod support;
+
+use chrono::DateTime;
+use hailong::settings::{self, Lang};
+use hailong::store::NewRating;
+use hailong::ui::{AdminAdapter, KioskAdapter, Screen};
+use hailong_core::dossier::DossierCode;
+use hailong_core::level::{Level, Scale};
+use hailong_core::rating::{OfficerRef, Outcome};
+use slint::{ComponentHandle, Model};
+use std::time::Duration;
+use support::{Harness, Tablet, now, wait};
+
+const ADMIN_PIN: &str = "246810";
+
+fn admin(h: &Harness) -> AdminAdapter<'_> {
+    h.kiosk.window.global::<AdminAdapter>()
+}
+
+fn sign_in_as_admin(h: &Harness) {
+    h.tap("staff-corner");
+    h.tap("officer-admin");
+    h.type_pin(ADMIN_PIN);
+    assert_eq!(h.screen(), Screen::Admin);
+}
+
+fn record(
+    tablet: &Tablet,
+    at: &str,
+    outcome: Outcome,
+    officer: Option<&OfficerRef>,
+    dossier: Option<&str>,
+) {
+    let at = DateTime::parse_from_rfc3339(at).unwrap();
+    let dossier = dossier.map(|d| DossierCode::from_stored(d).unwrap());
+    tablet
+        .store()
+        .record(&NewRating {
+            at,
+            outcome,
+            dossier: dossier.as_ref(),
+            procedure: None,
+            officer,
+            finished: true,
+        })
+        .unwrap();
+}
+
+#[test]
+fn the_administrator_reads_today_month_and_quarter_figures_that_match_the_database() {
+    let tablet = Tablet::new(Scale::Three, Lang::Vi);
+    let hoa = OfficerRef {
+        id: tablet.add_officer("Nguyễn Thị Hoa", "2468"),
+        name: "Nguyễn Thị Hoa".into(),
+    };
+    let today = "2026-11-23T08:30:00+07:00";
+    record(
+        &tablet,
+        today,
+        Outcome::Rated(Level::VerySatisfied),
+        Some(&hoa),
+        Some("000.00.14.H56-261120-0001"),
+    );
+    record(&tablet, today, Outcome::Rated(Level::Satisfied), None, None);
+    record(
+        &tablet,
+        today,
+        Outcome::Rated(Level::Unsatisfied),
+        Some(&hoa),
+        None,
+    );
+    record(
+        &tablet,
+        today,
+        Outcome::NotRated,
+        Some(&hoa),
+        Some("000.00.14.H56-261120-0002"),
+    );
+    record(
+        &tablet,
+        "2026-11-05T10:00:00+07:00",
+        Outcome::Rated(Level::Unsatisfied),
+        None,
+        None,
+    );
+    record(
+        &tablet,
+        "2026-10-10T10:00:00+07:00",
+        Outcome::Rated(Level::VerySatisfied),
+        None,
+        None,
+    );
+    record(
+        &tablet,
+        "2026-09-30T10:00:00+07:00",
+        Outcome::Rated(Level::Unsatisfied),
+        None,
+        None,
+    );
+    let h = tablet.start(1280., 800.);
+    sign_in_as_admin(&h);
+
+    assert_eq!(h.label("admin-total"), "3");
+    assert_eq!(h.label("admin-satisfied"), "66,7 %");
+    assert_eq!(h.label("admin-unrated"), "1");
+    assert_eq!(h.label("admin-response"), "50,0 %");
+    let shares: Vec<i32> = admin(&h).get_levels().iter().map(|l| l.tenths).collect();
+    assert_eq!(shares.iter().sum::<i32>(), 1000, "{shares:?}");
+    // By officer: Hoa's two ratings and the walk-up one.
+    let rows = admin(&h).get_breakdown_rows();
+    let hoa_row = rows.iter().find(|r| r.label == "Nguyễn Thị Hoa").unwrap();
+    assert_eq!(
+        (hoa_row.total, hoa_row.unrated, hoa_row.satisfied_tenths),
+        (2, 1, 500)
+    );
+
+    h.tap("admin-period-month");
+    assert_eq!(h.label("admin-total"), "4");
+    assert_eq!(h.label("admin-satisfied"), "50,0 %");
+    h.tap("admin-period-quarter");
+    assert_eq!(h.label("admin-total"), "5");
+    assert_eq!(h.label("admin-satisfied"), "60,0 %");
+    assert_eq!(admin(&h).get_period_from(), "01/10/2026");
+    h.tap("lang-en");
+    assert_eq!(h.label("admin-satisfied"), "60.0%");
+
+    h.tap("admin-tab-negatives");
+    assert_eq!(admin(&h).get_negatives().row_count(), 3);
+    assert!(h.find("admin-negative-2").is_some());
+    h.tap("admin-close");
+    assert_eq!(h.screen(), Screen::Citizen);
+}
+
+#[test]
+fn officers_are_added_given_a_new_pin_and_removed_on_the_admin_screen() {
+    let h = Tablet::new(Scale::Three, Lang::Vi).start(1280., 800.);
+    sign_in_as_admin(&h);
+    h.tap("admin-tab-officers");
+    h.tap("admin-officer-add");
+    assert_eq!(admin(&h).get_officer_problem(), "name");
+    h.find("admin-officer-name")
+        .unwrap()
+        .set_accessible_value("Trần Văn Bình");
+    h.find("admin-officer-pin")
+        .unwrap()
+        .set_accessible_value("12");
+    h.tap("admin-officer-add");
+    assert_eq!(admin(&h).get_officer_problem(), "pin");
+    assert!(h.store().officers().unwrap().is_empty());
+    h.find("admin-officer-pin")
+        .unwrap()
+        .set_accessible_value("1357");
+    h.tap("admin-officer-add");
+    assert_eq!(admin(&h).get_officer_done(), "added");
+    let binh = h.store().officers().unwrap()[0].clone();
+    assert_eq!(binh.name, "Trần Văn Bình");
+    assert!(hailong::auth::verify_pin(&binh.pin_hash, "1357"));
+
+    h.tap(&format!("admin-officer-reset-{}", binh.id));
+    h.find("admin-officer-new-pin")
+        .unwrap()
+        .set_accessible_value("97531");
+    h.tap("admin-officer-save-pin");
+    assert_eq!(admin(&h).get_officer_done(), "pin_reset");
+    assert!(hailong::auth::verify_pin(
+        &h.store().officer(binh.id).unwrap().pin_hash,
+        "97531"
+    ));
+
+    // The new officer signs in with the new PIN.
+    h.tap("admin-close");
+    h.sign_in(Some(binh.id), "97531");
+    assert_eq!(h.screen(), Screen::Console);
+    h.tap("console-sign-out");
+
+    sign_in_as_admin(&h);
+    h.tap("admin-tab-officers");
+    let remove = format!("admin-officer-remove-{}", binh.id);
+    h.tap(&remove);
+    assert_eq!(
+        h.store().officers().unwrap().len(),
+        1,
+        "the first tap only asks"
+    );
+    h.tap(&remove);
+    assert!(h.store().officers().unwrap().is_empty());
+    assert_eq!(admin(&h).get_officer_done(), "removed");
+}
+
+#[test]
+fn a_catalogue_in_the_data_folder_is_imported_and_a_bad_one_changes_nothing() {
+    let tablet = Tablet::new(Scale::Three, Lang::Vi);
+    tablet.load_catalogue();
+    let bundled = tablet.store().procedure_count().unwrap();
+    std::fs::write(
+        tablet.dir.path().join("a-bad.csv"),
+        "code,name_vi,field_vi,field_code\n1.000001,Thủ tục A,Nội vụ,noi_vu\n1.000001,Thủ tục B,Nội vụ,noi_vu\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tablet.dir.path().join("b-tinh.csv"),
+        "code,name_vi,field_vi,field_code\n1.000001,Thủ tục A,Nội vụ,noi_vu\n1.000002,Thủ tục B,Nội vụ,noi_vu\n",
+    )
+    .unwrap();
+    let h = tablet.start(1280., 800.);
+    sign_in_as_admin(&h);
+    h.tap("admin-tab-catalogue");
+    assert_eq!(admin(&h).get_catalogue_size() as usize, bundled);
+    let files = admin(&h).get_catalogue_files();
+    assert_eq!(files.row_count(), 2);
+    h.tap("admin-catalogue-import-0");
+    assert_eq!(admin(&h).get_catalogue_result(), "duplicate");
+    assert_eq!(admin(&h).get_catalogue_detail(), "3");
+    assert_eq!(h.store().procedure_count().unwrap(), bundled);
+    h.tap("admin-catalogue-import-1");
+    assert_eq!(admin(&h).get_catalogue_result(), "imported");
+    assert_eq!(h.store().procedure_count().unwrap(), 2);
+    assert_eq!(
+        h.label("admin-catalogue-size"),
+        "Danh mục hiện có 2 thủ tục."
+    );
+}
+
+#[test]
+fn settings_saved_on_the_admin_screen_are_written_and_apply_at_once() {
+    let h = Tablet::new(Scale::Three, Lang::Vi).start(1280., 800.);
+    sign_in_as_admin(&h);
+    h.tap("admin-tab-settings");
+    h.find("settings-counter-name")
+        .unwrap()
+        .set_accessible_value("");
+    h.find("settings-admin-pin")
+        .unwrap()
+        .set_accessible_value("123");
+    h.tap("settings-save");
+    assert!(h.find("settings-problem-counter_name").is_some());
+    assert!(h.find("settings-problem-admin_pin").is_some());
+
+    h.find("settings-counter-name")
+        .unwrap()
+        .set_accessible_value("Quầy 2 – Đất đai");
+    h.find("settings-admin-pin")
+        .unwrap()
+        .set_accessible_value("13579246");
+    h.tap("settings-scale-5");
+    h.tap("settings-interval-more");
+    h.tap("settings-walk-up");
+    h.tap("settings-save");
+    assert!(h.find("settings-saved").is_some());
+
+    let saved = match settings::load(&h.tablet.data, now()).unwrap() {
+        settings::Loaded::Ready(s) => s,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(saved.counter_name, "Quầy 2 – Đất đai");
+    assert_eq!(saved.scale, Scale::Five);
+    assert_eq!(saved.min_interval_secs, 4);
+    assert!(!saved.walk_up_allowed);
+    assert!(hailong::auth::verify_pin(&saved.admin_pin_hash, "13579246"));
+
+    let kiosk = h.kiosk.window.global::<KioskAdapter>();
+    assert_eq!(kiosk.get_counter_name(), "Quầy 2 – Đất đai");
+    assert_eq!(kiosk.get_levels().row_count(), 5);
+    h.tap("admin-close");
+    assert!(h.find("waiting-for-officer").is_some());
+    // The new PIN is the administrator's now.
+    h.tap("staff-corner");
+    h.tap("officer-admin");
+    h.type_pin(ADMIN_PIN);
+    assert_eq!(h.screen(), Screen::SignIn);
+    h.type_pin("13579246");
+    assert_eq!(h.screen(), Screen::Admin);
+}
+
+#[test]
+fn the_about_page_carries_the_slint_attribution_and_a_failed_save_shows_as_a_warning() {
+    let h = Tablet::new(Scale::Three, Lang::Vi).start(1280., 800.);
+    h.kiosk.flow.simulate_full_disk();
+    for _ in 0..200 {
+        h.tap("level-very_satisfied");
+        if h.find("save-failure").is_some() {
+            break;
+        }
+        wait(Duration::from_secs(5));
+    }
+    sign_in_as_admin(&h);
+    assert_eq!(admin(&h).get_storage_problem(), "disk_full");
+    assert!(h.find("admin-storage-problem").is_some());
+    h.tap("admin-tab-about");
+    assert!(h.find("about-slint").is_some());
+    assert!(h.label("about-version").starts_with("Hài Lòng "));
+}
