@@ -65,17 +65,14 @@ pub fn setup(dir: Option<PathBuf>, args: SetupArgs) -> Outcome {
         SetupError::Invalid(_) | SetupError::Save(_) => Failure::usage(e),
         other => Failure::runtime(other),
     })?;
-    let mut store = Store::open(&dir.database()).map_err(|e| {
+    let loaded = crate::setup::create_store(&dir).map_err(|e| {
         Failure::usage(anyhow!(e).context(format!(
             "cannot create the database in {}",
             dir.root().display()
         )))
     })?;
-    if catalogue::seed_if_empty(&mut store).map_err(Failure::runtime)? {
-        println!(
-            "loaded the bundled procedure catalogue ({} procedures)",
-            store.procedure_count().map_err(Failure::runtime)?
-        );
+    if loaded > 0 {
+        println!("loaded the bundled procedure catalogue ({loaded} procedures)");
     }
     println!(
         "set up {} ({}), counter {}, in {}",

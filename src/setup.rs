@@ -1,8 +1,10 @@
 //! First-run setup, shared by the setup screen and `hailong setup`: validate, hash, save.
 
 use crate::auth;
+use crate::catalogue;
 use crate::paths::DataDir;
 use crate::settings::{self, Lang, Settings};
+use crate::store::{Store, StoreError};
 use chrono::{DateTime, FixedOffset};
 use hailong_core::level::Scale;
 use hailong_core::pin::{ADMIN_PIN_MIN, Pin};
@@ -120,4 +122,15 @@ impl SetupForm {
         settings::save(dir, &settings)?;
         Ok(settings)
     }
+}
+
+/// Creates the database of a newly set-up data dir and loads the bundled procedure catalogue
+/// if it has none; returns how many procedures were loaded (0 if it had its own).
+pub fn create_store(dir: &DataDir) -> Result<usize, StoreError> {
+    let mut store = Store::open(&dir.database())?;
+    Ok(if catalogue::seed_if_empty(&mut store)? {
+        store.procedure_count()?
+    } else {
+        0
+    })
 }

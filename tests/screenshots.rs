@@ -117,3 +117,53 @@ fn the_admin_screens_render_in_both_languages_and_orientations() {
         }
     }
 }
+
+#[test]
+fn the_start_screens_render_in_both_languages_and_orientations() {
+    use hailong::clock::ManualClock;
+    use hailong::kiosk::{FirstRun, Kiosk, fatal_window};
+    use hailong::paths::DataDir;
+    use slint::ComponentHandle;
+    use std::sync::Arc;
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    support::init_backend();
+    for (w, h_) in [(1280., 800.), (800., 1280.)] {
+        for lang in [Lang::Vi, Lang::En] {
+            let name =
+                |screen: &str| out.join(format!("{screen}-{}-{}x{}.png", lang.code(), w, h_));
+            let clock = Arc::new(ManualClock::new(support::now()));
+            let shoot = |window: &hailong::ui::AppWindow, screen: &str| {
+                window.window().set_size(slint::LogicalSize::new(w, h_));
+                window.show().unwrap();
+                hailong::kiosk::show_language(window, lang.code());
+                let buffer = window.window().take_snapshot().unwrap();
+                image::save_buffer(
+                    name(screen),
+                    buffer.as_bytes(),
+                    buffer.width(),
+                    buffer.height(),
+                    image::ExtendedColorType::Rgba8,
+                )
+                .unwrap();
+                window.hide().unwrap();
+            };
+            let empty = tempfile::tempdir().unwrap();
+            let setup =
+                FirstRun::new(&DataDir::new(empty.path()), clock.clone(), None, || {}).unwrap();
+            shoot(&setup.window, "setup");
+
+            let tablet = Tablet::new(Scale::Three, lang);
+            std::fs::write(tablet.data.database(), b"not a database".repeat(200)).unwrap();
+            let kiosk = Kiosk::start(&tablet.data, clock.clone()).unwrap();
+            shoot(&kiosk.window, "damaged");
+
+            let tablet = Tablet::new(Scale::Three, lang);
+            std::fs::create_dir(tablet.data.database()).unwrap();
+            let Err(fault) = Kiosk::start(&tablet.data, clock.clone()) else {
+                panic!("opened")
+            };
+            shoot(&fatal_window(&tablet.data, &fault).unwrap(), "fatal");
+        }
+    }
+}

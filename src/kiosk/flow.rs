@@ -331,11 +331,9 @@ impl Flow {
     }
 
     pub fn switch_language(&self, code: &str) {
-        if let Err(e) = slint::select_bundled_translation(code) {
-            tracing::warn!(code, error = %e, "no bundled translation");
-            return;
+        if let Some(window) = self.window.upgrade() {
+            super::show_language(&window, code);
         }
-        self.adapter(|a| a.set_language(code.into()));
     }
 
     /// Whether the citizen screens are showing (keys and scans may act).

@@ -4,24 +4,26 @@
 mod admin;
 mod console;
 mod desk;
+mod first_run;
 mod flow;
 mod idle;
 mod keys;
+mod launch;
 mod signin;
 
 pub use desk::Armed;
+pub use first_run::FirstRun;
 pub use flow::Flow;
 pub use idle::STAFF_IDLE;
 pub use keys::KEY_SETTLE;
+pub use launch::{fatal_window, run};
 
-use crate::clock::{Clock, SystemClock};
-use crate::commands::{Failure, data_dir};
+use crate::clock::Clock;
 use crate::paths::DataDir;
 use crate::settings::{self, Settings};
 use crate::store::{Store, StoreError};
-use crate::ui::{AppWindow, KioskAdapter, Screen, Theme};
+use crate::ui::{AppWindow, FaultAdapter, KioskAdapter, Screen, Theme};
 use admin::Admin;
-use anyhow::anyhow;
 use console::Console;
 use desk::Desk;
 use flow::CommentEdit;
@@ -73,9 +75,6 @@ impl Kiosk {
             }
         };
         let (mut store, quarantined) = Store::open_or_quarantine(&dir.database(), now)?;
-        if let Some(q) = quarantined {
-            tracing::error!(moved_to = %q.moved_to.display(), "started on a new database");
-        }
         let finished = store.finish_unfinished()?;
         if finished > 0 {
             tracing::info!(finished, "finished ratings left open by the last run");
@@ -122,6 +121,10 @@ impl Kiosk {
         flow.switch_language(lang.code());
         connect(&adapter, &flow);
         connect_staff(&window, &flow, &desk, &console, &sign_in);
+        if let Some(q) = quarantined {
+            tracing::error!(moved_to = %q.moved_to.display(), "started on a new database");
+            show_damaged(&window, &q.moved_to);
+        }
         Ok(Kiosk {
             window,
             flow,
@@ -140,6 +143,32 @@ impl Kiosk {
     pub fn enter_kiosk_mode(&self) {
         set_kiosk_mode(&self.window, true);
     }
+}
+
+/// Tells the officer that the database was damaged and moved aside, until acknowledged; the
+/// administrator's summary keeps saying so.
+fn show_damaged(window: &AppWindow, moved_to: &std::path::Path) {
+    let faults = window.global::<FaultAdapter>();
+    faults.set_damaged_database(moved_to.display().to_string().into());
+    let weak = window.as_weak();
+    faults.on_acknowledge(move || {
+        if let Some(window) = weak.upgrade() {
+            let adapter = window.global::<KioskAdapter>();
+            if adapter.get_screen() == Screen::Damaged {
+                adapter.set_screen(Screen::Citizen);
+            }
+        }
+    });
+    window.global::<KioskAdapter>().set_screen(Screen::Damaged);
+}
+
+/// Switches the bundled translation and tells the window which language shows.
+pub fn show_language(window: &AppWindow, code: &str) {
+    if let Err(e) = slint::select_bundled_translation(code) {
+        tracing::warn!(code, error = %e, "no bundled translation");
+        return;
+    }
+    window.global::<KioskAdapter>().set_language(code.into());
 }
 
 /// Kiosk mode on: full screen, no cursor, close requests refused (the admin screen's exit is
@@ -208,17 +237,4 @@ fn connect_staff(
             _ => false,
         }
     });
-}
-
-/// `hailong run`: the kiosk on the real screen.
-pub fn run(dir: Option<PathBuf>, fullscreen: bool) -> Result<(), Failure> {
-    let dir = data_dir(dir)?;
-    let kiosk = Kiosk::start(&dir, Arc::new(SystemClock)).map_err(|e| match e {
-        StartError::NotSetUp(_) => Failure::usage(e),
-        other => Failure::runtime(other),
-    })?;
-    if fullscreen || kiosk.settings.borrow().fullscreen {
-        kiosk.enter_kiosk_mode();
-    }
-    kiosk.window.run().map_err(|e| Failure::runtime(anyhow!(e)))
 }

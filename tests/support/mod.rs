@@ -36,7 +36,7 @@ pub fn wait(d: Duration) {
     mock_elapsed_time(d);
 }
 
-fn init_backend() {
+pub fn init_backend() {
     // One testing platform per test thread; later calls in the same thread keep the first.
     let _ = slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
         mock_time: true,

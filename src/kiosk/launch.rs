@@ -1,0 +1,108 @@
+//! `hailong run`: the first-run setup if needed, then the kiosk; a database that cannot be
+//! opened gets a screen that says so instead of a silent exit.
+
+use super::first_run::FirstRun;
+use super::{Kiosk, StartError, show_language};
+use crate::clock::{Clock, SystemClock};
+use crate::commands::{Failure, data_dir};
+use crate::paths::DataDir;
+use crate::ui::{AppWindow, FaultAdapter, KioskAdapter, Screen};
+use anyhow::anyhow;
+use slint::ComponentHandle;
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// Runs the kiosk until the administrator exits it (or its window closes outside kiosk mode).
+pub fn run(dir: Option<PathBuf>, fullscreen: bool) -> Result<(), Failure> {
+    let dir = data_dir(dir)?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let ui = |e: slint::PlatformError| Failure::runtime(anyhow!(e));
+    match Kiosk::start(&dir, clock.clone()) {
+        Ok(kiosk) => {
+            show_kiosk(&kiosk, fullscreen).map_err(ui)?;
+            slint::run_event_loop().map_err(ui)
+        }
+        Err(StartError::NotSetUp(_)) => first_run(&dir, clock, None, fullscreen).map_err(ui),
+        Err(StartError::SettingsDamaged(moved_to)) => {
+            first_run(&dir, clock, Some(moved_to), fullscreen).map_err(ui)
+        }
+        Err(StartError::Ui(e)) => Err(ui(e)),
+        Err(fault) => {
+            tracing::error!(error = %fault, "the kiosk cannot start");
+            let window = fatal_window(&dir, &fault).map_err(ui)?;
+            window.run().map_err(ui)
+        }
+    }
+}
+
+fn show_kiosk(kiosk: &Kiosk, fullscreen: bool) -> Result<(), slint::PlatformError> {
+    if fullscreen || kiosk.settings.borrow().fullscreen {
+        kiosk.enter_kiosk_mode();
+    }
+    kiosk.window.show()
+}
+
+/// The setup screen; once saved, the kiosk opens in a new window and the setup window closes.
+fn first_run(
+    dir: &DataDir,
+    clock: Arc<dyn Clock>,
+    damaged: Option<PathBuf>,
+    fullscreen: bool,
+) -> Result<(), slint::PlatformError> {
+    let running: Rc<RefCell<Option<Kiosk>>> = Rc::default();
+    let setup_window: Rc<RefCell<Option<slint::Weak<AppWindow>>>> = Rc::default();
+    let (slot, setup_slot, dir2, clock2) = (
+        running.clone(),
+        setup_window.clone(),
+        dir.clone(),
+        clock.clone(),
+    );
+    let setup = FirstRun::new(dir, clock, damaged.as_deref(), move || {
+        match Kiosk::start(&dir2, clock2.clone()) {
+            Ok(kiosk) => {
+                if let Err(e) = show_kiosk(&kiosk, fullscreen) {
+                    tracing::error!(error = %e, "the kiosk window could not open");
+                    return;
+                }
+                *slot.borrow_mut() = Some(kiosk);
+                if let Some(setup) = setup_slot.borrow().as_ref().and_then(|w| w.upgrade()) {
+                    let _ = setup.hide();
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "the kiosk could not start after setup"),
+        }
+    })?;
+    *setup_window.borrow_mut() = Some(setup.window.as_weak());
+    if fullscreen {
+        setup.window.window().set_fullscreen(true);
+    }
+    setup.window.show()?;
+    slint::run_event_loop()?;
+    drop(running);
+    Ok(())
+}
+
+/// A window that only says why the kiosk cannot take ratings, with the file concerned.
+pub fn fatal_window(dir: &DataDir, fault: &StartError) -> Result<AppWindow, slint::PlatformError> {
+    let window = AppWindow::new()?;
+    let kiosk = window.global::<KioskAdapter>();
+    kiosk.set_unit_name("Hài Lòng".into());
+    kiosk.set_screen(Screen::Fatal);
+    let weak = window.as_weak();
+    kiosk.on_switch_language(move |code| {
+        if let Some(window) = weak.upgrade() {
+            show_language(&window, &code);
+        }
+    });
+    let (code, path) = match fault {
+        StartError::Store(e) => (e.code(), dir.database()),
+        _ => ("settings", dir.settings()),
+    };
+    let faults = window.global::<FaultAdapter>();
+    faults.set_fatal_code(code.into());
+    faults.set_fatal_path(path.display().to_string().into());
+    show_language(&window, "vi");
+    Ok(window)
+}

@@ -1,0 +1,160 @@
+//! What the kiosk shows at start: the first-run setup, a damaged database moved aside, and a
+//! database that cannot be opened at all.
+
+mod support;
+
+use hailong::clock::ManualClock;
+use hailong::kiosk::{FirstRun, Kiosk, StartError, fatal_window};
+use hailong::paths::DataDir;
+use hailong::settings::{self, Lang};
+use hailong::ui::{KioskAdapter, Screen, SetupAdapter};
+use hailong_core::level::Scale;
+use i_slint_backend_testing::ElementQuery;
+use slint::platform::PointerEventButton;
+use slint::{ComponentHandle, Model};
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::Arc;
+use support::{Tablet, init_backend, now};
+
+fn find(
+    window: &hailong::ui::AppWindow,
+    id: &str,
+) -> Option<i_slint_backend_testing::ElementHandle> {
+    let id = id.to_owned();
+    ElementQuery::from_root(window)
+        .match_predicate(move |e| e.accessible_id().as_deref() == Some(id.as_str()))
+        .find_first()
+}
+
+fn tap(window: &hailong::ui::AppWindow, id: &str) {
+    find(window, id)
+        .unwrap_or_else(|| panic!("no element {id}"))
+        .mock_single_click(PointerEventButton::Left);
+}
+
+fn type_into(window: &hailong::ui::AppWindow, id: &str, text: &str) {
+    find(window, id)
+        .unwrap_or_else(|| panic!("no element {id}"))
+        .set_accessible_value(text);
+}
+
+#[test]
+fn the_first_run_screen_refuses_an_incomplete_form_then_sets_up_the_tablet() {
+    init_backend();
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::new(dir.path());
+    let clock = Arc::new(ManualClock::new(now()));
+    assert!(matches!(
+        Kiosk::start(&data, clock.clone()),
+        Err(StartError::NotSetUp(_))
+    ));
+    let done = Rc::new(Cell::new(false));
+    let flag = done.clone();
+    let setup = FirstRun::new(&data, clock.clone(), None, move || flag.set(true)).unwrap();
+    let w = &setup.window;
+    w.window().set_size(slint::LogicalSize::new(1280., 800.));
+    w.show().unwrap();
+    assert_eq!(w.global::<KioskAdapter>().get_screen(), Screen::Setup);
+
+    tap(w, "setup-save");
+    let problems: Vec<String> = w
+        .global::<SetupAdapter>()
+        .get_problems()
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(
+        problems,
+        ["admin_pin", "unit_name", "unit_code", "counter_name"]
+    );
+    assert!(find(w, "setup-problem-unit_code").is_some());
+
+    type_into(w, "setup-unit-name", "UBND xã Tân Lập");
+    type_into(w, "setup-unit-code", "000.00.14.h56");
+    type_into(w, "setup-counter-name", "Quầy 1 – Hộ tịch");
+    type_into(w, "setup-admin-pin", "246810");
+    type_into(w, "setup-admin-pin-again", "246811");
+    tap(w, "setup-scale-5");
+    tap(w, "setup-save");
+    assert!(find(w, "setup-problem-pin_mismatch").is_some());
+    assert!(!done.get());
+    assert!(!data.settings().exists());
+
+    type_into(w, "setup-admin-pin-again", "246810");
+    tap(w, "setup-save");
+    assert!(done.get());
+    let saved = match settings::load(&data, now()).unwrap() {
+        settings::Loaded::Ready(s) => s,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(saved.unit_code, "000.00.14.H56");
+    assert_eq!(saved.scale, Scale::Five);
+    assert!(hailong::auth::verify_pin(&saved.admin_pin_hash, "246810"));
+    assert!(!saved.admin_pin_hash.contains("246810"));
+    let kiosk = Kiosk::start(&data, clock).unwrap();
+    assert_eq!(
+        kiosk
+            .window
+            .global::<KioskAdapter>()
+            .get_levels()
+            .row_count(),
+        5
+    );
+    assert!(
+        hailong::store::Store::open(&data.database())
+            .unwrap()
+            .procedure_count()
+            .unwrap()
+            > 0
+    );
+}
+
+#[test]
+fn a_damaged_database_is_moved_aside_kept_and_said_and_ratings_go_on_in_a_new_one() {
+    let tablet = Tablet::new(Scale::Three, Lang::Vi);
+    let garbage = b"this is not a database, but somebody's ratings may be in here".repeat(100);
+    std::fs::write(tablet.data.database(), &garbage).unwrap();
+    let h = tablet.start(1280., 800.);
+    assert_eq!(h.screen(), Screen::Damaged);
+    let said = h.label("damaged-moved-to");
+    let moved = std::fs::read_dir(h.tablet.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("hailong.db.damaged-"))
+        .expect("the damaged file is kept");
+    assert!(said.contains(&moved.display().to_string()), "{said}");
+    assert_eq!(std::fs::read(&moved).unwrap(), garbage);
+
+    h.tap("damaged-ok");
+    assert_eq!(h.screen(), Screen::Citizen);
+    h.tap("level-very_satisfied");
+    assert_eq!(h.ratings().len(), 1);
+}
+
+#[test]
+fn a_database_that_cannot_be_opened_gets_a_screen_that_says_so_and_nothing_is_deleted() {
+    init_backend();
+    let tablet = Tablet::new(Scale::Three, Lang::Vi);
+    // A folder where the database file should be: SQLite cannot open it.
+    std::fs::create_dir(tablet.data.database()).unwrap();
+    std::fs::write(tablet.data.database().join("keep.txt"), "keep").unwrap();
+    let clock = Arc::new(ManualClock::new(now()));
+    let fault = match Kiosk::start(&tablet.data, clock) {
+        Err(e) => e,
+        Ok(_) => panic!("a folder opened as a database"),
+    };
+    let window = fatal_window(&tablet.data, &fault).unwrap();
+    window
+        .window()
+        .set_size(slint::LogicalSize::new(1280., 800.));
+    window.show().unwrap();
+    assert_eq!(window.global::<KioskAdapter>().get_screen(), Screen::Fatal);
+    assert!(find(&window, "fatal-reason").is_some());
+    let path = find(&window, "fatal-path")
+        .unwrap()
+        .accessible_label()
+        .unwrap();
+    assert!(path.contains("hailong.db"), "{path}");
+    assert!(tablet.data.database().join("keep.txt").exists());
+}
