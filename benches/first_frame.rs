@@ -23,7 +23,10 @@ fn hailong(dir: &Path) -> Command {
 
 /// One screenshot of the root window as (width, height, bytes per line, 32-bit BGRX pixels).
 fn capture() -> Option<(usize, usize, usize, Vec<u8>)> {
-    let out = Command::new("xwd").args(["-root", "-silent"]).output().ok()?;
+    let out = Command::new("xwd")
+        .args(["-root", "-silent"])
+        .output()
+        .ok()?;
     let data = out.stdout;
     let field = |i: usize| -> Option<usize> {
         let b = data.get(i * 4..i * 4 + 4)?;
@@ -67,7 +70,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() {
     if std::env::var_os("DISPLAY").is_none() || capture().is_none() {
-        eprintln!("first_frame: needs an X display and xwd; run it under xvfb-run (see the doc comment)");
+        eprintln!(
+            "first_frame: needs an X display and xwd; run it under xvfb-run (see the doc comment)"
+        );
         return;
     }
     let ratings = std::env::var("FIRST_FRAME_RATINGS").unwrap_or_else(|_| DEFAULT_RATINGS.into());
@@ -76,7 +81,11 @@ fn main() {
         .args(["demo", "--count", &ratings, "--days", "90"])
         .output()
         .expect("hailong demo runs");
-    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
     let (mut frames, mut rss) = (Vec::new(), Vec::new());
     for _ in 0..RUNS {
         let started = Instant::now();
@@ -86,7 +95,10 @@ fn main() {
             .spawn()
             .expect("the kiosk starts");
         while !shows_face() {
-            assert!(started.elapsed() < Duration::from_secs(30), "no first frame in 30 s");
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "no first frame in 30 s"
+            );
         }
         frames.push(started.elapsed().as_secs_f64() * 1000.0);
         std::thread::sleep(Duration::from_secs(2));

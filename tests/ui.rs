@@ -199,3 +199,27 @@ fn a_rating_left_on_the_reasons_screen_by_a_crash_is_finished_at_the_next_start(
     assert!(h.latest().finished);
     assert_eq!(h.screen(), Screen::Citizen);
 }
+
+#[test]
+fn five_levels_on_a_portrait_screen_stack_top_to_bottom_in_key_order() {
+    let h = support::Tablet::new(Scale::Five, hailong::settings::Lang::Vi).start(800., 1280.);
+    let ys: Vec<f32> = Level::ALL
+        .iter()
+        .map(|l| {
+            h.find(&format!("level-{}", l.code()))
+                .unwrap()
+                .absolute_position()
+                .y
+        })
+        .collect();
+    assert!(ys.windows(2).all(|w| w[0] < w[1]), "{ys:?}");
+    let first = h.find("level-very_satisfied").unwrap();
+    assert!(
+        first.size().height >= 180.,
+        "rows stay big: {:?}",
+        first.size()
+    );
+    h.key("5");
+    wait(Duration::from_millis(100));
+    assert_eq!(h.latest().outcome.level(), Some(Level::VeryUnsatisfied));
+}
