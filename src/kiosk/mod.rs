@@ -1,5 +1,5 @@
-//! The kiosk: opens the data dir, builds the window, wires the citizen flow and the officer's
-//! sign-in and console, runs.
+//! The kiosk: opens the data dir, builds the window and wires its controllers: the citizen
+//! flow, the officer's sign-in and console, the administrator's screens.
 
 mod admin;
 mod console;
