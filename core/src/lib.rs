@@ -9,7 +9,8 @@
 //! - [`period`]: today / month / quarter date ranges;
 //! - [`procedure`]: the administrative-procedure catalogue and its CSV form;
 //! - [`pin`]: PIN rules and the lockout policy after wrong PINs;
-//! - [`text`]: Vietnamese text helpers (tone marks, search folding).
+//! - [`text`]: Vietnamese text helpers (tone marks, search folding);
+//! - [`wire`]: ratings on the wire between tablet and server, and their checks.
 
 pub mod dossier;
 pub mod level;
@@ -20,3 +21,4 @@ pub mod rating;
 pub mod reason;
 pub mod summary;
 pub mod text;
+pub mod wire;

@@ -1,0 +1,328 @@
+//! Ratings on the wire between a tablet and its commune server (`POST /api/v1/ratings/batch`),
+//! and the checks the server makes before it keeps one.
+//!
+//! The device and commune are never part of a rating: the server takes them from the token.
+
+use crate::dossier::DossierCode;
+use crate::level::{Level, Scale};
+use crate::rating::Outcome;
+use crate::reason::Reason;
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+/// Most ratings in one batch.
+pub const MAX_BATCH: usize = 500;
+/// Largest batch body, in bytes.
+pub const MAX_BATCH_BYTES: usize = 1024 * 1024;
+/// Longest comment kept.
+pub const MAX_COMMENT_CHARS: usize = 500;
+/// Longest free-text field (names, codes).
+const MAX_TEXT_CHARS: usize = 300;
+
+/// One rating as sent. Fields beyond the required ones may be absent or null.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireRating {
+    /// UUID made on the tablet (v7): the rating's identity everywhere.
+    #[serde(default)]
+    pub id: String,
+    /// Wall-clock time of the tap on the tablet, RFC 3339 with its UTC offset.
+    #[serde(default)]
+    pub created_at: String,
+    /// The tablet's sequence number.
+    #[serde(default)]
+    pub seq: i64,
+    /// 3 or 5.
+    #[serde(default)]
+    pub scale: u8,
+    /// A level code, or `not_rated` for an armed dossier nobody rated.
+    #[serde(default)]
+    pub level: String,
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    #[serde(default)]
+    pub comment: Option<String>,
+    #[serde(default)]
+    pub dossier_code: Option<String>,
+    #[serde(default)]
+    pub procedure_code: Option<String>,
+    #[serde(default)]
+    pub procedure_name: Option<String>,
+    #[serde(default)]
+    pub field_code: Option<String>,
+    #[serde(default)]
+    pub field_name: Option<String>,
+    /// The officer's name as shown on the tablet.
+    #[serde(default)]
+    pub officer: Option<String>,
+    /// The officer's id on the tablet.
+    #[serde(default)]
+    pub officer_id: Option<i64>,
+    #[serde(default)]
+    pub counter: Option<String>,
+}
+
+/// Why a rating was rejected; `code()` goes into the batch result's `error`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    #[error("the id is missing or not a UUID")]
+    BadId,
+    #[error("created_at is not an RFC 3339 time with an offset")]
+    BadTime,
+    #[error("the scale is not 3 or 5")]
+    BadScale,
+    #[error("the level is not a level of the scale")]
+    BadLevel,
+    #[error("unknown reason {0:?}")]
+    BadReason(String),
+    #[error("reasons are given only for a negative level")]
+    UnexpectedReasons,
+    #[error("the dossier code is not valid")]
+    BadDossier,
+    #[error("a text field is too long")]
+    TooLong,
+}
+
+impl WireError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            WireError::BadId => "bad_id",
+            WireError::BadTime => "bad_created_at",
+            WireError::BadScale => "bad_scale",
+            WireError::BadLevel => "bad_level",
+            WireError::BadReason(_) => "bad_reason",
+            WireError::UnexpectedReasons => "unexpected_reasons",
+            WireError::BadDossier => "bad_dossier_code",
+            WireError::TooLong => "too_long",
+        }
+    }
+}
+
+/// A rating that passed every check, with its parsed parts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedRating {
+    pub wire: WireRating,
+    pub created_at: DateTime<FixedOffset>,
+    pub scale: Scale,
+    pub outcome: Outcome,
+    pub reasons: Vec<Reason>,
+}
+
+impl WireRating {
+    /// Checks every field; trims texts and drops empty ones.
+    pub fn check(mut self) -> Result<CheckedRating, WireError> {
+        if !is_uuid(&self.id) {
+            return Err(WireError::BadId);
+        }
+        self.id = self.id.to_ascii_lowercase();
+        let created_at =
+            DateTime::parse_from_rfc3339(&self.created_at).map_err(|_| WireError::BadTime)?;
+        let scale = match self.scale {
+            3 => Scale::Three,
+            5 => Scale::Five,
+            _ => return Err(WireError::BadScale),
+        };
+        let outcome = Outcome::parse(&self.level).ok_or(WireError::BadLevel)?;
+        if let Outcome::Rated(level) = outcome
+            && !scale.contains(level)
+        {
+            return Err(WireError::BadLevel);
+        }
+        let reasons = self
+            .reasons
+            .iter()
+            .map(|code| {
+                code.parse::<Reason>()
+                    .map_err(|_| WireError::BadReason(code.clone()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if !reasons.is_empty() && !outcome.level().is_some_and(Level::is_negative) {
+            return Err(WireError::UnexpectedReasons);
+        }
+        for text in [
+            &mut self.comment,
+            &mut self.dossier_code,
+            &mut self.procedure_code,
+            &mut self.procedure_name,
+            &mut self.field_code,
+            &mut self.field_name,
+            &mut self.officer,
+            &mut self.counter,
+        ] {
+            *text = text
+                .take()
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty());
+        }
+        if self
+            .comment
+            .as_ref()
+            .is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS)
+        {
+            return Err(WireError::TooLong);
+        }
+        let texts = [
+            &self.dossier_code,
+            &self.procedure_code,
+            &self.procedure_name,
+            &self.field_code,
+            &self.field_name,
+            &self.officer,
+            &self.counter,
+        ];
+        if texts.iter().any(|t| {
+            t.as_ref()
+                .is_some_and(|t| t.chars().count() > MAX_TEXT_CHARS)
+        }) {
+            return Err(WireError::TooLong);
+        }
+        if let Some(code) = &self.dossier_code {
+            let parsed = DossierCode::from_stored(code).map_err(|_| WireError::BadDossier)?;
+            self.dossier_code = Some(parsed.to_string());
+        }
+        Ok(CheckedRating {
+            wire: self,
+            created_at,
+            scale,
+            outcome,
+            reasons,
+        })
+    }
+}
+
+impl CheckedRating {
+    /// The rating's content in one canonical string: equal strings mean the same rating, so a
+    /// resend is a duplicate and anything else under the same id is a conflict.
+    pub fn fingerprint(&self) -> String {
+        let mut canonical = self.wire.clone();
+        canonical.created_at = self.created_at.to_rfc3339();
+        canonical.reasons = self.reasons.iter().map(|r| r.code().to_owned()).collect();
+        serde_json::to_string(&canonical).unwrap_or_default()
+    }
+}
+
+/// `8-4-4-4-12` hexadecimal digits.
+fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The body of `POST /api/v1/ratings/batch`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Batch {
+    pub ratings: Vec<serde_json::Value>,
+}
+
+/// What the server did with one rating of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Stored now.
+    Accepted,
+    /// Already stored with the same content: a success for the tablet.
+    Duplicate,
+    /// Already stored with other content: the first version stands, this one is logged.
+    Conflict,
+    /// Invalid; `error` says why. Resending it will not help.
+    Rejected,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemResult {
+    pub id: String,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchResult {
+    pub results: Vec<ItemResult>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> WireRating {
+        WireRating {
+            id: "01936f6e-8b7a-7c41-9a57-3f3c2d1e0a11".into(),
+            created_at: "2026-11-23T09:15:02+07:00".into(),
+            seq: 42,
+            scale: 3,
+            level: "very_satisfied".into(),
+            reasons: vec![],
+            comment: None,
+            dossier_code: Some("000.17.22.H56-210531-0001".into()),
+            procedure_code: Some("1.001193".into()),
+            procedure_name: None,
+            field_code: None,
+            field_name: None,
+            officer: Some("Nguyễn Văn A".into()),
+            officer_id: None,
+            counter: Some("Quầy 1".into()),
+        }
+    }
+
+    #[test]
+    fn the_issue_example_parses_and_passes() {
+        let json = r#"{"id": "01936f6e-8b7a-7c41-9a57-3f3c2d1e0a11", "created_at": "2026-11-23T09:15:02+07:00",
+            "seq": 42, "scale": 3, "level": "very_satisfied", "reasons": [], "comment": null,
+            "dossier_code": "000.17.22.H56-210531-0001", "procedure_code": "1.001193",
+            "officer": "Nguyễn Văn A", "counter": "Quầy 1"}"#;
+        let wire: WireRating = serde_json::from_str(json).unwrap();
+        assert_eq!(wire, sample());
+        let checked = wire.check().unwrap();
+        assert_eq!(checked.outcome, Outcome::Rated(Level::VerySatisfied));
+    }
+
+    #[test]
+    fn each_bad_field_is_rejected_with_its_code() {
+        type Spoil = fn(&mut WireRating);
+        let cases: Vec<(Spoil, &str)> = vec![
+            (|w| w.id = String::new(), "bad_id"),
+            (|w| w.id = "not-a-uuid".into(), "bad_id"),
+            (
+                |w| w.created_at = "2026-11-23 09:15".into(),
+                "bad_created_at",
+            ),
+            (|w| w.scale = 4, "bad_scale"),
+            (|w| w.level = "happy".into(), "bad_level"),
+            (|w| w.level = "neutral".into(), "bad_level"),
+            (|w| w.reasons = vec!["late".into()], "unexpected_reasons"),
+            (
+                |w| {
+                    w.level = "unsatisfied".into();
+                    w.reasons = vec!["rude".into()];
+                },
+                "bad_reason",
+            ),
+            (|w| w.dossier_code = Some("ABC".into()), "bad_dossier_code"),
+            (|w| w.comment = Some("x".repeat(501)), "too_long"),
+        ];
+        for (spoil, code) in cases {
+            let mut wire = sample();
+            spoil(&mut wire);
+            assert_eq!(wire.check().unwrap_err().code(), code);
+        }
+        let mut unrated = sample();
+        unrated.level = "not_rated".into();
+        assert_eq!(unrated.check().unwrap().outcome, Outcome::NotRated);
+    }
+
+    #[test]
+    fn the_fingerprint_ignores_form_and_sees_content() {
+        let a = sample().check().unwrap();
+        let mut same = sample();
+        same.id = same.id.to_uppercase();
+        same.comment = Some("  ".into());
+        same.dossier_code = Some(" 000.17.22.h56-210531-0001".into());
+        assert_eq!(same.check().unwrap().fingerprint(), a.fingerprint());
+        let mut other = sample();
+        other.level = "satisfied".into();
+        assert_ne!(other.check().unwrap().fingerprint(), a.fingerprint());
+    }
+}

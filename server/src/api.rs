@@ -1,0 +1,233 @@
+//! The HTTP API (see docs/api.md): pairing, batch upload, summary, health. Errors are JSON
+//! `{"error": "..."}` with the status that fits.
+
+use crate::db::{Caller, Db, DbError, Ingested, PairError};
+use crate::limits::PairLimiter;
+use axum::body::{Body, to_bytes};
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{NaiveDate, Utc};
+use hailong_core::wire::{Batch, BatchResult, MAX_BATCH, MAX_BATCH_BYTES, WireRating};
+use serde::Deserialize;
+use serde_json::json;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+pub struct AppState {
+    pub db: Mutex<Db>,
+    pub pair_limiter: PairLimiter,
+}
+
+pub type Shared = Arc<AppState>;
+
+pub fn router(state: Shared) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/v1/devices/pair", post(pair))
+        .route("/api/v1/ratings/batch", post(batch))
+        .route("/api/v1/summary", get(summary))
+        .with_state(state)
+}
+
+/// An error answer: a status and words for the log and the caller.
+pub struct ApiError(StatusCode, String);
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError(status, message.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        tracing::error!(error = %e, "database error");
+        let status = match e {
+            DbError::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError::new(status, "the server could not store or read the data")
+    }
+}
+
+/// Runs `work` on the database off the async threads.
+async fn with_db<T: Send + 'static>(
+    state: &Shared,
+    work: impl FnOnce(&mut Db) -> Result<T, DbError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut db = state.db.lock().unwrap_or_else(|e| e.into_inner());
+        work(&mut db)
+    })
+    .await
+    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"))?
+    .map_err(ApiError::from)
+}
+
+/// The caller behind `Authorization: Bearer TOKEN`.
+async fn caller(state: &Shared, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let unauthorised = || ApiError::new(StatusCode::UNAUTHORIZED, "a valid bearer token is needed");
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 200)
+        .ok_or_else(unauthorised)?
+        .to_owned();
+    with_db(state, move |db| db.caller(&token))
+        .await?
+        .ok_or_else(unauthorised)
+}
+
+/// Reads a JSON body of at most `limit` bytes.
+async fn json_body<T: serde::de::DeserializeOwned>(
+    body: Body,
+    limit: usize,
+) -> Result<T, ApiError> {
+    let bytes = to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body is larger than {limit} bytes"),
+        )
+    })?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")))
+}
+
+#[derive(Deserialize)]
+struct PairRequest {
+    code: String,
+    device_name: String,
+}
+
+async fn pair(
+    State(state): State<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let ip = peer.ip();
+    if !state.pair_limiter.allowed(ip, Instant::now()) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many wrong pairing codes; wait and try again",
+        ));
+    }
+    let request: PairRequest = json_body(body, 4096).await?;
+    let outcome = with_db(&state, move |db| {
+        db.pair(&request.code, &request.device_name, Utc::now())
+    })
+    .await?;
+    match outcome {
+        Ok((device_id, token)) => {
+            tracing::info!(device = %device_id, "device paired");
+            Ok((
+                StatusCode::CREATED,
+                Json(json!({ "device_id": device_id, "token": token })),
+            )
+                .into_response())
+        }
+        Err(e) => {
+            state.pair_limiter.failed(ip, Instant::now());
+            let status = match e {
+                PairError::Unknown => StatusCode::UNAUTHORIZED,
+                PairError::Used | PairError::Expired => StatusCode::GONE,
+            };
+            Err(ApiError::new(status, e.to_string()))
+        }
+    }
+}
+
+async fn batch(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<BatchResult>, ApiError> {
+    let device_id = match caller(&state, &headers).await? {
+        Caller::Device { id, .. } => id,
+        Caller::Admin => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "ratings are sent with a device token",
+            ));
+        }
+    };
+    let batch: Batch = json_body(body, MAX_BATCH_BYTES).await?;
+    if batch.ratings.len() > MAX_BATCH {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("at most {MAX_BATCH} ratings per batch"),
+        ));
+    }
+    let items: Vec<Ingested> = batch
+        .ratings
+        .into_iter()
+        .map(|value| {
+            let id = value
+                .get("id")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            match serde_json::from_value::<WireRating>(value) {
+                Ok(wire) => match wire.check() {
+                    Ok(checked) => Ingested::Checked(Box::new(checked)),
+                    Err(e) => Ingested::Rejected {
+                        id,
+                        error: e.code().to_owned(),
+                    },
+                },
+                Err(_) => Ingested::Rejected {
+                    id,
+                    error: "bad_shape".to_owned(),
+                },
+            }
+        })
+        .collect();
+    let results = with_db(&state, move |db| db.ingest(&device_id, items, Utc::now())).await?;
+    Ok(Json(BatchResult { results }))
+}
+
+#[derive(Deserialize)]
+struct Period {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+async fn summary(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Query(period): Query<Period>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if caller(&state, &headers).await? != Caller::Admin {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "the summary needs an admin token",
+        ));
+    }
+    let date = |s: Option<String>, default: NaiveDate| match s {
+        None => Ok(default),
+        Some(s) => NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("{s:?} is not a date of the form YYYY-MM-DD"),
+            )
+        }),
+    };
+    let from = date(period.from, NaiveDate::MIN)?;
+    let to = date(period.to, NaiveDate::MAX)?;
+    if from > to {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "from is after to"));
+    }
+    let summary = with_db(&state, move |db| db.summary(from, to)).await?;
+    Ok(Json(summary.to_json()))
+}

@@ -1,0 +1,163 @@
+//! Pairing codes, devices and their tokens, admin tokens: who is calling.
+
+use super::{Db, DbError};
+use crate::secrets;
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use std::time::Duration;
+
+/// Who a bearer token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    Device { id: String, counter: String },
+    Admin,
+}
+
+/// Why a pairing code was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PairError {
+    #[error("unknown pairing code")]
+    Unknown,
+    #[error("this pairing code was already used")]
+    Used,
+    #[error("this pairing code has expired")]
+    Expired,
+}
+
+/// A paired device, for `hailong-server devices`.
+#[derive(Debug, Clone)]
+pub struct Device {
+    pub id: String,
+    pub name: String,
+    pub counter: String,
+    pub paired_at: String,
+    pub last_seen: Option<String>,
+    pub ratings_received: i64,
+    pub clock_skew_secs: Option<i64>,
+    pub revoked: bool,
+}
+
+impl Db {
+    /// Stores a new pairing code for `counter`; returns the code (shown once, kept hashed).
+    pub fn new_pairing_code(
+        &mut self,
+        counter: &str,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<String, DbError> {
+        let code = secrets::pairing_code();
+        let expires = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(1));
+        self.conn.execute(
+            "INSERT INTO pairing_codes (code_hash, counter, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![secrets::hash(&code), counter.trim(), now.to_rfc3339(), expires.to_rfc3339()],
+        )?;
+        Ok(code)
+    }
+
+    /// Uses a pairing code once: a new device with a new token. Returns (device id, token).
+    pub fn pair(
+        &mut self,
+        code: &str,
+        device_name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(String, String), PairError>, DbError> {
+        let hash = secrets::hash(&secrets::normalise_code(code));
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found: Option<(String, String, Option<String>)> = tx
+            .query_row(
+                "SELECT counter, expires_at, used_at FROM pairing_codes WHERE code_hash = ?1",
+                [&hash],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((counter, expires_at, used_at)) = found else {
+            return Ok(Err(PairError::Unknown));
+        };
+        if used_at.is_some() {
+            return Ok(Err(PairError::Used));
+        }
+        let expired = DateTime::parse_from_rfc3339(&expires_at).map_or(true, |e| e <= now);
+        if expired {
+            return Ok(Err(PairError::Expired));
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        let token = secrets::token("hd_");
+        tx.execute(
+            "UPDATE pairing_codes SET used_at = ?2 WHERE code_hash = ?1",
+            params![hash, now.to_rfc3339()],
+        )?;
+        tx.execute(
+            "INSERT INTO devices (id, name, counter, token_hash, paired_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, device_name.trim(), counter, secrets::hash(&token), now.to_rfc3339()],
+        )?;
+        tx.commit()?;
+        Ok(Ok((id, token)))
+    }
+
+    /// A new admin token (shown once, kept hashed).
+    pub fn new_admin_token(&mut self, name: &str, now: DateTime<Utc>) -> Result<String, DbError> {
+        let token = secrets::token("ha_");
+        self.conn.execute(
+            "INSERT INTO admin_tokens (token_hash, name, created_at) VALUES (?1, ?2, ?3)",
+            params![secrets::hash(&token), name.trim(), now.to_rfc3339()],
+        )?;
+        Ok(token)
+    }
+
+    /// Who holds `token`, if anyone: a device that is not revoked, or an administrator.
+    pub fn caller(&self, token: &str) -> Result<Option<Caller>, DbError> {
+        let hash = secrets::hash(token);
+        let device = self
+            .conn
+            .prepare_cached(
+                "SELECT id, counter FROM devices WHERE token_hash = ?1 AND revoked = 0",
+            )?
+            .query_row([&hash], |r| {
+                Ok(Caller::Device {
+                    id: r.get(0)?,
+                    counter: r.get(1)?,
+                })
+            })
+            .optional()?;
+        if device.is_some() {
+            return Ok(device);
+        }
+        let admin = self
+            .conn
+            .prepare_cached("SELECT 1 FROM admin_tokens WHERE token_hash = ?1")?
+            .exists([&hash])?;
+        Ok(admin.then_some(Caller::Admin))
+    }
+
+    pub fn devices(&self) -> Result<Vec<Device>, DbError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, name, counter, paired_at, last_seen, ratings_received, clock_skew_secs, revoked
+             FROM devices ORDER BY counter, paired_at",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Device {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                counter: r.get(2)?,
+                paired_at: r.get(3)?,
+                last_seen: r.get(4)?,
+                ratings_received: r.get(5)?,
+                clock_skew_secs: r.get(6)?,
+                revoked: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn revoke(&mut self, device_id: &str) -> Result<(), DbError> {
+        match self
+            .conn
+            .execute("UPDATE devices SET revoked = 1 WHERE id = ?1", [device_id])?
+        {
+            0 => Err(DbError::NoSuchDevice(device_id.to_owned())),
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! The server's SQLite database: devices and their tokens, pairing codes, admin tokens, the
+//! ratings of every tablet, and the conflict log. WAL with `synchronous=FULL`: a batch is on
+//! disk before the answer that says so.
+
+mod devices;
+mod ratings;
+mod summary;
+
+pub use devices::{Caller, PairError};
+pub use ratings::Ingested;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("the disk is full")]
+    DiskFull,
+    #[error("the database is damaged: {0}")]
+    Damaged(String),
+    #[error("database error: {0}")]
+    Sqlite(rusqlite::Error),
+    #[error("no device {0}")]
+    NoSuchDevice(String),
+}
+
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DiskFull) => DbError::DiskFull,
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
+                DbError::Damaged(e.to_string())
+            }
+            _ => DbError::Sqlite(e),
+        }
+    }
+}
+
+const SCHEMA: &[&str] = &["
+    CREATE TABLE devices (
+        id               TEXT PRIMARY KEY,
+        name             TEXT NOT NULL,
+        counter          TEXT NOT NULL,
+        token_hash       TEXT NOT NULL UNIQUE,
+        paired_at        TEXT NOT NULL,
+        last_seen        TEXT,
+        ratings_received INTEGER NOT NULL DEFAULT 0,
+        clock_skew_secs  INTEGER,
+        revoked          INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE pairing_codes (
+        code_hash  TEXT PRIMARY KEY,
+        counter    TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at    TEXT
+    );
+    CREATE TABLE admin_tokens (
+        token_hash TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE ratings (
+        id             TEXT PRIMARY KEY,
+        device_id      TEXT NOT NULL REFERENCES devices(id),
+        received_at    TEXT NOT NULL,
+        created_at     TEXT NOT NULL,
+        local_date     TEXT NOT NULL,
+        seq            INTEGER NOT NULL,
+        scale          INTEGER NOT NULL,
+        outcome        TEXT NOT NULL,
+        reasons        TEXT NOT NULL DEFAULT '',
+        comment        TEXT,
+        dossier        TEXT,
+        procedure_code TEXT,
+        officer        TEXT,
+        counter        TEXT,
+        repeat_dossier INTEGER NOT NULL DEFAULT 0,
+        clock_skew     INTEGER NOT NULL DEFAULT 0,
+        content        TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX ratings_by_date ON ratings (local_date, outcome);
+    CREATE INDEX ratings_by_dossier ON ratings (dossier) WHERE dossier IS NOT NULL;
+    CREATE TABLE conflicts (
+        rating_id   TEXT NOT NULL,
+        device_id   TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        content     TEXT NOT NULL
+    );
+"];
+
+pub struct Db {
+    conn: Connection,
+}
+
+impl Db {
+    /// Opens (creating if needed) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<Db, DbError> {
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        for (i, sql) in SCHEMA.iter().enumerate().skip(version) {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i + 1)?;
+        }
+        tx.commit()?;
+        Ok(Db { conn })
+    }
+}

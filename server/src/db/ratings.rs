@@ -1,0 +1,118 @@
+//! Taking in a batch: every rating is accepted, found a duplicate, logged as a conflict, or was
+//! already rejected; all in one transaction, committed before the answer is sent.
+
+use super::{Db, DbError};
+use chrono::{DateTime, Utc};
+use hailong_core::reason::Reason;
+use hailong_core::wire::{CheckedRating, ItemResult, Status};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+/// A `created_at` further than this from the time received is flagged as clock skew.
+pub const SKEW_LIMIT_SECS: i64 = 10 * 60;
+
+/// One rating of a batch as the API parsed it.
+pub enum Ingested {
+    Checked(Box<CheckedRating>),
+    Rejected { id: String, error: String },
+}
+
+impl Db {
+    /// Stores a batch from `device_id`; returns one result per rating, in order.
+    pub fn ingest(
+        &mut self,
+        device_id: &str,
+        items: Vec<Ingested>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ItemResult>, DbError> {
+        let received_at = now.to_rfc3339();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut results = Vec::with_capacity(items.len());
+        let mut accepted = 0i64;
+        let mut last_skew = None;
+        {
+            let mut existing = tx.prepare_cached("SELECT content FROM ratings WHERE id = ?1")?;
+            let mut rated_dossier = tx.prepare_cached(
+                "SELECT 1 FROM ratings WHERE dossier = ?1 AND outcome <> 'not_rated' LIMIT 1",
+            )?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO ratings (id, device_id, received_at, created_at, local_date, seq, scale,
+                     outcome, reasons, comment, dossier, procedure_code, officer, counter,
+                     repeat_dossier, clock_skew, content)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+            )?;
+            let mut conflict = tx.prepare_cached(
+                "INSERT INTO conflicts (rating_id, device_id, received_at, content) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for item in items {
+                let rating = match item {
+                    Ingested::Checked(rating) => rating,
+                    Ingested::Rejected { id, error } => {
+                        results.push(ItemResult {
+                            id,
+                            status: Status::Rejected,
+                            error: Some(error),
+                        });
+                        continue;
+                    }
+                };
+                let fingerprint = rating.fingerprint();
+                let w = &rating.wire;
+                let status = match existing
+                    .query_row([&w.id], |r| r.get::<_, String>(0))
+                    .optional()?
+                {
+                    Some(stored) if stored == fingerprint => Status::Duplicate,
+                    Some(_) => {
+                        conflict.execute(params![w.id, device_id, received_at, fingerprint])?;
+                        tracing::warn!(id = %w.id, device = device_id, "conflicting rating logged");
+                        Status::Conflict
+                    }
+                    None => {
+                        let repeat = match (&w.dossier_code, rating.outcome.level()) {
+                            (Some(dossier), Some(_)) => rated_dossier.exists([dossier])?,
+                            _ => false,
+                        };
+                        let skew = (rating.created_at.with_timezone(&Utc) - now).num_seconds();
+                        let skewed = skew.abs() > SKEW_LIMIT_SECS;
+                        last_skew = Some(skew);
+                        insert.execute(params![
+                            w.id,
+                            device_id,
+                            received_at,
+                            rating.created_at.to_rfc3339(),
+                            rating.created_at.date_naive().to_string(),
+                            w.seq,
+                            rating.scale.number(),
+                            rating.outcome.code(),
+                            Reason::join(&rating.reasons),
+                            w.comment,
+                            w.dossier_code,
+                            w.procedure_code,
+                            w.officer,
+                            w.counter,
+                            repeat,
+                            skewed,
+                            fingerprint,
+                        ])?;
+                        accepted += 1;
+                        Status::Accepted
+                    }
+                };
+                results.push(ItemResult {
+                    id: w.id.clone(),
+                    status,
+                    error: None,
+                });
+            }
+        }
+        tx.execute(
+            "UPDATE devices SET last_seen = ?2, ratings_received = ratings_received + ?3,
+                 clock_skew_secs = coalesce(?4, clock_skew_secs) WHERE id = ?1",
+            params![device_id, received_at, accepted, last_skew],
+        )?;
+        tx.commit()?;
+        Ok(results)
+    }
+}

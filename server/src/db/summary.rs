@@ -1,0 +1,138 @@
+//! The commune's summary over all devices, the same object as the tablet's `summary --json`,
+//! with breakdowns by device and by officer.
+
+use super::{Db, DbError};
+use chrono::NaiveDate;
+use hailong_core::level::{Level, Scale};
+use hailong_core::rating::Outcome;
+use hailong_core::summary::Counts;
+use serde_json::{Map, Value, json};
+
+/// One group of a breakdown.
+#[derive(Debug, Clone)]
+pub struct Breakdown {
+    pub key: Option<String>,
+    pub label: Option<String>,
+    pub counts: Counts,
+}
+
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub scale: Scale,
+    pub counts: Counts,
+    pub by_device: Vec<Breakdown>,
+    pub by_officer: Vec<Breakdown>,
+}
+
+fn add(counts: &mut Counts, outcome: &str, repeat: bool, n: u64) {
+    match Outcome::parse(outcome) {
+        Some(Outcome::Rated(_)) if repeat => counts.repeat_dossier += n,
+        Some(Outcome::Rated(level)) => counts.add(level, n),
+        Some(Outcome::NotRated) => counts.unrated += n,
+        None => {}
+    }
+}
+
+impl Db {
+    pub fn summary(&self, from: NaiveDate, to: NaiveDate) -> Result<Summary, DbError> {
+        let (from, to) = (from.to_string(), to.to_string());
+        let mut counts = Counts::default();
+        let mut five = false;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT outcome, repeat_dossier, max(scale), count(*) FROM ratings
+             WHERE local_date BETWEEN ?1 AND ?2 GROUP BY outcome, repeat_dossier",
+        )?;
+        let mut rows = stmt.query([&from, &to])?;
+        while let Some(row) = rows.next()? {
+            let outcome: String = row.get(0)?;
+            five |= row.get::<_, i64>(2)? == 5;
+            add(&mut counts, &outcome, row.get(1)?, row.get(3)?);
+        }
+        let by_device = self.breakdown(
+            "SELECT r.device_id, max(d.counter), r.outcome, r.repeat_dossier, count(*)
+             FROM ratings r JOIN devices d ON d.id = r.device_id
+             WHERE r.local_date BETWEEN ?1 AND ?2 GROUP BY r.device_id, r.outcome, r.repeat_dossier
+             ORDER BY r.device_id",
+            &from,
+            &to,
+        )?;
+        let by_officer = self.breakdown(
+            "SELECT officer, officer, outcome, repeat_dossier, count(*) FROM ratings
+             WHERE local_date BETWEEN ?1 AND ?2 GROUP BY officer, outcome, repeat_dossier
+             ORDER BY officer",
+            &from,
+            &to,
+        )?;
+        Ok(Summary {
+            scale: if five { Scale::Five } else { Scale::Three },
+            counts,
+            by_device,
+            by_officer,
+        })
+    }
+
+    fn breakdown(&self, sql: &str, from: &str, to: &str) -> Result<Vec<Breakdown>, DbError> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let mut rows = stmt.query([from, to])?;
+        let mut out: Vec<Breakdown> = Vec::new();
+        while let Some(row) = rows.next()? {
+            let key: Option<String> = row.get(0)?;
+            if out.last().is_none_or(|b| b.key != key) {
+                out.push(Breakdown {
+                    key: key.clone(),
+                    label: row.get(1)?,
+                    counts: Counts::default(),
+                });
+            }
+            if let Some(last) = out.last_mut() {
+                let outcome: String = row.get(2)?;
+                add(&mut last.counts, &outcome, row.get(3)?, row.get(4)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The counts as `hailong summary --json` prints them.
+pub fn counts_json(counts: &Counts, scale: Scale) -> Map<String, Value> {
+    let levels: Map<String, Value> = scale
+        .levels()
+        .iter()
+        .map(|&l: &Level| (l.code().to_owned(), counts.count(l).into()))
+        .collect();
+    let mut object = Map::new();
+    object.insert("total".into(), counts.total().into());
+    object.insert("levels".into(), Value::Object(levels));
+    object.insert("satisfied_pct".into(), json!(counts.satisfied_pct()));
+    object.insert("unrated".into(), counts.unrated.into());
+    object.insert("repeat_dossier".into(), counts.repeat_dossier.into());
+    object.insert("misuse".into(), counts.misuse.into());
+    object
+}
+
+impl Summary {
+    pub fn to_json(&self) -> Value {
+        let mut object = counts_json(&self.counts, self.scale);
+        let group = |rows: &[Breakdown], key: &str, label: &str| -> Value {
+            rows.iter()
+                .map(|b| {
+                    let mut o = counts_json(&b.counts, self.scale);
+                    o.insert(key.into(), json!(b.key));
+                    if key != label {
+                        o.insert(label.into(), json!(b.label));
+                    }
+                    Value::Object(o)
+                })
+                .collect()
+        };
+        object.insert(
+            "by_device".into(),
+            group(&self.by_device, "device_id", "counter"),
+        );
+        object.insert(
+            "by_officer".into(),
+            group(&self.by_officer, "officer", "officer"),
+        );
+        Value::Object(object)
+    }
+}

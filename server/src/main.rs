@@ -1,0 +1,135 @@
+//! `hailong-server`: the commune server. Pairs tablets, takes their ratings in batches exactly
+//! once, and answers the commune's summary. No GUI library anywhere in it.
+
+mod api;
+mod cli;
+mod db;
+mod limits;
+mod secrets;
+
+use anyhow::Context;
+use api::AppState;
+use chrono::Utc;
+use clap::Parser;
+use cli::{Cli, Command};
+use db::Db;
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HAILONG_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hailong-server: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open(db: &Path) -> anyhow::Result<Db> {
+    Db::open(db).with_context(|| format!("cannot open the database {}", db.display()))
+}
+
+fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { db, listen } => serve(open(&db)?, listen),
+        Command::Pair { db, counter, ttl } => {
+            let code = open(&db)?.new_pairing_code(&counter, ttl, Utc::now())?;
+            println!(
+                "pairing code for {counter}, valid for {} h, single use:",
+                ttl.as_secs() / 3600
+            );
+            println!("{code}");
+            Ok(())
+        }
+        Command::AdminToken { db, name } => {
+            let token = open(&db)?.new_admin_token(&name, Utc::now())?;
+            println!("admin token for {name} (shown once):");
+            println!("{token}");
+            Ok(())
+        }
+        Command::Devices { db } => {
+            println!(
+                "{:<36}  {:<20}  {:<20}  {:<25}  {:<25}  {:>8}  {:>10}  state",
+                "device", "counter", "name", "paired", "last seen", "ratings", "skew (s)"
+            );
+            for d in open(&db)?.devices()? {
+                println!(
+                    "{:<36}  {:<20}  {:<20}  {:<25}  {:<25}  {:>8}  {:>10}  {}",
+                    d.id,
+                    d.counter,
+                    d.name,
+                    d.paired_at,
+                    d.last_seen.as_deref().unwrap_or("never"),
+                    d.ratings_received,
+                    d.clock_skew_secs.map_or("-".into(), |s| s.to_string()),
+                    if d.revoked { "revoked" } else { "active" }
+                );
+            }
+            Ok(())
+        }
+        Command::Revoke { db, device_id } => {
+            open(&db)?.revoke(&device_id)?;
+            println!("device {device_id} revoked");
+            Ok(())
+        }
+    }
+}
+
+fn serve(db: Db, listen: SocketAddr) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let state = Arc::new(AppState {
+            db: Mutex::new(db),
+            pair_limiter: limits::PairLimiter::default(),
+        });
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        tracing::info!(address = %listener.local_addr()?, "listening");
+        axum::serve(
+            listener,
+            api::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown())
+        .await
+        .context("the server stopped")?;
+        tracing::info!("stopped; the database is closed");
+        Ok(())
+    })
+}
+
+/// Ctrl-C or SIGTERM: stop taking connections, finish the answered requests.
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

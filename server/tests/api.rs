@@ -1,0 +1,407 @@
+//! The real `hailong-server` binary on a loopback port with a real SQLite file: pairing, batch
+//! semantics, every error status, the summary, a clean stop on SIGTERM.
+
+use reqwest::StatusCode;
+use reqwest::blocking::Client;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+struct Server {
+    child: Child,
+    base: String,
+    db: PathBuf,
+    _dir: tempfile::TempDir,
+    log: std::sync::mpsc::Receiver<String>,
+}
+
+fn cli(db: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_hailong-server"))
+        .args(args)
+        .arg("--db")
+        .arg(db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The last line a command printed: a code or a token.
+fn last_line(out: &str) -> String {
+    out.lines().last().unwrap().trim().to_owned()
+}
+
+impl Server {
+    fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("server.db");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hailong-server"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(&db)
+            .env("HAILONG_LOG", "info")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, log) = std::sync::mpsc::channel();
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let address = loop {
+            let line = log
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .expect("the server prints where it listens");
+            if let Some(at) = line.find("address=") {
+                break line[at + 8..].split_whitespace().next().unwrap().to_owned();
+            }
+        };
+        Server {
+            child,
+            base: format!("http://{address}"),
+            db,
+            _dir: dir,
+            log,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn pairing_code(&self, counter: &str) -> String {
+        last_line(&cli(&self.db, &["pair", "--counter", counter]))
+    }
+
+    fn admin_token(&self) -> String {
+        last_line(&cli(&self.db, &["admin-token"]))
+    }
+
+    fn pair(&self, code: &str) -> (StatusCode, Value) {
+        let response = Client::new()
+            .post(self.url("/api/v1/devices/pair"))
+            .json(&json!({"code": code, "device_name": "Máy tính bảng quầy 1"}))
+            .send()
+            .unwrap();
+        (response.status(), response.json().unwrap_or(Value::Null))
+    }
+
+    /// A paired device's token.
+    fn device(&self, counter: &str) -> String {
+        let (status, body) = self.pair(&self.pairing_code(counter));
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    fn send(&self, token: &str, body: &Value) -> (StatusCode, Value) {
+        let response = Client::new()
+            .post(self.url("/api/v1/ratings/batch"))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .unwrap();
+        (response.status(), response.json().unwrap_or(Value::Null))
+    }
+
+    fn statuses(&self, token: &str, ratings: Vec<Value>) -> Vec<String> {
+        let (status, body) = self.send(token, &json!({ "ratings": ratings }));
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["status"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    fn sql<T: rusqlite::types::FromSql>(&self, query: &str) -> T {
+        rusqlite::Connection::open(&self.db)
+            .unwrap()
+            .query_row(query, [], |r| r.get(0))
+            .unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One time for every rating of a test run, so a resend is identical.
+fn created_at() -> &'static str {
+    static AT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    AT.get_or_init(|| chrono::Local::now().fixed_offset().to_rfc3339())
+}
+
+fn rating(id: &str, level: &str) -> Value {
+    json!({"id": id, "created_at": created_at(),
+           "seq": 1, "scale": 3, "level": level, "reasons": [], "comment": null,
+           "dossier_code": null, "procedure_code": "1.001193",
+           "officer": "Nguyễn Văn A", "counter": "Quầy 1"})
+}
+
+fn id(n: u32) -> String {
+    format!("01936f6e-8b7a-7c41-9a57-{n:012x}")
+}
+
+#[test]
+fn pairing_succeeds_once_and_refuses_reuse_expiry_and_wrong_codes_then_rate_limits() {
+    let server = Server::start();
+    assert_eq!(
+        Client::new()
+            .get(server.url("/healthz"))
+            .send()
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let code = server.pairing_code("Quầy 1");
+    assert!(
+        code.len() >= 8 && !code.contains(['0', 'O', '1', 'I']),
+        "{code}"
+    );
+    let (status, body) = server.pair(&code.to_lowercase());
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(body["token"].as_str().unwrap().len() >= 40);
+    let stored: String = server.sql("SELECT token_hash FROM devices");
+    assert!(
+        !stored.contains(body["token"].as_str().unwrap()),
+        "only a hash is kept"
+    );
+    assert_eq!(server.pair(&code).0, StatusCode::GONE);
+
+    let expired = server.pairing_code("Quầy 2");
+    rusqlite::Connection::open(&server.db)
+        .unwrap()
+        .execute(
+            "UPDATE pairing_codes SET expires_at = '2020-01-01T00:00:00+00:00' WHERE used_at IS NULL",
+            [],
+        )
+        .unwrap();
+    assert_eq!(server.pair(&expired).0, StatusCode::GONE);
+
+    // Two refusals so far; three wrong codes reach the limit of five.
+    for _ in 0..3 {
+        assert_eq!(server.pair("WRONGCODE2").0, StatusCode::UNAUTHORIZED);
+    }
+    let good = server.pairing_code("Quầy 3");
+    let (status, body) = server.pair(&good);
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(body["error"].is_string());
+}
+
+#[test]
+fn a_batch_accepts_dedupes_logs_conflicts_rejects_and_flags_repeats_and_skew() {
+    let server = Server::start();
+    let token = server.device("Quầy 1");
+    assert_eq!(
+        server.statuses(
+            &token,
+            vec![
+                rating(&id(1), "very_satisfied"),
+                rating(&id(2), "satisfied")
+            ]
+        ),
+        ["accepted", "accepted"]
+    );
+    // A resend is a duplicate; the same id with other content is a conflict, the first stands.
+    let mut changed = rating(&id(2), "unsatisfied");
+    changed["reasons"] = json!(["late"]);
+    let mut bad_reason = rating(&id(4), "unsatisfied");
+    bad_reason["reasons"] = json!(["rude"]);
+    let results = server.statuses(
+        &token,
+        vec![
+            rating(&id(1), "very_satisfied"),
+            changed,
+            rating(&id(3), "happy"),
+            bad_reason,
+            json!({"level": "satisfied"}),
+            json!("not an object"),
+            rating(&id(5), "satisfied"),
+        ],
+    );
+    assert_eq!(
+        results,
+        [
+            "duplicate",
+            "conflict",
+            "rejected",
+            "rejected",
+            "rejected",
+            "rejected",
+            "accepted"
+        ]
+    );
+    let (_, body) = server.send(&token, &json!({"ratings": [rating(&id(3), "happy")]}));
+    assert_eq!(body["results"][0]["error"], "bad_level");
+    assert_eq!(body["results"][0]["id"], id(3));
+    assert_eq!(server.sql::<i64>("SELECT count(*) FROM ratings"), 3);
+    assert_eq!(
+        server.sql::<String>(
+            "SELECT outcome FROM ratings WHERE id = '01936f6e-8b7a-7c41-9a57-000000000002'"
+        ),
+        "satisfied"
+    );
+    assert_eq!(server.sql::<i64>("SELECT count(*) FROM conflicts"), 1);
+
+    // The same dossier from another counter's tablet: kept, flagged, not counted.
+    let other = server.device("Quầy 2");
+    let mut first = rating(&id(6), "satisfied");
+    first["dossier_code"] = json!("000.00.14.H56-200203-0118");
+    let mut second = rating(&id(7), "unsatisfied");
+    second["dossier_code"] = json!("000.00.14.h56-200203-0118");
+    assert_eq!(server.statuses(&token, vec![first]), ["accepted"]);
+    assert_eq!(server.statuses(&other, vec![second]), ["accepted"]);
+    assert_eq!(
+        server.sql::<i64>("SELECT repeat_dossier FROM ratings WHERE id LIKE '%000000000007'"),
+        1
+    );
+
+    // A tablet whose clock is a day off: kept, flagged.
+    let mut skewed = rating(&id(8), "very_satisfied");
+    skewed["created_at"] = json!("2020-01-01T09:00:00+07:00");
+    assert_eq!(server.statuses(&token, vec![skewed]), ["accepted"]);
+    assert_eq!(
+        server.sql::<i64>("SELECT clock_skew FROM ratings WHERE id LIKE '%000000000008'"),
+        1
+    );
+    assert_eq!(
+        server.sql::<i64>("SELECT clock_skew FROM ratings WHERE id LIKE '%000000000001'"),
+        0
+    );
+
+    let admin = server.admin_token();
+    let summary: Value = Client::new()
+        .get(server.url("/api/v1/summary?from=2026-01-01&to=2099-12-31"))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(summary["total"], 4, "{summary}");
+    assert_eq!(summary["repeat_dossier"], 1);
+    assert_eq!(summary["levels"]["very_satisfied"], 1);
+    let devices = summary["by_device"].as_array().unwrap();
+    let totals: Vec<(&str, u64)> = devices
+        .iter()
+        .map(|d| (d["counter"].as_str().unwrap(), d["total"].as_u64().unwrap()))
+        .collect();
+    assert!(
+        totals.contains(&("Quầy 1", 4)) && totals.contains(&("Quầy 2", 0)),
+        "{totals:?}"
+    );
+    assert_eq!(summary["by_officer"][0]["officer"], "Nguyễn Văn A");
+}
+
+#[test]
+fn every_error_has_its_status_and_a_json_message() {
+    let server = Server::start();
+    let token = server.device("Quầy 1");
+    let admin = server.admin_token();
+    let post = |token: Option<&str>, body: reqwest::blocking::Body| {
+        let mut request = Client::new()
+            .post(server.url("/api/v1/ratings/batch"))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().unwrap();
+        let status = response.status();
+        let body: Value = response.json().unwrap();
+        assert!(body["error"].is_string(), "{status}: {body}");
+        status
+    };
+    assert_eq!(
+        post(Some(&token), "{not json".into()),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        post(Some(&token), r#"{"ratings": 5}"#.into()),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        post(None, r#"{"ratings": []}"#.into()),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        post(Some("hd_unknown"), r#"{"ratings": []}"#.into()),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        post(Some(&admin), r#"{"ratings": []}"#.into()),
+        StatusCode::FORBIDDEN
+    );
+    let big = format!(
+        r#"{{"ratings": [], "padding": "{}"}}"#,
+        "x".repeat(2 * 1024 * 1024)
+    );
+    assert_eq!(
+        post(Some(&token), big.into()),
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    let many: Vec<Value> = (0..501).map(|n| rating(&id(n), "satisfied")).collect();
+    let many = serde_json::to_string(&json!({ "ratings": many })).unwrap();
+    assert_eq!(
+        post(Some(&token), many.into()),
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    assert_eq!(server.sql::<i64>("SELECT count(*) FROM ratings"), 0);
+
+    let summary = |token: &str, query: &str| {
+        Client::new()
+            .get(server.url(&format!("/api/v1/summary{query}")))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+            .status()
+    };
+    assert_eq!(summary(&token, ""), StatusCode::FORBIDDEN);
+    assert_eq!(summary(&admin, "?from=2026-13-01"), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        summary(&admin, "?from=2026-02-01&to=2026-01-01"),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(summary(&admin, ""), StatusCode::OK);
+
+    // A revoked device is turned away at once.
+    let device_id: String = server.sql("SELECT id FROM devices");
+    cli(&server.db, &["revoke", &device_id]);
+    assert_eq!(
+        post(Some(&token), r#"{"ratings": []}"#.into()),
+        StatusCode::UNAUTHORIZED
+    );
+    assert!(cli(&server.db, &["devices"]).contains("revoked"));
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let mut server = Server::start();
+    let token = server.device("Quầy 1");
+    assert_eq!(
+        server.statuses(&token, vec![rating(&id(1), "satisfied")]),
+        ["accepted"]
+    );
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let log: Vec<String> = server.log.try_iter().collect();
+    assert!(log.iter().any(|l| l.contains("stopped")), "{log:?}");
+    assert_eq!(server.sql::<i64>("SELECT count(*) FROM ratings"), 1);
+}
