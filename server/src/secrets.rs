@@ -35,7 +35,7 @@ pub fn token(prefix: &str) -> String {
     token
 }
 
-/// SHA-256 of a secret, in hex: what the database keeps.
+/// SHA-256 in hex: what the database keeps of a secret, or of a rating's content.
 pub fn hash(secret: &str) -> String {
     Sha256::digest(secret.as_bytes())
         .iter()

@@ -73,14 +73,20 @@ const SCHEMA: &[&str] = &["
         comment        TEXT,
         dossier        TEXT,
         procedure_code TEXT,
+        procedure_name TEXT,
+        field_code     TEXT,
+        field_name     TEXT,
         officer        TEXT,
+        officer_id     INTEGER,
         counter        TEXT,
         repeat_dossier INTEGER NOT NULL DEFAULT 0,
         clock_skew     INTEGER NOT NULL DEFAULT 0,
-        content        TEXT NOT NULL
+        -- SHA-256 of the rating's canonical content: same id and same hash is a duplicate.
+        fingerprint    TEXT NOT NULL
     ) WITHOUT ROWID;
     CREATE INDEX ratings_by_date ON ratings (local_date, outcome);
     CREATE INDEX ratings_by_dossier ON ratings (dossier) WHERE dossier IS NOT NULL;
+    -- Later versions of a rating that differ from the stored one, kept whole.
     CREATE TABLE conflicts (
         rating_id   TEXT NOT NULL,
         device_id   TEXT NOT NULL,

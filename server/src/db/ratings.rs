@@ -2,6 +2,7 @@
 //! already rejected; all in one transaction, committed before the answer is sent.
 
 use super::{Db, DbError};
+use crate::secrets;
 use chrono::{DateTime, Utc};
 use hailong_core::reason::Reason;
 use hailong_core::wire::{CheckedRating, ItemResult, Status};
@@ -32,15 +33,17 @@ impl Db {
         let mut accepted = 0i64;
         let mut last_skew = None;
         {
-            let mut existing = tx.prepare_cached("SELECT content FROM ratings WHERE id = ?1")?;
+            let mut existing =
+                tx.prepare_cached("SELECT fingerprint FROM ratings WHERE id = ?1")?;
             let mut rated_dossier = tx.prepare_cached(
                 "SELECT 1 FROM ratings WHERE dossier = ?1 AND outcome <> 'not_rated' LIMIT 1",
             )?;
             let mut insert = tx.prepare_cached(
                 "INSERT INTO ratings (id, device_id, received_at, created_at, local_date, seq, scale,
-                     outcome, reasons, comment, dossier, procedure_code, officer, counter,
-                     repeat_dossier, clock_skew, content)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                     outcome, reasons, comment, dossier, procedure_code, procedure_name, field_code,
+                     field_name, officer, officer_id, counter, repeat_dossier, clock_skew, fingerprint)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                     ?18, ?19, ?20, ?21)",
             )?;
             let mut conflict = tx.prepare_cached(
                 "INSERT INTO conflicts (rating_id, device_id, received_at, content) VALUES (?1, ?2, ?3, ?4)",
@@ -57,7 +60,8 @@ impl Db {
                         continue;
                     }
                 };
-                let fingerprint = rating.fingerprint();
+                let content = rating.fingerprint();
+                let fingerprint = secrets::hash(&content);
                 let w = &rating.wire;
                 let status = match existing
                     .query_row([&w.id], |r| r.get::<_, String>(0))
@@ -65,7 +69,7 @@ impl Db {
                 {
                     Some(stored) if stored == fingerprint => Status::Duplicate,
                     Some(_) => {
-                        conflict.execute(params![w.id, device_id, received_at, fingerprint])?;
+                        conflict.execute(params![w.id, device_id, received_at, content])?;
                         tracing::warn!(id = %w.id, device = device_id, "conflicting rating logged");
                         Status::Conflict
                     }
@@ -90,7 +94,11 @@ impl Db {
                             w.comment,
                             w.dossier_code,
                             w.procedure_code,
+                            w.procedure_name,
+                            w.field_code,
+                            w.field_name,
                             w.officer,
+                            w.officer_id,
                             w.counter,
                             repeat,
                             skewed,

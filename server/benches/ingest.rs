@@ -1,0 +1,190 @@
+//! Server ingest over loopback: 16 concurrent clients sending batches of 100 and of 500 to the
+//! real `hailong-server`, beside raw rusqlite inserting the same rows in one process with the
+//! same pragmas. `cargo bench -p hailong-server --bench ingest`.
+//!
+//! Clients and server share this machine's cores, so the HTTP figure includes building and
+//! parsing the JSON on both sides.
+
+use reqwest::blocking::Client;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+const CLIENTS: usize = 16;
+const RATINGS: usize = 160_000;
+
+fn rating(client: usize, n: usize, created_at: &str) -> Value {
+    let level = [
+        "very_satisfied",
+        "satisfied",
+        "very_satisfied",
+        "unsatisfied",
+    ][n % 4];
+    let reasons: Vec<&str> = if level == "unsatisfied" {
+        vec!["long_wait"]
+    } else {
+        vec![]
+    };
+    json!({"id": format!("01936f6e-8b7a-7c41-{client:04x}-{n:012x}"), "created_at": created_at,
+           "seq": n, "scale": 3, "level": level, "reasons": reasons, "comment": null,
+           "dossier_code": format!("000.00.14.H56-261123-{:05}", (client * RATINGS + n) % 100_000),
+           "procedure_code": "1.001193", "officer": "Nguyễn Văn A", "counter": "Quầy 1"})
+}
+
+fn server_cli(db: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_hailong-server"))
+        .args(args)
+        .arg("--db")
+        .arg(db)
+        .output()
+        .expect("hailong-server runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Ratings per second through the real server with `batch` ratings per request.
+fn over_http(batch: usize, created_at: &str) -> f64 {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_hailong-server"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .env("HAILONG_LOG", "warn,hailong_server=info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let address = loop {
+        let line = lines
+            .next()
+            .expect("the server says where it listens")
+            .unwrap();
+        if let Some(at) = line.find("address=") {
+            break line[at + 8..].split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    let url = format!("http://{address}");
+    let tokens: Vec<String> = (0..CLIENTS)
+        .map(|i| {
+            let code = server_cli(&db, &["pair", "--counter", &format!("Quầy {i}")]);
+            let answer: Value = Client::new()
+                .post(format!("{url}/api/v1/devices/pair"))
+                .json(&json!({"code": code, "device_name": "bench"}))
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            answer["token"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    // Bodies are built before the clock starts: the figure is the server's.
+    let bodies: Vec<Vec<String>> = (0..CLIENTS)
+        .map(|c| {
+            (0..RATINGS / CLIENTS)
+                .collect::<Vec<_>>()
+                .chunks(batch)
+                .map(|ns| {
+                    let ratings: Vec<Value> =
+                        ns.iter().map(|&n| rating(c, n, created_at)).collect();
+                    serde_json::to_string(&json!({ "ratings": ratings })).unwrap()
+                })
+                .collect()
+        })
+        .collect();
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for (token, bodies) in tokens.iter().zip(bodies) {
+            let url = &url;
+            scope.spawn(move || {
+                let client = Client::new();
+                for body in bodies {
+                    let response = client
+                        .post(format!("{url}/api/v1/ratings/batch"))
+                        .bearer_auth(token)
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .unwrap();
+                    assert!(response.status().is_success(), "{}", response.status());
+                }
+            });
+        }
+    });
+    let rate = RATINGS as f64 / started.elapsed().as_secs_f64();
+    let stored: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT count(*) FROM ratings", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored as usize, RATINGS, "every rating stored once");
+    let _ = server.kill();
+    let _ = server.wait();
+    rate
+}
+
+/// Ratings per second inserting the same rows with rusqlite, `batch` per transaction.
+fn raw_rusqlite(batch: usize, created_at: &str) -> f64 {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = rusqlite::Connection::open(dir.path().join("raw.db")).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.pragma_update(None, "synchronous", "FULL").unwrap();
+    conn.execute_batch(
+        "CREATE TABLE ratings (id TEXT PRIMARY KEY, device_id TEXT NOT NULL, received_at TEXT NOT NULL,
+             created_at TEXT NOT NULL, local_date TEXT NOT NULL, seq INTEGER NOT NULL,
+             scale INTEGER NOT NULL, outcome TEXT NOT NULL, reasons TEXT NOT NULL, comment TEXT,
+             dossier TEXT, procedure_code TEXT, procedure_name TEXT, field_code TEXT,
+             field_name TEXT, officer TEXT, officer_id INTEGER, counter TEXT,
+             repeat_dossier INTEGER NOT NULL, clock_skew INTEGER NOT NULL, fingerprint TEXT NOT NULL)
+             WITHOUT ROWID;
+         CREATE INDEX ratings_by_date ON ratings (local_date, outcome);
+         CREATE INDEX ratings_by_dossier ON ratings (dossier) WHERE dossier IS NOT NULL;",
+    )
+    .unwrap();
+    let rows: Vec<Value> = (0..RATINGS)
+        .map(|n| rating(n % CLIENTS, n, created_at))
+        .collect();
+    let started = Instant::now();
+    for chunk in rows.chunks(batch) {
+        let tx = conn.transaction().unwrap();
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO ratings VALUES (?1, 'device', ?2, ?2, '2026-11-23', ?3, 3, ?4, '', NULL,
+                     ?5, '1.001193', NULL, NULL, NULL, 'Nguyễn Văn A', NULL, 'Quầy 1', 0, 0, ?6)",
+                )
+                .unwrap();
+            for r in chunk {
+                insert
+                    .execute(rusqlite::params![
+                        r["id"].as_str(),
+                        created_at,
+                        r["seq"].as_i64(),
+                        r["level"].as_str(),
+                        r["dossier_code"].as_str(),
+                        format!("{:064x}", r["seq"].as_u64().unwrap_or_default()),
+                    ])
+                    .unwrap();
+            }
+        }
+        tx.commit().unwrap();
+    }
+    RATINGS as f64 / started.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let created_at = chrono::Local::now().fixed_offset().to_rfc3339();
+    println!("{RATINGS} ratings, {CLIENTS} concurrent clients over loopback");
+    for batch in [100, 500] {
+        let raw = raw_rusqlite(batch, &created_at);
+        let http = over_http(batch, &created_at);
+        println!(
+            "batch {batch:>3}: server {http:>9.0} ratings/s | raw rusqlite {raw:>9.0} ratings/s | ratio {:.2}",
+            http / raw
+        );
+    }
+}
