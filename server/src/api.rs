@@ -10,9 +10,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{NaiveDate, Utc};
-use hailong_core::wire::{Batch, BatchResult, MAX_BATCH, MAX_BATCH_BYTES, WireRating};
+use hailong_core::wire::{BatchResult, MAX_BATCH, MAX_BATCH_BYTES, WireRating};
 use serde::Deserialize;
 use serde_json::json;
+use serde_json::value::RawValue;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -90,19 +91,67 @@ async fn caller(state: &Shared, headers: &HeaderMap) -> Result<Caller, ApiError>
         .ok_or_else(unauthorised)
 }
 
+/// Reads a body of at most `limit` bytes.
+async fn body_bytes(body: Body, limit: usize) -> Result<axum::body::Bytes, ApiError> {
+    to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body is larger than {limit} bytes"),
+        )
+    })
+}
+
+fn malformed(e: serde_json::Error) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}"))
+}
+
 /// Reads a JSON body of at most `limit` bytes.
 async fn json_body<T: serde::de::DeserializeOwned>(
     body: Body,
     limit: usize,
 ) -> Result<T, ApiError> {
-    let bytes = to_bytes(body, limit).await.map_err(|_| {
-        ApiError::new(
+    serde_json::from_slice(&body_bytes(body, limit).await?).map_err(malformed)
+}
+
+#[derive(Deserialize)]
+struct RawBatch<'a> {
+    #[serde(borrow)]
+    ratings: Vec<&'a RawValue>,
+}
+
+/// Parses and checks every rating of a batch; a rating of the wrong shape is rejected alone.
+fn parse_batch(bytes: &[u8]) -> Result<Vec<Ingested>, ApiError> {
+    let batch: RawBatch<'_> = serde_json::from_slice(bytes).map_err(malformed)?;
+    if batch.ratings.len() > MAX_BATCH {
+        return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the body is larger than {limit} bytes"),
-        )
-    })?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")))
+            format!("at most {MAX_BATCH} ratings per batch"),
+        ));
+    }
+    Ok(batch
+        .ratings
+        .into_iter()
+        .map(|raw| match serde_json::from_str::<WireRating>(raw.get()) {
+            Ok(wire) => {
+                let id = wire.id.clone();
+                match wire.check() {
+                    Ok(checked) => Ingested::Checked(Box::new(checked)),
+                    Err(e) => Ingested::Rejected {
+                        id,
+                        error: e.code().to_owned(),
+                    },
+                }
+            }
+            Err(_) => Ingested::Rejected {
+                // The id, if the rating has one, so the tablet knows which was refused.
+                id: serde_json::from_str::<serde_json::Value>(raw.get())
+                    .ok()
+                    .and_then(|v| v.get("id")?.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                error: "bad_shape".to_owned(),
+            },
+        })
+        .collect())
 }
 
 #[derive(Deserialize)]
@@ -162,37 +211,10 @@ async fn batch(
             ));
         }
     };
-    let batch: Batch = json_body(body, MAX_BATCH_BYTES).await?;
-    if batch.ratings.len() > MAX_BATCH {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("at most {MAX_BATCH} ratings per batch"),
-        ));
-    }
-    let items: Vec<Ingested> = batch
-        .ratings
-        .into_iter()
-        .map(|value| {
-            let id = value
-                .get("id")
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_owned();
-            match serde_json::from_value::<WireRating>(value) {
-                Ok(wire) => match wire.check() {
-                    Ok(checked) => Ingested::Checked(Box::new(checked)),
-                    Err(e) => Ingested::Rejected {
-                        id,
-                        error: e.code().to_owned(),
-                    },
-                },
-                Err(_) => Ingested::Rejected {
-                    id,
-                    error: "bad_shape".to_owned(),
-                },
-            }
-        })
-        .collect();
+    let bytes = body_bytes(body, MAX_BATCH_BYTES).await?;
+    let items = tokio::task::spawn_blocking(move || parse_batch(&bytes))
+        .await
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"))??;
     let results = with_db(&state, move |db| db.ingest(&device_id, items, Utc::now())).await?;
     Ok(Json(BatchResult { results }))
 }
