@@ -55,6 +55,7 @@ fn main() {
     for _ in 0..TAPS {
         let tap = NewRating {
             at,
+            scale: hailong_core::level::Scale::Three,
             outcome: Outcome::Rated(Level::Satisfied),
             dossier: None,
             procedure: None,

@@ -40,6 +40,7 @@ fn record(
         .store()
         .record(&NewRating {
             at,
+            scale: hailong_core::level::Scale::Three,
             outcome,
             dossier: dossier.as_ref(),
             procedure: None,

@@ -67,6 +67,7 @@ fn tap(dir: &Path, level: Level, when: &str) {
     store
         .record(&NewRating {
             at,
+            scale: hailong_core::level::Scale::Three,
             outcome: Outcome::Rated(level),
             dossier: None,
             procedure: None,

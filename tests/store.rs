@@ -18,6 +18,7 @@ fn at(s: &str) -> DateTime<FixedOffset> {
 fn tap(level: Level, when: &str) -> NewRating<'static> {
     NewRating {
         at: at(when),
+        scale: hailong_core::level::Scale::Three,
         outcome: Outcome::Rated(level),
         dossier: None,
         procedure: None,
@@ -286,4 +287,101 @@ fn the_daily_counts_agree_with_the_ratings_after_updates_and_deletes() {
     assert_eq!(counts.count(Level::Satisfied), 2);
     assert_eq!(counts.count(Level::Unsatisfied), 0);
     assert_eq!(counts.total(), 2);
+}
+
+#[test]
+fn the_outbox_holds_finished_unsent_ratings_in_order_in_a_form_the_server_accepts() {
+    use hailong_core::level::Scale;
+    use hailong_core::wire::{ItemResult, Status};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hailong.db");
+    let mut store = Store::open(&path).unwrap();
+    let dossier = DossierCode::from_stored("000.00.14.H56-261123-0001").unwrap();
+    let officer = OfficerRef {
+        id: 3,
+        name: "Nguyễn Thị Hoa".into(),
+    };
+    let first = store
+        .record(&tap(Level::VerySatisfied, "2026-11-23T09:00:00+07:00"))
+        .unwrap();
+    let pending = store
+        .record(&tap(Level::Unsatisfied, "2026-11-23T09:01:00+07:00"))
+        .unwrap();
+    let unrated = store
+        .record(&NewRating {
+            outcome: Outcome::NotRated,
+            dossier: Some(&dossier),
+            officer: Some(&officer),
+            finished: true,
+            ..tap(Level::Satisfied, "2026-11-23T09:05:00+07:00")
+        })
+        .unwrap();
+
+    // The negative one waits for its reasons; the others go, oldest first, and pass the
+    // server's checks.
+    let out = store.outbox(10, Scale::Three, "Quầy 1").unwrap();
+    let ids: Vec<&str> = out.iter().map(|w| w.id.as_str()).collect();
+    assert_eq!(ids, [first.id.as_str(), unrated.id.as_str()]);
+    for wire in &out {
+        wire.clone().check().unwrap();
+    }
+    assert_eq!(out[1].level, "not_rated");
+    assert_eq!(
+        out[1].dossier_code.as_deref(),
+        Some("000.00.14.H56-261123-0001")
+    );
+    assert_eq!(out[1].officer.as_deref(), Some("Nguyễn Thị Hoa"));
+    assert_eq!(out[0].counter.as_deref(), Some("Quầy 1"));
+    assert_eq!(store.outbox(1, Scale::Three, "").unwrap().len(), 1);
+
+    store
+        .amend_reasons(&pending.id, &[Reason::LongWait], None)
+        .unwrap();
+    store
+        .record_sync(&[
+            ItemResult {
+                id: first.id.clone(),
+                status: Status::Accepted,
+                error: None,
+            },
+            ItemResult {
+                id: unrated.id.clone(),
+                status: Status::Rejected,
+                error: Some("bad_dossier_code".into()),
+            },
+        ])
+        .unwrap();
+    drop(store);
+    let store = Store::open(&path).unwrap();
+    let out = store.outbox(10, Scale::Three, "Quầy 1").unwrap();
+    assert_eq!(out.len(), 1, "sent and rejected ratings are not resent");
+    assert_eq!(out[0].id, pending.id);
+    assert_eq!(out[0].reasons, ["long_wait"]);
+    let counts = store.outbox_counts().unwrap();
+    assert_eq!((counts.queued, counts.rejected), (1, 1));
+}
+
+#[test]
+fn ratings_stored_before_the_scale_was_kept_get_one_that_fits_their_level() {
+    use hailong_core::level::Scale;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("hailong.db")).unwrap();
+    store
+        .record(&tap(Level::Neutral, "2026-11-23T09:00:00+07:00"))
+        .unwrap();
+    store
+        .record(&tap(Level::Satisfied, "2026-11-23T09:01:00+07:00"))
+        .unwrap();
+    drop(store);
+    let conn = rusqlite::Connection::open(dir.path().join("hailong.db")).unwrap();
+    conn.execute("UPDATE ratings SET scale = NULL", []).unwrap();
+    drop(conn);
+    let store = Store::open(&dir.path().join("hailong.db")).unwrap();
+    let scales: Vec<u8> = store
+        .outbox(10, Scale::Three, "")
+        .unwrap()
+        .iter()
+        .map(|w| w.scale)
+        .collect();
+    assert_eq!(scales, [5, 3]);
 }

@@ -131,6 +131,7 @@ impl Desk {
         };
         let record = NewRating {
             at: self.clock.now(),
+            scale: self.settings.borrow().scale,
             outcome: Outcome::NotRated,
             dossier: Some(&armed.dossier),
             procedure: armed.procedure.as_ref(),

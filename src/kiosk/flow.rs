@@ -133,6 +133,7 @@ impl Flow {
             .or_else(|| self.desk.officer());
         let tap = NewRating {
             at: self.clock.now(),
+            scale: self.settings.borrow().scale,
             outcome: Outcome::Rated(level),
             dossier: armed.as_ref().map(|a| &a.dossier),
             procedure: armed.as_ref().and_then(|a| a.procedure.as_ref()),

@@ -75,6 +75,12 @@ const MIGRATIONS: &[&str] = &[
         key   TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );",
+    // 2: the outbox to the commune server: each rating's scale, and whether it was sent.
+    "ALTER TABLE ratings ADD COLUMN scale INTEGER;
+    -- 0 waiting to be sent, 1 the server has it, 2 the server rejected it (kept, not resent).
+    ALTER TABLE ratings ADD COLUMN sync_state INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE ratings ADD COLUMN sync_error TEXT;
+    CREATE INDEX ratings_outbox ON ratings(seq) WHERE sync_state = 0 AND finished = 1;",
 ];
 
 /// Brings the schema up to date.

@@ -1,4 +1,5 @@
-//! The tablet's SQLite store: ratings, misuse presses, officers and the procedure catalogue.
+//! The tablet's SQLite store: ratings, misuse presses, officers, the procedure catalogue, and
+//! the outbox to the commune server.
 //!
 //! Every write is one IMMEDIATE transaction on a WAL database with `synchronous=FULL`, so a
 //! committed tap survives a kill or a power cut.
@@ -6,12 +7,14 @@
 mod meta;
 mod migrations;
 mod officers;
+mod outbox;
 mod procedures;
 mod ratings;
 mod reports;
 
 pub use meta::PinLock;
 pub use officers::Officer;
+pub use outbox::OutboxCounts;
 pub use ratings::{NewRating, Recorded};
 pub use reports::{Breakdown, BreakdownRow, ExportExtras};
 

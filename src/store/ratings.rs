@@ -3,6 +3,7 @@
 use super::{Store, StoreError};
 use chrono::{DateTime, FixedOffset};
 use hailong_core::dossier::DossierCode;
+use hailong_core::level::Scale;
 use hailong_core::procedure::Procedure;
 use hailong_core::rating::{OfficerRef, Outcome, Rating};
 use hailong_core::reason::Reason;
@@ -12,6 +13,8 @@ use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 #[derive(Debug, Clone)]
 pub struct NewRating<'a> {
     pub at: DateTime<FixedOffset>,
+    /// The scale shown when it was given (settings may change later).
+    pub scale: Scale,
     pub outcome: Outcome,
     pub dossier: Option<&'a DossierCode>,
     pub procedure: Option<&'a Procedure>,
@@ -50,8 +53,8 @@ impl Store {
         };
         tx.prepare_cached(
             "INSERT INTO ratings (id, recorded_at, local_date, outcome, dossier, procedure_code, procedure_name,
-                 field_code, field_name, officer_id, officer_name, repeat_dossier, finished)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 field_code, field_name, officer_id, officer_name, repeat_dossier, finished, scale)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         )?
         .execute(params![
             id,
@@ -67,6 +70,7 @@ impl Store {
             rating.officer.map(|o| &o.name),
             repeat_dossier,
             rating.finished,
+            rating.scale.number(),
         ])?;
         let seq = tx.last_insert_rowid();
         tx.commit()?;

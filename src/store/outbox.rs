@@ -1,0 +1,105 @@
+//! The outbox to the commune server: finished ratings the server does not have yet, oldest
+//! first, in their wire form; and what the server answered for each.
+
+use super::{Store, StoreError};
+use hailong_core::level::Scale;
+use hailong_core::rating::Outcome;
+use hailong_core::wire::{ItemResult, Status, WireRating};
+use rusqlite::{TransactionBehavior, params};
+
+/// How the outbox stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxCounts {
+    /// Finished ratings waiting to be sent.
+    pub queued: u64,
+    /// Ratings the server refused: kept here, shown to the administrator, not resent.
+    pub rejected: u64,
+}
+
+const SENT: i64 = 1;
+const REJECTED: i64 = 2;
+
+impl Store {
+    /// Up to `limit` finished ratings not yet sent, oldest first. Ratings stored before the
+    /// scale was kept per rating take `scale` (or the 5-level scale if their level needs it).
+    pub fn outbox(
+        &self,
+        limit: usize,
+        scale: Scale,
+        counter: &str,
+    ) -> Result<Vec<WireRating>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, recorded_at, seq, scale, outcome, reasons, comment, dossier, procedure_code,
+                 procedure_name, field_code, field_name, officer_name, officer_id
+             FROM ratings WHERE sync_state = 0 AND finished = 1 ORDER BY seq LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+            let outcome: String = r.get(4)?;
+            let stored_scale: Option<u8> = r.get(3)?;
+            let needs_five = Outcome::parse(&outcome)
+                .and_then(Outcome::level)
+                .is_some_and(|l| !Scale::Three.contains(l));
+            let scale = match stored_scale {
+                Some(n) => n,
+                None if needs_five => Scale::Five.number(),
+                None => scale.number(),
+            };
+            let reasons: String = r.get(5)?;
+            Ok(WireRating {
+                id: r.get(0)?,
+                created_at: r.get(1)?,
+                seq: r.get(2)?,
+                scale,
+                level: outcome,
+                reasons: reasons.split_whitespace().map(str::to_owned).collect(),
+                comment: r.get(6)?,
+                dossier_code: r.get(7)?,
+                procedure_code: r.get(8)?,
+                procedure_name: r.get(9)?,
+                field_code: r.get(10)?,
+                field_name: r.get(11)?,
+                officer: r.get(12)?,
+                officer_id: r.get(13)?,
+                counter: Some(counter.to_owned()).filter(|c| !c.is_empty()),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records the server's answers in one transaction: accepted, duplicate and conflict mean
+    /// the server has the rating; rejected ones stay here with the reason and are not resent.
+    pub fn record_sync(&mut self, results: &[ItemResult]) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut mark = tx.prepare_cached(
+                "UPDATE ratings SET sync_state = ?2, sync_error = ?3 WHERE id = ?1 AND sync_state = 0",
+            )?;
+            for result in results {
+                let (state, error) = match result.status {
+                    Status::Accepted | Status::Duplicate | Status::Conflict => (SENT, None),
+                    Status::Rejected => (REJECTED, result.error.as_deref()),
+                };
+                mark.execute(params![result.id, state, error])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FILTER (WHERE sync_state = 0 AND finished = 1),
+                    count(*) FILTER (WHERE sync_state = 2)
+             FROM ratings",
+            [],
+            |r| {
+                Ok(OutboxCounts {
+                    queued: r.get(0)?,
+                    rejected: r.get(1)?,
+                })
+            },
+        )?)
+    }
+}
