@@ -1,4 +1,5 @@
-//! The command line: `hailong [run|setup|officer|catalogue|summary|export|demo]`, parsed by clap.
+//! The command line: `hailong [run|setup|officer|catalogue|pair|sync|summary|export|demo]`,
+//! parsed by clap.
 
 use crate::settings::Lang;
 use chrono::NaiveDate;
@@ -37,6 +38,10 @@ pub enum Command {
     /// The procedure catalogue officers pick from
     #[command(subcommand)]
     Catalogue(CatalogueCommand),
+    /// Pair this tablet with the commune server, using a one-time code from `hailong-server pair`
+    Pair(PairArgs),
+    /// Send the ratings waiting for the commune server
+    Sync(SyncArgs),
     /// Print the summary of ratings for a period
     Summary(SummaryArgs),
     /// Export one row per rating
@@ -64,6 +69,26 @@ pub struct SetupArgs {
     /// Number of levels: 3 or 5
     #[arg(long, default_value = "3", value_parser = parse_scale)]
     pub scale: Scale,
+}
+
+#[derive(Debug, Args)]
+pub struct PairArgs {
+    /// The server's address, e.g. https://hailong.tanlap.gov.vn:8443
+    #[arg(long, value_name = "URL")]
+    pub server: String,
+    /// The one-time pairing code
+    #[arg(long, value_name = "CODE")]
+    pub code: String,
+    /// A PEM file with the commune's CA certificate, if the server's certificate is its own
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Send everything queued once, then exit: 0 when the queue is empty
+    #[arg(long, required = true)]
+    pub once: bool,
 }
 
 #[derive(Debug, Subcommand)]

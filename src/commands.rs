@@ -5,8 +5,8 @@
 use crate::auth;
 use crate::catalogue;
 use crate::cli::{
-    CatalogueCommand, DemoArgs, ExportArgs, ExportFormat, OfficerCommand, PeriodArgs, SetupArgs,
-    SummaryArgs,
+    CatalogueCommand, DemoArgs, ExportArgs, ExportFormat, OfficerCommand, PairArgs, PeriodArgs,
+    SetupArgs, SummaryArgs, SyncArgs,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::demo::{self, DemoPlan};
@@ -15,6 +15,7 @@ use crate::paths::DataDir;
 use crate::settings::{self, Settings};
 use crate::setup::{SetupError, SetupForm};
 use crate::store::{Store, StoreError};
+use crate::sync::{self, Link, SyncError};
 use anyhow::{Context, anyhow};
 use hailong_core::period::DateRange;
 use hailong_core::pin::{OFFICER_PIN_MIN, Pin};
@@ -146,6 +147,73 @@ pub fn catalogue(dir: Option<PathBuf>, command: CatalogueCommand) -> Outcome {
         }
     }
     Ok(())
+}
+
+/// Runs `work` on a small single-threaded async runtime (the command line's network calls).
+fn block_on<T>(work: impl std::future::Future<Output = T>) -> Result<T, Failure> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Failure::runtime)?;
+    Ok(runtime.block_on(work))
+}
+
+fn sync_failure(e: SyncError) -> Failure {
+    match e {
+        SyncError::NotPaired | SyncError::BadAddress(_) | SyncError::BadCa { .. } => {
+            Failure::usage(e)
+        }
+        other => Failure::runtime(other),
+    }
+}
+
+pub fn pair(dir: Option<PathBuf>, args: PairArgs) -> Outcome {
+    let dir = data_dir(dir)?;
+    let (settings, _) = open_existing(&dir)?;
+    let link = block_on(sync::pair(
+        &dir,
+        &settings,
+        &args.server,
+        &args.code,
+        args.ca_file.as_deref(),
+    ))?
+    .map_err(sync_failure)?;
+    println!("paired with {} as device {}", link.server, link.device_id);
+    if link.is_plain_http() {
+        eprintln!(
+            "warning: plain HTTP: ratings and the device token cross the network unencrypted"
+        );
+    }
+    Ok(())
+}
+
+pub fn sync(dir: Option<PathBuf>, _args: SyncArgs) -> Outcome {
+    let dir = data_dir(dir)?;
+    let (settings, mut store) = open_existing(&dir)?;
+    let link = Link::load(&dir)
+        .map_err(Failure::runtime)?
+        .ok_or_else(|| sync_failure(SyncError::NotPaired))?;
+    let outcome = block_on(sync::send_all(&mut store, &settings, &link))?;
+    let counts = store.outbox_counts().map_err(Failure::runtime)?;
+    match outcome {
+        Ok(sent) => {
+            println!(
+                "sent {} ratings to {} ({} rejected by the server); {} waiting",
+                sent.delivered, link.server, sent.rejected, counts.queued
+            );
+            if counts.queued > 0 {
+                return Err(Failure::runtime(anyhow!(
+                    "{} ratings still wait to be sent",
+                    counts.queued
+                )));
+            }
+            Ok(())
+        }
+        Err(e) => Err(Failure::runtime(anyhow!(
+            "{e}; {} ratings still wait to be sent",
+            counts.queued
+        ))),
+    }
 }
 
 /// Opens an existing, set-up data dir for reading.

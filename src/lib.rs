@@ -8,7 +8,8 @@
 //! - [`catalogue`]: the bundled procedure catalogue and CSV imports;
 //! - [`settings`], [`setup`], [`paths`]: the data dir, its settings file, first-run setup;
 //! - [`auth`]: argon2 PIN hashes; [`clock`]: wall-clock time, settable in tests;
-//! - [`demo`]: synthetic ratings; [`export`]: CSV export.
+//! - [`demo`]: synthetic ratings; [`export`]: CSV export;
+//! - [`sync`]: pairing with the commune server and sending the outbox.
 
 pub mod auth;
 pub mod catalogue;
@@ -22,6 +23,7 @@ pub mod paths;
 pub mod settings;
 pub mod setup;
 pub mod store;
+pub mod sync;
 
 /// The Slint UI compiled from `ui/`: the window and its adapter globals.
 #[allow(clippy::all)]

@@ -21,6 +21,8 @@ fn main() -> ExitCode {
         Some(Command::Setup(args)) => commands::setup(cli.data_dir, args),
         Some(Command::Officer(command)) => commands::officer(cli.data_dir, command),
         Some(Command::Catalogue(command)) => commands::catalogue(cli.data_dir, command),
+        Some(Command::Pair(args)) => commands::pair(cli.data_dir, args),
+        Some(Command::Sync(args)) => commands::sync(cli.data_dir, args),
         Some(Command::Summary(args)) => commands::summary(cli.data_dir, args),
         Some(Command::Export(args)) => commands::export(cli.data_dir, args),
         Some(Command::Demo(args)) => commands::demo(cli.data_dir, args),

@@ -12,6 +12,16 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+/// An HTTP client. In a workspace build reqwest carries rustls without a crypto provider (the
+/// tablet picks ring), so one is installed first.
+fn http() -> Client {
+    static PROVIDER: std::sync::Once = std::sync::Once::new();
+    PROVIDER.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    Client::new()
+}
+
 const CLIENTS: usize = 16;
 const RATINGS: usize = 160_000;
 
@@ -73,7 +83,7 @@ fn over_http(batch: usize, created_at: &str) -> f64 {
     let tokens: Vec<String> = (0..CLIENTS)
         .map(|i| {
             let code = server_cli(&db, &["pair", "--counter", &format!("Quầy {i}")]);
-            let answer: Value = Client::new()
+            let answer: Value = http()
                 .post(format!("{url}/api/v1/devices/pair"))
                 .json(&json!({"code": code, "device_name": "bench"}))
                 .send()
@@ -102,7 +112,7 @@ fn over_http(batch: usize, created_at: &str) -> f64 {
         for (token, bodies) in tokens.iter().zip(bodies) {
             let url = &url;
             scope.spawn(move || {
-                let client = Client::new();
+                let client = http();
                 for body in bodies {
                     let response = client
                         .post(format!("{url}/api/v1/ratings/batch"))

@@ -8,6 +8,16 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+/// An HTTP client. In a workspace build reqwest carries rustls without a crypto provider (the
+/// tablet picks ring), so one is installed first.
+fn http() -> Client {
+    static PROVIDER: std::sync::Once = std::sync::Once::new();
+    PROVIDER.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    Client::new()
+}
+
 struct Server {
     child: Child,
     base: String,
@@ -84,7 +94,7 @@ impl Server {
     }
 
     fn pair(&self, code: &str) -> (StatusCode, Value) {
-        let response = Client::new()
+        let response = http()
             .post(self.url("/api/v1/devices/pair"))
             .json(&json!({"code": code, "device_name": "Máy tính bảng quầy 1"}))
             .send()
@@ -100,7 +110,7 @@ impl Server {
     }
 
     fn send(&self, token: &str, body: &Value) -> (StatusCode, Value) {
-        let response = Client::new()
+        let response = http()
             .post(self.url("/api/v1/ratings/batch"))
             .bearer_auth(token)
             .json(body)
@@ -156,11 +166,7 @@ fn id(n: u32) -> String {
 fn pairing_succeeds_once_and_refuses_reuse_expiry_and_wrong_codes_then_rate_limits() {
     let server = Server::start();
     assert_eq!(
-        Client::new()
-            .get(server.url("/healthz"))
-            .send()
-            .unwrap()
-            .status(),
+        http().get(server.url("/healthz")).send().unwrap().status(),
         StatusCode::OK
     );
     let code = server.pairing_code("Quầy 1");
@@ -280,7 +286,7 @@ fn a_batch_accepts_dedupes_logs_conflicts_rejects_and_flags_repeats_and_skew() {
     );
 
     let admin = server.admin_token();
-    let summary: Value = Client::new()
+    let summary: Value = http()
         .get(server.url("/api/v1/summary?from=2026-01-01&to=2099-12-31"))
         .bearer_auth(&admin)
         .send()
@@ -308,7 +314,7 @@ fn every_error_has_its_status_and_a_json_message() {
     let token = server.device("Quầy 1");
     let admin = server.admin_token();
     let post = |token: Option<&str>, body: reqwest::blocking::Body| {
-        let mut request = Client::new()
+        let mut request = http()
             .post(server.url("/api/v1/ratings/batch"))
             .header("content-type", "application/json")
             .body(body);
@@ -358,7 +364,7 @@ fn every_error_has_its_status_and_a_json_message() {
     assert_eq!(server.sql::<i64>("SELECT count(*) FROM ratings"), 0);
 
     let summary = |token: &str, query: &str| {
-        Client::new()
+        http()
             .get(server.url(&format!("/api/v1/summary{query}")))
             .bearer_auth(token)
             .send()

@@ -1,0 +1,65 @@
+//! The tablet's link to its commune server (`server.json` in the data dir): the server's
+//! address, this device's id and bearer token, and an optional commune CA certificate. The
+//! token is a secret the tablet must send, so the file is readable by its owner only.
+
+use crate::paths::DataDir;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub server: String,
+    pub device_id: String,
+    pub token: String,
+    /// A PEM file with the commune's CA certificate, trusted beside the system's roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+}
+
+fn path(dir: &DataDir) -> PathBuf {
+    dir.root().join("server.json")
+}
+
+impl Link {
+    /// The link, if this tablet is paired; a damaged file counts as not paired.
+    pub fn load(dir: &DataDir) -> std::io::Result<Option<Link>> {
+        match std::fs::read(path(dir)) {
+            Ok(bytes) => Ok(serde_json::from_slice(&bytes).ok()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes the link atomically, owner-only.
+    pub fn save(&self, dir: &DataDir) -> std::io::Result<()> {
+        let target = path(dir);
+        let temp = target.with_extension("json.tmp");
+        let mut file = open_private(&temp)?;
+        file.write_all(&serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&temp, &target)
+    }
+
+    /// Plain HTTP: the token and ratings cross the network readable.
+    pub fn is_plain_http(&self) -> bool {
+        self.server.starts_with("http://")
+    }
+}
+
+#[cfg(unix)]
+fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::create(path)
+}

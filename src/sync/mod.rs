@@ -1,0 +1,195 @@
+//! Sending the outbox to the commune server: pairing, and sending every queued rating in
+//! batches, marked sent only from the server's answers.
+
+mod link;
+
+pub use link::Link;
+
+use crate::paths::DataDir;
+use crate::settings::Settings;
+use crate::store::{Store, StoreError};
+use hailong_core::wire::{Batch, BatchResult};
+use serde::Deserialize;
+use std::path::Path;
+use std::sync::Once;
+use std::time::Duration;
+
+/// Most ratings per request (the server takes up to 500).
+pub const BATCH: usize = 200;
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("this tablet is not paired with a server: run `hailong pair` first")]
+    NotPaired,
+    #[error("{0:?} is not a server address (http:// or https://)")]
+    BadAddress(String),
+    #[error("the CA certificate {path} cannot be used: {reason}")]
+    BadCa { path: String, reason: String },
+    #[error("the server cannot be reached: {0}")]
+    Unreachable(String),
+    #[error("the server refused: {status} {message}")]
+    Refused { status: u16, message: String },
+    #[error("the server's answer does not fit the request")]
+    BadAnswer,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot write the server link: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl SyncError {
+    /// A code for the administrator's screen, which shows the words.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SyncError::NotPaired => "not_paired",
+            SyncError::BadAddress(_) => "bad_address",
+            SyncError::BadCa { .. } => "bad_ca",
+            SyncError::Unreachable(_) => "unreachable",
+            SyncError::Refused {
+                status: 401 | 403, ..
+            } => "unauthorised",
+            SyncError::Refused { status: 410, .. } => "code_used",
+            SyncError::Refused { .. } => "refused",
+            SyncError::BadAnswer => "bad_answer",
+            SyncError::Store(_) | SyncError::Io(_) => "storage",
+        }
+    }
+}
+
+/// An HTTP client trusting the system's roots, plus the commune's CA if given.
+pub fn client(ca_file: Option<&Path>) -> Result<reqwest::Client, SyncError> {
+    static PROVIDER: Once = Once::new();
+    PROVIDER.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    let mut builder = reqwest::Client::builder()
+        .timeout(TIMEOUT)
+        .connect_timeout(Duration::from_secs(10));
+    if let Some(path) = ca_file {
+        let bad = |reason: String| SyncError::BadCa {
+            path: path.display().to_string(),
+            reason,
+        };
+        let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+        let certificate = reqwest::Certificate::from_pem(&pem).map_err(|e| bad(e.to_string()))?;
+        builder = builder.add_root_certificate(certificate);
+    }
+    builder
+        .build()
+        .map_err(|e| SyncError::Unreachable(e.to_string()))
+}
+
+fn check_address(server: &str) -> Result<String, SyncError> {
+    let server = server.trim().trim_end_matches('/');
+    if !(server.starts_with("http://") || server.starts_with("https://")) {
+        return Err(SyncError::BadAddress(server.to_owned()));
+    }
+    Ok(server.to_owned())
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: String,
+}
+
+async fn refused(response: reqwest::Response) -> SyncError {
+    let status = response.status().as_u16();
+    let message = response
+        .json::<ErrorBody>()
+        .await
+        .map(|b| b.error)
+        .unwrap_or_default();
+    SyncError::Refused { status, message }
+}
+
+/// Pairs this tablet with a one-time code and saves the link.
+pub async fn pair(
+    dir: &DataDir,
+    settings: &Settings,
+    server: &str,
+    code: &str,
+    ca_file: Option<&Path>,
+) -> Result<Link, SyncError> {
+    #[derive(Deserialize)]
+    struct Paired {
+        device_id: String,
+        token: String,
+    }
+    let server = check_address(server)?;
+    let response = client(ca_file)?
+        .post(format!("{server}/api/v1/devices/pair"))
+        .json(&serde_json::json!({
+            "code": code.trim(),
+            "device_name": format!("{} – {}", settings.unit_name, settings.counter_name),
+        }))
+        .send()
+        .await
+        .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+    if !response.status().is_success() {
+        return Err(refused(response).await);
+    }
+    let paired: Paired = response.json().await.map_err(|_| SyncError::BadAnswer)?;
+    let link = Link {
+        server,
+        device_id: paired.device_id,
+        token: paired.token,
+        ca_file: ca_file.map(Path::to_owned),
+    };
+    link.save(dir)?;
+    Ok(link)
+}
+
+/// What one pass over the outbox did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sent {
+    /// Ratings the server now has (accepted, duplicate or conflict).
+    pub delivered: u64,
+    pub rejected: u64,
+}
+
+/// Sends the outbox until it is empty, batch by batch, each marked from the server's answer
+/// before the next goes. Stops at the first failure; what was marked stays marked.
+pub async fn send_all(
+    store: &mut Store,
+    settings: &Settings,
+    link: &Link,
+) -> Result<Sent, SyncError> {
+    let client = client(link.ca_file.as_deref())?;
+    let mut sent = Sent::default();
+    loop {
+        let ratings = store.outbox(BATCH, settings.scale, &settings.counter_name)?;
+        if ratings.is_empty() {
+            return Ok(sent);
+        }
+        let response = client
+            .post(format!("{}/api/v1/ratings/batch", link.server))
+            .bearer_auth(&link.token)
+            .json(&Batch {
+                ratings: ratings.clone(),
+            })
+            .send()
+            .await
+            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(refused(response).await);
+        }
+        let answer: BatchResult = response.json().await.map_err(|_| SyncError::BadAnswer)?;
+        let matches = answer.results.len() == ratings.len()
+            && answer
+                .results
+                .iter()
+                .zip(&ratings)
+                .all(|(r, w)| r.id.eq_ignore_ascii_case(&w.id));
+        if !matches {
+            return Err(SyncError::BadAnswer);
+        }
+        store.record_sync(&answer.results)?;
+        for result in &answer.results {
+            match result.status {
+                hailong_core::wire::Status::Rejected => sent.rejected += 1,
+                _ => sent.delivered += 1,
+            }
+        }
+    }
+}
