@@ -206,3 +206,49 @@ fn a_server_that_cannot_be_reached_leaves_the_queue_and_says_so() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn ratings_sent_but_not_marked_before_a_crash_are_resent_as_duplicates_and_counted_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let tablet = dir.path().join("tablet");
+    ok(&hailong(
+        &tablet,
+        &["demo", "--count", "1000", "--days", "5"],
+    ));
+    let server = Server::start(dir.path());
+    let code = server.pairing_code();
+    ok(&hailong(
+        &tablet,
+        &["pair", "--server", &server.url, "--code", &code],
+    ));
+    ok(&hailong(&tablet, &["sync", "--once"]));
+    // As if the tablet died after the server committed but before it marked the last batches.
+    let conn = rusqlite::Connection::open(tablet.join("hailong.db")).unwrap();
+    let unmarked = conn
+        .execute(
+            "UPDATE ratings SET sync_state = 0 WHERE seq > (SELECT max(seq) - 450 FROM ratings)",
+            [],
+        )
+        .unwrap();
+    assert_eq!(unmarked, 450);
+    drop(conn);
+    let out = ok(&hailong(&tablet, &["sync", "--once"]));
+    assert!(out.contains("sent 450 ratings"), "{out}");
+    let tablet_ids = ids(
+        &tablet.join("hailong.db"),
+        "SELECT id FROM ratings ORDER BY id",
+    );
+    assert_eq!(
+        server.ids(),
+        tablet_ids,
+        "no rating lost, none stored twice"
+    );
+    let server_db = rusqlite::Connection::open(&server.db).unwrap();
+    let received: i64 = server_db
+        .query_row("SELECT ratings_received FROM devices", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        received, 1000,
+        "the resent ones were duplicates, not new ratings"
+    );
+}
