@@ -2,14 +2,20 @@
 //! `hailong sync --once` (process start included). Goal: under 5 s.
 //! `cargo build --release -p hailong-server && cargo bench --bench backlog`
 
-use std::io::{BufRead, BufReader};
+#[path = "../tests/support/binary.rs"]
+mod binary;
+#[path = "../server/tests/support/running.rs"]
+mod running;
+
+use binary::{hailong, ok};
+use running::RunningServer;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Instant;
 
 const BACKLOG: &str = "100000";
 
 fn main() {
+    // The release server beside this bench (the tests' fallback would build a debug one).
     let exe = std::env::current_exe().unwrap();
     let server_bin = exe
         .parent()
@@ -22,63 +28,24 @@ fn main() {
     }
     let dir = tempfile::tempdir().unwrap();
     let tablet = dir.path().join("tablet");
-    let hailong = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_hailong"))
-            .arg("--data-dir")
-            .arg(&tablet)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    hailong(&["demo", "--count", BACKLOG, "--days", "60"]);
-
-    let db = dir.path().join("server.db");
-    let mut server = Command::new(&server_bin)
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-        .arg(&db)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
-    let address = loop {
-        let line = lines
-            .next()
-            .expect("the server says where it listens")
-            .unwrap();
-        if let Some(at) = line.find("address=") {
-            break line[at + 8..].split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
-    let code = Command::new(&server_bin)
-        .args(["pair", "--counter", "Quầy 1", "--db"])
-        .arg(&db)
-        .output()
-        .unwrap();
-    let code = String::from_utf8(code.stdout).unwrap();
-    let code = code.lines().last().unwrap();
-    hailong(&[
-        "pair",
-        "--server",
-        &format!("http://{address}"),
-        "--code",
-        code,
-    ]);
+    ok(&hailong(
+        &tablet,
+        &["demo", "--count", BACKLOG, "--days", "60"],
+    ));
+    let server = RunningServer::start(&server_bin, &dir.path().join("server.db"));
+    let code = server.pairing_code("Quầy 1");
+    ok(&hailong(
+        &tablet,
+        &["pair", "--server", &server.url, "--code", &code],
+    ));
 
     let started = Instant::now();
-    hailong(&["sync", "--once"]);
+    ok(&hailong(&tablet, &["sync", "--once"]));
     let took = started.elapsed().as_secs_f64();
-    let stored: i64 = rusqlite::Connection::open(&db)
+    let stored: i64 = rusqlite::Connection::open(&server.db)
         .unwrap()
         .query_row("SELECT count(*) FROM ratings", [], |r| r.get(0))
         .unwrap();
-    let _ = server.kill();
-    let _ = server.wait();
     println!(
         "backlog of {BACKLOG} ratings synced in {took:.2} s ({:.0} ratings/s), {stored} on the server (goal < 5 s)",
         stored as f64 / took

@@ -11,8 +11,7 @@ use hailong_core::dossier::DossierCode;
 use hailong_core::level::{Level, Scale};
 use hailong_core::rating::{OfficerRef, Outcome};
 use slint::{ComponentHandle, Model};
-use std::time::Duration;
-use support::{Harness, Tablet, now, wait};
+use support::{Harness, Tablet, now};
 
 const ADMIN_PIN: &str = "246810";
 
@@ -279,14 +278,7 @@ fn settings_saved_on_the_admin_screen_are_written_and_apply_at_once() {
 #[test]
 fn the_about_page_carries_the_slint_attribution_and_a_failed_save_shows_as_a_warning() {
     let h = Tablet::new(Scale::Three, Lang::Vi).start(1280., 800.);
-    h.kiosk.flow.simulate_full_disk();
-    for _ in 0..200 {
-        h.tap("level-very_satisfied");
-        if h.find("save-failure").is_some() {
-            break;
-        }
-        wait(Duration::from_secs(5));
-    }
+    h.tap_until_the_disk_is_full();
     sign_in_as_admin(&h);
     assert_eq!(admin(&h).get_storage_problem(), "disk_full");
     assert!(h.find("admin-storage-problem").is_some());

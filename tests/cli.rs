@@ -4,40 +4,12 @@
 use hailong::store::{NewRating, Store};
 use hailong_core::level::Level;
 use hailong_core::rating::Outcome;
-use std::io::Write;
+#[path = "support/binary.rs"]
+mod binary;
+
+use binary::{hailong, hailong_with_input};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn hailong(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hailong"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("HAILONG_DATA_DIR")
-        .output()
-        .unwrap()
-}
-
-/// Runs `hailong` with `input` on its standard input.
-fn hailong_with_input(dir: &Path, args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hailong"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("HAILONG_DATA_DIR")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
+use std::process::Output;
 
 fn set_up(dir: &Path) {
     let out = hailong(

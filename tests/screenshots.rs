@@ -150,7 +150,7 @@ fn the_start_screens_render_in_both_languages_and_orientations() {
             };
             let empty = tempfile::tempdir().unwrap();
             let setup =
-                FirstRun::new(&DataDir::new(empty.path()), clock.clone(), None, || {}).unwrap();
+                FirstRun::new(&DataDir::new(empty.path()), clock.clone(), None, |_| {}).unwrap();
             shoot(&setup.window, "setup");
 
             let tablet = Tablet::new(Scale::Three, lang);

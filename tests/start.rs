@@ -51,7 +51,7 @@ fn the_first_run_screen_refuses_an_incomplete_form_then_sets_up_the_tablet() {
     ));
     let done = Rc::new(Cell::new(false));
     let flag = done.clone();
-    let setup = FirstRun::new(&data, clock.clone(), None, move || flag.set(true)).unwrap();
+    let setup = FirstRun::new(&data, clock.clone(), None, move |_| flag.set(true)).unwrap();
     let w = &setup.window;
     w.window().set_size(slint::LogicalSize::new(1280., 800.));
     w.show().unwrap();

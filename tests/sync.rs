@@ -1,131 +1,27 @@
 //! The tablet's `pair` and `sync --once` against the real `hailong-server` binary on a loopback
 //! port: every rating reaches the server once, and failures say so with the right status.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+#[path = "support/binary.rs"]
+mod binary;
+#[path = "../server/tests/support/running.rs"]
+mod running;
 
-/// The server binary: built beside this test by `cargo test --workspace`; otherwise built into
-/// a separate target folder (a nested cargo cannot wait on the outer one's lock).
-fn server_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    let sibling = profile_dir.join(format!("hailong-server{}", std::env::consts::EXE_SUFFIX));
-    if sibling.exists() {
-        return sibling;
-    }
-    let target = profile_dir.parent().unwrap().join("sync-tests");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .args([
-            "build",
-            "-p",
-            "hailong-server",
-            "--bin",
-            "hailong-server",
-            "--message-format=json",
-        ])
-        .arg("--target-dir")
-        .arg(&target)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stderr(Stdio::inherit())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "building hailong-server failed");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|m| m["target"]["name"] == "hailong-server")
-        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .expect("cargo reported the server executable")
+use binary::{hailong, ok, server_binary};
+use running::RunningServer;
+use std::path::Path;
+
+fn start_server(dir: &Path) -> RunningServer {
+    RunningServer::start(server_binary(), &dir.join("server.db"))
 }
 
-struct Server {
-    child: Child,
-    url: String,
-    db: PathBuf,
-}
-
-impl Server {
-    fn start(dir: &Path) -> Server {
-        let db = dir.join("server.db");
-        let mut child = Command::new(server_binary())
-            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-            .arg(&db)
-            .env("HAILONG_LOG", "info")
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let address = loop {
-            let line = lines
-                .next()
-                .expect("the server says where it listens")
-                .unwrap();
-            if let Some(at) = line.find("address=") {
-                break line[at + 8..].split_whitespace().next().unwrap().to_owned();
-            }
-        };
-        std::thread::spawn(move || lines.for_each(drop));
-        Server {
-            child,
-            url: format!("http://{address}"),
-            db,
-        }
-    }
-
-    fn pairing_code(&self) -> String {
-        let out = Command::new(server_binary())
-            .args(["pair", "--counter", "Quầy 1", "--db"])
-            .arg(&self.db)
-            .output()
-            .unwrap();
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .last()
-            .unwrap()
-            .to_owned()
-    }
-
-    fn ids(&self) -> Vec<String> {
-        ids(&self.db, "SELECT id FROM ratings ORDER BY id")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn ids(db: &Path, sql: &str) -> Vec<String> {
+/// Every rating id in a database (tablet or server), sorted.
+fn ids(db: &Path) -> Vec<String> {
     let conn = rusqlite::Connection::open(db).unwrap();
-    let mut stmt = conn.prepare(sql).unwrap();
+    let mut stmt = conn.prepare("SELECT id FROM ratings ORDER BY id").unwrap();
     stmt.query_map([], |r| r.get(0))
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap()
-}
-
-fn hailong(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hailong"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("HAILONG_DATA_DIR")
-        .output()
-        .unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
@@ -136,7 +32,7 @@ fn twenty_thousand_demo_ratings_reach_the_server_exactly_once() {
         &tablet,
         &["demo", "--count", "20000", "--days", "30"],
     ));
-    let server = Server::start(dir.path());
+    let server = start_server(dir.path());
 
     let out = hailong(&tablet, &["sync", "--once"]);
     assert_eq!(
@@ -146,7 +42,7 @@ fn twenty_thousand_demo_ratings_reach_the_server_exactly_once() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("hailong pair"));
 
-    let code = server.pairing_code();
+    let code = server.pairing_code("Quầy 1");
     let paired = ok(&hailong(
         &tablet,
         &["pair", "--server", &server.url, "--code", &code],
@@ -167,17 +63,14 @@ fn twenty_thousand_demo_ratings_reach_the_server_exactly_once() {
 
     let out = ok(&hailong(&tablet, &["sync", "--once"]));
     assert!(out.contains("sent 20000 ratings"), "{out}");
-    let tablet_ids = ids(
-        &tablet.join("hailong.db"),
-        "SELECT id FROM ratings ORDER BY id",
-    );
+    let tablet_ids = ids(&tablet.join("hailong.db"));
     assert_eq!(tablet_ids.len(), 20000);
-    assert_eq!(server.ids(), tablet_ids);
+    assert_eq!(ids(&server.db), tablet_ids);
 
     // Nothing left: a second pass sends nothing and still succeeds.
     let out = ok(&hailong(&tablet, &["sync", "--once"]));
     assert!(out.contains("sent 0 ratings"), "{out}");
-    assert_eq!(server.ids().len(), 20000);
+    assert_eq!(ids(&server.db).len(), 20000);
 }
 
 #[test]
@@ -185,8 +78,8 @@ fn a_server_that_cannot_be_reached_leaves_the_queue_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let tablet = dir.path().join("tablet");
     ok(&hailong(&tablet, &["demo", "--count", "50", "--days", "2"]));
-    let server = Server::start(dir.path());
-    let code = server.pairing_code();
+    let server = start_server(dir.path());
+    let code = server.pairing_code("Quầy 1");
     ok(&hailong(
         &tablet,
         &["pair", "--server", &server.url, "--code", &code],
@@ -215,8 +108,8 @@ fn ratings_sent_but_not_marked_before_a_crash_are_resent_as_duplicates_and_count
         &tablet,
         &["demo", "--count", "1000", "--days", "5"],
     ));
-    let server = Server::start(dir.path());
-    let code = server.pairing_code();
+    let server = start_server(dir.path());
+    let code = server.pairing_code("Quầy 1");
     ok(&hailong(
         &tablet,
         &["pair", "--server", &server.url, "--code", &code],
@@ -234,12 +127,9 @@ fn ratings_sent_but_not_marked_before_a_crash_are_resent_as_duplicates_and_count
     drop(conn);
     let out = ok(&hailong(&tablet, &["sync", "--once"]));
     assert!(out.contains("sent 450 ratings"), "{out}");
-    let tablet_ids = ids(
-        &tablet.join("hailong.db"),
-        "SELECT id FROM ratings ORDER BY id",
-    );
+    let tablet_ids = ids(&tablet.join("hailong.db"));
     assert_eq!(
-        server.ids(),
+        ids(&server.db),
         tablet_ids,
         "no rating lost, none stored twice"
     );

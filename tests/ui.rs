@@ -171,15 +171,7 @@ fn the_language_switches_live_and_returns_to_vietnamese_for_the_next_citizen() {
 #[test]
 fn a_full_disk_keeps_the_citizen_screen_with_a_polite_message_and_stores_nothing() {
     let h = kiosk(Scale::Three);
-    h.kiosk.flow.simulate_full_disk();
-    // Fill what is left of the last page, then the next tap must fail.
-    for _ in 0..200 {
-        h.tap("level-very_satisfied");
-        if h.find("save-failure").is_some() {
-            break;
-        }
-        wait(Duration::from_secs(5));
-    }
+    h.tap_until_the_disk_is_full();
     assert_eq!(h.screen(), Screen::Citizen);
     assert!(h.find("save-failure").is_some());
     assert_eq!(

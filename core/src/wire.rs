@@ -210,10 +210,10 @@ fn is_uuid(s: &str) -> bool {
             .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// The body of `POST /api/v1/ratings/batch`, as a tablet sends it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Batch {
-    pub ratings: Vec<WireRating>,
+/// The body of `POST /api/v1/ratings/batch`, as a tablet sends it (borrowing its ratings).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Batch<'a> {
+    pub ratings: &'a [WireRating],
 }
 
 /// What the server did with one rating of a batch.

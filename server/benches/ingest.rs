@@ -5,22 +5,16 @@
 //! Clients and server share this machine's cores, so the HTTP figure includes building and
 //! parsing the JSON on both sides.
 
-use reqwest::blocking::Client;
-use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Instant;
+#[path = "../tests/support/http.rs"]
+mod http;
+#[path = "../tests/support/running.rs"]
+mod running;
 
-/// An HTTP client. In a workspace build reqwest carries rustls without a crypto provider (the
-/// tablet picks ring), so one is installed first.
-fn http() -> Client {
-    static PROVIDER: std::sync::Once = std::sync::Once::new();
-    PROVIDER.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-    Client::new()
-}
+use http::http;
+use running::RunningServer;
+use serde_json::{Value, json};
+use std::path::Path;
+use std::time::Instant;
 
 const CLIENTS: usize = 16;
 const RATINGS: usize = 160_000;
@@ -43,46 +37,17 @@ fn rating(client: usize, n: usize, created_at: &str) -> Value {
            "procedure_code": "1.001193", "officer": "Nguyễn Văn A", "counter": "Quầy 1"})
 }
 
-fn server_cli(db: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_hailong-server"))
-        .args(args)
-        .arg("--db")
-        .arg(db)
-        .output()
-        .expect("hailong-server runs");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .to_owned()
-}
-
 /// Ratings per second through the real server with `batch` ratings per request.
 fn over_http(batch: usize, created_at: &str) -> f64 {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("server.db");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_hailong-server"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-        .arg(&db)
-        .env("HAILONG_LOG", "warn,hailong_server=info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
-    let address = loop {
-        let line = lines
-            .next()
-            .expect("the server says where it listens")
-            .unwrap();
-        if let Some(at) = line.find("address=") {
-            break line[at + 8..].split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
-    let url = format!("http://{address}");
+    let server = RunningServer::start(
+        Path::new(env!("CARGO_BIN_EXE_hailong-server")),
+        &dir.path().join("server.db"),
+    );
+    let url = &server.url;
     let tokens: Vec<String> = (0..CLIENTS)
         .map(|i| {
-            let code = server_cli(&db, &["pair", "--counter", &format!("Quầy {i}")]);
+            let code = server.pairing_code(&format!("Quầy {i}"));
             let answer: Value = http()
                 .post(format!("{url}/api/v1/devices/pair"))
                 .json(&json!({"code": code, "device_name": "bench"}))
@@ -110,7 +75,6 @@ fn over_http(batch: usize, created_at: &str) -> f64 {
     let started = Instant::now();
     std::thread::scope(|scope| {
         for (token, bodies) in tokens.iter().zip(bodies) {
-            let url = &url;
             scope.spawn(move || {
                 let client = http();
                 for body in bodies {
@@ -127,13 +91,11 @@ fn over_http(batch: usize, created_at: &str) -> f64 {
         }
     });
     let rate = RATINGS as f64 / started.elapsed().as_secs_f64();
-    let stored: i64 = rusqlite::Connection::open(&db)
+    let stored: i64 = rusqlite::Connection::open(&server.db)
         .unwrap()
         .query_row("SELECT count(*) FROM ratings", [], |r| r.get(0))
         .unwrap();
     assert_eq!(stored as usize, RATINGS, "every rating stored once");
-    let _ = server.kill();
-    let _ = server.wait();
     rate
 }
 

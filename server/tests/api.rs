@@ -1,96 +1,47 @@
 //! The real `hailong-server` binary on a loopback port with a real SQLite file: pairing, batch
 //! semantics, every error status, the summary, a clean stop on SIGTERM.
 
+#[path = "support/http.rs"]
+mod http;
+#[path = "support/running.rs"]
+mod running;
+
+use http::http;
 use reqwest::StatusCode;
-use reqwest::blocking::Client;
+use running::RunningServer;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-/// An HTTP client. In a workspace build reqwest carries rustls without a crypto provider (the
-/// tablet picks ring), so one is installed first.
-fn http() -> Client {
-    static PROVIDER: std::sync::Once = std::sync::Once::new();
-    PROVIDER.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-    Client::new()
-}
-
+/// The server on its own database in a temporary folder (removed after the server stops).
 struct Server {
-    child: Child,
-    base: String,
-    db: PathBuf,
+    running: RunningServer,
     _dir: tempfile::TempDir,
-    log: std::sync::mpsc::Receiver<String>,
-}
-
-fn cli(db: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_hailong-server"))
-        .args(args)
-        .arg("--db")
-        .arg(db)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// The last line a command printed: a code or a token.
-fn last_line(out: &str) -> String {
-    out.lines().last().unwrap().trim().to_owned()
 }
 
 impl Server {
     fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("server.db");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hailong-server"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-            .arg(&db)
-            .env("HAILONG_LOG", "info")
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, log) = std::sync::mpsc::channel();
-        let stderr = BufReader::new(child.stderr.take().unwrap());
-        std::thread::spawn(move || {
-            for line in stderr.lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let address = loop {
-            let line = log
-                .recv_timeout(std::time::Duration::from_secs(60))
-                .expect("the server prints where it listens");
-            if let Some(at) = line.find("address=") {
-                break line[at + 8..].split_whitespace().next().unwrap().to_owned();
-            }
-        };
-        Server {
-            child,
-            base: format!("http://{address}"),
-            db,
-            _dir: dir,
-            log,
-        }
+        let running = RunningServer::start(
+            std::path::Path::new(env!("CARGO_BIN_EXE_hailong-server")),
+            &dir.path().join("server.db"),
+        );
+        Server { running, _dir: dir }
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+        format!("{}{path}", self.running.url)
+    }
+
+    fn cli(&self, args: &[&str]) -> String {
+        self.running.command(args)
     }
 
     fn pairing_code(&self, counter: &str) -> String {
-        last_line(&cli(&self.db, &["pair", "--counter", counter]))
+        self.running.pairing_code(counter)
     }
 
     fn admin_token(&self) -> String {
-        last_line(&cli(&self.db, &["admin-token"]))
+        self.running.last_line(&["admin-token"])
     }
 
     fn pair(&self, code: &str) -> (StatusCode, Value) {
@@ -131,17 +82,10 @@ impl Server {
     }
 
     fn sql<T: rusqlite::types::FromSql>(&self, query: &str) -> T {
-        rusqlite::Connection::open(&self.db)
+        rusqlite::Connection::open(&self.running.db)
             .unwrap()
             .query_row(query, [], |r| r.get(0))
             .unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -185,7 +129,7 @@ fn pairing_succeeds_once_and_refuses_reuse_expiry_and_wrong_codes_then_rate_limi
     assert_eq!(server.pair(&code).0, StatusCode::GONE);
 
     let expired = server.pairing_code("Quầy 2");
-    rusqlite::Connection::open(&server.db)
+    rusqlite::Connection::open(&server.running.db)
         .unwrap()
         .execute(
             "UPDATE pairing_codes SET expires_at = '2020-01-01T00:00:00+00:00' WHERE used_at IS NULL",
@@ -381,12 +325,12 @@ fn every_error_has_its_status_and_a_json_message() {
 
     // A revoked device is turned away at once.
     let device_id: String = server.sql("SELECT id FROM devices");
-    cli(&server.db, &["revoke", &device_id]);
+    server.cli(&["revoke", &device_id]);
     assert_eq!(
         post(Some(&token), r#"{"ratings": []}"#.into()),
         StatusCode::UNAUTHORIZED
     );
-    assert!(cli(&server.db, &["devices"]).contains("revoked"));
+    assert!(server.cli(&["devices"]).contains("revoked"));
 }
 
 #[test]
@@ -397,7 +341,7 @@ fn sigterm_stops_the_server_cleanly() {
         server.statuses(&token, vec![rating(&id(1), "satisfied")]),
         ["accepted"]
     );
-    let pid = server.child.id().to_string();
+    let pid = server.running.child.id().to_string();
     assert!(
         Command::new("kill")
             .args(["-TERM", &pid])
@@ -405,9 +349,9 @@ fn sigterm_stops_the_server_cleanly() {
             .unwrap()
             .success()
     );
-    let status = server.child.wait().unwrap();
+    let status = server.running.child.wait().unwrap();
     assert!(status.success(), "{status}");
-    let log: Vec<String> = server.log.try_iter().collect();
+    let log: Vec<String> = server.running.log.try_iter().collect();
     assert!(log.iter().any(|l| l.contains("stopped")), "{log:?}");
     assert_eq!(server.sql::<i64>("SELECT count(*) FROM ratings"), 1);
 }

@@ -1,19 +1,19 @@
 //! The first-run setup screen, shown when the data dir has no settings (or damaged ones that
 //! were moved aside): the same form as `hailong setup`, then the kiosk starts.
 
-use super::show_language;
+use super::lone_window;
 use crate::clock::Clock;
 use crate::paths::DataDir;
 use crate::settings::Lang;
 use crate::setup::{SetupForm, create_store};
-use crate::ui::{AppWindow, KioskAdapter, Screen, SetupAdapter};
+use crate::ui::{AppWindow, Screen, SetupAdapter};
 use hailong_core::level::Scale;
 use slint::{ComponentHandle, SharedString, VecModel};
 use std::path::Path;
 use std::rc::Rc;
 use std::sync::Arc;
 
-/// The setup window; `on_done` runs once the settings and database are written.
+/// The setup window; `on_done` gets it once the settings and database are written.
 pub struct FirstRun {
     pub window: AppWindow,
 }
@@ -23,18 +23,9 @@ impl FirstRun {
         dir: &DataDir,
         clock: Arc<dyn Clock>,
         damaged_settings: Option<&Path>,
-        on_done: impl Fn() + 'static,
+        on_done: impl Fn(&AppWindow) + 'static,
     ) -> Result<FirstRun, slint::PlatformError> {
-        let window = AppWindow::new()?;
-        let kiosk = window.global::<KioskAdapter>();
-        kiosk.set_unit_name("Hài Lòng".into());
-        kiosk.set_screen(Screen::Setup);
-        let weak = window.as_weak();
-        kiosk.on_switch_language(move |code| {
-            if let Some(window) = weak.upgrade() {
-                show_language(&window, &code);
-            }
-        });
+        let window = lone_window(Screen::Setup)?;
         let setup = window.global::<SetupAdapter>();
         if let Some(path) = damaged_settings {
             setup.set_damaged_settings(path.display().to_string().into());
@@ -45,10 +36,9 @@ impl FirstRun {
                 return;
             };
             if submit(&window, &dir, clock.as_ref()) {
-                on_done();
+                on_done(&window);
             }
         });
-        show_language(&window, "vi");
         Ok(FirstRun { window })
     }
 }

@@ -2,11 +2,11 @@
 //! opened gets a screen that says so instead of a silent exit.
 
 use super::first_run::FirstRun;
-use super::{Kiosk, StartError, show_language};
+use super::{Kiosk, StartError, lone_window};
 use crate::clock::{Clock, SystemClock};
 use crate::commands::{Failure, data_dir};
 use crate::paths::DataDir;
-use crate::ui::{AppWindow, FaultAdapter, KioskAdapter, Screen};
+use crate::ui::{AppWindow, FaultAdapter, Screen};
 use anyhow::anyhow;
 use slint::ComponentHandle;
 use std::cell::RefCell;
@@ -51,30 +51,26 @@ fn first_run(
     damaged: Option<PathBuf>,
     fullscreen: bool,
 ) -> Result<(), slint::PlatformError> {
+    // The kiosk lives here once started, until the event loop ends.
     let running: Rc<RefCell<Option<Kiosk>>> = Rc::default();
-    let setup_window: Rc<RefCell<Option<slint::Weak<AppWindow>>>> = Rc::default();
-    let (slot, setup_slot, dir2, clock2) = (
-        running.clone(),
-        setup_window.clone(),
-        dir.clone(),
-        clock.clone(),
-    );
-    let setup = FirstRun::new(dir, clock, damaged.as_deref(), move || {
-        match Kiosk::start(&dir2, clock2.clone()) {
-            Ok(kiosk) => {
-                if let Err(e) = show_kiosk(&kiosk, fullscreen) {
-                    tracing::error!(error = %e, "the kiosk window could not open");
-                    return;
-                }
-                *slot.borrow_mut() = Some(kiosk);
-                if let Some(setup) = setup_slot.borrow().as_ref().and_then(|w| w.upgrade()) {
+    let (slot, dir2) = (running.clone(), dir.clone());
+    let setup =
+        FirstRun::new(
+            dir,
+            clock.clone(),
+            damaged.as_deref(),
+            move |setup| match Kiosk::start(&dir2, clock.clone()) {
+                Ok(kiosk) => {
+                    if let Err(e) = show_kiosk(&kiosk, fullscreen) {
+                        tracing::error!(error = %e, "the kiosk window could not open");
+                        return;
+                    }
+                    *slot.borrow_mut() = Some(kiosk);
                     let _ = setup.hide();
                 }
-            }
-            Err(e) => tracing::error!(error = %e, "the kiosk could not start after setup"),
-        }
-    })?;
-    *setup_window.borrow_mut() = Some(setup.window.as_weak());
+                Err(e) => tracing::error!(error = %e, "the kiosk could not start after setup"),
+            },
+        )?;
     if fullscreen {
         setup.window.window().set_fullscreen(true);
     }
@@ -86,16 +82,7 @@ fn first_run(
 
 /// A window that only says why the kiosk cannot take ratings, with the file concerned.
 pub fn fatal_window(dir: &DataDir, fault: &StartError) -> Result<AppWindow, slint::PlatformError> {
-    let window = AppWindow::new()?;
-    let kiosk = window.global::<KioskAdapter>();
-    kiosk.set_unit_name("Hài Lòng".into());
-    kiosk.set_screen(Screen::Fatal);
-    let weak = window.as_weak();
-    kiosk.on_switch_language(move |code| {
-        if let Some(window) = weak.upgrade() {
-            show_language(&window, &code);
-        }
-    });
+    let window = lone_window(Screen::Fatal)?;
     let (code, path) = match fault {
         StartError::Store(e) => (e.code(), dir.database()),
         _ => ("settings", dir.settings()),
@@ -103,6 +90,5 @@ pub fn fatal_window(dir: &DataDir, fault: &StartError) -> Result<AppWindow, slin
     let faults = window.global::<FaultAdapter>();
     faults.set_fatal_code(code.into());
     faults.set_fatal_path(path.display().to_string().into());
-    show_language(&window, "vi");
     Ok(window)
 }

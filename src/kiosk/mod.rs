@@ -60,7 +60,6 @@ pub struct Kiosk {
     pub flow: Rc<Flow>,
     pub settings: SharedSettings,
     desk: Rc<Desk>,
-    _sign_in: Rc<SignIn>,
 }
 
 impl Kiosk {
@@ -130,7 +129,6 @@ impl Kiosk {
             flow,
             settings,
             desk,
-            _sign_in: sign_in,
         })
     }
 
@@ -160,6 +158,23 @@ fn show_damaged(window: &AppWindow, moved_to: &std::path::Path) {
         }
     });
     window.global::<KioskAdapter>().set_screen(Screen::Damaged);
+}
+
+/// A window that shows only `screen`, for when there is no kiosk behind it (setup, a fatal
+/// fault): the app's name in the header, working language buttons, Vietnamese first.
+fn lone_window(screen: Screen) -> Result<AppWindow, slint::PlatformError> {
+    let window = AppWindow::new()?;
+    let kiosk = window.global::<KioskAdapter>();
+    kiosk.set_unit_name("Hài Lòng".into());
+    kiosk.set_screen(screen);
+    let weak = window.as_weak();
+    kiosk.on_switch_language(move |code| {
+        if let Some(window) = weak.upgrade() {
+            show_language(&window, &code);
+        }
+    });
+    show_language(&window, "vi");
+    Ok(window)
 }
 
 /// Switches the bundled translation and tells the window which language shows.

@@ -93,14 +93,22 @@ struct ErrorBody {
     error: String,
 }
 
-async fn refused(response: reqwest::Response) -> SyncError {
+/// Sends a request; anything but a success becomes the server's refusal with its words.
+async fn exchange(request: reqwest::RequestBuilder) -> Result<reqwest::Response, SyncError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+    if response.status().is_success() {
+        return Ok(response);
+    }
     let status = response.status().as_u16();
     let message = response
         .json::<ErrorBody>()
         .await
         .map(|b| b.error)
         .unwrap_or_default();
-    SyncError::Refused { status, message }
+    Err(SyncError::Refused { status, message })
 }
 
 /// Pairs this tablet with a one-time code and saves the link.
@@ -117,18 +125,15 @@ pub async fn pair(
         token: String,
     }
     let server = check_address(server)?;
-    let response = client(ca_file)?
-        .post(format!("{server}/api/v1/devices/pair"))
-        .json(&serde_json::json!({
-            "code": code.trim(),
-            "device_name": format!("{} – {}", settings.unit_name, settings.counter_name),
-        }))
-        .send()
-        .await
-        .map_err(|e| SyncError::Unreachable(e.to_string()))?;
-    if !response.status().is_success() {
-        return Err(refused(response).await);
-    }
+    let response = exchange(
+        client(ca_file)?
+            .post(format!("{server}/api/v1/devices/pair"))
+            .json(&serde_json::json!({
+                "code": code.trim(),
+                "device_name": format!("{} – {}", settings.unit_name, settings.counter_name),
+            })),
+    )
+    .await?;
     let paired: Paired = response.json().await.map_err(|_| SyncError::BadAnswer)?;
     let link = Link {
         server,
@@ -162,18 +167,13 @@ pub async fn send_all(
         if ratings.is_empty() {
             return Ok(sent);
         }
-        let response = client
-            .post(format!("{}/api/v1/ratings/batch", link.server))
-            .bearer_auth(&link.token)
-            .json(&Batch {
-                ratings: ratings.clone(),
-            })
-            .send()
-            .await
-            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
-        if !response.status().is_success() {
-            return Err(refused(response).await);
-        }
+        let response = exchange(
+            client
+                .post(format!("{}/api/v1/ratings/batch", link.server))
+                .bearer_auth(&link.token)
+                .json(&Batch { ratings: &ratings }),
+        )
+        .await?;
         let answer: BatchResult = response.json().await.map_err(|_| SyncError::BadAnswer)?;
         let matches = answer.results.len() == ratings.len()
             && answer

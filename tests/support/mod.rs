@@ -229,6 +229,20 @@ impl Harness {
         self.ratings().pop().expect("no rating stored")
     }
 
+    /// Makes the disk full, then taps (a rating every 5 s, past the misuse interval) until a
+    /// tap fails: the free space left in the last page takes a few.
+    pub fn tap_until_the_disk_is_full(&self) {
+        self.kiosk.flow.simulate_full_disk();
+        for _ in 0..200 {
+            self.tap("level-very_satisfied");
+            if self.find("save-failure").is_some() {
+                return;
+            }
+            wait(Duration::from_secs(5));
+        }
+        panic!("200 taps fitted on a full disk");
+    }
+
     /// Renders the window to a PNG file.
     pub fn snapshot(&self, path: &Path) {
         let buffer = self.kiosk.window.window().take_snapshot().unwrap();
