@@ -205,12 +205,20 @@ fn a_catalogue_in_the_data_folder_is_imported_and_a_bad_one_changes_nothing() {
         "code,name_vi,field_vi,field_code\n1.000001,Thủ tục A,Nội vụ,noi_vu\n1.000002,Thủ tục B,Nội vụ,noi_vu\n",
     )
     .unwrap();
+    std::fs::write(
+        tablet.dir.path().join("c-latin.csv"),
+        b"code,name_vi,field_vi,field_code\n1.000001,Th\xf4ng b\xe1o,N\xf4i,noi\n",
+    )
+    .unwrap();
     let h = tablet.start(1280., 800.);
     sign_in_as_admin(&h);
     h.tap("admin-tab-catalogue");
     assert_eq!(admin(&h).get_catalogue_size() as usize, bundled);
     let files = admin(&h).get_catalogue_files();
-    assert_eq!(files.row_count(), 2);
+    assert_eq!(files.row_count(), 3);
+    h.tap("admin-catalogue-import-2");
+    assert_eq!(admin(&h).get_catalogue_result(), "not_utf8");
+    assert!(h.find("admin-catalogue-result").is_some());
     h.tap("admin-catalogue-import-0");
     assert_eq!(admin(&h).get_catalogue_result(), "duplicate");
     assert_eq!(admin(&h).get_catalogue_detail(), "3");

@@ -325,4 +325,19 @@ fn setup_loads_the_bundled_catalogue_and_an_import_replaces_it_only_when_valid()
         &["catalogue", "import", "/nonexistent/tinh.csv"],
     );
     assert_eq!(out.status.code(), Some(2));
+
+    // A catalogue saved as Windows-1258 or Latin-1 rather than UTF-8 is named as such.
+    let latin = dir.path().join("latin.csv");
+    std::fs::write(
+        &latin,
+        b"code,name_vi,field_vi,field_code\n1.000001,Th\xf4ng b\xe1o,N\xf4i,noi\n",
+    )
+    .unwrap();
+    let out = hailong(
+        dir.path(),
+        &["catalogue", "import", latin.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("UTF-8"), "{}", stderr(&out));
+    assert_eq!(store.procedure_count().unwrap(), 1);
 }

@@ -114,6 +114,33 @@ fn the_admin_screens_render_in_both_languages_and_orientations() {
                 h.tap(&format!("admin-tab-{tab}"));
                 h.snapshot(&name(&format!("admin-{tab}")));
             }
+            // The messages: a refused officer, a refused catalogue, refused settings.
+            h.tap("admin-tab-officers");
+            h.find("admin-officer-name")
+                .unwrap()
+                .set_accessible_value("Trần Văn Bình");
+            h.find("admin-officer-pin")
+                .unwrap()
+                .set_accessible_value("12");
+            h.tap("admin-officer-add");
+            h.snapshot(&name("admin-officers-problem"));
+            std::fs::write(
+                h.tablet.dir.path().join("tinh.csv"),
+                "code,name_vi,field_vi,field_code\n1.1,A,B,c\n1.1,D,E,f\n",
+            )
+            .unwrap();
+            h.tap("admin-tab-catalogue");
+            h.tap("admin-catalogue-import-0");
+            h.snapshot(&name("admin-catalogue-problem"));
+            h.tap("admin-tab-settings");
+            h.find("settings-counter-name")
+                .unwrap()
+                .set_accessible_value("");
+            h.find("settings-admin-pin")
+                .unwrap()
+                .set_accessible_value("12");
+            h.tap("settings-save");
+            h.snapshot(&name("admin-settings-problem"));
         }
     }
 }

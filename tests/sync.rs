@@ -98,6 +98,22 @@ fn a_server_that_cannot_be_reached_leaves_the_queue_and_says_so() {
         &["pair", "--server", "ftp://example", "--code", "X"],
     );
     assert_eq!(out.status.code(), Some(2));
+
+    let missing = dir.path().join("no-such-ca.pem");
+    let out = hailong(
+        &tablet,
+        &[
+            "pair",
+            "--server",
+            "https://example.invalid",
+            "--code",
+            "X",
+            "--ca-file",
+            missing.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CA certificate"));
 }
 
 #[test]

@@ -255,6 +255,15 @@ fn a_batch_accepts_dedupes_logs_conflicts_rejects_and_flags_repeats_and_skew() {
 #[test]
 fn every_error_has_its_status_and_a_json_message() {
     let server = Server::start();
+    // Command-line bad input: a pairing code that would never or always expire.
+    for ttl in ["0m", "5x", "31d"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_hailong-server"))
+            .args(["pair", "--counter", "Quầy 1", "--ttl", ttl, "--db"])
+            .arg(&server.running.db)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "--ttl {ttl}");
+    }
     let token = server.device("Quầy 1");
     let admin = server.admin_token();
     let post = |token: Option<&str>, body: reqwest::blocking::Body| {
