@@ -110,7 +110,14 @@ fn the_admin_screens_render_in_both_languages_and_orientations() {
             h.snapshot(&name("admin-summary"));
             h.tap("admin-by-field");
             h.snapshot(&name("admin-by-field"));
-            for tab in ["negatives", "officers", "catalogue", "settings", "about"] {
+            for tab in [
+                "negatives",
+                "officers",
+                "catalogue",
+                "server",
+                "settings",
+                "about",
+            ] {
                 h.tap(&format!("admin-tab-{tab}"));
                 h.snapshot(&name(&format!("admin-{tab}")));
             }
@@ -141,6 +148,78 @@ fn the_admin_screens_render_in_both_languages_and_orientations() {
                 .set_accessible_value("12");
             h.tap("settings-save");
             h.snapshot(&name("admin-settings-problem"));
+        }
+    }
+}
+
+/// The server tab in its states, from reports as the sender makes them: paired over plain
+/// HTTP during an outage with refused ratings, and a refused pairing.
+#[test]
+fn the_server_tab_renders_its_states_in_both_languages_and_orientations() {
+    use chrono::DateTime;
+    use hailong::store::{OutboxCounts, RejectedRating, SyncRecord};
+    use hailong::sync::{Pairing, SyncStatus};
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    let at = |t: &str| Some(DateTime::parse_from_rfc3339(t).unwrap());
+    let refused = |id: &str, outcome: &str, dossier: Option<&str>, error: &str| RejectedRating {
+        id: id.into(),
+        recorded_at: at("2026-11-20T14:32:00+07:00"),
+        outcome: outcome.into(),
+        dossier: dossier.map(Into::into),
+        error: error.into(),
+    };
+    let outage = SyncStatus {
+        server: Some("http://192.168.1.20:8080".into()),
+        plain_http: true,
+        counts: OutboxCounts {
+            queued: 37,
+            rejected: 2,
+        },
+        rejected: vec![
+            refused(
+                "a",
+                "unsatisfied",
+                Some("000.00.14.H56-261120-0042"),
+                "bad_reason",
+            ),
+            refused("b", "satisfied", None, "bad_created_at"),
+        ],
+        record: SyncRecord {
+            last_success: at("2026-11-23T08:41:00+07:00"),
+            last_error: Some("unreachable".into()),
+        },
+        retry_at: at("2026-11-23T09:04:10+07:00"),
+        sending: false,
+        pairing: Pairing::Idle,
+    };
+    let unpaired = SyncStatus {
+        counts: OutboxCounts {
+            queued: 412,
+            rejected: 0,
+        },
+        pairing: Pairing::Failed("code_used"),
+        ..SyncStatus::default()
+    };
+    for (w, h_) in [(1280., 800.), (800., 1280.)] {
+        for lang in [Lang::Vi, Lang::En] {
+            let h = Tablet::new(Scale::Three, lang).start(w, h_);
+            let name =
+                |screen: &str| out.join(format!("{screen}-{}-{}x{}.png", lang.code(), w, h_));
+            h.tap("staff-corner");
+            h.tap("officer-admin");
+            h.type_pin("246810");
+            h.tap("admin-tab-server");
+            h.kiosk.show_sync(&outage);
+            h.snapshot(&name("admin-server-outage"));
+            h.kiosk.show_sync(&unpaired);
+            h.find("pair-address")
+                .unwrap()
+                .set_accessible_value("https://hailong.tanlap.gov.vn");
+            h.find("pair-code")
+                .unwrap()
+                .set_accessible_value("7KQ4MX9RTW");
+            h.snapshot(&name("admin-server-unpaired"));
         }
     }
 }

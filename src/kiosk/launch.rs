@@ -6,6 +6,7 @@ use super::{Kiosk, StartError, lone_window};
 use crate::clock::{Clock, SystemClock};
 use crate::commands::{Failure, data_dir};
 use crate::paths::DataDir;
+use crate::sync::SyncStatus;
 use crate::ui::{AppWindow, FaultAdapter, Screen};
 use anyhow::anyhow;
 use slint::ComponentHandle;
@@ -37,9 +38,17 @@ pub fn run(dir: Option<PathBuf>, fullscreen: bool) -> Result<(), Failure> {
     }
 }
 
+/// Shows the kiosk's window and starts sending to the commune server behind it.
 fn show_kiosk(kiosk: &Kiosk, fullscreen: bool) -> Result<(), slint::PlatformError> {
     if fullscreen || kiosk.settings.borrow().fullscreen {
         kiosk.enter_kiosk_mode();
+    }
+    if let Err(e) = kiosk.start_sync() {
+        // Ratings still go to disk; the administrator's server tab shows the problem.
+        tracing::error!(error = %e, "the background sender could not start");
+        let mut status = SyncStatus::default();
+        status.record.last_error = Some(e.code().to_owned());
+        kiosk.show_sync(&status);
     }
     kiosk.window.show()
 }

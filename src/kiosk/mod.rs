@@ -22,6 +22,7 @@ use crate::clock::Clock;
 use crate::paths::DataDir;
 use crate::settings::{self, Settings};
 use crate::store::{Store, StoreError};
+use crate::sync::{SyncError, SyncHandle, SyncStatus};
 use crate::ui::{AppWindow, FaultAdapter, KioskAdapter, Screen, Theme};
 use admin::Admin;
 use console::Console;
@@ -54,12 +55,18 @@ pub enum StartError {
 /// The settings every controller reads, changed in place by the administrator.
 pub type SharedSettings = Rc<RefCell<Settings>>;
 
+/// The background sender, once started; the administrator's screen talks to it.
+pub type SyncSlot = Rc<RefCell<Option<SyncHandle>>>;
+
 /// A running kiosk: the window and the controllers behind it.
 pub struct Kiosk {
     pub window: AppWindow,
     pub flow: Rc<Flow>,
     pub settings: SharedSettings,
     desk: Rc<Desk>,
+    dir: DataDir,
+    clock: Arc<dyn Clock>,
+    sync: SyncSlot,
 }
 
 impl Kiosk {
@@ -98,6 +105,7 @@ impl Kiosk {
             settings.clone(),
             clock.clone(),
         );
+        let sync = SyncSlot::default();
         let admin = Admin::new(
             &window,
             store.clone(),
@@ -105,6 +113,7 @@ impl Kiosk {
             flow.clone(),
             clock.clone(),
             dir.clone(),
+            sync.clone(),
         );
         let sign_in = SignIn::new(
             &window,
@@ -115,7 +124,7 @@ impl Kiosk {
                 console: console.clone(),
                 admin,
             },
-            clock,
+            clock.clone(),
         );
         flow.switch_language(lang.code());
         connect(&adapter, &flow);
@@ -129,7 +138,36 @@ impl Kiosk {
             flow,
             settings,
             desk,
+            dir: dir.clone(),
+            clock,
+            sync,
         })
+    }
+
+    /// Starts the background sender; its reports reach the window through the event loop.
+    pub fn start_sync(&self) -> Result<(), SyncError> {
+        let window = self.window.as_weak();
+        self.start_sync_reporting(move |status| {
+            // Fails only once the event loop has quit, when nobody is looking.
+            let _ = window.upgrade_in_event_loop(move |w| admin::show_sync(&w, &status));
+        })
+    }
+
+    /// Starts the background sender with its reports going to `report`, on the worker's
+    /// thread: for tests, which pass them to [`Kiosk::show_sync`] themselves.
+    pub fn start_sync_reporting(
+        &self,
+        report: impl Fn(SyncStatus) + Send + 'static,
+    ) -> Result<(), SyncError> {
+        let settings = self.settings.borrow().clone();
+        let handle = SyncHandle::spawn(self.dir.clone(), settings, self.clock.clone(), report)?;
+        *self.sync.borrow_mut() = Some(handle);
+        Ok(())
+    }
+
+    /// Shows a report from the background sender on the administrator's screen.
+    pub fn show_sync(&self, status: &SyncStatus) {
+        admin::show_sync(&self.window, status);
     }
 
     /// The dossier waiting for the citizen's rating, if any.

@@ -1,4 +1,5 @@
-//! Small facts about this tablet kept beside the ratings: the demo mark and the PIN pad's lock.
+//! Small facts about this tablet kept beside the ratings: the demo mark, the PIN pad's lock
+//! and how the last sends to the commune server went.
 
 use super::{Store, StoreError};
 use chrono::{DateTime, FixedOffset};
@@ -9,6 +10,15 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 pub struct PinLock {
     pub failures: u32,
     pub locked_until: Option<DateTime<FixedOffset>>,
+}
+
+/// How sending to the commune server last went (survives a restart).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncRecord {
+    /// The end of the last pass that emptied the outbox.
+    pub last_success: Option<DateTime<FixedOffset>>,
+    /// The `SyncError` code of the last pass, if it failed.
+    pub last_error: Option<String>,
 }
 
 impl Store {
@@ -62,6 +72,38 @@ impl Store {
             )?,
             None => tx.execute("DELETE FROM meta WHERE key = 'pin_locked_until'", [])?,
         };
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn sync_record(&self) -> Result<SyncRecord, StoreError> {
+        Ok(SyncRecord {
+            last_success: self
+                .meta("sync_last_success")?
+                .and_then(|v| DateTime::parse_from_rfc3339(&v).ok()),
+            last_error: self.meta("sync_last_error")?,
+        })
+    }
+
+    pub fn save_sync_record(&mut self, record: &SyncRecord) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for (key, value) in [
+            (
+                "sync_last_success",
+                record.last_success.map(|t| t.to_rfc3339()),
+            ),
+            ("sync_last_error", record.last_error.clone()),
+        ] {
+            match value {
+                Some(v) => tx.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+                    params![key, v],
+                )?,
+                None => tx.execute("DELETE FROM meta WHERE key = ?1", [key])?,
+            };
+        }
         tx.commit()?;
         Ok(())
     }

@@ -81,6 +81,8 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE ratings ADD COLUMN sync_state INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE ratings ADD COLUMN sync_error TEXT;
     CREATE INDEX ratings_outbox ON ratings(seq) WHERE sync_state = 0 AND finished = 1;",
+    // 3: the ratings the server refused, listed for the administrator.
+    "CREATE INDEX ratings_rejected ON ratings(seq) WHERE sync_state = 2;",
 ];
 
 /// Brings the schema up to date.

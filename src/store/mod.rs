@@ -12,9 +12,9 @@ mod procedures;
 mod ratings;
 mod reports;
 
-pub use meta::PinLock;
+pub use meta::{PinLock, SyncRecord};
 pub use officers::Officer;
-pub use outbox::OutboxCounts;
+pub use outbox::{OutboxCounts, RejectedRating};
 pub use ratings::{NewRating, Recorded};
 pub use reports::{Breakdown, BreakdownRow, ExportExtras};
 
@@ -172,6 +172,14 @@ impl Store {
     /// The schema version this build writes.
     pub fn latest_schema_version() -> usize {
         migrations::latest()
+    }
+
+    /// A number that changes whenever another connection commits to this database (`PRAGMA
+    /// data_version`): a cheap way to notice new ratings written by the kiosk.
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
     }
 }
 

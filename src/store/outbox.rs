@@ -2,6 +2,7 @@
 //! first, in their wire form; and what the server answered for each.
 
 use super::{Store, StoreError};
+use chrono::{DateTime, FixedOffset};
 use hailong_core::level::Scale;
 use hailong_core::rating::Outcome;
 use hailong_core::wire::{ItemResult, Status, WireRating};
@@ -14,6 +15,17 @@ pub struct OutboxCounts {
     pub queued: u64,
     /// Ratings the server refused: kept here, shown to the administrator, not resent.
     pub rejected: u64,
+}
+
+/// A rating the server refused, kept on the tablet for the administrator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedRating {
+    pub id: String,
+    pub recorded_at: Option<DateTime<FixedOffset>>,
+    pub outcome: String,
+    pub dossier: Option<String>,
+    /// The server's reject code (`hailong_core::wire` codes).
+    pub error: String,
 }
 
 const SENT: i64 = 1;
@@ -88,18 +100,33 @@ impl Store {
         Ok(())
     }
 
+    /// Counted through the outbox's and the rejected ratings' own indexes, never a full scan.
     pub fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
-        Ok(self.conn.query_row(
-            "SELECT count(*) FILTER (WHERE sync_state = 0 AND finished = 1),
-                    count(*) FILTER (WHERE sync_state = 2)
-             FROM ratings",
-            [],
-            |r| {
-                Ok(OutboxCounts {
-                    queued: r.get(0)?,
-                    rejected: r.get(1)?,
-                })
-            },
-        )?)
+        let count = |sql: &str| -> Result<u64, StoreError> {
+            Ok(self.conn.prepare_cached(sql)?.query_row([], |r| r.get(0))?)
+        };
+        Ok(OutboxCounts {
+            queued: count("SELECT count(*) FROM ratings WHERE sync_state = 0 AND finished = 1")?,
+            rejected: count("SELECT count(*) FROM ratings WHERE sync_state = 2")?,
+        })
+    }
+
+    /// The latest ratings the server refused, newest first, with its reason.
+    pub fn rejected(&self, limit: usize) -> Result<Vec<RejectedRating>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, recorded_at, outcome, dossier, sync_error FROM ratings
+             WHERE sync_state = 2 ORDER BY seq DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+            let recorded_at: String = r.get(1)?;
+            Ok(RejectedRating {
+                id: r.get(0)?,
+                recorded_at: DateTime::parse_from_rfc3339(&recorded_at).ok(),
+                outcome: r.get(2)?,
+                dossier: r.get(3)?,
+                error: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 }

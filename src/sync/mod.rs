@@ -1,9 +1,13 @@
 //! Sending the outbox to the commune server: pairing, and sending every queued rating in
 //! batches, marked sent only from the server's answers.
 
+mod backoff;
 mod link;
+mod worker;
 
+pub use backoff::Backoff;
 pub use link::Link;
+pub use worker::{PairRequest, Pairing, REJECTED_SHOWN, SyncHandle, SyncStatus, WATCH};
 
 use crate::paths::DataDir;
 use crate::settings::Settings;
@@ -50,6 +54,7 @@ impl SyncError {
                 status: 401 | 403, ..
             } => "unauthorised",
             SyncError::Refused { status: 410, .. } => "code_used",
+            SyncError::Refused { status: 429, .. } => "rate_limited",
             SyncError::Refused { .. } => "refused",
             SyncError::BadAnswer => "bad_answer",
             SyncError::Store(_) | SyncError::Io(_) => "storage",

@@ -18,14 +18,29 @@ pub struct RunningServer {
     pub db: PathBuf,
     /// The server's log lines, as it writes them.
     pub log: Receiver<String>,
+    /// The arguments after `--db`, given again on a restart.
+    extra: Vec<std::ffi::OsString>,
 }
 
 impl RunningServer {
     /// Starts `binary serve` on a port the system picks, with the database `db`.
     pub fn start(binary: &Path, db: &Path) -> RunningServer {
+        RunningServer::start_with(binary, db, "127.0.0.1:0", &[])
+    }
+
+    /// Starts `binary serve --listen LISTEN EXTRA…`; with `--tls-cert` in `extra` its address
+    /// is `https://localhost:PORT`.
+    pub fn start_with(
+        binary: &Path,
+        db: &Path,
+        listen: &str,
+        extra: &[&std::ffi::OsStr],
+    ) -> RunningServer {
+        let tls = extra.iter().any(|a| *a == "--tls-cert");
         let mut child = Command::new(binary)
-            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .args(["serve", "--listen", listen, "--db"])
             .arg(db)
+            .args(extra)
             .env("HAILONG_LOG", "warn,hailong_server=info")
             .stderr(Stdio::piped())
             .spawn()
@@ -45,12 +60,17 @@ impl RunningServer {
                 break line[at + 8..].split_whitespace().next().unwrap().to_owned();
             }
         };
+        let url = match address.rsplit_once(':') {
+            Some((_, port)) if tls => format!("https://localhost:{port}"),
+            _ => format!("http://{address}"),
+        };
         RunningServer {
             child,
-            url: format!("http://{address}"),
+            url,
             binary: binary.to_owned(),
             db: db.to_owned(),
             log,
+            extra: extra.iter().map(|a| a.to_os_string()).collect(),
         }
     }
 
@@ -78,6 +98,29 @@ impl RunningServer {
             .unwrap_or_default()
             .trim()
             .to_owned()
+    }
+
+    /// The address it listens on, `127.0.0.1:PORT`.
+    pub fn listen_address(&self) -> String {
+        let port = self
+            .url
+            .rsplit_once(':')
+            .map(|(_, p)| p)
+            .unwrap_or_default();
+        format!("127.0.0.1:{port}")
+    }
+
+    /// Kills the server at once (SIGKILL: no clean stop) and waits for it to be gone.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Kills it, then starts it again on the same port and database.
+    pub fn restart(mut self) -> RunningServer {
+        self.kill();
+        let extra: Vec<&std::ffi::OsStr> = self.extra.iter().map(|a| a.as_os_str()).collect();
+        RunningServer::start_with(&self.binary, &self.db, &self.listen_address(), &extra)
     }
 
     /// A new one-time pairing code for `counter`.

@@ -1,18 +1,21 @@
 //! The administrator's screens behind the admin PIN: summaries, negative ratings, officers,
-//! the procedure catalogue, settings, About, and the way out of kiosk mode.
+//! the procedure catalogue, the commune server, settings, About, and the way out of kiosk mode.
+
+pub use server::show_sync;
 
 mod catalogue;
 mod officers;
+mod server;
 mod settings;
 mod summary;
 
 use super::idle::IdleReturn;
-use super::{Flow, SharedSettings};
+use super::{Flow, SharedSettings, SyncSlot};
 use crate::clock::Clock;
 use crate::paths::DataDir;
 use crate::store::Store;
 use crate::ui::{AdminAdapter, AdminTab, AppWindow, KioskAdapter, Screen};
-use slint::{ComponentHandle, Weak};
+use slint::{ComponentHandle, SharedString, Weak};
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -25,6 +28,8 @@ pub struct Admin {
     flow: Rc<Flow>,
     clock: Arc<dyn Clock>,
     dir: DataDir,
+    /// The background sender, once started.
+    sync: SyncSlot,
     /// Folders searched for catalogue CSV files: the data dir and where USB sticks mount.
     catalogue_roots: Vec<PathBuf>,
     idle: IdleReturn,
@@ -38,6 +43,7 @@ impl Admin {
         flow: Rc<Flow>,
         clock: Arc<dyn Clock>,
         dir: DataDir,
+        sync: SyncSlot,
     ) -> Rc<Admin> {
         let catalogue_roots = vec![
             dir.root().to_owned(),
@@ -51,6 +57,7 @@ impl Admin {
             flow,
             clock,
             dir,
+            sync,
             catalogue_roots,
             idle: IdleReturn::new(window, Screen::Admin),
         });
@@ -82,6 +89,10 @@ impl Admin {
         adapter.on_rescan_catalogue(move || a.show_tab(AdminTab::Catalogue));
         let a = self.clone();
         adapter.on_import_catalogue(move |path| a.import_catalogue(&path));
+        let a = self.clone();
+        adapter.on_pair(move || a.pair());
+        let a = self.clone();
+        adapter.on_send_now(move || a.send_now());
         let a = self.clone();
         adapter.on_save_settings(move || a.save_settings());
         let a = self.clone();
@@ -118,6 +129,13 @@ impl Admin {
             AdminTab::Negatives => self.show_negatives(),
             AdminTab::Officers => self.show_officers(),
             AdminTab::Catalogue => self.show_catalogue(),
+            AdminTab::Server => self
+                .with(|a| {
+                    if a.get_pairing() != "working" {
+                        a.set_pairing(SharedString::default());
+                    }
+                })
+                .unwrap_or(()),
             AdminTab::Settings => self.show_settings(),
             AdminTab::About => {
                 let device = self.settings.borrow().device_id.clone();

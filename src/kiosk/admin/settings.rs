@@ -102,6 +102,9 @@ impl Admin {
             match settings::save(&self.dir, &next) {
                 Ok(()) => {
                     tracing::info!("settings saved");
+                    if let Some(sync) = self.sync.borrow().as_ref() {
+                        sync.settings_changed(next.clone());
+                    }
                     *self.settings.borrow_mut() = next;
                     self.flow.settings_changed();
                     if let Some(window) = self.window.upgrade() {

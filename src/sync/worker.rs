@@ -1,0 +1,338 @@
+//! The kiosk's background sender: on its own thread and tokio runtime, it sends the outbox
+//! whenever the server answers, backs off when it does not, and reports how far behind the
+//! tablet is. The UI only sends it commands and shows its reports.
+
+use super::backoff::Backoff;
+use super::{Link, SyncError, pair, send_all};
+use crate::clock::Clock;
+use crate::paths::DataDir;
+use crate::settings::Settings;
+use crate::store::{OutboxCounts, RejectedRating, Store, SyncRecord};
+use chrono::{DateTime, FixedOffset};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+/// How often the worker looks for ratings the kiosk committed, when all is well.
+pub const WATCH: Duration = Duration::from_secs(1);
+
+/// Pairing asked for on the administrator's screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PairRequest {
+    pub server: String,
+    pub code: String,
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Where a pairing asked for on the screen stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Pairing {
+    #[default]
+    Idle,
+    Working,
+    Paired,
+    /// A `SyncError` code.
+    Failed(&'static str),
+}
+
+/// What the administrator's screen shows about sending; plain data, sent across threads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncStatus {
+    /// The paired server's address, or none when not paired.
+    pub server: Option<String>,
+    pub plain_http: bool,
+    pub counts: OutboxCounts,
+    /// The latest ratings the server refused (up to `REJECTED_SHOWN`).
+    pub rejected: Vec<RejectedRating>,
+    pub record: SyncRecord,
+    /// When the next try is due, while backing off after a failure.
+    pub retry_at: Option<DateTime<FixedOffset>>,
+    /// A pass is under way.
+    pub sending: bool,
+    /// A pairing asked for on the screen: reported once when it starts and once when it ends,
+    /// `Idle` in every other report.
+    pub pairing: Pairing,
+}
+
+/// How many refused ratings a report lists.
+pub const REJECTED_SHOWN: usize = 50;
+
+enum Command {
+    SendNow,
+    Pair(PairRequest),
+    Settings(Box<Settings>),
+}
+
+/// The running worker. Dropping it stops the worker, abandoning any request in flight (the
+/// server may have committed it; the tablet has not marked it, so it is sent again and
+/// answered as a duplicate).
+pub struct SyncHandle {
+    commands: mpsc::UnboundedSender<Command>,
+    stop: watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl SyncHandle {
+    /// Starts the worker on the database in `dir`; it tries at once, so a queue left by the
+    /// last run goes as soon as the server answers. `report` runs on the worker's thread.
+    pub fn spawn(
+        dir: DataDir,
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+        report: impl Fn(SyncStatus) + Send + 'static,
+    ) -> Result<SyncHandle, SyncError> {
+        let store = Store::open(&dir.database())?;
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let (stop, stopped) = watch::channel(false);
+        let worker = Worker {
+            status: SyncStatus {
+                record: store.sync_record()?,
+                ..SyncStatus::default()
+            },
+            dir,
+            store,
+            settings,
+            clock,
+            report: Box::new(report),
+            backoff: Backoff::default(),
+            rng: StdRng::from_os_rng(),
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let thread = std::thread::Builder::new()
+            .name("sync".into())
+            .spawn(move || runtime.block_on(worker.run(receiver, stopped)))?;
+        Ok(SyncHandle {
+            commands,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Tries now, whatever the backoff says.
+    pub fn send_now(&self) {
+        self.command(Command::SendNow);
+    }
+
+    /// Pairs with a server, replacing any earlier link, then sends.
+    pub fn pair(&self, request: PairRequest) {
+        self.command(Command::Pair(request));
+    }
+
+    /// The settings changed: ratings go out under the new counter name.
+    pub fn settings_changed(&self, settings: Settings) {
+        self.command(Command::Settings(Box::new(settings)));
+    }
+
+    fn command(&self, command: Command) {
+        if self.commands.send(command).is_err() {
+            tracing::error!("the sync worker has stopped");
+        }
+    }
+}
+
+impl Drop for SyncHandle {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("the sync worker panicked");
+        }
+    }
+}
+
+struct Worker {
+    dir: DataDir,
+    store: Store,
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    report: Box<dyn Fn(SyncStatus) + Send>,
+    status: SyncStatus,
+    backoff: Backoff,
+    rng: StdRng,
+}
+
+/// Runs `work` unless the worker is told to stop first.
+async fn unless_stopped<T>(
+    stopped: &mut watch::Receiver<bool>,
+    work: impl Future<Output = T>,
+) -> Option<T> {
+    tokio::select! {
+        biased;
+        _ = stopped.wait_for(|stop| *stop) => None,
+        out = work => Some(out),
+    }
+}
+
+/// What woke the worker.
+enum Wake {
+    Command(Command),
+    Due,
+    /// The handle is gone.
+    Closed,
+}
+
+impl Worker {
+    async fn run(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+        mut stopped: watch::Receiver<bool>,
+    ) {
+        let mut seen_version = None;
+        let mut due = Instant::now();
+        loop {
+            let wake = unless_stopped(&mut stopped, async {
+                tokio::select! {
+                    command = commands.recv() => command.map_or(Wake::Closed, Wake::Command),
+                    _ = tokio::time::sleep_until(due) => Wake::Due,
+                }
+            })
+            .await;
+            let go = match wake {
+                None | Some(Wake::Closed) => return,
+                Some(Wake::Due) => {
+                    // After a backoff, or when the kiosk committed something since last look.
+                    let version = self.store.data_version().ok();
+                    let changed = version != seen_version;
+                    seen_version = version;
+                    self.backoff.is_waiting() || changed
+                }
+                Some(Wake::Command(Command::SendNow)) => true,
+                Some(Wake::Command(Command::Settings(settings))) => {
+                    self.settings = *settings;
+                    false
+                }
+                Some(Wake::Command(Command::Pair(request))) => {
+                    match unless_stopped(&mut stopped, self.pair(request)).await {
+                        Some(paired) => paired,
+                        None => return,
+                    }
+                }
+            };
+            if go {
+                match unless_stopped(&mut stopped, self.pass()).await {
+                    Some(wait) => due = Instant::now() + wait,
+                    None => return,
+                }
+            } else if !self.backoff.is_waiting() {
+                due = Instant::now() + WATCH;
+            }
+        }
+    }
+
+    async fn pair(&mut self, request: PairRequest) -> bool {
+        self.status.pairing = Pairing::Working;
+        self.publish();
+        let paired = pair(
+            &self.dir,
+            &self.settings,
+            &request.server,
+            &request.code,
+            request.ca_file.as_deref(),
+        )
+        .await;
+        let done = match paired {
+            Ok(link) => {
+                tracing::info!(server = %link.server, device = %link.device_id, "paired");
+                self.status.pairing = Pairing::Paired;
+                self.status.server = Some(link.server.clone());
+                self.status.plain_http = link.is_plain_http();
+                self.status.record.last_error = None;
+                self.backoff.succeeded();
+                true
+            }
+            Err(e) => {
+                tracing::warn!(code = e.code(), error = %e, "pairing failed");
+                self.status.pairing = Pairing::Failed(e.code());
+                false
+            }
+        };
+        self.publish();
+        self.status.pairing = Pairing::Idle;
+        done
+    }
+
+    /// One pass over the outbox; returns how long to wait before looking again.
+    async fn pass(&mut self) -> Duration {
+        let link = match Link::load(&self.dir) {
+            Ok(Some(link)) => link,
+            Ok(None) => {
+                self.status.server = None;
+                self.status.plain_http = false;
+                self.status.retry_at = None;
+                self.publish();
+                return WATCH;
+            }
+            Err(e) => return self.failed(SyncError::Io(e)),
+        };
+        self.status.server = Some(link.server.clone());
+        self.status.plain_http = link.is_plain_http();
+        self.status.retry_at = None;
+        self.status.sending = true;
+        self.publish();
+        let result = send_all(&mut self.store, &self.settings, &link).await;
+        self.status.sending = false;
+        match result {
+            Ok(sent) => {
+                if sent.delivered + sent.rejected > 0 {
+                    tracing::info!(delivered = sent.delivered, rejected = sent.rejected, "sent");
+                    self.status.record.last_success = Some(self.clock.now());
+                }
+                self.status.record.last_error = None;
+                self.backoff.succeeded();
+                self.save_record();
+                self.publish();
+                WATCH
+            }
+            Err(e) => self.failed(e),
+        }
+    }
+
+    fn failed(&mut self, error: SyncError) -> Duration {
+        let wait = self.backoff.failed(&mut self.rng);
+        tracing::warn!(
+            code = error.code(),
+            error = %error,
+            failures = self.backoff.failures(),
+            retry_in_secs = wait.as_secs(),
+            "sending failed"
+        );
+        self.status.sending = false;
+        self.status.record.last_error = Some(error.code().to_owned());
+        self.status.retry_at = chrono::Duration::from_std(wait)
+            .ok()
+            .map(|w| self.clock.now() + w);
+        self.save_record();
+        self.publish();
+        wait
+    }
+
+    fn save_record(&mut self) {
+        if let Err(e) = self.store.save_sync_record(&self.status.record) {
+            tracing::error!(error = %e, "could not save how sending went");
+        }
+    }
+
+    /// Refreshes the counts and reports the whole status.
+    fn publish(&mut self) {
+        match self.store.outbox_counts() {
+            Ok(counts) => self.status.counts = counts,
+            Err(e) => tracing::error!(error = %e, "could not count the outbox"),
+        }
+        let shown = self.status.counts.rejected.min(REJECTED_SHOWN as u64);
+        if shown != self.status.rejected.len() as u64 {
+            match self.store.rejected(REJECTED_SHOWN) {
+                Ok(rejected) => self.status.rejected = rejected,
+                Err(e) => tracing::error!(error = %e, "could not list the refused ratings"),
+            }
+        }
+        (self.report)(self.status.clone());
+    }
+}

@@ -1,0 +1,212 @@
+//! The administrator's server tab through Slint's testing backend, with the kiosk's real
+//! background sender and the real `hailong-server` on a loopback port: pairing from the
+//! screen, the queue emptying, failures in words, "send now", refused ratings listed.
+
+#[path = "support/binary.rs"]
+mod binary;
+#[path = "../server/tests/support/running.rs"]
+mod running;
+mod support;
+
+use binary::server_binary;
+use hailong::settings::Lang;
+use hailong::sync::SyncStatus;
+use hailong::ui::{AdminAdapter, Screen};
+use hailong_core::level::Scale;
+use running::RunningServer;
+use slint::{ComponentHandle, Model};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
+use support::{Harness, Tablet, wait};
+
+fn admin(h: &Harness) -> AdminAdapter<'_> {
+    h.kiosk.window.global::<AdminAdapter>()
+}
+
+/// Starts the kiosk's sender with its reports coming back to this (the UI) thread.
+fn start_sync(h: &Harness) -> Receiver<SyncStatus> {
+    let (tx, rx) = channel();
+    h.kiosk
+        .start_sync_reporting(move |status| {
+            let _ = tx.send(status);
+        })
+        .unwrap();
+    rx
+}
+
+/// Shows each report on screen, as the event loop would, until one satisfies `wanted`. The
+/// deadline only stops a broken test from hanging.
+fn show_until(
+    h: &Harness,
+    reports: &Receiver<SyncStatus>,
+    what: &str,
+    wanted: impl Fn(&SyncStatus) -> bool,
+) -> SyncStatus {
+    loop {
+        let status = reports
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_else(|e| panic!("no report where {what}: {e}"));
+        h.kiosk.show_sync(&status);
+        if wanted(&status) {
+            return status;
+        }
+    }
+}
+
+fn settled(queued: u64) -> impl Fn(&SyncStatus) -> bool {
+    move |s| !s.sending && s.counts.queued == queued && s.pairing == hailong::sync::Pairing::Idle
+}
+
+fn open_server_tab(h: &Harness) {
+    if h.screen() != Screen::Admin {
+        h.tap("staff-corner");
+        h.tap("officer-admin");
+        h.type_pin("246810");
+    }
+    h.tap("admin-tab-server");
+    assert_eq!(h.screen(), Screen::Admin);
+}
+
+fn tap_ratings(h: &Harness, n: usize) {
+    for _ in 0..n {
+        h.tap("level-very_satisfied");
+        wait(Duration::from_secs(10));
+    }
+}
+
+fn server_count(server: &RunningServer) -> i64 {
+    rusqlite::Connection::open(&server.db)
+        .unwrap()
+        .query_row("SELECT count(*) FROM ratings", [], |r| r.get(0))
+        .unwrap()
+}
+
+fn type_into(h: &Harness, id: &str, text: &str) {
+    h.find(id)
+        .unwrap_or_else(|| panic!("no field {id}"))
+        .set_accessible_value(text);
+}
+
+#[test]
+fn the_administrator_pairs_on_the_screen_and_follows_the_queue_through_an_outage() {
+    let h = Tablet::new(Scale::Three, Lang::Vi).start(1280., 800.);
+    tap_ratings(&h, 3);
+    let server = RunningServer::start(server_binary(), &h.tablet.dir.path().join("server.db"));
+    let reports = start_sync(&h);
+    show_until(&h, &reports, "three wait, unpaired", settled(3));
+
+    open_server_tab(&h);
+    assert_eq!(admin(&h).get_server_address(), "");
+    assert_eq!(admin(&h).get_queued(), 3);
+    assert!(h.find("server-link").is_some());
+    assert!(h.find("server-send-now").is_none(), "nothing to send to");
+    assert!(h.find("server-plain-http").is_none());
+    let submit = h.find("pair-submit").unwrap();
+    assert_eq!(
+        submit.accessible_enabled(),
+        Some(false),
+        "no address or code yet"
+    );
+
+    // A wrong code is refused in words; the queue stays.
+    type_into(&h, "pair-address", &server.url);
+    type_into(&h, "pair-code", "WRONGCODE2");
+    h.tap("pair-submit");
+    assert_eq!(admin(&h).get_pairing(), "working");
+    show_until(&h, &reports, "the pairing failed", |s| {
+        matches!(s.pairing, hailong::sync::Pairing::Failed(_))
+    });
+    assert_eq!(admin(&h).get_pairing(), "unauthorised");
+    assert!(h.find("pair-result").is_some());
+    assert_eq!(server_count(&server), 0);
+
+    // The right code pairs; the three ratings go at once.
+    let code = server.pairing_code("Quầy 1");
+    type_into(&h, "pair-code", &code);
+    h.tap("pair-submit");
+    show_until(&h, &reports, "all sent", settled(0));
+    assert_eq!(admin(&h).get_pairing(), "paired");
+    assert_eq!(admin(&h).get_pair_code(), "", "the used code is cleared");
+    assert_eq!(admin(&h).get_server_address(), server.url.as_str());
+    assert_eq!(admin(&h).get_queued(), 0);
+    assert_eq!(admin(&h).get_last_success(), "09:00 23/11/2026");
+    assert!(
+        h.find("server-plain-http").is_some(),
+        "http:// is warned about"
+    );
+    assert!(h.find("server-error").is_none());
+    assert_eq!(server_count(&server), 3);
+
+    // The server goes away; a new tap waits, and the tab says why and when it tries again.
+    let mut server = server;
+    server.kill();
+    h.tap("admin-close");
+    assert_eq!(h.screen(), Screen::Citizen);
+    tap_ratings(&h, 1);
+    show_until(&h, &reports, "a try failed", |s| s.retry_at.is_some());
+    open_server_tab(&h);
+    assert_eq!(admin(&h).get_sync_error(), "unreachable");
+    assert_eq!(admin(&h).get_queued(), 1);
+    assert_ne!(admin(&h).get_retry_at(), "");
+    assert!(h.find("server-error").is_some());
+    assert_eq!(
+        admin(&h).get_last_success(),
+        "09:00 23/11/2026",
+        "the last success still shows"
+    );
+
+    // Back again: "send now" does not wait for the backoff.
+    let server = server.restart();
+    h.tap("server-send-now");
+    show_until(&h, &reports, "the tap is sent", settled(0));
+    assert_eq!(admin(&h).get_sync_error(), "");
+    assert_eq!(admin(&h).get_retry_at(), "");
+    assert!(h.find("server-error").is_none());
+    assert_eq!(server_count(&server), 4);
+}
+
+#[test]
+fn ratings_the_server_refuses_are_listed_with_the_reason_and_never_sent_again() {
+    let h = Tablet::new(Scale::Three, Lang::En).start(1280., 800.);
+    tap_ratings(&h, 2);
+    // A rating damaged on the tablet: a reason code the server does not know.
+    let conn = rusqlite::Connection::open(h.tablet.data.database()).unwrap();
+    conn.execute(
+        "UPDATE ratings SET outcome = 'unsatisfied', reasons = 'rude'
+         WHERE seq = (SELECT min(seq) FROM ratings)",
+        [],
+    )
+    .unwrap();
+    let server = RunningServer::start(server_binary(), &h.tablet.dir.path().join("server.db"));
+    let code = server.pairing_code("Quầy 1");
+    let reports = start_sync(&h);
+    open_server_tab(&h);
+    type_into(&h, "pair-address", &server.url);
+    type_into(&h, "pair-code", &code);
+    h.tap("pair-submit");
+    show_until(&h, &reports, "all handled", |s| {
+        settled(0)(s) && s.counts.rejected == 1
+    });
+    assert_eq!(admin(&h).get_rejected_count(), 1);
+    let rows = admin(&h).get_rejected();
+    assert_eq!(rows.row_count(), 1);
+    let row = rows.row_data(0).unwrap();
+    assert_eq!(row.error, "bad_reason");
+    assert_eq!(row.level, "unsatisfied");
+    assert_eq!(
+        h.find("server-rejected-0")
+            .and_then(|e| e.accessible_label())
+            .as_deref(),
+        Some("bad_reason")
+    );
+    assert!(h.find("server-rejected-count").is_some());
+    assert_eq!(server_count(&server), 1);
+
+    // Another pass sends nothing: the refused one stays here.
+    h.tap("server-send-now");
+    let again = show_until(&h, &reports, "the pass ended", settled(0));
+    assert_eq!(again.counts.rejected, 1);
+    let outbox = h.store().outbox(10, Scale::Three, "Quầy 1").unwrap();
+    assert!(outbox.is_empty(), "{outbox:?}");
+    assert_eq!(server_count(&server), 1);
+}

@@ -1,0 +1,227 @@
+//! The kiosk's background sender against the real `hailong-server` binary on a loopback port:
+//! it sends a queue left by the last run as soon as it starts, picks up new ratings, pairs,
+//! backs off while the server is away and resumes when told to.
+
+#[path = "support/binary.rs"]
+mod binary;
+#[path = "../server/tests/support/running.rs"]
+mod running;
+
+use binary::{hailong, ok, server_binary};
+use chrono::{DateTime, FixedOffset};
+use hailong::clock::ManualClock;
+use hailong::paths::DataDir;
+use hailong::settings::{self, Loaded, Settings};
+use hailong::store::{NewRating, Store};
+use hailong::sync::{PairRequest, Pairing, SyncHandle, SyncStatus};
+use hailong_core::level::{Level, Scale};
+use hailong_core::rating::Outcome;
+use running::RunningServer;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
+
+fn at(text: &str) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(text).unwrap()
+}
+
+/// A demo tablet with `count` ratings, not paired.
+fn tablet(root: &Path, count: u32) -> DataDir {
+    let dir = root.join("tablet");
+    ok(&hailong(
+        &dir,
+        &["demo", "--count", &count.to_string(), "--days", "3"],
+    ));
+    DataDir::new(dir)
+}
+
+fn settings_of(dir: &DataDir) -> Settings {
+    match settings::load(dir, at("2026-11-23T09:00:00+07:00")).unwrap() {
+        Loaded::Ready(s) => s,
+        _ => panic!("the demo wrote settings"),
+    }
+}
+
+fn pair_by_cli(dir: &DataDir, server: &RunningServer) {
+    let code = server.pairing_code("Quầy 1");
+    ok(&hailong(
+        dir.root(),
+        &["pair", "--server", &server.url, "--code", &code],
+    ));
+}
+
+/// A worker on `dir` whose reports come back on a channel, with the clock at `now`.
+fn spawn(dir: &DataDir, clock: &ManualClock) -> (SyncHandle, Reports) {
+    let (tx, rx) = channel();
+    let handle = SyncHandle::spawn(
+        dir.clone(),
+        settings_of(dir),
+        Arc::new(clock.clone()),
+        move |status| {
+            let _ = tx.send(status);
+        },
+    )
+    .unwrap();
+    (handle, Reports(rx))
+}
+
+struct Reports(Receiver<SyncStatus>);
+
+impl Reports {
+    /// The first report that satisfies `wanted`. The deadline only stops a broken test from
+    /// hanging; nothing here depends on timing.
+    fn until(&self, what: &str, wanted: impl Fn(&SyncStatus) -> bool) -> SyncStatus {
+        loop {
+            match self.0.recv_timeout(Duration::from_secs(120)) {
+                Ok(status) if wanted(&status) => return status,
+                Ok(_) => {}
+                Err(e) => panic!("no report where {what}: {e}"),
+            }
+        }
+    }
+
+    fn idle_with(&self, queued: u64) -> SyncStatus {
+        self.until(&format!("{queued} wait and nothing is under way"), |s| {
+            !s.sending && s.counts.queued == queued && s.pairing == Pairing::Idle
+        })
+    }
+}
+
+fn count(db: &Path, sql: &str) -> i64 {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row(sql, [], |r| r.get(0))
+        .unwrap()
+}
+
+fn ids(db: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn.prepare("SELECT id FROM ratings ORDER BY id").unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn a_queue_left_by_the_last_run_goes_as_soon_as_the_worker_starts_and_new_taps_follow() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = tablet(root.path(), 3000);
+    let server = RunningServer::start(server_binary(), &root.path().join("server.db"));
+    pair_by_cli(&dir, &server);
+    let clock = ManualClock::new(at("2026-11-23T10:00:00+07:00"));
+
+    let (worker, reports) = spawn(&dir, &clock);
+    let done = reports.idle_with(0);
+    assert_eq!(done.server.as_deref(), Some(server.url.as_str()));
+    assert!(done.plain_http);
+    assert_eq!(done.record.last_success, Some(clock_now(&clock)));
+    assert_eq!(done.record.last_error, None);
+    assert_eq!(ids(&server.db), ids(&dir.database()));
+
+    // A tap committed by the kiosk's own connection is noticed and sent without being asked.
+    clock.set(at("2026-11-23T10:05:00+07:00"));
+    let mut kiosk = Store::open(&dir.database()).unwrap();
+    kiosk
+        .record(&NewRating {
+            at: at("2026-11-23T10:04:30+07:00"),
+            scale: Scale::Three,
+            outcome: Outcome::Rated(Level::Satisfied),
+            dossier: None,
+            procedure: None,
+            officer: None,
+            finished: true,
+        })
+        .unwrap();
+    reports.until("the new tap is sent", |s| {
+        !s.sending && s.counts.queued == 0 && s.record.last_success == Some(clock_now(&clock))
+    });
+    assert_eq!(count(&server.db, "SELECT count(*) FROM ratings"), 3001);
+
+    // How it went survives a restart of the kiosk.
+    drop(worker);
+    let record = Store::open(&dir.database()).unwrap().sync_record().unwrap();
+    assert_eq!(record.last_success, Some(at("2026-11-23T10:05:00+07:00")));
+}
+
+fn clock_now(clock: &ManualClock) -> DateTime<FixedOffset> {
+    use hailong::clock::Clock;
+    clock.now()
+}
+
+#[test]
+fn pairing_through_the_worker_reports_each_refusal_then_sends_once_paired() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = tablet(root.path(), 400);
+    let server = RunningServer::start(server_binary(), &root.path().join("server.db"));
+    let clock = ManualClock::new(at("2026-11-23T10:00:00+07:00"));
+    let (worker, reports) = spawn(&dir, &clock);
+    let unpaired = reports.idle_with(400);
+    assert_eq!(unpaired.server, None);
+    assert_eq!(
+        unpaired.record.last_error, None,
+        "not paired is not a failure"
+    );
+
+    let ask = |server: &str, code: &str| {
+        worker.pair(PairRequest {
+            server: server.to_owned(),
+            code: code.to_owned(),
+            ca_file: None,
+        });
+        reports.until("pairing ends", |s| {
+            !matches!(s.pairing, Pairing::Idle | Pairing::Working)
+        })
+    };
+    assert_eq!(
+        ask("ftp://127.0.0.1", "ABCDEFGHJK").pairing,
+        Pairing::Failed("bad_address")
+    );
+    assert_eq!(
+        ask(&server.url, "WRONGCODE2").pairing,
+        Pairing::Failed("unauthorised")
+    );
+    let code = server.pairing_code("Quầy 1");
+    assert_eq!(ask(&server.url, &code).pairing, Pairing::Paired);
+    let done = reports.idle_with(0);
+    assert_eq!(done.server.as_deref(), Some(server.url.as_str()));
+    assert_eq!(count(&server.db, "SELECT count(*) FROM ratings"), 400);
+    assert_eq!(
+        ask(&server.url, &code).pairing,
+        Pairing::Failed("code_used"),
+        "a code works once"
+    );
+}
+
+#[test]
+fn while_the_server_is_away_the_worker_backs_off_and_sends_everything_once_it_is_back() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = tablet(root.path(), 700);
+    let mut server = RunningServer::start(server_binary(), &root.path().join("server.db"));
+    pair_by_cli(&dir, &server);
+    server.kill();
+    let clock = ManualClock::new(at("2026-11-23T10:00:00+07:00"));
+    let now = clock_now(&clock);
+    let (worker, reports) = spawn(&dir, &clock);
+
+    // Each failure waits longer, with jitter: 2.5-5 s, then 5-10 s, then 10-20 s.
+    for (low, high) in [(2500, 5000), (5000, 10_000), (10_000, 20_000)] {
+        let failed = reports.until("a try failed", |s| s.retry_at.is_some());
+        assert_eq!(failed.record.last_error.as_deref(), Some("unreachable"));
+        assert_eq!(failed.counts.queued, 700, "nothing is marked sent");
+        let wait = (failed.retry_at.unwrap() - now).num_milliseconds();
+        assert!((low..=high).contains(&wait), "waits {wait} ms");
+        worker.send_now();
+    }
+    let record = Store::open(&dir.database()).unwrap().sync_record().unwrap();
+    assert_eq!(record.last_error.as_deref(), Some("unreachable"));
+    assert_eq!(record.last_success, None);
+
+    let server = server.restart();
+    worker.send_now();
+    let done = reports.idle_with(0);
+    assert_eq!(done.record.last_error, None);
+    assert_eq!(done.retry_at, None);
+    assert_eq!(ids(&server.db), ids(&dir.database()));
+}
