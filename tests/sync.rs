@@ -158,3 +158,86 @@ fn ratings_sent_but_not_marked_before_a_crash_are_resent_as_duplicates_and_count
         "the resent ones were duplicates, not new ratings"
     );
 }
+
+/// A commune CA, and a certificate for `localhost` it signed: (ca.pem, server.pem, server.key).
+fn commune_ca(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "UBND xã Tân Lập – CA nội bộ");
+    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let ca = ca.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let server = CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca, &ca_key)
+        .unwrap();
+    let paths = (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    );
+    std::fs::write(&paths.0, ca.pem()).unwrap();
+    std::fs::write(&paths.1, server.pem()).unwrap();
+    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
+    paths
+}
+
+#[test]
+fn over_https_the_tablet_trusts_the_commune_ca_it_is_given_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let tablet = dir.path().join("tablet");
+    ok(&hailong(
+        &tablet,
+        &["demo", "--count", "300", "--days", "2"],
+    ));
+    let (ca, cert, key) = commune_ca(dir.path());
+    let server = RunningServer::start_with(
+        server_binary(),
+        &dir.path().join("server.db"),
+        "127.0.0.1:0",
+        &[
+            "--tls-cert".as_ref(),
+            cert.as_os_str(),
+            "--tls-key".as_ref(),
+            key.as_os_str(),
+        ],
+    );
+    assert!(
+        server.url.starts_with("https://localhost:"),
+        "{}",
+        server.url
+    );
+    let code = server.pairing_code("Quầy 1");
+
+    // Without the commune's CA the certificate is not trusted, and the code is not spent.
+    let out = hailong(&tablet, &["pair", "--server", &server.url, "--code", &code]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot be reached"), "{stderr}");
+    // Plain HTTP to the HTTPS port gets no answer either.
+    let plain = server.url.replace("https://", "http://");
+    let out = hailong(&tablet, &["pair", "--server", &plain, "--code", &code]);
+    assert_eq!(out.status.code(), Some(1));
+
+    let paired = hailong(
+        &tablet,
+        &[
+            "pair",
+            "--server",
+            &server.url,
+            "--code",
+            &code,
+            "--ca-file",
+            ca.to_str().unwrap(),
+        ],
+    );
+    ok(&paired);
+    let warnings = String::from_utf8_lossy(&paired.stderr);
+    assert!(!warnings.contains("plain HTTP"), "{warnings}");
+    let out = ok(&hailong(&tablet, &["sync", "--once"]));
+    assert!(out.contains("sent 300 ratings"), "{out}");
+    assert_eq!(ids(&server.db), ids(&tablet.join("hailong.db")));
+}

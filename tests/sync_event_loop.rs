@@ -23,7 +23,10 @@ use std::time::Duration;
 fn reports_from_the_sender_reach_the_screen_through_the_event_loop() {
     let root = tempfile::tempdir().unwrap();
     let dir = DataDir::new(root.path().join("tablet"));
-    ok(&hailong(dir.root(), &["demo", "--count", "500", "--days", "2"]));
+    ok(&hailong(
+        dir.root(),
+        &["demo", "--count", "500", "--days", "2"],
+    ));
     let server = RunningServer::start(server_binary(), &root.path().join("server.db"));
     let code = server.pairing_code("Quầy 1");
     ok(&hailong(

@@ -25,6 +25,12 @@ pub enum Command {
         /// Address to listen on, e.g. 0.0.0.0:8443
         #[arg(long, value_name = "ADDR")]
         listen: SocketAddr,
+        /// Serve HTTPS with this certificate chain (PEM, the server's certificate first)
+        #[arg(long, value_name = "PEM", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key of --tls-cert (PEM)
+        #[arg(long, value_name = "PEM", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Make a one-time pairing code for a counter's tablet (printed alone on the last line)
     Pair {

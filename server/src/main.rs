@@ -6,18 +6,22 @@ mod cli;
 mod db;
 mod limits;
 mod secrets;
+mod tls;
 
 use anyhow::Context;
 use api::AppState;
+use axum_server::tls_rustls::RustlsConfig;
 use chrono::Utc;
 use clap::Parser;
 use cli::{Cli, Command};
 use db::Db;
+use rustls::ServerConfig;
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -44,7 +48,18 @@ fn open(db: &Path) -> anyhow::Result<Db> {
 
 fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Serve { db, listen } => serve(open(&db)?, listen),
+        Command::Serve {
+            db,
+            listen,
+            tls_cert,
+            tls_key,
+        } => {
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => Some(tls::server_config(&cert, &key)?),
+                _ => None,
+            };
+            serve(open(&db)?, listen, tls)
+        }
         Command::Pair { db, counter, ttl } => {
             let code = open(&db)?.new_pairing_code(&counter, ttl, Utc::now())?;
             println!(
@@ -88,23 +103,45 @@ fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
-fn serve(db: Db, listen: SocketAddr) -> anyhow::Result<()> {
+/// How long a graceful stop waits for requests under way over HTTPS.
+const DRAIN: Duration = Duration::from_secs(30);
+
+fn serve(db: Db, listen: SocketAddr, tls: Option<Arc<ServerConfig>>) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let state = Arc::new(AppState {
             db: Mutex::new(db),
             pair_limiter: limits::PairLimiter::default(),
         });
+        let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
-        tracing::info!(address = %listener.local_addr()?, "listening");
-        axum::serve(
-            listener,
-            api::router(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown())
-        .await
+        let address = listener.local_addr()?;
+        match tls {
+            None => {
+                tracing::info!(%address, scheme = "http", "listening");
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(shutdown())
+                    .await
+            }
+            Some(config) => {
+                tracing::info!(%address, scheme = "https", "listening");
+                let handle = axum_server::Handle::new();
+                let stopper = handle.clone();
+                tokio::spawn(async move {
+                    shutdown().await;
+                    stopper.graceful_shutdown(Some(DRAIN));
+                });
+                axum_server::from_tcp_rustls(
+                    listener.into_std()?,
+                    RustlsConfig::from_config(config),
+                )?
+                .handle(handle)
+                .serve(app)
+                .await
+            }
+        }
         .context("the server stopped")?;
         tracing::info!("stopped; the database is closed");
         Ok(())

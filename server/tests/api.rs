@@ -264,6 +264,26 @@ fn every_error_has_its_status_and_a_json_message() {
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "--ttl {ttl}");
     }
+    // HTTPS with a certificate but no key is a usage error; unreadable or mismatched files
+    // stop the server before it listens, naming the file.
+    let serve = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_hailong-server"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(&server.running.db)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(serve(&["--tls-cert", "cert.pem"]).status.code(), Some(2));
+    let missing = serve(&["--tls-cert", "/nonexistent/cert.pem", "--tls-key", "k.pem"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/cert.pem"));
+    let not_pem = server.running.db.with_extension("txt");
+    std::fs::write(&not_pem, "not a certificate").unwrap();
+    let not_pem = not_pem.to_str().unwrap();
+    let empty = serve(&["--tls-cert", not_pem, "--tls-key", not_pem]);
+    assert_eq!(empty.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("holds no certificate"));
     let token = server.device("Quầy 1");
     let admin = server.admin_token();
     let post = |token: Option<&str>, body: reqwest::blocking::Body| {
