@@ -4,6 +4,8 @@
 
 #[path = "support/binary.rs"]
 mod binary;
+#[path = "support/proxy.rs"]
+mod proxy;
 #[path = "../server/tests/support/running.rs"]
 mod running;
 
@@ -224,4 +226,38 @@ fn while_the_server_is_away_the_worker_backs_off_and_sends_everything_once_it_is
     assert_eq!(done.record.last_error, None);
     assert_eq!(done.retry_at, None);
     assert_eq!(ids(&server.db), ids(&dir.database()));
+}
+
+#[test]
+fn through_connections_cut_mid_request_the_worker_delivers_every_rating_once() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = tablet(root.path(), 5000);
+    let server = RunningServer::start(server_binary(), &root.path().join("server.db"));
+    pair_by_cli(&dir, &server);
+    let cutter = proxy::Proxy::start(
+        server.listen_address().parse().unwrap(),
+        proxy::Fault::CutRequests,
+        21,
+    );
+    let link_path = dir.root().join("server.json");
+    let mut link: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&link_path).unwrap()).unwrap();
+    link["server"] = cutter.url.as_str().into();
+    std::fs::write(&link_path, serde_json::to_vec(&link).unwrap()).unwrap();
+
+    let clock = ManualClock::new(at("2026-11-23T10:00:00+07:00"));
+    let (worker, reports) = spawn(&dir, &clock);
+    // Each failure is retried at once instead of after the backoff.
+    reports.until("everything is sent", |s| {
+        if s.retry_at.is_some() {
+            worker.send_now();
+        }
+        !s.sending && s.counts.queued == 0
+    });
+    assert!(cutter.faults() >= 3, "only {} cuts", cutter.faults());
+    assert_eq!(ids(&server.db), ids(&dir.database()));
+    assert_eq!(
+        count(&server.db, "SELECT ratings_received FROM devices"),
+        5000
+    );
 }

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{NaiveDate, Utc};
-use hailong_core::wire::{BatchResult, MAX_BATCH, MAX_BATCH_BYTES, WireRating};
+use hailong_core::wire::{BatchResult, MAX_BATCH, MAX_BATCH_BYTES, Status, WireRating};
 use serde::Deserialize;
 use serde_json::json;
 use serde_json::value::RawValue;
@@ -215,7 +215,17 @@ async fn batch(
     let items = tokio::task::spawn_blocking(move || parse_batch(&bytes))
         .await
         .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"))??;
-    let results = with_db(&state, move |db| db.ingest(&device_id, items, Utc::now())).await?;
+    let device = device_id.clone();
+    let results = with_db(&state, move |db| db.ingest(&device, items, Utc::now())).await?;
+    let count = |status: Status| results.iter().filter(|r| r.status == status).count();
+    tracing::info!(
+        device = %device_id,
+        accepted = count(Status::Accepted),
+        duplicate = count(Status::Duplicate),
+        conflict = count(Status::Conflict),
+        rejected = count(Status::Rejected),
+        "batch committed"
+    );
     Ok(Json(BatchResult { results }))
 }
 
