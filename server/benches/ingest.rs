@@ -114,7 +114,8 @@ fn raw_rusqlite(batch: usize, created_at: &str) -> f64 {
              repeat_dossier INTEGER NOT NULL, clock_skew INTEGER NOT NULL, fingerprint TEXT NOT NULL)
              WITHOUT ROWID;
          CREATE INDEX ratings_by_date ON ratings (local_date, outcome);
-         CREATE INDEX ratings_by_dossier ON ratings (dossier) WHERE dossier IS NOT NULL;",
+         CREATE INDEX ratings_rated_dossier ON ratings (dossier, outcome)
+             WHERE dossier IS NOT NULL AND outcome <> 'not_rated';",
     )
     .unwrap();
     let rows: Vec<Value> = (0..RATINGS)

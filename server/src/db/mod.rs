@@ -36,7 +36,8 @@ impl From<rusqlite::Error> for DbError {
     }
 }
 
-const SCHEMA: &[&str] = &["
+const SCHEMA: &[&str] = &[
+    "
     CREATE TABLE devices (
         id               TEXT PRIMARY KEY,
         name             TEXT NOT NULL,
@@ -93,7 +94,14 @@ const SCHEMA: &[&str] = &["
         received_at TEXT NOT NULL,
         content     TEXT NOT NULL
     );
-"];
+",
+    "
+    -- 2: the repeat-dossier check reads this index alone, never the rows.
+    DROP INDEX ratings_by_dossier;
+    CREATE INDEX ratings_rated_dossier ON ratings (dossier, outcome)
+        WHERE dossier IS NOT NULL AND outcome <> 'not_rated';
+",
+];
 
 pub struct Db {
     conn: Connection,

@@ -6,7 +6,7 @@ use crate::secrets;
 use chrono::{DateTime, Utc};
 use hailong_core::reason::Reason;
 use hailong_core::wire::{CheckedRating, ItemResult, Status};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{TransactionBehavior, params};
 
 /// A `created_at` further than this from the time received is flagged as clock skew.
 pub const SKEW_LIMIT_SECS: i64 = 10 * 60;
@@ -43,7 +43,8 @@ impl Db {
                      outcome, reasons, comment, dossier, procedure_code, procedure_name, field_code,
                      field_name, officer, officer_id, counter, repeat_dossier, clock_skew, fingerprint)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                     ?18, ?19, ?20, ?21)",
+                     ?18, ?19, ?20, ?21)
+                 ON CONFLICT (id) DO NOTHING",
             )?;
             let mut conflict = tx.prepare_cached(
                 "INSERT INTO conflicts (rating_id, device_id, received_at, content) VALUES (?1, ?2, ?3, ?4)",
@@ -63,49 +64,48 @@ impl Db {
                 let content = rating.fingerprint();
                 let fingerprint = secrets::hash(&content);
                 let w = &rating.wire;
-                let status = match existing
-                    .query_row([&w.id], |r| r.get::<_, String>(0))
-                    .optional()?
-                {
-                    Some(stored) if stored == fingerprint => Status::Duplicate,
-                    Some(_) => {
+                // New ids are the common case: insert first, look the stored one up only when
+                // the id was there already.
+                let repeat = match (&w.dossier_code, rating.outcome.level()) {
+                    (Some(dossier), Some(_)) => rated_dossier.exists([dossier])?,
+                    _ => false,
+                };
+                let skew = (rating.created_at.with_timezone(&Utc) - now).num_seconds();
+                let inserted = insert.execute(params![
+                    w.id,
+                    device_id,
+                    received_at,
+                    rating.created_at.to_rfc3339(),
+                    rating.created_at.date_naive().to_string(),
+                    w.seq,
+                    rating.scale.number(),
+                    rating.outcome.code(),
+                    Reason::join(&rating.reasons),
+                    w.comment,
+                    w.dossier_code,
+                    w.procedure_code,
+                    w.procedure_name,
+                    w.field_code,
+                    w.field_name,
+                    w.officer,
+                    w.officer_id,
+                    w.counter,
+                    repeat,
+                    skew.abs() > SKEW_LIMIT_SECS,
+                    fingerprint,
+                ])? == 1;
+                let status = if inserted {
+                    last_skew = Some(skew);
+                    accepted += 1;
+                    Status::Accepted
+                } else {
+                    let stored: String = existing.query_row([&w.id], |r| r.get(0))?;
+                    if stored == fingerprint {
+                        Status::Duplicate
+                    } else {
                         conflict.execute(params![w.id, device_id, received_at, content])?;
                         tracing::warn!(id = %w.id, device = device_id, "conflicting rating logged");
                         Status::Conflict
-                    }
-                    None => {
-                        let repeat = match (&w.dossier_code, rating.outcome.level()) {
-                            (Some(dossier), Some(_)) => rated_dossier.exists([dossier])?,
-                            _ => false,
-                        };
-                        let skew = (rating.created_at.with_timezone(&Utc) - now).num_seconds();
-                        let skewed = skew.abs() > SKEW_LIMIT_SECS;
-                        last_skew = Some(skew);
-                        insert.execute(params![
-                            w.id,
-                            device_id,
-                            received_at,
-                            rating.created_at.to_rfc3339(),
-                            rating.created_at.date_naive().to_string(),
-                            w.seq,
-                            rating.scale.number(),
-                            rating.outcome.code(),
-                            Reason::join(&rating.reasons),
-                            w.comment,
-                            w.dossier_code,
-                            w.procedure_code,
-                            w.procedure_name,
-                            w.field_code,
-                            w.field_name,
-                            w.officer,
-                            w.officer_id,
-                            w.counter,
-                            repeat,
-                            skewed,
-                            fingerprint,
-                        ])?;
-                        accepted += 1;
-                        Status::Accepted
                     }
                 };
                 results.push(ItemResult {
