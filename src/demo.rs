@@ -145,6 +145,7 @@ fn insert_ratings(
     };
     let offset = *now.offset();
     let mut per_day_seq = vec![0u32; days.len()];
+    let mut last_rated: Option<String> = None;
     // Timestamps rise with the sequence: spread the ratings over the days in order.
     store.bulk_load(|tx| -> Result<(), DemoError> {
         let mut insert = tx.prepare(
@@ -167,10 +168,18 @@ fn insert_ratings(
             let armed = rng.random_bool(0.85);
             let outcome = if armed && rng.random_bool(0.04) { None } else { Some(pick_level(&mut rng, settings.scale)) };
             let reasons = outcome.filter(|l| l.is_negative()).map(|_| pick_reasons(&mut rng)).unwrap_or_default();
-            let dossier = armed.then(|| {
-                format!("{}-{}-{:04}", settings.unit_code, day.format("%y%m%d"), (per_day_seq[day_index] - 1) % 99_999 + 1)
-            });
-            let repeat = armed && outcome.is_some() && rng.random_bool(0.005);
+            // A repeat rates again a dossier already rated here, as a real one would.
+            let repeat = armed && outcome.is_some() && last_rated.is_some() && rng.random_bool(0.005);
+            let dossier = if repeat {
+                last_rated.clone()
+            } else {
+                armed.then(|| {
+                    format!("{}-{}-{:04}", settings.unit_code, day.format("%y%m%d"), (per_day_seq[day_index] - 1) % 99_999 + 1)
+                })
+            };
+            if outcome.is_some() && !repeat && dossier.is_some() {
+                last_rated.clone_from(&dossier);
+            }
             insert.execute(params![
                 uuid::Uuid::now_v7().to_string(),
                 at.to_rfc3339(),

@@ -14,6 +14,23 @@ fn start_server(dir: &Path) -> RunningServer {
     RunningServer::start(server_binary(), &dir.join("server.db"))
 }
 
+/// `GET path` with a bearer token, over a plain socket; the JSON body of a 200 answer.
+fn get_json(url: &str, path: &str, token: &str) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let address = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    serde_json::from_str(body).unwrap()
+}
+
 /// Every rating id in a database (tablet or server), sorted.
 fn ids(db: &Path) -> Vec<String> {
     let conn = rusqlite::Connection::open(db).unwrap();
@@ -66,6 +83,43 @@ fn twenty_thousand_demo_ratings_reach_the_server_exactly_once() {
     let tablet_ids = ids(&tablet.join("hailong.db"));
     assert_eq!(tablet_ids.len(), 20000);
     assert_eq!(ids(&server.db), tablet_ids);
+
+    // The commune's summary over this one tablet is the tablet's own, misuse presses included.
+    let period = ["--from", "2020-01-01", "--to", "2030-12-31"];
+    let tablet_summary: serde_json::Value = serde_json::from_str(&ok(&hailong(
+        &tablet,
+        &[
+            "summary", "--json", period[0], period[1], period[2], period[3],
+        ],
+    )))
+    .unwrap();
+    let admin = server.last_line(&["admin-token"]);
+    let server_summary = get_json(
+        &server.url,
+        "/api/v1/summary?from=2020-01-01&to=2030-12-31",
+        &admin,
+    );
+    assert!(
+        tablet_summary["misuse"].as_u64().unwrap() > 0,
+        "the demo has misuse presses"
+    );
+    for key in [
+        "total",
+        "levels",
+        "satisfied_pct",
+        "unrated",
+        "repeat_dossier",
+        "misuse",
+    ] {
+        assert_eq!(
+            server_summary[key], tablet_summary[key],
+            "{key}: server {server_summary} tablet {tablet_summary}"
+        );
+    }
+    assert_eq!(
+        server_summary["by_device"][0]["misuse"],
+        tablet_summary["misuse"]
+    );
 
     // Nothing left: a second pass sends nothing and still succeeds.
     let out = ok(&hailong(&tablet, &["sync", "--once"]));

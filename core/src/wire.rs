@@ -210,10 +210,33 @@ fn is_uuid(s: &str) -> bool {
             .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// A press that came too soon after a rating: not a rating, but counted as misuse in the
+/// summaries. Sent beside the ratings; the server keeps each id once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireMisuse {
+    pub id: String,
+    pub created_at: String,
+}
+
+impl WireMisuse {
+    /// The press's time, if the id and time are well formed.
+    pub fn check(&self) -> Result<DateTime<FixedOffset>, WireError> {
+        if !is_uuid(&self.id) {
+            return Err(WireError::BadId);
+        }
+        DateTime::parse_from_rfc3339(&self.created_at).map_err(|_| WireError::BadTime)
+    }
+}
+
+/// Most misuse presses per request.
+pub const MAX_MISUSE: usize = 1000;
+
 /// The body of `POST /api/v1/ratings/batch`, as a tablet sends it (borrowing its ratings).
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Batch<'a> {
     pub ratings: &'a [WireRating],
+    #[serde(skip_serializing_if = "<[WireMisuse]>::is_empty")]
+    pub misuse: &'a [WireMisuse],
 }
 
 /// What the server did with one rating of a batch.
@@ -241,6 +264,10 @@ pub struct ItemResult {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchResult {
     pub results: Vec<ItemResult>,
+    /// How many of the request's misuse presses the server now holds (or dropped as malformed):
+    /// all of them, once the answer arrives.
+    #[serde(default)]
+    pub misuse_received: u64,
 }
 
 #[cfg(test)]

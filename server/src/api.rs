@@ -1,7 +1,7 @@
 //! The HTTP API (see docs/api.md): pairing, batch upload, summary, health. Errors are JSON
 //! `{"error": "..."}` with the status that fits.
 
-use crate::db::{Caller, Db, DbError, Ingested, PairError};
+use crate::db::{Caller, Db, DbError, Ingested, Misuse, PairError};
 use crate::limits::PairLimiter;
 use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, Query, State};
@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{NaiveDate, Utc};
-use hailong_core::wire::{BatchResult, MAX_BATCH, MAX_BATCH_BYTES, Status, WireRating};
+use hailong_core::wire::{
+    BatchResult, MAX_BATCH, MAX_BATCH_BYTES, MAX_MISUSE, Status, WireMisuse, WireRating,
+};
 use serde::Deserialize;
 use serde_json::json;
 use serde_json::value::RawValue;
@@ -117,10 +119,20 @@ async fn json_body<T: serde::de::DeserializeOwned>(
 struct RawBatch<'a> {
     #[serde(borrow)]
     ratings: Vec<&'a RawValue>,
+    #[serde(default)]
+    misuse: Vec<WireMisuse>,
+}
+
+/// A batch as parsed: its ratings, and its well-formed misuse presses.
+struct Parsed {
+    ratings: Vec<Ingested>,
+    misuse: Vec<Misuse>,
+    misuse_sent: u64,
 }
 
 /// Parses and checks every rating of a batch; a rating of the wrong shape is rejected alone.
-fn parse_batch(bytes: &[u8]) -> Result<Vec<Ingested>, ApiError> {
+/// A malformed misuse press is dropped (resending it would not help).
+fn parse_batch(bytes: &[u8]) -> Result<Parsed, ApiError> {
     let batch: RawBatch<'_> = serde_json::from_slice(bytes).map_err(malformed)?;
     if batch.ratings.len() > MAX_BATCH {
         return Err(ApiError::new(
@@ -128,7 +140,25 @@ fn parse_batch(bytes: &[u8]) -> Result<Vec<Ingested>, ApiError> {
             format!("at most {MAX_BATCH} ratings per batch"),
         ));
     }
-    Ok(batch
+    if batch.misuse.len() > MAX_MISUSE {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("at most {MAX_MISUSE} misuse presses per batch"),
+        ));
+    }
+    let misuse_sent = batch.misuse.len() as u64;
+    let misuse = batch
+        .misuse
+        .into_iter()
+        .filter_map(|m| match m.check() {
+            Ok(at) => Some(Misuse { id: m.id, at }),
+            Err(e) => {
+                tracing::warn!(id = %m.id, error = e.code(), "malformed misuse press dropped");
+                None
+            }
+        })
+        .collect();
+    let ratings = batch
         .ratings
         .into_iter()
         .map(|raw| match serde_json::from_str::<WireRating>(raw.get()) {
@@ -151,7 +181,12 @@ fn parse_batch(bytes: &[u8]) -> Result<Vec<Ingested>, ApiError> {
                 error: "bad_shape".to_owned(),
             },
         })
-        .collect())
+        .collect();
+    Ok(Parsed {
+        ratings,
+        misuse,
+        misuse_sent,
+    })
 }
 
 #[derive(Deserialize)]
@@ -212,11 +247,15 @@ async fn batch(
         }
     };
     let bytes = body_bytes(body, MAX_BATCH_BYTES).await?;
-    let items = tokio::task::spawn_blocking(move || parse_batch(&bytes))
+    let parsed = tokio::task::spawn_blocking(move || parse_batch(&bytes))
         .await
         .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"))??;
     let device = device_id.clone();
-    let results = with_db(&state, move |db| db.ingest(&device, items, Utc::now())).await?;
+    let (items, misuse, misuse_received) = (parsed.ratings, parsed.misuse, parsed.misuse_sent);
+    let results = with_db(&state, move |db| {
+        db.ingest(&device, items, &misuse, Utc::now())
+    })
+    .await?;
     let count = |status: Status| results.iter().filter(|r| r.status == status).count();
     tracing::info!(
         device = %device_id,
@@ -226,7 +265,10 @@ async fn batch(
         rejected = count(Status::Rejected),
         "batch committed"
     );
-    Ok(Json(BatchResult { results }))
+    Ok(Json(BatchResult {
+        results,
+        misuse_received,
+    }))
 }
 
 #[derive(Deserialize)]

@@ -229,6 +229,20 @@ fn a_batch_accepts_dedupes_logs_conflicts_rejects_and_flags_repeats_and_skew() {
         0
     );
 
+    // Misuse presses ride along: kept once each, a malformed one dropped, all acknowledged.
+    let presses = json!([
+        {"id": id(20), "created_at": created_at()},
+        {"id": id(21), "created_at": created_at()},
+        {"id": "not-a-uuid", "created_at": created_at()},
+    ]);
+    for _ in 0..2 {
+        let (status, body) = server.send(&other, &json!({"ratings": [], "misuse": presses}));
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["misuse_received"], 3);
+        assert_eq!(body["results"], json!([]));
+    }
+    assert_eq!(server.sql::<i64>("SELECT count(*) FROM misuse"), 2);
+
     let admin = server.admin_token();
     let summary: Value = http()
         .get(server.url("/api/v1/summary?from=2026-01-01&to=2099-12-31"))
@@ -239,6 +253,7 @@ fn a_batch_accepts_dedupes_logs_conflicts_rejects_and_flags_repeats_and_skew() {
         .unwrap();
     assert_eq!(summary["total"], 4, "{summary}");
     assert_eq!(summary["repeat_dossier"], 1);
+    assert_eq!(summary["misuse"], 2);
     assert_eq!(summary["levels"]["very_satisfied"], 1);
     let devices = summary["by_device"].as_array().unwrap();
     let totals: Vec<(&str, u64)> = devices
@@ -248,6 +263,19 @@ fn a_batch_accepts_dedupes_logs_conflicts_rejects_and_flags_repeats_and_skew() {
     assert!(
         totals.contains(&("Quầy 1", 4)) && totals.contains(&("Quầy 2", 0)),
         "{totals:?}"
+    );
+    let misuse: Vec<(&str, u64)> = devices
+        .iter()
+        .map(|d| {
+            (
+                d["counter"].as_str().unwrap(),
+                d["misuse"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        misuse.contains(&("Quầy 1", 0)) && misuse.contains(&("Quầy 2", 2)),
+        "{misuse:?}"
     );
     assert_eq!(summary["by_officer"][0]["officer"], "Nguyễn Văn A");
 }

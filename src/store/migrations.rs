@@ -83,6 +83,9 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX ratings_outbox ON ratings(seq) WHERE sync_state = 0 AND finished = 1;",
     // 3: the ratings the server refused, listed for the administrator.
     "CREATE INDEX ratings_rejected ON ratings(seq) WHERE sync_state = 2;",
+    // 4: misuse presses go to the commune server too.
+    "ALTER TABLE misuse ADD COLUMN sent INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX misuse_outbox ON misuse(seq) WHERE sent = 0;",
 ];
 
 /// Brings the schema up to date.

@@ -5,7 +5,7 @@ use super::{Store, StoreError};
 use chrono::{DateTime, FixedOffset};
 use hailong_core::level::Scale;
 use hailong_core::rating::Outcome;
-use hailong_core::wire::{ItemResult, Status, WireRating};
+use hailong_core::wire::{ItemResult, Status, WireMisuse, WireRating};
 use rusqlite::{TransactionBehavior, params};
 
 /// How the outbox stands.
@@ -94,6 +94,35 @@ impl Store {
                     Status::Rejected => (REJECTED, result.error.as_deref()),
                 };
                 mark.execute(params![result.id, state, error])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Up to `limit` misuse presses the server does not have yet, oldest first.
+    pub fn misuse_outbox(&self, limit: usize) -> Result<Vec<WireMisuse>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, recorded_at FROM misuse WHERE sent = 0 ORDER BY seq LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+            Ok(WireMisuse {
+                id: r.get(0)?,
+                created_at: r.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Marks misuse presses the server answered for as sent.
+    pub fn record_misuse_sent(&mut self, sent: &[WireMisuse]) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut mark = tx.prepare_cached("UPDATE misuse SET sent = 1 WHERE id = ?1")?;
+            for press in sent {
+                mark.execute([&press.id])?;
             }
         }
         tx.commit()?;

@@ -20,6 +20,8 @@ use std::time::Duration;
 
 /// Most ratings per request (the server takes up to 500).
 pub const BATCH: usize = 200;
+/// Most misuse presses per request (the server takes up to 1000).
+const MISUSE_BATCH: usize = 500;
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
@@ -169,18 +171,23 @@ pub async fn send_all(
     let mut sent = Sent::default();
     loop {
         let ratings = store.outbox(BATCH, settings.scale, &settings.counter_name)?;
-        if ratings.is_empty() {
+        let misuse = store.misuse_outbox(MISUSE_BATCH)?;
+        if ratings.is_empty() && misuse.is_empty() {
             return Ok(sent);
         }
         let response = exchange(
             client
                 .post(format!("{}/api/v1/ratings/batch", link.server))
                 .bearer_auth(&link.token)
-                .json(&Batch { ratings: &ratings }),
+                .json(&Batch {
+                    ratings: &ratings,
+                    misuse: &misuse,
+                }),
         )
         .await?;
         let answer: BatchResult = response.json().await.map_err(|_| SyncError::BadAnswer)?;
         let matches = answer.results.len() == ratings.len()
+            && answer.misuse_received == misuse.len() as u64
             && answer
                 .results
                 .iter()
@@ -189,6 +196,7 @@ pub async fn send_all(
         if !matches {
             return Err(SyncError::BadAnswer);
         }
+        store.record_misuse_sent(&misuse)?;
         store.record_sync(&answer.results)?;
         for result in &answer.results {
             match result.status {

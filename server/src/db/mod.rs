@@ -7,7 +7,7 @@ mod ratings;
 mod summary;
 
 pub use devices::{Caller, PairError};
-pub use ratings::Ingested;
+pub use ratings::{Ingested, Misuse};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use std::path::Path;
@@ -100,6 +100,17 @@ const SCHEMA: &[&str] = &[
     DROP INDEX ratings_by_dossier;
     CREATE INDEX ratings_rated_dossier ON ratings (dossier, outcome)
         WHERE dossier IS NOT NULL AND outcome <> 'not_rated';
+",
+    "
+    -- 3: presses too soon after a rating, counted as misuse in summaries.
+    CREATE TABLE misuse (
+        id          TEXT PRIMARY KEY,
+        device_id   TEXT NOT NULL REFERENCES devices(id),
+        created_at  TEXT NOT NULL,
+        local_date  TEXT NOT NULL,
+        received_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX misuse_by_date ON misuse (local_date, device_id);
 ",
 ];
 

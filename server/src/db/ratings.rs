@@ -3,13 +3,19 @@
 
 use super::{Db, DbError};
 use crate::secrets;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use hailong_core::reason::Reason;
 use hailong_core::wire::{CheckedRating, ItemResult, Status};
 use rusqlite::{TransactionBehavior, params};
 
 /// A `created_at` further than this from the time received is flagged as clock skew.
 pub const SKEW_LIMIT_SECS: i64 = 10 * 60;
+
+/// A misuse press as the API parsed it.
+pub struct Misuse {
+    pub id: String,
+    pub at: DateTime<FixedOffset>,
+}
 
 /// One rating of a batch as the API parsed it.
 pub enum Ingested {
@@ -18,11 +24,13 @@ pub enum Ingested {
 }
 
 impl Db {
-    /// Stores a batch from `device_id`; returns one result per rating, in order.
+    /// Stores a batch from `device_id` with its misuse presses (each id once); returns one
+    /// result per rating, in order.
     pub fn ingest(
         &mut self,
         device_id: &str,
         items: Vec<Ingested>,
+        misuse: &[Misuse],
         now: DateTime<Utc>,
     ) -> Result<Vec<ItemResult>, DbError> {
         let received_at = now.to_rfc3339();
@@ -113,6 +121,21 @@ impl Db {
                     status,
                     error: None,
                 });
+            }
+        }
+        if !misuse.is_empty() {
+            let mut press = tx.prepare_cached(
+                "INSERT INTO misuse (id, device_id, created_at, local_date, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
+            )?;
+            for m in misuse {
+                press.execute(params![
+                    m.id,
+                    device_id,
+                    m.at.to_rfc3339(),
+                    m.at.date_naive().to_string(),
+                    received_at
+                ])?;
             }
         }
         tx.execute(

@@ -48,7 +48,7 @@ impl Db {
             five |= row.get::<_, i64>(2)? == 5;
             add(&mut counts, &outcome, row.get(1)?, row.get(3)?);
         }
-        let by_device = self.breakdown(
+        let mut by_device = self.breakdown(
             "SELECT r.device_id, max(d.counter), r.outcome, r.repeat_dossier, count(*)
              FROM ratings r JOIN devices d ON d.id = r.device_id
              WHERE r.local_date BETWEEN ?1 AND ?2 GROUP BY r.device_id, r.outcome, r.repeat_dossier
@@ -63,12 +63,50 @@ impl Db {
             &from,
             &to,
         )?;
+        self.add_misuse(&from, &to, &mut counts, &mut by_device)?;
         Ok(Summary {
             scale: if five { Scale::Five } else { Scale::Three },
             counts,
             by_device,
             by_officer,
         })
+    }
+
+    /// Misuse presses in the period, in total and per device (a device may have only those).
+    fn add_misuse(
+        &self,
+        from: &str,
+        to: &str,
+        counts: &mut Counts,
+        by_device: &mut Vec<Breakdown>,
+    ) -> Result<(), DbError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT m.device_id, max(d.counter), count(*) FROM misuse m
+             JOIN devices d ON d.id = m.device_id
+             WHERE m.local_date BETWEEN ?1 AND ?2 GROUP BY m.device_id",
+        )?;
+        let mut rows = stmt.query([from, to])?;
+        while let Some(row) = rows.next()? {
+            let device: String = row.get(0)?;
+            let n: u64 = row.get(2)?;
+            counts.misuse += n;
+            match by_device
+                .iter_mut()
+                .find(|b| b.key.as_deref() == Some(device.as_str()))
+            {
+                Some(b) => b.counts.misuse += n,
+                None => by_device.push(Breakdown {
+                    key: Some(device),
+                    label: row.get(1)?,
+                    counts: Counts {
+                        misuse: n,
+                        ..Counts::default()
+                    },
+                }),
+            }
+        }
+        by_device.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(())
     }
 
     fn breakdown(&self, sql: &str, from: &str, to: &str) -> Result<Vec<Breakdown>, DbError> {
