@@ -6,7 +6,7 @@ mod binary;
 #[path = "../server/tests/support/running.rs"]
 mod running;
 
-use binary::{hailong, ok, server_binary};
+use binary::{hailong, ids, ok, server_binary};
 use running::RunningServer;
 use std::path::Path;
 
@@ -29,16 +29,6 @@ fn get_json(url: &str, path: &str, token: &str) -> serde_json::Value {
     let (head, body) = answer.split_once("\r\n\r\n").unwrap();
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     serde_json::from_str(body).unwrap()
-}
-
-/// Every rating id in a database (tablet or server), sorted.
-fn ids(db: &Path) -> Vec<String> {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    let mut stmt = conn.prepare("SELECT id FROM ratings ORDER BY id").unwrap();
-    stmt.query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
 }
 
 #[test]

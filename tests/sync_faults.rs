@@ -10,7 +10,7 @@ mod proxy;
 #[path = "../server/tests/support/running.rs"]
 mod running;
 
-use binary::{hailong, ok, server_binary};
+use binary::{hailong, ids, ok, one, send_through, server_binary};
 use proxy::{Fault, Proxy};
 use running::RunningServer;
 use std::net::SocketAddr;
@@ -45,15 +45,6 @@ fn paired(count: u32) -> Setup {
     }
 }
 
-/// Points the tablet's link at `url` (a proxy), keeping its token.
-fn send_through(tablet: &Path, url: &str) {
-    let path = tablet.join("server.json");
-    let mut link: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    link["server"] = url.into();
-    std::fs::write(&path, serde_json::to_vec(&link).unwrap()).unwrap();
-}
-
 /// Runs `hailong sync --once` until it reports an empty queue; how many runs it took.
 fn sync_until_done(tablet: &Path) -> usize {
     for run in 1..=500 {
@@ -68,22 +59,6 @@ fn sync_until_done(tablet: &Path) -> usize {
         }
     }
     panic!("500 runs did not empty the queue");
-}
-
-fn ids(db: &Path) -> Vec<String> {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    let mut stmt = conn.prepare("SELECT id FROM ratings ORDER BY id").unwrap();
-    stmt.query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
-
-fn one(db: &Path, sql: &str) -> i64 {
-    rusqlite::Connection::open(db)
-        .unwrap()
-        .query_row(sql, [], |r| r.get(0))
-        .unwrap()
 }
 
 /// The same ids on both sides, each accepted once, nothing left in the tablet's outbox.

@@ -9,7 +9,7 @@ mod proxy;
 #[path = "../server/tests/support/running.rs"]
 mod running;
 
-use binary::{hailong, ok, server_binary};
+use binary::{hailong, ids, ok, one, send_through, server_binary};
 use chrono::{DateTime, FixedOffset};
 use hailong::clock::ManualClock;
 use hailong::paths::DataDir;
@@ -90,22 +90,6 @@ impl Reports {
     }
 }
 
-fn count(db: &Path, sql: &str) -> i64 {
-    rusqlite::Connection::open(db)
-        .unwrap()
-        .query_row(sql, [], |r| r.get(0))
-        .unwrap()
-}
-
-fn ids(db: &Path) -> Vec<String> {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    let mut stmt = conn.prepare("SELECT id FROM ratings ORDER BY id").unwrap();
-    stmt.query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
-
 #[test]
 fn a_queue_left_by_the_last_run_goes_as_soon_as_the_worker_starts_and_new_taps_follow() {
     let root = tempfile::tempdir().unwrap();
@@ -139,7 +123,7 @@ fn a_queue_left_by_the_last_run_goes_as_soon_as_the_worker_starts_and_new_taps_f
     reports.until("the new tap is sent", |s| {
         !s.sending && s.counts.queued == 0 && s.record.last_success == Some(clock_now(&clock))
     });
-    assert_eq!(count(&server.db, "SELECT count(*) FROM ratings"), 3001);
+    assert_eq!(one(&server.db, "SELECT count(*) FROM ratings"), 3001);
 
     // How it went survives a restart of the kiosk.
     drop(worker);
@@ -188,7 +172,7 @@ fn pairing_through_the_worker_reports_each_refusal_then_sends_once_paired() {
     assert_eq!(ask(&server.url, &code).pairing, Pairing::Paired);
     let done = reports.idle_with(0);
     assert_eq!(done.server.as_deref(), Some(server.url.as_str()));
-    assert_eq!(count(&server.db, "SELECT count(*) FROM ratings"), 400);
+    assert_eq!(one(&server.db, "SELECT count(*) FROM ratings"), 400);
     assert_eq!(
         ask(&server.url, &code).pairing,
         Pairing::Failed("code_used"),
@@ -239,11 +223,7 @@ fn through_connections_cut_mid_request_the_worker_delivers_every_rating_once() {
         proxy::Fault::CutRequests,
         21,
     );
-    let link_path = dir.root().join("server.json");
-    let mut link: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&link_path).unwrap()).unwrap();
-    link["server"] = cutter.url.as_str().into();
-    std::fs::write(&link_path, serde_json::to_vec(&link).unwrap()).unwrap();
+    send_through(dir.root(), &cutter.url);
 
     let clock = ManualClock::new(at("2026-11-23T10:00:00+07:00"));
     let (worker, reports) = spawn(&dir, &clock);
@@ -257,7 +237,7 @@ fn through_connections_cut_mid_request_the_worker_delivers_every_rating_once() {
     assert!(cutter.faults() >= 3, "only {} cuts", cutter.faults());
     assert_eq!(ids(&server.db), ids(&dir.database()));
     assert_eq!(
-        count(&server.db, "SELECT ratings_received FROM devices"),
+        one(&server.db, "SELECT ratings_received FROM devices"),
         5000
     );
 }

@@ -1,5 +1,5 @@
 //! The real `hailong` binary and the real `hailong-server` beside it, for the command-line
-//! tests and benches (included with `#[path]`).
+//! tests and benches (included with `#[path]`), and what the sync tests read in their databases.
 
 #![allow(dead_code)] // each includer uses its own part
 
@@ -81,4 +81,31 @@ pub fn server_binary() -> &'static Path {
             .find_map(|m| m["executable"].as_str().map(PathBuf::from))
             .expect("cargo reported the server executable")
     })
+}
+
+/// Every rating id in a database (tablet or server), sorted.
+pub fn ids(db: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn.prepare("SELECT id FROM ratings ORDER BY id").unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// The one number a query gives.
+pub fn one(db: &Path, sql: &str) -> i64 {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row(sql, [], |r| r.get(0))
+        .unwrap()
+}
+
+/// Points a paired tablet's link at `url` (a fault proxy, say), keeping its token.
+pub fn send_through(tablet: &Path, url: &str) {
+    let path = tablet.join("server.json");
+    let mut link: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    link["server"] = url.into();
+    std::fs::write(&path, serde_json::to_vec(&link).unwrap()).unwrap();
 }
