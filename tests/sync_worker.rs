@@ -241,3 +241,55 @@ fn through_connections_cut_mid_request_the_worker_delivers_every_rating_once() {
         5000
     );
 }
+
+#[test]
+fn the_refused_list_shows_the_newest_refusals_even_past_the_fifty_it_lists() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = tablet(root.path(), 80);
+    // 51 ratings damaged on the tablet: a reason the server does not know.
+    let damaged = rusqlite::Connection::open(dir.database())
+        .unwrap()
+        .execute(
+            "UPDATE ratings SET outcome = 'unsatisfied', reasons = 'rude'
+             WHERE seq IN (SELECT seq FROM ratings ORDER BY seq LIMIT 51)",
+            [],
+        )
+        .unwrap();
+    assert_eq!(damaged, 51);
+    let server = RunningServer::start(server_binary(), &root.path().join("server.db"));
+    pair_by_cli(&dir, &server);
+    let clock = ManualClock::new(at("2026-11-23T10:00:00+07:00"));
+    let (worker, reports) = spawn(&dir, &clock);
+    let first = reports.until("the refusals are counted", |s| {
+        !s.sending && s.counts.queued == 0 && s.counts.rejected == 51
+    });
+    assert_eq!(first.rejected.len(), hailong::sync::REJECTED_SHOWN);
+
+    // One more refused: it heads the list.
+    let mut kiosk = Store::open(&dir.database()).unwrap();
+    let newest = kiosk
+        .record(&NewRating {
+            at: at("2026-11-23T10:01:00+07:00"),
+            scale: Scale::Three,
+            outcome: Outcome::Rated(Level::Unsatisfied),
+            dossier: None,
+            procedure: None,
+            officer: None,
+            finished: false,
+        })
+        .unwrap();
+    rusqlite::Connection::open(dir.database())
+        .unwrap()
+        .execute(
+            "UPDATE ratings SET reasons = 'rude', finished = 1 WHERE id = ?1",
+            [&newest.id],
+        )
+        .unwrap();
+    worker.send_now();
+    let after = reports.until("the new refusal is counted", |s| {
+        !s.sending && s.counts.rejected == 52
+    });
+    assert_eq!(after.rejected.len(), hailong::sync::REJECTED_SHOWN);
+    assert_eq!(after.rejected[0].id, newest.id);
+    assert_eq!(after.rejected[0].error, "bad_reason");
+}

@@ -242,8 +242,7 @@ impl Worker {
             Ok(link) => {
                 tracing::info!(server = %link.server, device = %link.device_id, "paired");
                 self.status.pairing = Pairing::Paired;
-                self.status.server = Some(link.server.clone());
-                self.status.plain_http = link.is_plain_http();
+                self.show_link(Some(&link));
                 self.status.record.last_error = None;
                 self.backoff.succeeded();
                 true
@@ -264,16 +263,14 @@ impl Worker {
         let link = match Link::load(&self.dir) {
             Ok(Some(link)) => link,
             Ok(None) => {
-                self.status.server = None;
-                self.status.plain_http = false;
+                self.show_link(None);
                 self.status.retry_at = None;
                 self.publish();
                 return WATCH;
             }
             Err(e) => return self.failed(SyncError::Io(e)),
         };
-        self.status.server = Some(link.server.clone());
-        self.status.plain_http = link.is_plain_http();
+        self.show_link(Some(&link));
         self.status.retry_at = None;
         self.status.sending = true;
         self.publish();
@@ -314,20 +311,26 @@ impl Worker {
         wait
     }
 
+    fn show_link(&mut self, link: Option<&Link>) {
+        self.status.server = link.map(|l| l.server.clone());
+        self.status.plain_http = link.is_some_and(Link::is_plain_http);
+    }
+
     fn save_record(&mut self) {
         if let Err(e) = self.store.save_sync_record(&self.status.record) {
             tracing::error!(error = %e, "could not save how sending went");
         }
     }
 
-    /// Refreshes the counts and reports the whole status.
+    /// Refreshes the counts (and the refused ratings, when there are more) and reports the
+    /// whole status.
     fn publish(&mut self) {
+        let refused_before = self.status.counts.rejected;
         match self.store.outbox_counts() {
             Ok(counts) => self.status.counts = counts,
             Err(e) => tracing::error!(error = %e, "could not count the outbox"),
         }
-        let shown = self.status.counts.rejected.min(REJECTED_SHOWN as u64);
-        if shown != self.status.rejected.len() as u64 {
+        if self.status.counts.rejected != refused_before {
             match self.store.rejected(REJECTED_SHOWN) {
                 Ok(rejected) => self.status.rejected = rejected,
                 Err(e) => tracing::error!(error = %e, "could not list the refused ratings"),
