@@ -30,13 +30,34 @@ impl Store {
             .optional()?)
     }
 
+    /// A time kept under `key`; an unreadable one counts as none.
+    fn meta_time(&self, key: &str) -> Result<Option<DateTime<FixedOffset>>, StoreError> {
+        Ok(self
+            .meta(key)?
+            .and_then(|v| DateTime::parse_from_rfc3339(&v).ok()))
+    }
+
+    /// Sets (`Some`) or removes (`None`) each key, all in one transaction.
+    fn save_meta(&mut self, values: &[(&str, Option<String>)]) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for (key, value) in values {
+            match value {
+                Some(v) => tx.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+                    params![key, v],
+                )?,
+                None => tx.execute("DELETE FROM meta WHERE key = ?1", [key])?,
+            };
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Marks this database as holding synthetic demo data.
     pub fn mark_demo(&mut self) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('demo', '1')",
-            [],
-        )?;
-        Ok(())
+        self.save_meta(&[("demo", Some("1".to_owned()))])
     }
 
     /// Whether the ratings here are synthetic demo data.
@@ -51,60 +72,34 @@ impl Store {
                 .meta("pin_failures")?
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0),
-            locked_until: self
-                .meta("pin_locked_until")?
-                .and_then(|v| DateTime::parse_from_rfc3339(&v).ok()),
+            locked_until: self.meta_time("pin_locked_until")?,
         })
     }
 
     pub fn save_pin_lock(&mut self, lock: &PinLock) -> Result<(), StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('pin_failures', ?1)",
-            [lock.failures.to_string()],
-        )?;
-        match lock.locked_until {
-            Some(until) => tx.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('pin_locked_until', ?1)",
-                params![until.to_rfc3339()],
-            )?,
-            None => tx.execute("DELETE FROM meta WHERE key = 'pin_locked_until'", [])?,
-        };
-        tx.commit()?;
-        Ok(())
+        self.save_meta(&[
+            ("pin_failures", Some(lock.failures.to_string())),
+            (
+                "pin_locked_until",
+                lock.locked_until.map(|t| t.to_rfc3339()),
+            ),
+        ])
     }
 
     pub fn sync_record(&self) -> Result<SyncRecord, StoreError> {
         Ok(SyncRecord {
-            last_success: self
-                .meta("sync_last_success")?
-                .and_then(|v| DateTime::parse_from_rfc3339(&v).ok()),
+            last_success: self.meta_time("sync_last_success")?,
             last_error: self.meta("sync_last_error")?,
         })
     }
 
     pub fn save_sync_record(&mut self, record: &SyncRecord) -> Result<(), StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for (key, value) in [
+        self.save_meta(&[
             (
                 "sync_last_success",
                 record.last_success.map(|t| t.to_rfc3339()),
             ),
             ("sync_last_error", record.last_error.clone()),
-        ] {
-            match value {
-                Some(v) => tx.execute(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-                    params![key, v],
-                )?,
-                None => tx.execute("DELETE FROM meta WHERE key = ?1", [key])?,
-            };
-        }
-        tx.commit()?;
-        Ok(())
+        ])
     }
 }

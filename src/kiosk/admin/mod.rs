@@ -129,13 +129,14 @@ impl Admin {
             AdminTab::Negatives => self.show_negatives(),
             AdminTab::Officers => self.show_officers(),
             AdminTab::Catalogue => self.show_catalogue(),
-            AdminTab::Server => self
-                .with(|a| {
+            // A pairing's outcome shows until the tab is opened again (unless still under way).
+            AdminTab::Server => {
+                self.with(|a| {
                     if a.get_pairing() != "working" {
                         a.set_pairing(SharedString::default());
                     }
-                })
-                .unwrap_or(()),
+                });
+            }
             AdminTab::Settings => self.show_settings(),
             AdminTab::About => {
                 let device = self.settings.borrow().device_id.clone();
