@@ -6,25 +6,12 @@ mod support;
 use chrono::DateTime;
 use hailong::settings::{self, Lang};
 use hailong::store::NewRating;
-use hailong::ui::{AdminAdapter, KioskAdapter, Screen};
+use hailong::ui::{KioskAdapter, Screen};
 use hailong_core::dossier::DossierCode;
 use hailong_core::level::{Level, Scale};
 use hailong_core::rating::{OfficerRef, Outcome};
 use slint::{ComponentHandle, Model};
-use support::{Harness, Tablet, now};
-
-const ADMIN_PIN: &str = "246810";
-
-fn admin(h: &Harness) -> AdminAdapter<'_> {
-    h.kiosk.window.global::<AdminAdapter>()
-}
-
-fn sign_in_as_admin(h: &Harness) {
-    h.tap("staff-corner");
-    h.tap("officer-admin");
-    h.type_pin(ADMIN_PIN);
-    assert_eq!(h.screen(), Screen::Admin);
-}
+use support::{ADMIN_PIN, Tablet, now};
 
 fn record(
     tablet: &Tablet,
@@ -101,16 +88,16 @@ fn the_administrator_reads_today_month_and_quarter_figures_that_match_the_databa
         None,
     );
     let h = tablet.start(1280., 800.);
-    sign_in_as_admin(&h);
+    h.sign_in_as_admin();
 
     assert_eq!(h.label("admin-total"), "3");
     assert_eq!(h.label("admin-satisfied"), "66,7 %");
     assert_eq!(h.label("admin-unrated"), "1");
     assert_eq!(h.label("admin-response"), "50,0 %");
-    let shares: Vec<i32> = admin(&h).get_levels().iter().map(|l| l.tenths).collect();
+    let shares: Vec<i32> = h.admin().get_levels().iter().map(|l| l.tenths).collect();
     assert_eq!(shares.iter().sum::<i32>(), 1000, "{shares:?}");
     // By officer: Hoa's two ratings and the walk-up one.
-    let rows = admin(&h).get_breakdown_rows();
+    let rows = h.admin().get_breakdown_rows();
     let hoa_row = rows.iter().find(|r| r.label == "Nguyễn Thị Hoa").unwrap();
     assert_eq!(
         (hoa_row.total, hoa_row.unrated, hoa_row.satisfied_tenths),
@@ -123,12 +110,12 @@ fn the_administrator_reads_today_month_and_quarter_figures_that_match_the_databa
     h.tap("admin-period-quarter");
     assert_eq!(h.label("admin-total"), "5");
     assert_eq!(h.label("admin-satisfied"), "60,0 %");
-    assert_eq!(admin(&h).get_period_from(), "01/10/2026");
+    assert_eq!(h.admin().get_period_from(), "01/10/2026");
     h.tap("lang-en");
     assert_eq!(h.label("admin-satisfied"), "60.0%");
 
     h.tap("admin-tab-negatives");
-    assert_eq!(admin(&h).get_negatives().row_count(), 3);
+    assert_eq!(h.admin().get_negatives().row_count(), 3);
     assert!(h.find("admin-negative-2").is_some());
     h.tap("admin-close");
     assert_eq!(h.screen(), Screen::Citizen);
@@ -137,34 +124,26 @@ fn the_administrator_reads_today_month_and_quarter_figures_that_match_the_databa
 #[test]
 fn officers_are_added_given_a_new_pin_and_removed_on_the_admin_screen() {
     let h = Tablet::new(Scale::Three, Lang::Vi).start(1280., 800.);
-    sign_in_as_admin(&h);
+    h.sign_in_as_admin();
     h.tap("admin-tab-officers");
     h.tap("admin-officer-add");
-    assert_eq!(admin(&h).get_officer_problem(), "name");
-    h.find("admin-officer-name")
-        .unwrap()
-        .set_accessible_value("Trần Văn Bình");
-    h.find("admin-officer-pin")
-        .unwrap()
-        .set_accessible_value("12");
+    assert_eq!(h.admin().get_officer_problem(), "name");
+    h.fill("admin-officer-name", "Trần Văn Bình");
+    h.fill("admin-officer-pin", "12");
     h.tap("admin-officer-add");
-    assert_eq!(admin(&h).get_officer_problem(), "pin");
+    assert_eq!(h.admin().get_officer_problem(), "pin");
     assert!(h.store().officers().unwrap().is_empty());
-    h.find("admin-officer-pin")
-        .unwrap()
-        .set_accessible_value("1357");
+    h.fill("admin-officer-pin", "1357");
     h.tap("admin-officer-add");
-    assert_eq!(admin(&h).get_officer_done(), "added");
+    assert_eq!(h.admin().get_officer_done(), "added");
     let binh = h.store().officers().unwrap()[0].clone();
     assert_eq!(binh.name, "Trần Văn Bình");
     assert!(hailong::auth::verify_pin(&binh.pin_hash, "1357"));
 
     h.tap(&format!("admin-officer-reset-{}", binh.id));
-    h.find("admin-officer-new-pin")
-        .unwrap()
-        .set_accessible_value("97531");
+    h.fill("admin-officer-new-pin", "97531");
     h.tap("admin-officer-save-pin");
-    assert_eq!(admin(&h).get_officer_done(), "pin_reset");
+    assert_eq!(h.admin().get_officer_done(), "pin_reset");
     assert!(hailong::auth::verify_pin(
         &h.store().officer(binh.id).unwrap().pin_hash,
         "97531"
@@ -176,7 +155,7 @@ fn officers_are_added_given_a_new_pin_and_removed_on_the_admin_screen() {
     assert_eq!(h.screen(), Screen::Console);
     h.tap("console-sign-out");
 
-    sign_in_as_admin(&h);
+    h.sign_in_as_admin();
     h.tap("admin-tab-officers");
     let remove = format!("admin-officer-remove-{}", binh.id);
     h.tap(&remove);
@@ -187,7 +166,7 @@ fn officers_are_added_given_a_new_pin_and_removed_on_the_admin_screen() {
     );
     h.tap(&remove);
     assert!(h.store().officers().unwrap().is_empty());
-    assert_eq!(admin(&h).get_officer_done(), "removed");
+    assert_eq!(h.admin().get_officer_done(), "removed");
 }
 
 #[test]
@@ -211,20 +190,20 @@ fn a_catalogue_in_the_data_folder_is_imported_and_a_bad_one_changes_nothing() {
     )
     .unwrap();
     let h = tablet.start(1280., 800.);
-    sign_in_as_admin(&h);
+    h.sign_in_as_admin();
     h.tap("admin-tab-catalogue");
-    assert_eq!(admin(&h).get_catalogue_size() as usize, bundled);
-    let files = admin(&h).get_catalogue_files();
+    assert_eq!(h.admin().get_catalogue_size() as usize, bundled);
+    let files = h.admin().get_catalogue_files();
     assert_eq!(files.row_count(), 3);
     h.tap("admin-catalogue-import-2");
-    assert_eq!(admin(&h).get_catalogue_result(), "not_utf8");
+    assert_eq!(h.admin().get_catalogue_result(), "not_utf8");
     assert!(h.find("admin-catalogue-result").is_some());
     h.tap("admin-catalogue-import-0");
-    assert_eq!(admin(&h).get_catalogue_result(), "duplicate");
-    assert_eq!(admin(&h).get_catalogue_detail(), "3");
+    assert_eq!(h.admin().get_catalogue_result(), "duplicate");
+    assert_eq!(h.admin().get_catalogue_detail(), "3");
     assert_eq!(h.store().procedure_count().unwrap(), bundled);
     h.tap("admin-catalogue-import-1");
-    assert_eq!(admin(&h).get_catalogue_result(), "imported");
+    assert_eq!(h.admin().get_catalogue_result(), "imported");
     assert_eq!(h.store().procedure_count().unwrap(), 2);
     assert_eq!(
         h.label("admin-catalogue-size"),
@@ -235,24 +214,16 @@ fn a_catalogue_in_the_data_folder_is_imported_and_a_bad_one_changes_nothing() {
 #[test]
 fn settings_saved_on_the_admin_screen_are_written_and_apply_at_once() {
     let h = Tablet::new(Scale::Three, Lang::Vi).start(1280., 800.);
-    sign_in_as_admin(&h);
+    h.sign_in_as_admin();
     h.tap("admin-tab-settings");
-    h.find("settings-counter-name")
-        .unwrap()
-        .set_accessible_value("");
-    h.find("settings-admin-pin")
-        .unwrap()
-        .set_accessible_value("123");
+    h.fill("settings-counter-name", "");
+    h.fill("settings-admin-pin", "123");
     h.tap("settings-save");
     assert!(h.find("settings-problem-counter_name").is_some());
     assert!(h.find("settings-problem-admin_pin").is_some());
 
-    h.find("settings-counter-name")
-        .unwrap()
-        .set_accessible_value("Quầy 2 – Đất đai");
-    h.find("settings-admin-pin")
-        .unwrap()
-        .set_accessible_value("13579246");
+    h.fill("settings-counter-name", "Quầy 2 – Đất đai");
+    h.fill("settings-admin-pin", "13579246");
     h.tap("settings-scale-5");
     h.tap("settings-interval-more");
     h.tap("settings-walk-up");
@@ -287,8 +258,8 @@ fn settings_saved_on_the_admin_screen_are_written_and_apply_at_once() {
 fn the_about_page_carries_the_slint_attribution_and_a_failed_save_shows_as_a_warning() {
     let h = Tablet::new(Scale::Three, Lang::Vi).start(1280., 800.);
     h.tap_until_the_disk_is_full();
-    sign_in_as_admin(&h);
-    assert_eq!(admin(&h).get_storage_problem(), "disk_full");
+    h.sign_in_as_admin();
+    assert_eq!(h.admin().get_storage_problem(), "disk_full");
     assert!(h.find("admin-storage-problem").is_some());
     h.tap("admin-tab-about");
     assert!(h.find("about-slint").is_some());

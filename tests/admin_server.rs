@@ -11,17 +11,13 @@ mod support;
 use binary::server_binary;
 use hailong::settings::Lang;
 use hailong::sync::SyncStatus;
-use hailong::ui::{AdminAdapter, Screen};
+use hailong::ui::Screen;
 use hailong_core::level::Scale;
 use running::RunningServer;
-use slint::{ComponentHandle, Model};
+use slint::Model;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 use support::{Harness, Tablet, wait};
-
-fn admin(h: &Harness) -> AdminAdapter<'_> {
-    h.kiosk.window.global::<AdminAdapter>()
-}
 
 /// Starts the kiosk's sender with its reports coming back to this (the UI) thread.
 fn start_sync(h: &Harness) -> Receiver<SyncStatus> {
@@ -59,9 +55,7 @@ fn settled(queued: u64) -> impl Fn(&SyncStatus) -> bool {
 
 fn open_server_tab(h: &Harness) {
     if h.screen() != Screen::Admin {
-        h.tap("staff-corner");
-        h.tap("officer-admin");
-        h.type_pin("246810");
+        h.sign_in_as_admin();
     }
     h.tap("admin-tab-server");
     assert_eq!(h.screen(), Screen::Admin);
@@ -81,12 +75,6 @@ fn server_count(server: &RunningServer) -> i64 {
         .unwrap()
 }
 
-fn type_into(h: &Harness, id: &str, text: &str) {
-    h.find(id)
-        .unwrap_or_else(|| panic!("no field {id}"))
-        .set_accessible_value(text);
-}
-
 #[test]
 fn the_administrator_pairs_on_the_screen_and_follows_the_queue_through_an_outage() {
     let h = Tablet::new(Scale::Three, Lang::Vi).start(1280., 800.);
@@ -96,8 +84,8 @@ fn the_administrator_pairs_on_the_screen_and_follows_the_queue_through_an_outage
     show_until(&h, &reports, "three wait, unpaired", settled(3));
 
     open_server_tab(&h);
-    assert_eq!(admin(&h).get_server_address(), "");
-    assert_eq!(admin(&h).get_queued(), 3);
+    assert_eq!(h.admin().get_server_address(), "");
+    assert_eq!(h.admin().get_queued(), 3);
     assert!(h.find("server-link").is_some());
     assert!(h.find("server-send-now").is_none(), "nothing to send to");
     assert!(h.find("server-plain-http").is_none());
@@ -109,27 +97,27 @@ fn the_administrator_pairs_on_the_screen_and_follows_the_queue_through_an_outage
     );
 
     // A wrong code is refused in words; the queue stays.
-    type_into(&h, "pair-address", &server.url);
-    type_into(&h, "pair-code", "WRONGCODE2");
+    h.fill("pair-address", &server.url);
+    h.fill("pair-code", "WRONGCODE2");
     h.tap("pair-submit");
-    assert_eq!(admin(&h).get_pairing(), "working");
+    assert_eq!(h.admin().get_pairing(), "working");
     show_until(&h, &reports, "the pairing failed", |s| {
         matches!(s.pairing, hailong::sync::Pairing::Failed(_))
     });
-    assert_eq!(admin(&h).get_pairing(), "unauthorised");
+    assert_eq!(h.admin().get_pairing(), "unauthorised");
     assert!(h.find("pair-result").is_some());
     assert_eq!(server_count(&server), 0);
 
     // The right code pairs; the three ratings go at once.
     let code = server.pairing_code("Quầy 1");
-    type_into(&h, "pair-code", &code);
+    h.fill("pair-code", &code);
     h.tap("pair-submit");
     show_until(&h, &reports, "all sent", settled(0));
-    assert_eq!(admin(&h).get_pairing(), "paired");
-    assert_eq!(admin(&h).get_pair_code(), "", "the used code is cleared");
-    assert_eq!(admin(&h).get_server_address(), server.url.as_str());
-    assert_eq!(admin(&h).get_queued(), 0);
-    assert_eq!(admin(&h).get_last_success(), "09:00 23/11/2026");
+    assert_eq!(h.admin().get_pairing(), "paired");
+    assert_eq!(h.admin().get_pair_code(), "", "the used code is cleared");
+    assert_eq!(h.admin().get_server_address(), server.url.as_str());
+    assert_eq!(h.admin().get_queued(), 0);
+    assert_eq!(h.admin().get_last_success(), "09:00 23/11/2026");
     assert!(
         h.find("server-plain-http").is_some(),
         "http:// is warned about"
@@ -145,12 +133,12 @@ fn the_administrator_pairs_on_the_screen_and_follows_the_queue_through_an_outage
     tap_ratings(&h, 1);
     show_until(&h, &reports, "a try failed", |s| s.retry_at.is_some());
     open_server_tab(&h);
-    assert_eq!(admin(&h).get_sync_error(), "unreachable");
-    assert_eq!(admin(&h).get_queued(), 1);
-    assert_ne!(admin(&h).get_retry_at(), "");
+    assert_eq!(h.admin().get_sync_error(), "unreachable");
+    assert_eq!(h.admin().get_queued(), 1);
+    assert_ne!(h.admin().get_retry_at(), "");
     assert!(h.find("server-error").is_some());
     assert_eq!(
-        admin(&h).get_last_success(),
+        h.admin().get_last_success(),
         "09:00 23/11/2026",
         "the last success still shows"
     );
@@ -159,8 +147,8 @@ fn the_administrator_pairs_on_the_screen_and_follows_the_queue_through_an_outage
     let server = server.restart();
     h.tap("server-send-now");
     show_until(&h, &reports, "the tap is sent", settled(0));
-    assert_eq!(admin(&h).get_sync_error(), "");
-    assert_eq!(admin(&h).get_retry_at(), "");
+    assert_eq!(h.admin().get_sync_error(), "");
+    assert_eq!(h.admin().get_retry_at(), "");
     assert!(h.find("server-error").is_none());
     assert_eq!(server_count(&server), 4);
 }
@@ -181,14 +169,14 @@ fn ratings_the_server_refuses_are_listed_with_the_reason_and_never_sent_again() 
     let code = server.pairing_code("Quầy 1");
     let reports = start_sync(&h);
     open_server_tab(&h);
-    type_into(&h, "pair-address", &server.url);
-    type_into(&h, "pair-code", &code);
+    h.fill("pair-address", &server.url);
+    h.fill("pair-code", &code);
     h.tap("pair-submit");
     show_until(&h, &reports, "all handled", |s| {
         settled(0)(s) && s.counts.rejected == 1
     });
-    assert_eq!(admin(&h).get_rejected_count(), 1);
-    let rows = admin(&h).get_rejected();
+    assert_eq!(h.admin().get_rejected_count(), 1);
+    let rows = h.admin().get_rejected();
     assert_eq!(rows.row_count(), 1);
     let row = rows.row_data(0).unwrap();
     assert_eq!(row.error, "bad_reason");

@@ -103,9 +103,7 @@ fn the_admin_screens_render_in_both_languages_and_orientations() {
             let h = tablet.start(w, h_);
             let name =
                 |screen: &str| out.join(format!("{screen}-{}-{}x{}.png", lang.code(), w, h_));
-            h.tap("staff-corner");
-            h.tap("officer-admin");
-            h.type_pin("246810");
+            h.sign_in_as_admin();
             h.tap("admin-period-quarter");
             h.snapshot(&name("admin-summary"));
             h.tap("admin-by-field");
@@ -123,12 +121,8 @@ fn the_admin_screens_render_in_both_languages_and_orientations() {
             }
             // The messages: a refused officer, a refused catalogue, refused settings.
             h.tap("admin-tab-officers");
-            h.find("admin-officer-name")
-                .unwrap()
-                .set_accessible_value("Trần Văn Bình");
-            h.find("admin-officer-pin")
-                .unwrap()
-                .set_accessible_value("12");
+            h.fill("admin-officer-name", "Trần Văn Bình");
+            h.fill("admin-officer-pin", "12");
             h.tap("admin-officer-add");
             h.snapshot(&name("admin-officers-problem"));
             std::fs::write(
@@ -140,12 +134,8 @@ fn the_admin_screens_render_in_both_languages_and_orientations() {
             h.tap("admin-catalogue-import-0");
             h.snapshot(&name("admin-catalogue-problem"));
             h.tap("admin-tab-settings");
-            h.find("settings-counter-name")
-                .unwrap()
-                .set_accessible_value("");
-            h.find("settings-admin-pin")
-                .unwrap()
-                .set_accessible_value("12");
+            h.fill("settings-counter-name", "");
+            h.fill("settings-admin-pin", "12");
             h.tap("settings-save");
             h.snapshot(&name("admin-settings-problem"));
         }
@@ -206,19 +196,13 @@ fn the_server_tab_renders_its_states_in_both_languages_and_orientations() {
             let h = Tablet::new(Scale::Three, lang).start(w, h_);
             let name =
                 |screen: &str| out.join(format!("{screen}-{}-{}x{}.png", lang.code(), w, h_));
-            h.tap("staff-corner");
-            h.tap("officer-admin");
-            h.type_pin("246810");
+            h.sign_in_as_admin();
             h.tap("admin-tab-server");
             h.kiosk.show_sync(&outage);
             h.snapshot(&name("admin-server-outage"));
             h.kiosk.show_sync(&unpaired);
-            h.find("pair-address")
-                .unwrap()
-                .set_accessible_value("https://hailong.tanlap.gov.vn");
-            h.find("pair-code")
-                .unwrap()
-                .set_accessible_value("7KQ4MX9RTW");
+            h.fill("pair-address", "https://hailong.tanlap.gov.vn");
+            h.fill("pair-code", "7KQ4MX9RTW");
             h.snapshot(&name("admin-server-unpaired"));
         }
     }

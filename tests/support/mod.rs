@@ -11,7 +11,7 @@ use hailong::paths::DataDir;
 use hailong::settings::{self, Lang, Settings};
 use hailong::setup::SetupForm;
 use hailong::store::Store;
-use hailong::ui::{KioskAdapter, Screen};
+use hailong::ui::{AdminAdapter, KioskAdapter, Screen};
 use hailong_core::level::Scale;
 use hailong_core::period::DateRange;
 use hailong_core::pin::{OFFICER_PIN_MIN, Pin};
@@ -27,6 +27,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub const UNIT_CODE: &str = "000.00.14.H56";
+/// The administrator PIN every test tablet is set up with.
+pub const ADMIN_PIN: &str = "246810";
 
 pub fn now() -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339("2026-11-23T09:00:00+07:00").unwrap()
@@ -56,7 +58,7 @@ impl Tablet {
         let dir = tempfile::tempdir().unwrap();
         let data = DataDir::new(dir.path());
         SetupForm {
-            admin_pin: "246810".into(),
+            admin_pin: ADMIN_PIN.into(),
             unit_name: "UBND xã Tân Lập".into(),
             unit_code: UNIT_CODE.into(),
             counter_name: "Quầy 1 – Hộ tịch, Chứng thực".into(),
@@ -200,6 +202,25 @@ impl Harness {
             self.tap(&format!("officer-{id}"));
         }
         self.type_pin(pin);
+    }
+
+    /// Signs in as the administrator from the citizen screen.
+    pub fn sign_in_as_admin(&self) {
+        self.tap("staff-corner");
+        self.tap("officer-admin");
+        self.type_pin(ADMIN_PIN);
+        assert_eq!(self.screen(), Screen::Admin);
+    }
+
+    pub fn admin(&self) -> AdminAdapter<'_> {
+        self.kiosk.window.global::<AdminAdapter>()
+    }
+
+    /// Sets a text field's content, as typing would.
+    pub fn fill(&self, id: &str, text: &str) {
+        self.find(id)
+            .unwrap_or_else(|| panic!("no field {id}"))
+            .set_accessible_value(text);
     }
 
     pub fn type_pin(&self, pin: &str) {
