@@ -284,4 +284,9 @@ fn over_https_the_tablet_trusts_the_commune_ca_it_is_given_and_nothing_else() {
     let out = ok(&hailong(&tablet, &["sync", "--once"]));
     assert!(out.contains("sent 300 ratings"), "{out}");
     assert_eq!(ids(&server.db), ids(&tablet.join("hailong.db")));
+
+    // Over HTTPS too, SIGTERM stops it cleanly.
+    let mut server = server;
+    let log = server.stop();
+    assert!(log.iter().any(|l| l.contains("stopped")), "{log:?}");
 }

@@ -250,10 +250,14 @@ async fn batch(
     let parsed = tokio::task::spawn_blocking(move || parse_batch(&bytes))
         .await
         .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"))??;
+    let Parsed {
+        ratings,
+        misuse,
+        misuse_sent,
+    } = parsed;
     let device = device_id.clone();
-    let (items, misuse, misuse_received) = (parsed.ratings, parsed.misuse, parsed.misuse_sent);
     let results = with_db(&state, move |db| {
-        db.ingest(&device, items, &misuse, Utc::now())
+        db.ingest(&device, ratings, &misuse, Utc::now())
     })
     .await?;
     let count = |status: Status| results.iter().filter(|r| r.status == status).count();
@@ -267,7 +271,7 @@ async fn batch(
     );
     Ok(Json(BatchResult {
         results,
-        misuse_received,
+        misuse_received: misuse_sent,
     }))
 }
 

@@ -398,17 +398,7 @@ fn sigterm_stops_the_server_cleanly() {
         server.statuses(&token, vec![rating(&id(1), "satisfied")]),
         ["accepted"]
     );
-    let pid = server.running.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = server.running.child.wait().unwrap();
-    assert!(status.success(), "{status}");
-    let log: Vec<String> = server.running.log.try_iter().collect();
+    let log = server.running.stop();
     assert!(log.iter().any(|l| l.contains("stopped")), "{log:?}");
     assert_eq!(server.sql::<i64>("SELECT count(*) FROM ratings"), 1);
 }

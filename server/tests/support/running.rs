@@ -116,6 +116,17 @@ impl RunningServer {
         let _ = self.child.wait();
     }
 
+    /// Asks it to stop (SIGTERM), waits until it has, checks it exited cleanly, and returns
+    /// the log lines it wrote since last read.
+    pub fn stop(&mut self) -> Vec<String> {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success(), "kill -TERM {pid}");
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "{status}");
+        self.log.try_iter().collect()
+    }
+
     /// Kills it, then starts it again on the same port and database.
     pub fn restart(mut self) -> RunningServer {
         self.kill();
