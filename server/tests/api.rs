@@ -362,7 +362,16 @@ fn every_error_has_its_status_and_a_json_message() {
         post(Some(&token), many.into()),
         StatusCode::PAYLOAD_TOO_LARGE
     );
+    let presses: Vec<Value> = (0..1001)
+        .map(|n| json!({"id": id(n), "created_at": created_at()}))
+        .collect();
+    let presses = serde_json::to_string(&json!({"ratings": [], "misuse": presses})).unwrap();
+    assert_eq!(
+        post(Some(&token), presses.into()),
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
     assert_eq!(server.sql::<i64>("SELECT count(*) FROM ratings"), 0);
+    assert_eq!(server.sql::<i64>("SELECT count(*) FROM misuse"), 0);
 
     let summary = |token: &str, query: &str| {
         http()
