@@ -192,12 +192,50 @@ impl WireRating {
 impl CheckedRating {
     /// The rating's content in one canonical string: equal strings mean the same rating, so a
     /// resend is a duplicate and anything else under the same id is a conflict.
+    ///
+    /// The string is the JSON of the wire rating with the parsed time and reasons written back,
+    /// field for field; servers compare it with fingerprints stored by earlier versions.
     pub fn fingerprint(&self) -> String {
-        let mut canonical = self.wire.clone();
-        canonical.created_at = self.created_at.to_rfc3339();
-        canonical.reasons = self.reasons.iter().map(|r| r.code().to_owned()).collect();
+        let w = &self.wire;
+        let canonical = Canonical {
+            id: &w.id,
+            created_at: self.created_at.to_rfc3339(),
+            seq: w.seq,
+            scale: w.scale,
+            level: &w.level,
+            reasons: self.reasons.iter().map(|r| r.code()).collect(),
+            comment: &w.comment,
+            dossier_code: &w.dossier_code,
+            procedure_code: &w.procedure_code,
+            procedure_name: &w.procedure_name,
+            field_code: &w.field_code,
+            field_name: &w.field_name,
+            officer: &w.officer,
+            officer_id: w.officer_id,
+            counter: &w.counter,
+        };
         serde_json::to_string(&canonical).unwrap_or_default()
     }
+}
+
+/// `WireRating`'s fields in its order, borrowed: serialises to the same JSON without a copy.
+#[derive(Serialize)]
+struct Canonical<'a> {
+    id: &'a str,
+    created_at: String,
+    seq: i64,
+    scale: u8,
+    level: &'a str,
+    reasons: Vec<&'static str>,
+    comment: &'a Option<String>,
+    dossier_code: &'a Option<String>,
+    procedure_code: &'a Option<String>,
+    procedure_name: &'a Option<String>,
+    field_code: &'a Option<String>,
+    field_name: &'a Option<String>,
+    officer: &'a Option<String>,
+    officer_id: Option<i64>,
+    counter: &'a Option<String>,
 }
 
 /// `8-4-4-4-12` hexadecimal digits.
@@ -351,5 +389,25 @@ mod tests {
         let mut other = sample();
         other.level = "satisfied".into();
         assert_ne!(other.check().unwrap().fingerprint(), a.fingerprint());
+    }
+
+    #[test]
+    fn the_fingerprint_is_the_json_of_the_canonical_wire_rating() {
+        // Fingerprints are stored: the borrowed form must write what a full copy writes.
+        let mut wire = sample();
+        wire.level = "unsatisfied".into();
+        wire.reasons = vec!["long_wait".into(), "late".into()];
+        wire.comment = Some("Chờ \"lâu\" quá".into());
+        wire.officer_id = Some(7);
+        wire.created_at = "2026-11-23T09:15:02.250+07:00".into();
+        let checked = wire.check().unwrap();
+        let mut copy = checked.wire.clone();
+        copy.created_at = checked.created_at.to_rfc3339();
+        copy.reasons = checked
+            .reasons
+            .iter()
+            .map(|r| r.code().to_owned())
+            .collect();
+        assert_eq!(checked.fingerprint(), serde_json::to_string(&copy).unwrap());
     }
 }

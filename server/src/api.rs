@@ -1,8 +1,9 @@
 //! The HTTP API (see docs/api.md): pairing, batch upload, summary, health. Errors are JSON
 //! `{"error": "..."}` with the status that fits.
 
-use crate::db::{Caller, Db, DbError, Ingested, Misuse, PairError};
+use crate::db::{Caller, Db, DbError, Incoming, Ingested, Misuse, PairError, Prepared};
 use crate::limits::PairLimiter;
+use crate::writer::Writer;
 use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -21,7 +22,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 pub struct AppState {
-    pub db: Mutex<Db>,
+    /// The writing connection: pairing and, through the writer thread, batches.
+    pub db: Arc<Mutex<Db>>,
+    /// A second connection for reads (tokens, summaries): WAL lets it read while a batch is
+    /// being committed, so no request waits for another's fsync just to be let in.
+    pub reader: Mutex<Db>,
+    /// Batches go through the writer thread, which commits concurrent ones together.
+    pub writer: Writer,
     pub pair_limiter: PairLimiter,
 }
 
@@ -62,19 +69,31 @@ impl From<DbError> for ApiError {
     }
 }
 
-/// Runs `work` on the database off the async threads.
+/// Runs `work` on the writing connection, off the async threads.
 async fn with_db<T: Send + 'static>(
     state: &Shared,
     work: impl FnOnce(&mut Db) -> Result<T, DbError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let state = state.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut db = state.db.lock().unwrap_or_else(|e| e.into_inner());
-        work(&mut db)
-    })
-    .await
-    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"))?
-    .map_err(ApiError::from)
+    blocking(move || work(&mut state.db.lock().unwrap_or_else(|e| e.into_inner()))).await
+}
+
+/// Runs `work` on the reading connection, off the async threads.
+async fn with_reader<T: Send + 'static>(
+    state: &Shared,
+    work: impl FnOnce(&Db) -> Result<T, DbError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let state = state.clone();
+    blocking(move || work(&state.reader.lock().unwrap_or_else(|e| e.into_inner()))).await
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, DbError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"))?
+        .map_err(ApiError::from)
 }
 
 /// The caller behind `Authorization: Bearer TOKEN`.
@@ -88,7 +107,7 @@ async fn caller(state: &Shared, headers: &HeaderMap) -> Result<Caller, ApiError>
         .filter(|t| !t.is_empty() && t.len() <= 200)
         .ok_or_else(unauthorised)?
         .to_owned();
-    with_db(state, move |db| db.caller(&token))
+    with_reader(state, move |db| db.caller(&token))
         .await?
         .ok_or_else(unauthorised)
 }
@@ -165,7 +184,7 @@ fn parse_batch(bytes: &[u8]) -> Result<Parsed, ApiError> {
             Ok(wire) => {
                 let id = wire.id.clone();
                 match wire.check() {
-                    Ok(checked) => Ingested::Checked(Box::new(checked)),
+                    Ok(checked) => Ingested::Checked(Box::new(Prepared::new(checked))),
                     Err(e) => Ingested::Rejected {
                         id,
                         error: e.code().to_owned(),
@@ -255,11 +274,17 @@ async fn batch(
         misuse,
         misuse_sent,
     } = parsed;
-    let device = device_id.clone();
-    let results = with_db(&state, move |db| {
-        db.ingest(&device, ratings, &misuse, Utc::now())
-    })
-    .await?;
+    let results = state
+        .writer
+        .store(Incoming {
+            device_id: device_id.clone(),
+            items: ratings,
+            misuse,
+        })
+        .await
+        .ok_or_else(|| {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping")
+        })??;
     let count = |status: Status| results.iter().filter(|r| r.status == status).count();
     tracing::info!(
         device = %device_id,
@@ -306,6 +331,6 @@ async fn summary(
     if from > to {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "from is after to"));
     }
-    let summary = with_db(&state, move |db| db.summary(from, to)).await?;
+    let summary = with_reader(&state, move |db| db.summary(from, to)).await?;
     Ok(Json(summary.to_json()))
 }

@@ -7,6 +7,7 @@ mod db;
 mod limits;
 mod secrets;
 mod tls;
+mod writer;
 
 use anyhow::Context;
 use api::AppState;
@@ -22,6 +23,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use writer::Writer;
 
 /// Batches allocate many small strings on several threads; mimalloc handles that with less
 /// work than the system allocator (see BENCHMARKS.md).
@@ -63,7 +65,11 @@ fn run(command: Command) -> anyhow::Result<()> {
                 (Some(cert), Some(key)) => Some(tls::server_config(&cert, &key)?),
                 _ => None,
             };
-            serve(open(&db)?, listen, tls)
+            let mut store = open(&db)?;
+            store
+                .checkpoint_in_background(&db)
+                .context("cannot start the checkpoint thread")?;
+            serve(store, open(&db)?, listen, tls)
         }
         Command::Pair { db, counter, ttl } => {
             let code = open(&db)?.new_pairing_code(&counter, ttl, Utc::now())?;
@@ -111,11 +117,20 @@ fn run(command: Command) -> anyhow::Result<()> {
 /// How long a graceful stop waits for requests under way over HTTPS.
 const DRAIN: Duration = Duration::from_secs(30);
 
-fn serve(db: Db, listen: SocketAddr, tls: Option<Arc<ServerConfig>>) -> anyhow::Result<()> {
+/// Serves the API with `db` as the writing connection and `reader` for reads.
+fn serve(
+    db: Db,
+    reader: Db,
+    listen: SocketAddr,
+    tls: Option<Arc<ServerConfig>>,
+) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
+        let db = Arc::new(Mutex::new(db));
         let state = Arc::new(AppState {
-            db: Mutex::new(db),
+            writer: Writer::start(db.clone()).context("cannot start the writer thread")?,
+            db,
+            reader: Mutex::new(reader),
             pair_limiter: limits::PairLimiter::default(),
         });
         let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -2,12 +2,15 @@
 //! ratings of every tablet, and the conflict log. WAL with `synchronous=FULL`: a batch is on
 //! disk before the answer that says so.
 
+mod checkpoint;
 mod devices;
 mod ratings;
 mod summary;
+#[cfg(test)]
+pub mod testing;
 
 pub use devices::{Caller, PairError};
-pub use ratings::{Ingested, Misuse};
+pub use ratings::{Incoming, Ingested, Misuse, Prepared};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use std::path::Path;
@@ -22,6 +25,8 @@ pub enum DbError {
     Sqlite(rusqlite::Error),
     #[error("no device {0}")]
     NoSuchDevice(String),
+    #[error("cannot start the checkpoint thread: {0}")]
+    Thread(std::io::Error),
 }
 
 impl From<rusqlite::Error> for DbError {
@@ -116,6 +121,8 @@ const SCHEMA: &[&str] = &[
 
 pub struct Db {
     conn: Connection,
+    /// Declared after `conn`, so dropped after it: the writer closes first.
+    checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 impl Db {
@@ -138,6 +145,9 @@ impl Db {
             tx.pragma_update(None, "user_version", i + 1)?;
         }
         tx.commit()?;
-        Ok(Db { conn })
+        Ok(Db {
+            conn,
+            checkpointer: None,
+        })
     }
 }

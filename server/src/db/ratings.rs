@@ -1,12 +1,12 @@
-//! Taking in a batch: every rating is accepted, found a duplicate, logged as a conflict, or was
-//! already rejected; all in one transaction, committed before the answer is sent.
+//! Taking in batches: every rating is accepted, found a duplicate, logged as a conflict, or was
+//! already rejected; each batch in one transaction, committed before the answer is sent.
 
 use super::{Db, DbError};
 use crate::secrets;
 use chrono::{DateTime, FixedOffset, Utc};
 use hailong_core::reason::Reason;
 use hailong_core::wire::{CheckedRating, ItemResult, Status};
-use rusqlite::{TransactionBehavior, params};
+use rusqlite::{Transaction, TransactionBehavior, params};
 
 /// A `created_at` further than this from the time received is flagged as clock skew.
 pub const SKEW_LIMIT_SECS: i64 = 10 * 60;
@@ -19,131 +19,173 @@ pub struct Misuse {
 
 /// One rating of a batch as the API parsed it.
 pub enum Ingested {
-    Checked(Box<CheckedRating>),
+    Checked(Box<Prepared>),
     Rejected { id: String, error: String },
 }
 
+/// A checked rating with everything the insert needs worked out beforehand, on the request's
+/// own thread: the database lock is held only for the SQL.
+pub struct Prepared {
+    rating: CheckedRating,
+    /// The canonical content, kept in the conflict log if another version is already stored.
+    content: String,
+    fingerprint: String,
+    created_at: String,
+    local_date: String,
+}
+
+impl Prepared {
+    pub fn new(rating: CheckedRating) -> Prepared {
+        let content = rating.fingerprint();
+        Prepared {
+            fingerprint: secrets::hash(&content),
+            content,
+            created_at: rating.created_at.to_rfc3339(),
+            local_date: rating.created_at.date_naive().to_string(),
+            rating,
+        }
+    }
+}
+
+/// One tablet's batch, parsed and ready to store.
+pub struct Incoming {
+    pub device_id: String,
+    pub items: Vec<Ingested>,
+    pub misuse: Vec<Misuse>,
+}
+
 impl Db {
-    /// Stores a batch from `device_id` with its misuse presses (each id once); returns one
-    /// result per rating, in order.
+    /// Stores batches from one or more tablets, with their misuse presses (each id once), in a
+    /// single transaction; returns, for each batch, one result per rating, in order.
     pub fn ingest(
         &mut self,
-        device_id: &str,
-        items: Vec<Ingested>,
-        misuse: &[Misuse],
+        batches: &[&Incoming],
         now: DateTime<Utc>,
-    ) -> Result<Vec<ItemResult>, DbError> {
+    ) -> Result<Vec<Vec<ItemResult>>, DbError> {
         let received_at = now.to_rfc3339();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut results = Vec::with_capacity(items.len());
-        let mut accepted = 0i64;
-        let mut last_skew = None;
-        {
-            let mut existing =
-                tx.prepare_cached("SELECT fingerprint FROM ratings WHERE id = ?1")?;
-            let mut rated_dossier = tx.prepare_cached(
-                "SELECT 1 FROM ratings WHERE dossier = ?1 AND outcome <> 'not_rated' LIMIT 1",
-            )?;
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO ratings (id, device_id, received_at, created_at, local_date, seq, scale,
-                     outcome, reasons, comment, dossier, procedure_code, procedure_name, field_code,
-                     field_name, officer, officer_id, counter, repeat_dossier, clock_skew, fingerprint)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                     ?18, ?19, ?20, ?21)
-                 ON CONFLICT (id) DO NOTHING",
-            )?;
-            let mut conflict = tx.prepare_cached(
-                "INSERT INTO conflicts (rating_id, device_id, received_at, content) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            for item in items {
-                let rating = match item {
-                    Ingested::Checked(rating) => rating,
-                    Ingested::Rejected { id, error } => {
-                        results.push(ItemResult {
-                            id,
-                            status: Status::Rejected,
-                            error: Some(error),
-                        });
-                        continue;
-                    }
-                };
-                let content = rating.fingerprint();
-                let fingerprint = secrets::hash(&content);
-                let w = &rating.wire;
-                // New ids are the common case: insert first, look the stored one up only when
-                // the id was there already.
-                let repeat = match (&w.dossier_code, rating.outcome.level()) {
-                    (Some(dossier), Some(_)) => rated_dossier.exists([dossier])?,
-                    _ => false,
-                };
-                let skew = (rating.created_at.with_timezone(&Utc) - now).num_seconds();
-                let inserted = insert.execute(params![
-                    w.id,
-                    device_id,
-                    received_at,
-                    rating.created_at.to_rfc3339(),
-                    rating.created_at.date_naive().to_string(),
-                    w.seq,
-                    rating.scale.number(),
-                    rating.outcome.code(),
-                    Reason::join(&rating.reasons),
-                    w.comment,
-                    w.dossier_code,
-                    w.procedure_code,
-                    w.procedure_name,
-                    w.field_code,
-                    w.field_name,
-                    w.officer,
-                    w.officer_id,
-                    w.counter,
-                    repeat,
-                    skew.abs() > SKEW_LIMIT_SECS,
-                    fingerprint,
-                ])? == 1;
-                let status = if inserted {
-                    last_skew = Some(skew);
-                    accepted += 1;
-                    Status::Accepted
-                } else {
-                    let stored: String = existing.query_row([&w.id], |r| r.get(0))?;
-                    if stored == fingerprint {
-                        Status::Duplicate
-                    } else {
-                        conflict.execute(params![w.id, device_id, received_at, content])?;
-                        tracing::warn!(id = %w.id, device = device_id, "conflicting rating logged");
-                        Status::Conflict
-                    }
-                };
-                results.push(ItemResult {
-                    id: w.id.clone(),
-                    status,
-                    error: None,
-                });
-            }
-        }
-        if !misuse.is_empty() {
-            let mut press = tx.prepare_cached(
-                "INSERT INTO misuse (id, device_id, created_at, local_date, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
-            )?;
-            for m in misuse {
-                press.execute(params![
-                    m.id,
-                    device_id,
-                    m.at.to_rfc3339(),
-                    m.at.date_naive().to_string(),
-                    received_at
-                ])?;
-            }
-        }
-        tx.execute(
-            "UPDATE devices SET last_seen = ?2, ratings_received = ratings_received + ?3,
-                 clock_skew_secs = coalesce(?4, clock_skew_secs) WHERE id = ?1",
-            params![device_id, received_at, accepted, last_skew],
-        )?;
+        let results = batches
+            .iter()
+            .map(|batch| store_batch(&tx, batch, &received_at, now))
+            .collect::<Result<Vec<_>, _>>()?;
         tx.commit()?;
+        if let Some(checkpointer) = &mut self.checkpointer {
+            checkpointer.committed();
+        }
         Ok(results)
     }
+}
+
+fn store_batch(
+    tx: &Transaction<'_>,
+    batch: &Incoming,
+    received_at: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<ItemResult>, DbError> {
+    let device_id = &batch.device_id;
+    let mut results = Vec::with_capacity(batch.items.len());
+    let mut accepted = 0i64;
+    let mut last_skew = None;
+    let mut existing = tx.prepare_cached("SELECT fingerprint FROM ratings WHERE id = ?1")?;
+    let mut rated_dossier = tx.prepare_cached(
+        "SELECT 1 FROM ratings WHERE dossier = ?1 AND outcome <> 'not_rated' LIMIT 1",
+    )?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO ratings (id, device_id, received_at, created_at, local_date, seq, scale,
+             outcome, reasons, comment, dossier, procedure_code, procedure_name, field_code,
+             field_name, officer, officer_id, counter, repeat_dossier, clock_skew, fingerprint)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+             ?18, ?19, ?20, ?21)
+         ON CONFLICT (id) DO NOTHING",
+    )?;
+    let mut conflict = tx.prepare_cached(
+        "INSERT INTO conflicts (rating_id, device_id, received_at, content) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for item in &batch.items {
+        let prepared = match item {
+            Ingested::Checked(prepared) => prepared,
+            Ingested::Rejected { id, error } => {
+                results.push(ItemResult {
+                    id: id.clone(),
+                    status: Status::Rejected,
+                    error: Some(error.clone()),
+                });
+                continue;
+            }
+        };
+        let rating = &prepared.rating;
+        let w = &rating.wire;
+        // New ids are the common case: insert first, look the stored one up only when the id
+        // was there already.
+        let repeat = match (&w.dossier_code, rating.outcome.level()) {
+            (Some(dossier), Some(_)) => rated_dossier.exists([dossier])?,
+            _ => false,
+        };
+        let skew = (rating.created_at.with_timezone(&Utc) - now).num_seconds();
+        let inserted = insert.execute(params![
+            w.id,
+            device_id,
+            received_at,
+            prepared.created_at,
+            prepared.local_date,
+            w.seq,
+            rating.scale.number(),
+            rating.outcome.code(),
+            Reason::join(&rating.reasons),
+            w.comment,
+            w.dossier_code,
+            w.procedure_code,
+            w.procedure_name,
+            w.field_code,
+            w.field_name,
+            w.officer,
+            w.officer_id,
+            w.counter,
+            repeat,
+            skew.abs() > SKEW_LIMIT_SECS,
+            prepared.fingerprint,
+        ])? == 1;
+        let status = if inserted {
+            last_skew = Some(skew);
+            accepted += 1;
+            Status::Accepted
+        } else {
+            let stored: String = existing.query_row([&w.id], |r| r.get(0))?;
+            if stored == prepared.fingerprint {
+                Status::Duplicate
+            } else {
+                conflict.execute(params![w.id, device_id, received_at, prepared.content])?;
+                tracing::warn!(id = %w.id, device = %device_id, "conflicting rating logged");
+                Status::Conflict
+            }
+        };
+        results.push(ItemResult {
+            id: w.id.clone(),
+            status,
+            error: None,
+        });
+    }
+    if !batch.misuse.is_empty() {
+        let mut press = tx.prepare_cached(
+            "INSERT INTO misuse (id, device_id, created_at, local_date, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
+        )?;
+        for m in &batch.misuse {
+            press.execute(params![
+                m.id,
+                device_id,
+                m.at.to_rfc3339(),
+                m.at.date_naive().to_string(),
+                received_at
+            ])?;
+        }
+    }
+    tx.execute(
+        "UPDATE devices SET last_seen = ?2, ratings_received = ratings_received + ?3,
+             clock_skew_secs = coalesce(?4, clock_skew_secs) WHERE id = ?1",
+        params![device_id, received_at, accepted, last_skew],
+    )?;
+    Ok(results)
 }

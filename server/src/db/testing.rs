@@ -1,0 +1,34 @@
+//! Helpers for the server's unit tests: a paired device and ready-made ratings.
+
+use super::{Db, Incoming, Ingested, Prepared};
+use chrono::Utc;
+use hailong_core::wire::WireRating;
+use std::time::Duration;
+
+/// Pairs a device for `counter`; returns its id.
+pub fn paired(db: &mut Db, counter: &str) -> String {
+    let code = db
+        .new_pairing_code(counter, Duration::from_secs(3600), Utc::now())
+        .unwrap();
+    db.pair(&code, counter, Utc::now()).unwrap().unwrap().0
+}
+
+/// A valid "satisfied" rating number `n` of `dossier`; the same `n` gives the same content.
+pub fn rating(n: u32, dossier: &str) -> Ingested {
+    let wire: WireRating = serde_json::from_value(serde_json::json!({
+        "id": format!("01936f6e-8b7a-7c41-9a57-{n:012}"),
+        "created_at": "2026-11-23T09:15:02+07:00",
+        "seq": n, "scale": 3, "level": "satisfied",
+        "dossier_code": dossier,
+    }))
+    .unwrap();
+    Ingested::Checked(Box::new(Prepared::new(wire.check().unwrap())))
+}
+
+pub fn batch(device_id: &str, items: Vec<Ingested>) -> Incoming {
+    Incoming {
+        device_id: device_id.to_owned(),
+        items,
+        misuse: vec![],
+    }
+}
