@@ -3,8 +3,10 @@
 
 use crate::settings::Lang;
 use chrono::NaiveDate;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use hailong_core::level::Scale;
+use hailong_core::period::ReportPeriod;
+use hailong_report::{Format, Lang as ReportLang};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -141,19 +143,21 @@ pub struct SummaryArgs {
     pub json: bool,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ExportFormat {
-    Csv,
-}
-
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    #[arg(long, value_enum)]
-    pub format: ExportFormat,
+    /// csv (one row per rating), summary-csv, xlsx (the formal report), png (chart) or json
+    #[arg(long, value_parser = parse_format, value_name = "FORMAT")]
+    pub format: Format,
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// A month, quarter or year: 2026-03, 2026-Q1, 2026 (instead of --from/--to)
+    #[arg(long, value_parser = parse_period, value_name = "PERIOD", conflicts_with_all = ["from", "to"])]
+    pub period: Option<ReportPeriod>,
     #[command(flatten)]
-    pub period: PeriodArgs,
+    pub range: PeriodArgs,
+    /// Language of the labels in xlsx and png files: vi or en
+    #[arg(long, default_value = "vi", value_parser = parse_lang, value_name = "LANG")]
+    pub lang: ReportLang,
 }
 
 #[derive(Debug, Args)]
@@ -172,6 +176,19 @@ pub struct DemoArgs {
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| format!("{s:?} is not a date of the form YYYY-MM-DD (e.g. 2026-01-31)"))
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
+fn parse_period(s: &str) -> Result<ReportPeriod, String> {
+    s.parse()
+        .map_err(|e: hailong_core::period::BadPeriod| e.to_string())
+}
+
+fn parse_lang(s: &str) -> Result<ReportLang, String> {
+    s.parse()
 }
 
 fn parse_scale(s: &str) -> Result<Scale, String> {

@@ -5,8 +5,8 @@
 use crate::auth;
 use crate::catalogue;
 use crate::cli::{
-    CatalogueCommand, DemoArgs, ExportArgs, ExportFormat, OfficerCommand, PairArgs, PeriodArgs,
-    SetupArgs, SummaryArgs, SyncArgs,
+    CatalogueCommand, DemoArgs, ExportArgs, OfficerCommand, PairArgs, PeriodArgs, SetupArgs,
+    SummaryArgs, SyncArgs,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::demo::{self, DemoPlan};
@@ -17,9 +17,10 @@ use crate::setup::{SetupError, SetupForm};
 use crate::store::{Store, StoreError};
 use crate::sync::{self, Link, SyncError};
 use anyhow::{Context, anyhow};
-use hailong_core::period::DateRange;
+use hailong_core::period::{DateRange, ReportPeriod};
 use hailong_core::pin::{OFFICER_PIN_MIN, Pin};
 use hailong_core::summary::format_tenths;
+use hailong_report::ExportError;
 use std::path::PathBuf;
 
 /// A failed command: what to print and the exit status.
@@ -251,19 +252,8 @@ pub fn summary(dir: Option<PathBuf>, args: SummaryArgs) -> Outcome {
     let counts = store.summary(range).map_err(Failure::runtime)?;
     let levels = settings.scale.levels();
     if args.json {
-        let level_counts: serde_json::Map<String, serde_json::Value> = levels
-            .iter()
-            .map(|&l| (l.code().to_owned(), counts.count(l).into()))
-            .collect();
-        let json = serde_json::json!({
-            "total": counts.total(),
-            "levels": level_counts,
-            "satisfied_pct": counts.satisfied_pct(),
-            "unrated": counts.unrated,
-            "repeat_dossier": counts.repeat_dossier,
-            "misuse": counts.misuse,
-        });
-        println!("{json}");
+        let json = hailong_core::report::counts_json(&counts, settings.scale);
+        println!("{}", serde_json::Value::Object(json));
         return Ok(());
     }
     let shares = counts.shares_tenths(settings.scale).unwrap_or_default();
@@ -299,15 +289,34 @@ pub fn summary(dir: Option<PathBuf>, args: SummaryArgs) -> Outcome {
 }
 
 pub fn export(dir: Option<PathBuf>, args: ExportArgs) -> Outcome {
-    let range = range(&args.period)?;
-    let (_, store) = open_existing(&data_dir(dir)?)?;
-    let rows = match args.format {
-        ExportFormat::Csv => export::export_csv(&store, range, &args.out).map_err(|e| match e {
-            export::ExportError::Write { .. } => Failure::usage(e),
-            other => Failure::runtime(other),
-        })?,
+    let period = match args.period {
+        Some(period) => period,
+        None => ReportPeriod::Range(range(&args.range)?),
     };
-    println!("exported {rows} ratings to {}", args.out.display());
+    let (settings, store) = open_existing(&data_dir(dir)?)?;
+    let source = export::TabletSource {
+        store: &store,
+        settings: &settings,
+    };
+    let heading = export::heading(&settings, period, SystemClock.now());
+    let report = hailong_report::export(
+        &source,
+        heading,
+        args.format,
+        args.lang,
+        &args.out,
+        &mut |_, _| {},
+    )
+    .map_err(|e| match e {
+        ExportError::Write { .. } | ExportError::TooManyRows(_) => Failure::usage(e),
+        other => Failure::runtime(other),
+    })?;
+    println!(
+        "exported {} ({} ratings) to {}",
+        report.heading.period.code(),
+        report.counts.total(),
+        args.out.display()
+    );
     Ok(())
 }
 

@@ -176,7 +176,7 @@ fn csv_export_starts_with_a_bom_and_the_documented_header() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        hailong::export::CSV_COLUMNS.join(",")
+        hailong_report::RATING_COLUMNS.join(",")
     );
     let row = lines.next().unwrap();
     assert!(row.contains(",satisfied,1,"), "{row}");

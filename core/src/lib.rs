@@ -6,7 +6,8 @@
 //! - [`dossier`]: dossier codes (mã hồ sơ): normalising, validating, warnings;
 //! - [`rating`]: the rating record a tablet stores and later sends;
 //! - [`summary`]: counts, shares that add up to exactly 100.0, tỷ lệ hài lòng;
-//! - [`period`]: today / month / quarter date ranges;
+//! - [`period`]: date ranges and report periods (month, quarter, year) with their names;
+//! - [`report`]: the report model every export format is drawn from;
 //! - [`procedure`]: the administrative-procedure catalogue and its CSV form;
 //! - [`pin`]: PIN rules and the lockout policy after wrong PINs;
 //! - [`text`]: Vietnamese text helpers (tone marks, search folding);
@@ -19,6 +20,7 @@ pub mod pin;
 pub mod procedure;
 pub mod rating;
 pub mod reason;
+pub mod report;
 pub mod summary;
 pub mod text;
 pub mod wire;

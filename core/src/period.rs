@@ -1,4 +1,5 @@
-//! Report periods: today, this month, this quarter, or any range of local dates.
+//! Report periods: a day, a month, a quarter, a year, or any range of local dates, with the
+//! names formal reports give them.
 
 use chrono::{Datelike, NaiveDate};
 
@@ -61,6 +62,145 @@ impl DateRange {
     }
 }
 
+/// A period a report is filed for: a month, a quarter, a year, or any range of dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportPeriod {
+    Month { year: i32, month: u32 },
+    Quarter { year: i32, quarter: u32 },
+    Year(i32),
+    Range(DateRange),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a period: write 2026, 2026-Q1 or 2026-03")]
+pub struct BadPeriod(pub String);
+
+impl std::str::FromStr for ReportPeriod {
+    type Err = BadPeriod;
+
+    /// `2026`, `2026-Q1` (or `q1`), `2026-03`.
+    fn from_str(s: &str) -> Result<ReportPeriod, BadPeriod> {
+        let bad = || BadPeriod(s.to_owned());
+        let text = s.trim();
+        let year = |y: &str| {
+            (y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| y.parse::<i32>().ok())
+                .flatten()
+                .filter(|&y| y >= 1)
+        };
+        let period = match text.split_once('-') {
+            None => ReportPeriod::Year(year(text).ok_or_else(bad)?),
+            Some((y, rest)) => {
+                let year = year(y).ok_or_else(bad)?;
+                if let Some(q) = rest.strip_prefix(['Q', 'q']) {
+                    let quarter = q.parse().ok().filter(|q| (1..=4).contains(q));
+                    ReportPeriod::Quarter {
+                        year,
+                        quarter: quarter.filter(|_| q.len() == 1).ok_or_else(bad)?,
+                    }
+                } else {
+                    let month = rest.parse().ok().filter(|m| (1..=12).contains(m));
+                    ReportPeriod::Month {
+                        year,
+                        month: month.filter(|_| rest.len() == 2).ok_or_else(bad)?,
+                    }
+                }
+            }
+        };
+        Ok(period)
+    }
+}
+
+impl ReportPeriod {
+    /// The month, quarter or year that holds `date`.
+    pub fn month_of(date: NaiveDate) -> ReportPeriod {
+        ReportPeriod::Month {
+            year: date.year(),
+            month: date.month(),
+        }
+    }
+
+    pub fn quarter_of(date: NaiveDate) -> ReportPeriod {
+        ReportPeriod::Quarter {
+            year: date.year(),
+            quarter: quarter(date),
+        }
+    }
+
+    /// The dates the period covers.
+    pub fn range(&self) -> DateRange {
+        let first = |year, month| NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(NaiveDate::MIN);
+        match *self {
+            ReportPeriod::Month { year, month } => DateRange::month_of(first(year, month)),
+            ReportPeriod::Quarter { year, quarter } => {
+                DateRange::quarter_of(first(year, (quarter - 1) * 3 + 1))
+            }
+            ReportPeriod::Year(year) => DateRange {
+                from: first(year, 1),
+                to: NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(NaiveDate::MAX),
+            },
+            ReportPeriod::Range(range) => range,
+        }
+    }
+
+    /// The machine form: `2026-03`, `2026-Q1`, `2026`, or `2026-01-05_2026-02-04`.
+    pub fn code(&self) -> String {
+        match self {
+            ReportPeriod::Month { year, month } => format!("{year:04}-{month:02}"),
+            ReportPeriod::Quarter { year, quarter } => format!("{year:04}-Q{quarter}"),
+            ReportPeriod::Year(year) => format!("{year:04}"),
+            ReportPeriod::Range(r) if *r == DateRange::all() => "all".to_owned(),
+            ReportPeriod::Range(r) => format!("{}_{}", r.from, r.to),
+        }
+    }
+
+    /// As a formal report names it: "Quý I năm 2026", "Tháng 3 năm 2026", "Năm 2026",
+    /// "Từ ngày 05/01/2026 đến ngày 04/02/2026".
+    pub fn label_vi(&self) -> String {
+        match self {
+            ReportPeriod::Month { year, month } => format!("Tháng {month} năm {year}"),
+            ReportPeriod::Quarter { year, quarter } => {
+                format!("Quý {} năm {year}", roman(*quarter))
+            }
+            ReportPeriod::Year(year) => format!("Năm {year}"),
+            ReportPeriod::Range(r) if *r == DateRange::all() => "Toàn bộ thời gian".to_owned(),
+            ReportPeriod::Range(r) => format!(
+                "Từ ngày {} đến ngày {}",
+                r.from.format("%d/%m/%Y"),
+                r.to.format("%d/%m/%Y")
+            ),
+        }
+    }
+
+    /// The same in English: "Q1 2026", "March 2026", "2026", "5 Jan 2026 to 4 Feb 2026".
+    pub fn label_en(&self) -> String {
+        match self {
+            ReportPeriod::Month { year, month } => {
+                let first = NaiveDate::from_ymd_opt(*year, *month, 1).unwrap_or_default();
+                format!("{} {year}", first.format("%B"))
+            }
+            ReportPeriod::Quarter { year, quarter } => format!("Q{quarter} {year}"),
+            ReportPeriod::Year(year) => year.to_string(),
+            ReportPeriod::Range(r) if *r == DateRange::all() => "All time".to_owned(),
+            ReportPeriod::Range(r) => format!(
+                "{} to {}",
+                r.from.format("%-d %b %Y"),
+                r.to.format("%-d %b %Y")
+            ),
+        }
+    }
+}
+
+/// I to IV, as quarters are written in Vietnamese reports.
+fn roman(quarter: u32) -> &'static str {
+    match quarter {
+        1 => "I",
+        2 => "II",
+        3 => "III",
+        _ => "IV",
+    }
+}
+
 /// The quarter (1..=4) a date falls in, as in "Quý IV năm 2026".
 pub fn quarter(date: NaiveDate) -> u32 {
     (date.month() - 1) / 3 + 1
@@ -108,6 +248,67 @@ mod tests {
             }
         );
         assert_eq!(quarter(d(2026, 6, 30)), 2);
+    }
+
+    #[test]
+    fn report_periods_parse_cover_their_dates_and_read_as_reports_name_them() {
+        let q1: ReportPeriod = "2026-Q1".parse().unwrap();
+        assert_eq!(
+            q1,
+            ReportPeriod::Quarter {
+                year: 2026,
+                quarter: 1
+            }
+        );
+        assert_eq!(
+            q1.range(),
+            DateRange {
+                from: d(2026, 1, 1),
+                to: d(2026, 3, 31)
+            }
+        );
+        assert_eq!(q1.label_vi(), "Quý I năm 2026");
+        assert_eq!(q1.label_en(), "Q1 2026");
+        assert_eq!(
+            "2026-q4".parse::<ReportPeriod>().unwrap().label_vi(),
+            "Quý IV năm 2026"
+        );
+        let feb: ReportPeriod = "2024-02".parse().unwrap();
+        assert_eq!(
+            feb.range(),
+            DateRange {
+                from: d(2024, 2, 1),
+                to: d(2024, 2, 29)
+            }
+        );
+        assert_eq!(feb.label_vi(), "Tháng 2 năm 2024");
+        assert_eq!(feb.label_en(), "February 2024");
+        assert_eq!(feb.code(), "2024-02");
+        let year: ReportPeriod = "2026".parse().unwrap();
+        assert_eq!(
+            year.range(),
+            DateRange {
+                from: d(2026, 1, 1),
+                to: d(2026, 12, 31)
+            }
+        );
+        assert_eq!(year.label_vi(), "Năm 2026");
+        let range = ReportPeriod::Range(DateRange::new(d(2026, 1, 5), d(2026, 2, 4)).unwrap());
+        assert_eq!(range.label_vi(), "Từ ngày 05/01/2026 đến ngày 04/02/2026");
+        assert_eq!(range.code(), "2026-01-05_2026-02-04");
+        for bad in [
+            "",
+            "26",
+            "2026-13",
+            "2026-Q5",
+            "2026-Q",
+            "2026-3",
+            "2026-03-01",
+            "Q1-2026",
+            "abcd",
+        ] {
+            assert!(bad.parse::<ReportPeriod>().is_err(), "{bad:?}");
+        }
     }
 
     #[test]

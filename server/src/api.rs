@@ -11,9 +11,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{NaiveDate, Utc};
+use hailong_core::period::{DateRange, ReportPeriod};
 use hailong_core::wire::{
     BatchResult, MAX_BATCH, MAX_BATCH_BYTES, MAX_MISUSE, Status, WireMisuse, WireRating,
 };
+use hailong_report::{Format, Lang};
 use serde::Deserialize;
 use serde_json::json;
 use serde_json::value::RawValue;
@@ -40,6 +42,7 @@ pub fn router(state: Shared) -> Router {
         .route("/api/v1/devices/pair", post(pair))
         .route("/api/v1/ratings/batch", post(batch))
         .route("/api/v1/summary", get(summary))
+        .route("/api/v1/export", get(export))
         .with_state(state)
 }
 
@@ -306,18 +309,19 @@ struct Period {
     to: Option<String>,
 }
 
-async fn summary(
-    State(state): State<Shared>,
-    headers: HeaderMap,
-    Query(period): Query<Period>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    if caller(&state, &headers).await? != Caller::Admin {
+/// Refuses anyone but an administrator.
+async fn require_admin(state: &Shared, headers: &HeaderMap, what: &str) -> Result<(), ApiError> {
+    if caller(state, headers).await? != Caller::Admin {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "the summary needs an admin token",
+            format!("{what} needs an admin token"),
         ));
     }
-    let date = |s: Option<String>, default: NaiveDate| match s {
+    Ok(())
+}
+
+fn query_date(s: Option<String>, default: NaiveDate) -> Result<NaiveDate, ApiError> {
+    match s {
         None => Ok(default),
         Some(s) => NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| {
             ApiError::new(
@@ -325,12 +329,99 @@ async fn summary(
                 format!("{s:?} is not a date of the form YYYY-MM-DD"),
             )
         }),
-    };
-    let from = date(period.from, NaiveDate::MIN)?;
-    let to = date(period.to, NaiveDate::MAX)?;
-    if from > to {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "from is after to"));
     }
-    let summary = with_reader(&state, move |db| db.summary(from, to)).await?;
+}
+
+/// `from` and `to` (each optional) as a range; from after to is a 400.
+fn query_range(period: Period) -> Result<DateRange, ApiError> {
+    let all = DateRange::all();
+    let from = query_date(period.from, all.from)?;
+    let to = query_date(period.to, all.to)?;
+    DateRange::new(from, to).map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "from is after to"))
+}
+
+async fn summary(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Query(period): Query<Period>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require_admin(&state, &headers, "the summary").await?;
+    let range = query_range(period)?;
+    let summary = with_reader(&state, move |db| db.summary(range.from, range.to)).await?;
     Ok(Json(summary.to_json()))
+}
+
+#[derive(Deserialize)]
+struct ExportQuery {
+    format: Option<String>,
+    period: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    lang: Option<String>,
+}
+
+/// `GET /api/v1/export?format=xlsx&period=2026-Q1`: the report file, as an attachment.
+async fn export(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    require_admin(&state, &headers, "an export").await?;
+    let bad = |message: String| ApiError::new(StatusCode::BAD_REQUEST, message);
+    let format: Format = query.format.as_deref().unwrap_or("").parse().map_err(bad)?;
+    let lang: Lang = query.lang.as_deref().unwrap_or("vi").parse().map_err(bad)?;
+    let period = match query.period {
+        Some(_) if query.from.is_some() || query.to.is_some() => {
+            return Err(bad("give a period or from/to, not both".into()));
+        }
+        Some(p) => p.parse::<ReportPeriod>().map_err(|e| bad(e.to_string()))?,
+        None => ReportPeriod::Range(query_range(Period {
+            from: query.from,
+            to: query.to,
+        })?),
+    };
+    let state = state.clone();
+    let bytes = tokio::task::spawn_blocking(move || {
+        let db = state.reader.lock().unwrap_or_else(|e| e.into_inner());
+        let heading = crate::report_heading(&db, period)?;
+        let file = std::env::temp_dir().join(format!(
+            "hailong-export-{}.{}",
+            uuid::Uuid::now_v7(),
+            format.extension()
+        ));
+        let written = hailong_report::export(&*db, heading, format, lang, &file, &mut |_, _| {});
+        drop(db);
+        let bytes = written.map_err(|e| {
+            tracing::error!(error = %e, "export failed");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the report could not be made",
+            )
+        });
+        let bytes = bytes.and_then(|_| {
+            std::fs::read(&file).map_err(|e| {
+                tracing::error!(error = %e, "export file unreadable");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the report could not be made",
+                )
+            })
+        });
+        let _ = std::fs::remove_file(&file);
+        bytes
+    })
+    .await
+    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"))??;
+    let name = format!("hailong-{}.{}", period.code(), format.extension());
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }

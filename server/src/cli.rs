@@ -1,6 +1,9 @@
 //! The command line of `hailong-server`, parsed by clap.
 
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
+use hailong_core::period::ReportPeriod;
+use hailong_report::{Format, Lang};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -61,6 +64,39 @@ pub enum Command {
         db: PathBuf,
         device_id: String,
     },
+    /// Set the unit's name printed on reports, e.g. "UBND xã Tân Phú"
+    Unit {
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+        name: String,
+    },
+    /// Write a report of every tablet's ratings to a file
+    Export {
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+        /// csv (one row per rating), summary-csv, xlsx (the formal report), png (chart) or json
+        #[arg(long, value_parser = |s: &str| s.parse::<Format>(), value_name = "FORMAT")]
+        format: Format,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// A month, quarter or year: 2026-03, 2026-Q1, 2026 (instead of --from/--to)
+        #[arg(long, value_parser = |s: &str| s.parse::<ReportPeriod>().map_err(|e| e.to_string()), conflicts_with_all = ["from", "to"])]
+        period: Option<ReportPeriod>,
+        /// First day, YYYY-MM-DD (inclusive)
+        #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
+        from: Option<NaiveDate>,
+        /// Last day, YYYY-MM-DD (inclusive)
+        #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
+        to: Option<NaiveDate>,
+        /// Language of the labels in xlsx and png files: vi or en
+        #[arg(long, default_value = "vi", value_parser = |s: &str| s.parse::<Lang>())]
+        lang: Lang,
+    },
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("{s:?} is not a date of the form YYYY-MM-DD (e.g. 2026-01-31)"))
 }
 
 fn parse_ttl(s: &str) -> Result<Duration, String> {

@@ -16,6 +16,8 @@ use chrono::Utc;
 use clap::Parser;
 use cli::{Cli, Command};
 use db::Db;
+use hailong_core::period::{DateRange, ReportPeriod};
+use hailong_core::report::Heading;
 use rustls::ServerConfig;
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -111,7 +113,52 @@ fn run(command: Command) -> anyhow::Result<()> {
             println!("device {device_id} revoked");
             Ok(())
         }
+        Command::Unit { db, name } => {
+            open(&db)?.set_unit_name(&name)?;
+            println!("reports are now headed {:?}", name.trim());
+            Ok(())
+        }
+        Command::Export {
+            db,
+            format,
+            out,
+            period,
+            from,
+            to,
+            lang,
+        } => {
+            let period = match period {
+                Some(period) => period,
+                None => {
+                    let all = DateRange::all();
+                    ReportPeriod::Range(DateRange::new(
+                        from.unwrap_or(all.from),
+                        to.unwrap_or(all.to),
+                    )?)
+                }
+            };
+            let store = open(&db)?;
+            let heading = report_heading(&store, period)?;
+            let report =
+                hailong_report::export(&store, heading, format, lang, &out, &mut |_, _| {})?;
+            println!(
+                "exported {} ({} ratings) to {}",
+                period.code(),
+                report.counts.total(),
+                out.display()
+            );
+            Ok(())
+        }
     }
+}
+
+/// The heading of a report made now on this server.
+pub fn report_heading(db: &Db, period: ReportPeriod) -> Result<Heading, db::DbError> {
+    Ok(Heading {
+        unit: db.unit_name()?,
+        period,
+        made_at: chrono::Local::now().fixed_offset().to_rfc3339(),
+    })
 }
 
 /// How long a graceful stop waits for requests under way over HTTPS.

@@ -278,6 +278,16 @@ fn a_batch_accepts_dedupes_logs_conflicts_rejects_and_flags_repeats_and_skew() {
         "{misuse:?}"
     );
     assert_eq!(summary["by_officer"][0]["officer"], "Nguyễn Văn A");
+    // With no dates the summary is of all time: the skewed rating of 2020 is in it too.
+    let all_time: Value = http()
+        .get(server.url("/api/v1/summary"))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(all_time["total"], 5, "{all_time}");
+    assert_eq!(all_time["levels"]["very_satisfied"], 2);
 }
 
 #[test]
@@ -410,4 +420,115 @@ fn sigterm_stops_the_server_cleanly() {
     let log = server.running.stop();
     assert!(log.iter().any(|l| l.contains("stopped")), "{log:?}");
     assert_eq!(server.sql::<i64>("SELECT count(*) FROM ratings"), 1);
+}
+
+#[test]
+fn exports_give_the_summarys_figures_in_every_format_and_refuse_bad_requests() {
+    let server = Server::start();
+    let device = server.device("Quầy 1");
+    let mut negative = rating(&id(3), "unsatisfied");
+    negative["reasons"] = json!(["late"]);
+    let ratings = vec![
+        rating(&id(1), "very_satisfied"),
+        rating(&id(2), "satisfied"),
+        negative,
+    ];
+    assert_eq!(server.statuses(&device, ratings), ["accepted"; 3]);
+    server.cli(&["unit", "UBND xã Tân Phú"]);
+    let admin = server.admin_token();
+    let get = |query: &str, token: &str| {
+        http()
+            .get(server.url(&format!("/api/v1/export{query}")))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+    };
+    let summary: Value = http()
+        .get(server.url("/api/v1/summary"))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+
+    let response = get("?format=json", &admin);
+    assert_eq!(response.status(), StatusCode::OK);
+    let json: Value = response.json().unwrap();
+    for key in [
+        "total",
+        "levels",
+        "levels_pct",
+        "satisfied_pct",
+        "unrated",
+        "repeat_dossier",
+        "misuse",
+    ] {
+        assert_eq!(json[key], summary[key], "{key}");
+    }
+    assert_eq!(json["unit"], "UBND xã Tân Phú");
+    assert_eq!(json["by_device"][0]["label"], "Quầy 1");
+    assert_eq!(json["negatives"][0]["reasons"], json!(["late"]));
+
+    let year = &created_at()[..4];
+    let response = get(&format!("?format=xlsx&period={year}"), &admin);
+    assert_eq!(response.status(), StatusCode::OK);
+    let disposition = response.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        disposition,
+        format!("attachment; filename=\"hailong-{year}.xlsx\"")
+    );
+    let bytes = response.bytes().unwrap();
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    use calamine::Reader;
+    let sheet = book.worksheet_range("Tổng hợp").unwrap();
+    assert_eq!(sheet.get_value((8, 4)), Some(&calamine::Data::Float(3.0)));
+    assert_eq!(
+        sheet.get_value((0, 0)),
+        Some(&calamine::Data::String("UBND XÃ TÂN PHÚ".into()))
+    );
+
+    // The command line writes the same summary CSV the API sends.
+    let out = server.running.db.with_file_name("summary.csv");
+    server.cli(&[
+        "export",
+        "--format",
+        "summary-csv",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let file = std::fs::read_to_string(&out).unwrap();
+    let sent = get("?format=summary-csv", &admin).text().unwrap();
+    assert_eq!(file, sent);
+    assert!(
+        file.lines().nth(1).unwrap().starts_with("total,,,3,1,1,1,"),
+        "{file}"
+    );
+
+    for (query, status) in [
+        ("?format=pdf", StatusCode::BAD_REQUEST),
+        ("", StatusCode::BAD_REQUEST),
+        ("?format=csv&period=2026-13", StatusCode::BAD_REQUEST),
+        (
+            "?format=csv&from=2026-02-01&to=2026-01-01",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "?format=csv&period=2026&from=2026-01-01",
+            StatusCode::BAD_REQUEST,
+        ),
+        ("?format=csv&lang=fr", StatusCode::BAD_REQUEST),
+    ] {
+        let response = get(query, &admin);
+        assert_eq!(response.status(), status, "{query}");
+        let body: Value = response.json().unwrap();
+        assert!(body["error"].is_string(), "{query}: {body}");
+    }
+    assert_eq!(get("?format=csv", &device).status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        get("?format=csv", "nonsense").status(),
+        StatusCode::UNAUTHORIZED
+    );
 }

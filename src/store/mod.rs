@@ -16,7 +16,7 @@ pub use meta::{PinLock, SyncRecord};
 pub use officers::Officer;
 pub use outbox::{OutboxCounts, RejectedRating};
 pub use ratings::{NewRating, Recorded};
-pub use reports::{Breakdown, BreakdownRow, ExportExtras};
+pub use reports::{Breakdown, BreakdownRow};
 
 use crate::paths::aside;
 use chrono::{DateTime, FixedOffset};

@@ -1,10 +1,12 @@
-//! Reading summaries back: counts for a period, broken down by officer or by field, and rows
-//! for export.
+//! Reading summaries back: counts for a period, broken down by officer or by field, and the
+//! entries reports are made from.
 
 use super::ratings::{RATING_COLUMNS, rating_from_row};
 use super::{Store, StoreError};
 use hailong_core::period::DateRange;
 use hailong_core::rating::{Outcome, Rating};
+use hailong_core::reason::Reason;
+use hailong_core::report::Entry;
 use hailong_core::summary::Counts;
 use rusqlite::params;
 
@@ -110,25 +112,78 @@ impl Store {
     pub fn for_each_rating(
         &self,
         range: DateRange,
-        mut each: impl FnMut(&Rating, &ExportExtras),
+        mut each: impl FnMut(&Rating),
     ) -> Result<usize, StoreError> {
         let (from, to) = bounds(range);
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT {RATING_COLUMNS}, procedure_name, field_name FROM ratings
-             WHERE local_date BETWEEN ?1 AND ?2 ORDER BY seq"
+            "SELECT {RATING_COLUMNS} FROM ratings WHERE local_date BETWEEN ?1 AND ?2 ORDER BY seq"
         ))?;
         let mut rows = stmt.query(params![from, to])?;
         let mut n = 0;
         while let Some(row) = rows.next()? {
-            let rating = rating_from_row(row)?;
-            let extras = ExportExtras {
-                procedure_name: row.get(12)?,
-                field_name: row.get(13)?,
-            };
-            each(&rating, &extras);
+            each(&rating_from_row(row)?);
             n += 1;
         }
         Ok(n)
+    }
+
+    /// Ratings and unrated dossiers in `range`, as report entries, in tablet order, until
+    /// `each` returns false. `counter` is this tablet's counter.
+    pub fn for_each_entry(
+        &self,
+        range: DateRange,
+        counter: &str,
+        each: &mut dyn FnMut(&Entry) -> bool,
+    ) -> Result<(), StoreError> {
+        let (from, to) = bounds(range);
+        let mut stmt = self.conn.prepare(
+            "SELECT id, recorded_at, outcome, reasons, comment, dossier, procedure_code,
+                 procedure_name, field_name, officer_name, repeat_dossier
+             FROM ratings WHERE local_date BETWEEN ?1 AND ?2 ORDER BY seq",
+        )?;
+        let mut rows = stmt.query(params![from, to])?;
+        let counter = (!counter.is_empty()).then(|| counter.to_owned());
+        let mut entry = Entry::default();
+        while let Some(row) = rows.next()? {
+            let outcome: String = row.get(2)?;
+            let reasons: String = row.get(3)?;
+            entry.id = row.get(0)?;
+            entry.at = row.get(1)?;
+            entry.level = Outcome::parse(&outcome).and_then(Outcome::level);
+            entry.reasons = Reason::split(&reasons).unwrap_or_default();
+            entry.comment = row.get(4)?;
+            entry.dossier = row.get(5)?;
+            entry.procedure_code = row.get(6)?;
+            entry.procedure_name = row.get(7)?;
+            entry.field_name = row.get(8)?;
+            entry.officer = row.get(9)?;
+            entry.counter.clone_from(&counter);
+            entry.repeat_dossier = row.get(10)?;
+            if !each(&entry) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ratings and unrated dossiers in `range`: what `for_each_entry` gives.
+    pub fn entry_count(&self, range: DateRange) -> Result<u64, StoreError> {
+        let (from, to) = bounds(range);
+        Ok(self
+            .conn
+            .prepare_cached("SELECT count(*) FROM ratings WHERE local_date BETWEEN ?1 AND ?2")?
+            .query_row(params![from, to], |r| r.get(0))?)
+    }
+
+    /// Misuse presses in `range`, per month (`2026-03`).
+    pub fn misuse_by_month(&self, range: DateRange) -> Result<Vec<(String, u64)>, StoreError> {
+        let (from, to) = bounds(range);
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT substr(local_date, 1, 7), count(*) FROM misuse
+             WHERE local_date BETWEEN ?1 AND ?2 GROUP BY 1 ORDER BY 1",
+        )?;
+        let rows = stmt.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Whether any rating (other than demo data) is stored.
@@ -137,13 +192,6 @@ impl Store {
             .conn
             .query_row("SELECT count(*) FROM ratings", [], |r| r.get(0))?)
     }
-}
-
-/// Snapshot names stored with a rating, for exports.
-#[derive(Debug, Clone, Default)]
-pub struct ExportExtras {
-    pub procedure_name: Option<String>,
-    pub field_name: Option<String>,
 }
 
 /// The range as text bounds for `local_date`, clamped to four-digit years so that text order

@@ -241,7 +241,7 @@ impl Harness {
     pub fn ratings(&self) -> Vec<Rating> {
         let mut all = Vec::new();
         self.store()
-            .for_each_rating(DateRange::all(), |r, _| all.push(r.clone()))
+            .for_each_rating(DateRange::all(), |r| all.push(r.clone()))
             .unwrap();
         all
     }

@@ -5,6 +5,7 @@
 mod checkpoint;
 mod devices;
 mod ratings;
+mod report;
 mod summary;
 #[cfg(test)]
 pub mod testing;
@@ -116,6 +117,13 @@ const SCHEMA: &[&str] = &[
         received_at TEXT NOT NULL
     ) WITHOUT ROWID;
     CREATE INDEX misuse_by_date ON misuse (local_date, device_id);
+",
+    "
+    -- 4: the server's own settings, such as the unit's name on reports.
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
 ",
 ];
 

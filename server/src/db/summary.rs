@@ -3,10 +3,12 @@
 
 use super::{Db, DbError};
 use chrono::NaiveDate;
-use hailong_core::level::{Level, Scale};
+use hailong_core::level::Scale;
+use hailong_core::period::DateRange;
 use hailong_core::rating::Outcome;
+use hailong_core::report::counts_json;
 use hailong_core::summary::Counts;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 /// One group of a breakdown.
 #[derive(Debug, Clone)]
@@ -35,7 +37,7 @@ fn add(counts: &mut Counts, outcome: &str, repeat: bool, n: u64) {
 
 impl Db {
     pub fn summary(&self, from: NaiveDate, to: NaiveDate) -> Result<Summary, DbError> {
-        let (from, to) = (from.to_string(), to.to_string());
+        let (from, to) = super::report::bounds(DateRange { from, to });
         let mut counts = Counts::default();
         let mut five = false;
         let mut stmt = self.conn.prepare_cached(
@@ -129,23 +131,6 @@ impl Db {
         }
         Ok(out)
     }
-}
-
-/// The counts as `hailong summary --json` prints them.
-pub fn counts_json(counts: &Counts, scale: Scale) -> Map<String, Value> {
-    let levels: Map<String, Value> = scale
-        .levels()
-        .iter()
-        .map(|&l: &Level| (l.code().to_owned(), counts.count(l).into()))
-        .collect();
-    let mut object = Map::new();
-    object.insert("total".into(), counts.total().into());
-    object.insert("levels".into(), Value::Object(levels));
-    object.insert("satisfied_pct".into(), json!(counts.satisfied_pct()));
-    object.insert("unrated".into(), counts.unrated.into());
-    object.insert("repeat_dossier".into(), counts.repeat_dossier.into());
-    object.insert("misuse".into(), counts.misuse.into());
-    object
 }
 
 impl Summary {

@@ -1,0 +1,428 @@
+//! The report administrators file, as one model every format is drawn from: counts for a period,
+//! the same by month, field, procedure, officer (and device, on the server), every negative
+//! rating, and the entries of the per-dossier list.
+
+use crate::level::{Level, Scale};
+use crate::period::ReportPeriod;
+use crate::rating::Outcome;
+use crate::reason::Reason;
+use crate::summary::{Counts, format_tenths};
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+
+/// One row of a breakdown: a month, a field, a procedure, an officer or a device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// The month (`2026-03`), code or id; `None` for ratings without one (no field, no officer).
+    pub key: Option<String>,
+    /// The name shown for it, if it has one.
+    pub label: Option<String>,
+    pub counts: Counts,
+}
+
+/// A negative rating, for follow-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Negative {
+    /// The tap's local time, RFC 3339.
+    pub at: String,
+    pub level: Level,
+    pub reasons: Vec<Reason>,
+    pub comment: Option<String>,
+    pub dossier: Option<String>,
+    pub procedure_code: Option<String>,
+    pub procedure_name: Option<String>,
+    pub officer: Option<String>,
+    pub counter: Option<String>,
+}
+
+/// One line of the per-dossier list ("Chi tiết"): a rating, or an armed dossier nobody rated.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Entry {
+    /// The rating's id (UUIDv7).
+    pub id: String,
+    /// The tap's local time, RFC 3339.
+    pub at: String,
+    pub dossier: Option<String>,
+    pub procedure_code: Option<String>,
+    pub procedure_name: Option<String>,
+    pub field_name: Option<String>,
+    pub officer: Option<String>,
+    pub counter: Option<String>,
+    /// `None` for an armed dossier nobody rated.
+    pub level: Option<Level>,
+    pub reasons: Vec<Reason>,
+    pub comment: Option<String>,
+    /// A second or later rating of the dossier: listed, not counted.
+    pub repeat_dossier: bool,
+}
+
+impl Entry {
+    pub fn outcome(&self) -> Outcome {
+        self.level.map_or(Outcome::NotRated, Outcome::Rated)
+    }
+
+    /// Whether the entry is in the report's counts.
+    pub fn counted(&self) -> bool {
+        self.level.is_some() && !self.repeat_dossier
+    }
+}
+
+/// Who the report is for and when it was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heading {
+    /// The unit's name, as on its seal ("UBND xã Tân Phú").
+    pub unit: String,
+    pub period: ReportPeriod,
+    /// Local time the report was made, RFC 3339.
+    pub made_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub heading: Heading,
+    pub scale: Scale,
+    pub counts: Counts,
+    /// Dossiers armed by an officer that were rated: with `counts.unrated`, the response rate.
+    pub rated_dossiers: u64,
+    pub by_month: Vec<Group>,
+    pub by_field: Vec<Group>,
+    pub by_procedure: Vec<Group>,
+    pub by_officer: Vec<Group>,
+    /// Empty on a tablet.
+    pub by_device: Vec<Group>,
+    /// Oldest first.
+    pub negatives: Vec<Negative>,
+}
+
+impl Report {
+    /// Response rate in tenths of a percent: rated dossiers over armed ones.
+    pub fn response_tenths(&self) -> Option<u32> {
+        self.counts.response_tenths(self.rated_dossiers)
+    }
+
+    /// The breakdowns with their JSON names, in report order.
+    pub fn breakdowns(&self) -> [(&'static str, &[Group]); 5] {
+        [
+            ("by_month", &self.by_month),
+            ("by_field", &self.by_field),
+            ("by_procedure", &self.by_procedure),
+            ("by_officer", &self.by_officer),
+            ("by_device", &self.by_device),
+        ]
+    }
+
+    /// `summary --json`'s object plus the period, response rate, breakdowns and negatives.
+    pub fn to_json(&self) -> Value {
+        let mut object = counts_json(&self.counts, self.scale);
+        let range = self.heading.period.range();
+        object.insert("unit".into(), json!(self.heading.unit));
+        object.insert(
+            "period".into(),
+            json!({
+                "code": self.heading.period.code(),
+                "from": range.from.to_string(),
+                "to": range.to.to_string(),
+                "label": self.heading.period.label_vi(),
+            }),
+        );
+        object.insert("made_at".into(), json!(self.heading.made_at));
+        object.insert("rated_dossiers".into(), json!(self.rated_dossiers));
+        object.insert(
+            "response_pct".into(),
+            json!(self.response_tenths().map(tenths_number)),
+        );
+        for (name, groups) in self.breakdowns() {
+            let rows = groups
+                .iter()
+                .map(|g| {
+                    let mut row = Map::new();
+                    row.insert("key".into(), json!(g.key));
+                    row.insert("label".into(), json!(g.label));
+                    row.extend(counts_json(&g.counts, self.scale));
+                    Value::Object(row)
+                })
+                .collect();
+            object.insert(name.into(), Value::Array(rows));
+        }
+        let negatives = self
+            .negatives
+            .iter()
+            .map(|n| {
+                json!({
+                    "at": n.at,
+                    "level": n.level.code(),
+                    "reasons": n.reasons.iter().map(|r| r.code()).collect::<Vec<_>>(),
+                    "comment": n.comment,
+                    "dossier": n.dossier,
+                    "procedure_code": n.procedure_code,
+                    "procedure_name": n.procedure_name,
+                    "officer": n.officer,
+                    "counter": n.counter,
+                })
+            })
+            .collect();
+        object.insert("negatives".into(), Value::Array(negatives));
+        Value::Object(object)
+    }
+}
+
+/// The counts as `hailong summary --json` prints them, with each level's share (the shares
+/// of a row add up to exactly 100.0).
+pub fn counts_json(counts: &Counts, scale: Scale) -> Map<String, Value> {
+    let levels: Map<String, Value> = scale
+        .levels()
+        .iter()
+        .map(|&l: &Level| (l.code().to_owned(), counts.count(l).into()))
+        .collect();
+    let shares: Map<String, Value> = counts
+        .shares_tenths(scale)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(l, t)| (l.code().to_owned(), tenths_number(t)))
+        .collect();
+    let mut object = Map::new();
+    object.insert("total".into(), counts.total().into());
+    object.insert("levels".into(), Value::Object(levels));
+    object.insert("levels_pct".into(), Value::Object(shares));
+    object.insert("satisfied_pct".into(), json!(counts.satisfied_pct()));
+    object.insert("unrated".into(), counts.unrated.into());
+    object.insert("repeat_dossier".into(), counts.repeat_dossier.into());
+    object.insert("misuse".into(), counts.misuse.into());
+    object
+}
+
+/// Tenths of a percent as a JSON number with one decimal (87.5), written exactly.
+fn tenths_number(tenths: u32) -> Value {
+    format_tenths(tenths)
+        .parse::<serde_json::Number>()
+        .map_or(Value::Null, Value::Number)
+}
+
+/// Builds a report from its entries in one pass, the same way on a tablet and on the server,
+/// so that every format and every place shows the same figures. Misuse presses are not entries:
+/// the caller adds their counts.
+#[derive(Debug, Default)]
+pub struct Tally {
+    pub counts: Counts,
+    pub rated_dossiers: u64,
+    months: Groups,
+    fields: Groups,
+    procedures: Groups,
+    officers: Groups,
+    negatives: Vec<Negative>,
+}
+
+/// Groups found so far, with an index by key.
+#[derive(Debug, Default)]
+struct Groups {
+    list: Vec<Group>,
+    index: HashMap<String, usize>,
+    none: Option<usize>,
+}
+
+impl Groups {
+    fn counts(&mut self, key: Option<&str>, label: Option<&str>) -> &mut Counts {
+        let slot = match key {
+            Some(key) => self.index.get(key).copied(),
+            None => self.none,
+        };
+        let at = slot.unwrap_or_else(|| {
+            self.list.push(Group {
+                key: key.map(str::to_owned),
+                label: label.map(str::to_owned),
+                counts: Counts::default(),
+            });
+            let at = self.list.len() - 1;
+            match key {
+                Some(key) => {
+                    self.index.insert(key.to_owned(), at);
+                }
+                None => self.none = Some(at),
+            }
+            at
+        });
+        let group = &mut self.list[at];
+        if group.label.is_none()
+            && let Some(label) = label
+        {
+            group.label = Some(label.to_owned());
+        }
+        &mut group.counts
+    }
+}
+
+fn count_in(counts: &mut Counts, entry: &Entry) {
+    match entry.level {
+        Some(_) if entry.repeat_dossier => counts.repeat_dossier += 1,
+        Some(level) => counts.add(level, 1),
+        None => counts.unrated += 1,
+    }
+}
+
+impl Tally {
+    pub fn add(&mut self, entry: &Entry) {
+        count_in(&mut self.counts, entry);
+        let month = entry.at.get(..7);
+        count_in(self.months.counts(month, month), entry);
+        let field = entry.field_name.as_deref();
+        count_in(self.fields.counts(field, field), entry);
+        count_in(
+            self.procedures.counts(
+                entry.procedure_code.as_deref(),
+                entry.procedure_name.as_deref(),
+            ),
+            entry,
+        );
+        let officer = entry.officer.as_deref();
+        count_in(self.officers.counts(officer, officer), entry);
+        if entry.counted() && entry.dossier.is_some() {
+            self.rated_dossiers += 1;
+        }
+        if let Some(level) = entry.level.filter(|l| l.is_negative())
+            && !entry.repeat_dossier
+        {
+            self.negatives.push(Negative {
+                at: entry.at.clone(),
+                level,
+                reasons: entry.reasons.clone(),
+                comment: entry.comment.clone(),
+                dossier: entry.dossier.clone(),
+                procedure_code: entry.procedure_code.clone(),
+                procedure_name: entry.procedure_name.clone(),
+                officer: entry.officer.clone(),
+                counter: entry.counter.clone(),
+            });
+        }
+    }
+
+    /// Misuse presses of one month (`2026-03`), counted in the total and that month.
+    pub fn add_misuse(&mut self, month: &str, n: u64) {
+        self.counts.misuse += n;
+        self.months.counts(Some(month), Some(month)).misuse += n;
+    }
+
+    /// The report: months in order, other groups largest first, negatives oldest first.
+    pub fn finish(self, heading: Heading, scale: Scale) -> Report {
+        let mut by_month = self.months.list;
+        by_month.sort_by(|a, b| a.key.cmp(&b.key));
+        let [by_field, by_procedure, by_officer] = [self.fields, self.procedures, self.officers]
+            .map(|groups| {
+                let mut list = groups.list;
+                sort_groups(&mut list);
+                list
+            });
+        let mut negatives = self.negatives;
+        negatives.sort_by(|a, b| a.at.cmp(&b.at));
+        Report {
+            heading,
+            scale,
+            counts: self.counts,
+            rated_dossiers: self.rated_dossiers,
+            by_month,
+            by_field,
+            by_procedure,
+            by_officer,
+            by_device: Vec::new(),
+            negatives,
+        }
+    }
+}
+
+/// The order of a breakdown: most ratings first, then by name, then by key.
+pub fn sort_groups(groups: &mut [Group]) {
+    groups.sort_by(|a, b| {
+        b.counts
+            .total()
+            .cmp(&a.counts.total())
+            .then_with(|| a.label.cmp(&b.label))
+            .then_with(|| a.key.cmp(&b.key))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::period::DateRange;
+
+    fn entry(at: &str, level: Option<Level>, officer: &str) -> Entry {
+        Entry {
+            at: at.into(),
+            dossier: Some(format!("D-{at}")),
+            procedure_code: Some("1.001193".into()),
+            procedure_name: Some("Đăng ký khai sinh".into()),
+            field_name: Some("Hộ tịch".into()),
+            officer: Some(officer.into()),
+            level,
+            ..Entry::default()
+        }
+    }
+
+    fn heading() -> Heading {
+        Heading {
+            unit: "UBND xã Tân Phú".into(),
+            period: ReportPeriod::Range(DateRange::all()),
+            made_at: "2026-11-23T10:00:00+07:00".into(),
+        }
+    }
+
+    #[test]
+    fn a_tally_counts_groups_and_lists_the_negatives() {
+        let mut tally = Tally::default();
+        tally.add(&entry(
+            "2026-03-02T08:00:00+07:00",
+            Some(Level::VerySatisfied),
+            "An",
+        ));
+        tally.add(&entry(
+            "2026-03-02T09:00:00+07:00",
+            Some(Level::Unsatisfied),
+            "Bình",
+        ));
+        tally.add(&entry("2026-04-01T09:00:00+07:00", None, "An"));
+        let mut repeat = entry("2026-04-02T09:00:00+07:00", Some(Level::Unsatisfied), "An");
+        repeat.repeat_dossier = true;
+        tally.add(&repeat);
+        let report = tally.finish(heading(), Scale::Three);
+        assert_eq!(report.counts.total(), 2);
+        assert_eq!(report.counts.unrated, 1);
+        assert_eq!(report.counts.repeat_dossier, 1);
+        assert_eq!(report.rated_dossiers, 2);
+        assert_eq!(report.response_tenths(), Some(667));
+        let months: Vec<_> = report.by_month.iter().map(|g| g.key.as_deref()).collect();
+        assert_eq!(months, [Some("2026-03"), Some("2026-04")]);
+        assert_eq!(report.by_officer[0].key.as_deref(), Some("An"));
+        assert_eq!(report.by_officer[0].counts.total(), 1);
+        assert_eq!(
+            report.negatives.len(),
+            1,
+            "the repeat is not followed up twice"
+        );
+        assert_eq!(report.negatives[0].officer.as_deref(), Some("Bình"));
+    }
+
+    #[test]
+    fn the_json_is_the_summary_object_with_shares_and_breakdowns() {
+        let mut tally = Tally::default();
+        for level in [Level::VerySatisfied, Level::Satisfied, Level::Unsatisfied] {
+            tally.add(&entry("2026-03-02T08:00:00+07:00", Some(level), "An"));
+        }
+        let json = tally.finish(heading(), Scale::Three).to_json();
+        assert_eq!(json["total"], 3);
+        assert_eq!(json["levels"]["satisfied"], 1);
+        assert_eq!(json["satisfied_pct"], 66.7);
+        let pct = &json["levels_pct"];
+        assert_eq!(
+            (
+                pct["very_satisfied"].clone(),
+                pct["satisfied"].clone(),
+                pct["unsatisfied"].clone()
+            ),
+            (json!(33.4), json!(33.3), json!(33.3))
+        );
+        assert_eq!(json["by_officer"][0]["key"], "An");
+        assert_eq!(json["by_officer"][0]["total"], 3);
+        assert_eq!(json["negatives"][0]["level"], "unsatisfied");
+        assert_eq!(json["period"]["code"], "all");
+        assert_eq!(json["by_device"], json!([]));
+    }
+}

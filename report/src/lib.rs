@@ -1,0 +1,201 @@
+//! Report files administrators file, the same from a tablet and from the commune server: one
+//! row per rating (CSV), the summary (CSV, JSON), the formal XLSX report, and a PNG chart.
+//!
+//! Every format is drawn from one pass over a [`Source`]'s entries (see
+//! [`hailong_core::report::Tally`]), so every file shows the same figures. Files are written
+//! whole or not at all ([`file`]).
+
+mod chart;
+mod csv_files;
+pub mod file;
+mod words;
+mod xlsx;
+
+pub use csv_files::RATING_COLUMNS;
+pub use words::Lang;
+
+use hailong_core::level::Scale;
+use hailong_core::period::DateRange;
+use hailong_core::report::{Entry, Group, Heading, Report, Tally};
+use std::path::{Path, PathBuf};
+
+/// What a report is read from: a tablet's store or the server's database.
+pub trait Source {
+    /// The scale the ratings were given on.
+    fn scale(&self) -> Result<Scale, SourceError>;
+    /// How many entries `for_each_entry` will give: for progress.
+    fn entry_count(&self, range: DateRange) -> Result<u64, SourceError>;
+    /// Gives every entry in `range`, oldest first, until `each` returns false.
+    fn for_each_entry(
+        &self,
+        range: DateRange,
+        each: &mut dyn FnMut(&Entry) -> bool,
+    ) -> Result<(), SourceError>;
+    /// Misuse presses in `range`, per month (`2026-03`).
+    fn misuse_by_month(&self, range: DateRange) -> Result<Vec<(String, u64)>, SourceError>;
+    /// Counts per tablet, on the server.
+    fn by_device(&self, _range: DateRange) -> Result<Vec<Group>, SourceError> {
+        Ok(Vec::new())
+    }
+}
+
+/// A source's own error, kept whole for the log.
+pub type SourceError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("cannot write {}: {source}{}", path.display(), if *removed { " (the unfinished file was removed)" } else { "" })]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+        /// Whether the unfinished file is gone (it always is unless the removal failed too).
+        removed: bool,
+    },
+    #[error("cannot read the ratings: {0}")]
+    Source(SourceError),
+    #[error("the spreadsheet could not be made: {0}")]
+    Xlsx(String),
+    #[error(
+        "the period has {0} entries, more than a spreadsheet holds; export a shorter period or CSV"
+    )]
+    TooManyRows(u64),
+}
+
+/// A report file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// One row per rating (and per unrated dossier).
+    Csv,
+    /// The summary and its breakdowns, one row per group.
+    SummaryCsv,
+    Xlsx,
+    Png,
+    Json,
+}
+
+impl Format {
+    pub const ALL: [Format; 5] = [
+        Format::Csv,
+        Format::SummaryCsv,
+        Format::Xlsx,
+        Format::Png,
+        Format::Json,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::SummaryCsv => "summary-csv",
+            Format::Xlsx => "xlsx",
+            Format::Png => "png",
+            Format::Json => "json",
+        }
+    }
+
+    /// The file name extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv | Format::SummaryCsv => "csv",
+            other => other.code(),
+        }
+    }
+
+    /// The HTTP content type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Csv | Format::SummaryCsv => "text/csv; charset=utf-8",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format::Png => "image/png",
+            Format::Json => "application/json",
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Format, String> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.code() == s)
+            .ok_or_else(|| format!("{s:?} is not a format: csv, summary-csv, xlsx, png or json"))
+    }
+}
+
+/// Told how far an export is: entries done, entries in all.
+pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
+
+/// Progress is reported after every this many entries.
+const PROGRESS_EVERY: u64 = 4096;
+
+/// Reads the report for `heading`'s period in one pass.
+pub fn build(source: &dyn Source, heading: Heading) -> Result<Report, ExportError> {
+    tally(source, heading, &mut |_| true, &mut |_, _| {})
+}
+
+/// One pass over the entries: counts them into the report, and hands each to `each` (which
+/// stops the pass by returning false).
+fn tally(
+    source: &dyn Source,
+    heading: Heading,
+    each: &mut dyn FnMut(&Entry) -> bool,
+    progress: Progress<'_>,
+) -> Result<Report, ExportError> {
+    let range = heading.period.range();
+    let total = source.entry_count(range).map_err(ExportError::Source)?;
+    let mut tally = Tally::default();
+    let mut done = 0u64;
+    progress(0, total);
+    source
+        .for_each_entry(range, &mut |entry| {
+            tally.add(entry);
+            done += 1;
+            if done.is_multiple_of(PROGRESS_EVERY) {
+                progress(done, total);
+            }
+            each(entry)
+        })
+        .map_err(ExportError::Source)?;
+    for (month, n) in source.misuse_by_month(range).map_err(ExportError::Source)? {
+        tally.add_misuse(&month, n);
+    }
+    let mut report = tally.finish(heading, source.scale().map_err(ExportError::Source)?);
+    report.by_device = source.by_device(range).map_err(ExportError::Source)?;
+    progress(done, total.max(done));
+    Ok(report)
+}
+
+/// Writes the report for `heading`'s period to `out` in `format`; returns the report.
+pub fn export(
+    source: &dyn Source,
+    heading: Heading,
+    format: Format,
+    lang: Lang,
+    out: &Path,
+    progress: Progress<'_>,
+) -> Result<Report, ExportError> {
+    file::write_whole(out, |w| {
+        let io = |source| ExportError::Write {
+            path: out.to_owned(),
+            source,
+            removed: false,
+        };
+        match format {
+            Format::Csv => csv_files::ratings(source, heading, w, progress, out),
+            Format::Xlsx => xlsx::write(source, heading, lang, w, progress).map_err(|e| match e {
+                ExportError::Write { source, .. } => io(source),
+                other => other,
+            }),
+            Format::SummaryCsv | Format::Json | Format::Png => {
+                let report = tally(source, heading, &mut |_| true, progress)?;
+                match format {
+                    Format::SummaryCsv => csv_files::summary(&report, w).map_err(io)?,
+                    Format::Json => serde_json::to_writer_pretty(&mut *w, &report.to_json())
+                        .map_err(|e| io(e.into()))?,
+                    _ => chart::write(&report, lang, w).map_err(io)?,
+                }
+                Ok(report)
+            }
+        }
+    })
+}

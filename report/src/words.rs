@@ -1,0 +1,285 @@
+//! The words report files are written in: Vietnamese, the language reports are filed in, or
+//! English. Levels and reasons use the glossary's labels.
+
+use hailong_core::level::Level;
+use hailong_core::reason::Reason;
+
+/// The language of a report file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Vi,
+    En,
+}
+
+impl std::str::FromStr for Lang {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Lang, String> {
+        match s {
+            "vi" => Ok(Lang::Vi),
+            "en" => Ok(Lang::En),
+            _ => Err(format!("{s:?} is not a report language: vi or en")),
+        }
+    }
+}
+
+/// Every fixed text of the XLSX report and the chart.
+pub struct Words {
+    pub motto: &'static str,
+    pub motto_sub: &'static str,
+    pub office: &'static str,
+    pub title: &'static str,
+    pub period: &'static str,
+    pub made_at: &'static str,
+    pub sheet_summary: &'static str,
+    pub sheet_field: &'static str,
+    pub sheet_procedure: &'static str,
+    pub sheet_officer: &'static str,
+    pub sheet_negative: &'static str,
+    pub sheet_detail: &'static str,
+    pub item: &'static str,
+    pub count: &'static str,
+    pub share: &'static str,
+    pub ratings: &'static str,
+    pub satisfied_pct: &'static str,
+    pub armed: &'static str,
+    pub rated_dossiers: &'static str,
+    pub response_pct: &'static str,
+    pub unrated: &'static str,
+    pub repeat: &'static str,
+    pub misuse: &'static str,
+    pub by_month: &'static str,
+    pub month: &'static str,
+    pub number: &'static str,
+    pub field: &'static str,
+    pub procedure_code: &'static str,
+    pub procedure: &'static str,
+    pub officer: &'static str,
+    pub counter: &'static str,
+    pub time: &'static str,
+    pub dossier: &'static str,
+    pub level: &'static str,
+    pub reasons: &'static str,
+    pub comment: &'static str,
+    pub counted: &'static str,
+    pub yes: &'static str,
+    pub no: &'static str,
+    pub none: &'static str,
+    pub not_rated: &'static str,
+    pub chart_months: &'static str,
+    pub chart_officers: &'static str,
+    pub no_ratings: &'static str,
+}
+
+const VI: Words = Words {
+    motto: "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+    motto_sub: "Độc lập - Tự do - Hạnh phúc",
+    office: "Bộ phận Một cửa",
+    title: "BÁO CÁO KẾT QUẢ ĐÁNH GIÁ MỨC ĐỘ HÀI LÒNG",
+    period: "Thời điểm đánh giá",
+    made_at: "Ngày lập báo cáo",
+    sheet_summary: "Tổng hợp",
+    sheet_field: "Theo lĩnh vực",
+    sheet_procedure: "Theo thủ tục",
+    sheet_officer: "Theo cán bộ",
+    sheet_negative: "Không hài lòng",
+    sheet_detail: "Chi tiết",
+    item: "Chỉ tiêu",
+    count: "Số lượng",
+    share: "Tỷ lệ (%)",
+    ratings: "Số phiếu đánh giá",
+    satisfied_pct: "Tỷ lệ hài lòng (%)",
+    armed: "Hồ sơ mời đánh giá",
+    rated_dossiers: "Hồ sơ được đánh giá",
+    response_pct: "Tỷ lệ phản hồi (%)",
+    unrated: "Hồ sơ không được đánh giá",
+    repeat: "Đánh giá lặp lại hồ sơ (không tính)",
+    misuse: "Lượt bấm quá nhanh (không tính)",
+    by_month: "Theo tháng",
+    month: "Tháng",
+    number: "STT",
+    field: "Lĩnh vực",
+    procedure_code: "Mã thủ tục",
+    procedure: "Thủ tục hành chính",
+    officer: "Cán bộ",
+    counter: "Quầy",
+    time: "Thời gian",
+    dossier: "Mã hồ sơ",
+    level: "Mức độ hài lòng",
+    reasons: "Lý do",
+    comment: "Ý kiến",
+    counted: "Được tính",
+    yes: "Có",
+    no: "Không",
+    none: "(không có)",
+    not_rated: "Không đánh giá",
+    chart_months: "Số phiếu đánh giá theo tháng",
+    chart_officers: "Tỷ lệ hài lòng theo cán bộ (%)",
+    no_ratings: "Không có phiếu đánh giá trong kỳ",
+};
+
+const EN: Words = Words {
+    motto: "SOCIALIST REPUBLIC OF VIETNAM",
+    motto_sub: "Independence - Freedom - Happiness",
+    office: "One-stop office",
+    title: "SATISFACTION RATING REPORT",
+    period: "Period",
+    made_at: "Report made",
+    sheet_summary: "Summary",
+    sheet_field: "By field",
+    sheet_procedure: "By procedure",
+    sheet_officer: "By officer",
+    sheet_negative: "Unsatisfied",
+    sheet_detail: "Details",
+    item: "Item",
+    count: "Count",
+    share: "Share (%)",
+    ratings: "Ratings",
+    satisfied_pct: "Satisfaction (%)",
+    armed: "Dossiers offered for rating",
+    rated_dossiers: "Dossiers rated",
+    response_pct: "Response rate (%)",
+    unrated: "Dossiers not rated",
+    repeat: "Repeat ratings of a dossier (not counted)",
+    misuse: "Presses too soon (not counted)",
+    by_month: "By month",
+    month: "Month",
+    number: "No.",
+    field: "Field",
+    procedure_code: "Procedure code",
+    procedure: "Administrative procedure",
+    officer: "Officer",
+    counter: "Counter",
+    time: "Time",
+    dossier: "Dossier code",
+    level: "Level",
+    reasons: "Reasons",
+    comment: "Comment",
+    counted: "Counted",
+    yes: "Yes",
+    no: "No",
+    none: "(none)",
+    not_rated: "Not rated",
+    chart_months: "Ratings per month",
+    chart_officers: "Satisfaction per officer (%)",
+    no_ratings: "No ratings in the period",
+};
+
+impl Lang {
+    pub fn words(self) -> &'static Words {
+        match self {
+            Lang::Vi => &VI,
+            Lang::En => &EN,
+        }
+    }
+
+    pub fn level(self, level: Level) -> &'static str {
+        let (vi, en) = match level {
+            Level::VerySatisfied => ("Rất hài lòng", "Very satisfied"),
+            Level::Satisfied => ("Hài lòng", "Satisfied"),
+            Level::Neutral => ("Bình thường", "Neutral"),
+            Level::Unsatisfied => ("Không hài lòng", "Unsatisfied"),
+            Level::VeryUnsatisfied => ("Rất không hài lòng", "Very unsatisfied"),
+        };
+        self.pick(vi, en)
+    }
+
+    pub fn reason(self, reason: Reason) -> &'static str {
+        let (vi, en) = match reason {
+            Reason::MultipleTrips => ("Phải đi lại nhiều lần", "Had to come back several times"),
+            Reason::Late => ("Trả kết quả trễ hẹn", "Result was late"),
+            Reason::LongWait => ("Phải chờ đợi lâu", "Waited too long"),
+            Reason::Attitude => ("Thái độ cán bộ chưa tốt", "Officer's attitude was poor"),
+            Reason::ExtraDocuments => (
+                "Bị yêu cầu giấy tờ ngoài quy định",
+                "Asked for documents not required by law",
+            ),
+            Reason::UnofficialFees => (
+                "Phải trả chi phí ngoài quy định",
+                "Had to pay unofficial fees",
+            ),
+            Reason::UnclearGuidance => (
+                "Hướng dẫn, thủ tục chưa rõ ràng",
+                "Guidance or procedure was unclear",
+            ),
+            Reason::Other => ("Lý do khác", "Other"),
+        };
+        self.pick(vi, en)
+    }
+
+    /// Reasons joined with "; ".
+    pub fn reasons(self, reasons: &[Reason]) -> String {
+        reasons
+            .iter()
+            .map(|&r| self.reason(r))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// The period as a formal report names it.
+    pub fn period(self, period: &hailong_core::period::ReportPeriod) -> String {
+        match self {
+            Lang::Vi => period.label_vi(),
+            Lang::En => period.label_en(),
+        }
+    }
+
+    /// A count as this language writes it: 12.345 in Vietnamese, 12,345 in English.
+    pub fn count(self, n: u64) -> String {
+        let separator = self.pick(".", ",");
+        let digits = n.to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push_str(separator);
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    /// Tenths of a percent as this language writes them: 87,5 in Vietnamese, 87.5 in English.
+    pub fn tenths(self, tenths: u32) -> String {
+        let text = hailong_core::summary::format_tenths(tenths);
+        match self {
+            Lang::Vi => text.replace('.', ","),
+            Lang::En => text,
+        }
+    }
+
+    fn pick(self, vi: &'static str, en: &'static str) -> &'static str {
+        match self {
+            Lang::Vi => vi,
+            Lang::En => en,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_the_glossarys() {
+        assert_eq!(Lang::Vi.level(Level::VerySatisfied), "Rất hài lòng");
+        assert_eq!(
+            Lang::Vi.reason(Reason::UnofficialFees),
+            "Phải trả chi phí ngoài quy định"
+        );
+        assert_eq!(Lang::En.reason(Reason::Late), "Result was late");
+        assert_eq!(
+            Lang::Vi.reasons(&[Reason::Late, Reason::Other]),
+            "Trả kết quả trễ hẹn; Lý do khác"
+        );
+    }
+
+    #[test]
+    fn numbers_are_written_as_each_language_writes_them() {
+        assert_eq!(Lang::Vi.count(1_234_567), "1.234.567");
+        assert_eq!(Lang::En.count(1_234_567), "1,234,567");
+        assert_eq!(Lang::Vi.count(999), "999");
+        assert_eq!(Lang::Vi.tenths(875), "87,5");
+        assert_eq!(Lang::En.tenths(1000), "100.0");
+    }
+}
