@@ -57,6 +57,17 @@ impl DateRange {
         }
     }
 
+    /// The range as `YYYY-MM-DD` text for a `local_date` column, clamped to four-digit years
+    /// so that text order is date order (`NaiveDate::MAX` is written `+262142-12-31`).
+    pub fn text_bounds(&self) -> (String, String) {
+        let first = NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(self.from);
+        let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(self.to);
+        (
+            self.from.clamp(first, last).to_string(),
+            self.to.clamp(first, last).to_string(),
+        )
+    }
+
     pub fn contains(&self, date: NaiveDate) -> bool {
         self.from <= date && date <= self.to
     }
@@ -309,6 +320,20 @@ mod tests {
         ] {
             assert!(bad.parse::<ReportPeriod>().is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn text_bounds_keep_date_order_for_all_time() {
+        let (from, to) = DateRange::all().text_bounds();
+        assert_eq!((from.as_str(), to.as_str()), ("0001-01-01", "9999-12-31"));
+        assert!(from.as_str() < "2026-11-23" && "2026-11-23" < to.as_str());
+        let q1 = ReportPeriod::Quarter {
+            year: 2026,
+            quarter: 1,
+        }
+        .range()
+        .text_bounds();
+        assert_eq!(q1, ("2026-01-01".to_owned(), "2026-03-31".to_owned()));
     }
 
     #[test]

@@ -203,8 +203,8 @@ fn tenths_number(tenths: u32) -> Value {
 /// the caller adds their counts.
 #[derive(Debug, Default)]
 pub struct Tally {
-    pub counts: Counts,
-    pub rated_dossiers: u64,
+    counts: Counts,
+    rated_dossiers: u64,
     months: Groups,
     fields: Groups,
     procedures: Groups,
@@ -252,11 +252,7 @@ impl Groups {
 }
 
 fn count_in(counts: &mut Counts, entry: &Entry) {
-    match entry.level {
-        Some(_) if entry.repeat_dossier => counts.repeat_dossier += 1,
-        Some(level) => counts.add(level, 1),
-        None => counts.unrated += 1,
-    }
+    counts.add_outcome(entry.outcome(), entry.repeat_dossier, 1);
 }
 
 impl Tally {

@@ -1,6 +1,7 @@
 //! Summary arithmetic: counts per level, shares that add up to exactly 100.0, tỷ lệ hài lòng.
 
 use crate::level::{Level, Scale};
+use crate::rating::Outcome;
 use serde::Serialize;
 
 /// Counts for one report row (a period, an officer, a field…).
@@ -19,6 +20,16 @@ pub struct Counts {
 impl Counts {
     pub fn add(&mut self, level: Level, n: u64) {
         self.levels[index(level)] += n;
+    }
+
+    /// Counts `n` of `outcome`: a level, unless it repeats a rated dossier (then
+    /// `repeat_dossier`), or an armed dossier nobody rated.
+    pub fn add_outcome(&mut self, outcome: Outcome, repeat_dossier: bool, n: u64) {
+        match outcome {
+            Outcome::Rated(_) if repeat_dossier => self.repeat_dossier += n,
+            Outcome::Rated(level) => self.add(level, n),
+            Outcome::NotRated => self.unrated += n,
+        }
     }
 
     pub fn count(&self, level: Level) -> u64 {

@@ -5,7 +5,6 @@ use crate::{ExportError, Progress, Source, tally};
 use hailong_core::report::{Group, Heading, Report};
 use hailong_core::summary::{Counts, format_tenths};
 use std::io::Write;
-use std::path::Path;
 
 /// The columns of the one-row-per-entry CSV.
 pub const RATING_COLUMNS: [&str; 14] = [
@@ -32,18 +31,12 @@ pub fn ratings(
     heading: Heading,
     out: &mut impl Write,
     progress: Progress<'_>,
-    path: &Path,
 ) -> Result<Report, ExportError> {
-    let io = |source| ExportError::Write {
-        path: path.to_owned(),
-        source,
-        removed: false,
-    };
-    out.write_all(BOM).map_err(io)?;
+    out.write_all(BOM)?;
     let mut writer = csv::Writer::from_writer(out);
     writer
         .write_record(RATING_COLUMNS)
-        .map_err(|e| io(e.into()))?;
+        .map_err(std::io::Error::from)?;
     let mut failure = None;
     let report = tally(
         source,
@@ -79,9 +72,9 @@ pub fn ratings(
         progress,
     )?;
     if let Some(err) = failure {
-        return Err(io(err.into()));
+        return Err(std::io::Error::from(err).into());
     }
-    writer.flush().map_err(io)?;
+    writer.flush()?;
     Ok(report)
 }
 

@@ -16,23 +16,23 @@ pub fn partial_path(out: &Path) -> PathBuf {
     out.with_file_name(format!(".{name}.partial"))
 }
 
-/// Runs `write` on a buffered `.partial` file, then syncs it and renames it to `out`.
+/// Runs `write` on a buffered `.partial` file, then syncs it and renames it to `out`. A write
+/// error, from `write` or after it, names `out` and says whether the partial file is gone.
 pub fn write_whole<T>(
     out: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> Result<T, ExportError>,
 ) -> Result<T, ExportError> {
     let partial = partial_path(out);
-    let io_error = |source| ExportError::Write {
+    let file = File::create(&partial).map_err(|source| ExportError::Write {
         path: out.to_owned(),
         source,
         removed: true,
-    };
-    let file = File::create(&partial).map_err(io_error)?;
+    })?;
     let mut buffered = BufWriter::with_capacity(256 * 1024, file);
     let result = write(&mut buffered).and_then(|value| {
-        buffered.flush().map_err(io_error)?;
-        buffered.get_ref().sync_all().map_err(io_error)?;
-        std::fs::rename(&partial, out).map_err(io_error)?;
+        buffered.flush()?;
+        buffered.get_ref().sync_all()?;
+        std::fs::rename(&partial, out)?;
         Ok(value)
     });
     if let Err(mut error) = result {
@@ -41,7 +41,11 @@ pub fn write_whole<T>(
             Ok(()) => true,
             Err(e) => e.kind() == std::io::ErrorKind::NotFound,
         };
-        if let ExportError::Write { removed: r, .. } = &mut error {
+        if let ExportError::Write {
+            path, removed: r, ..
+        } = &mut error
+        {
+            out.clone_into(path);
             *r = removed;
         }
         return Err(error);
@@ -59,14 +63,13 @@ mod tests {
         let out = dir.path().join("báo cáo.csv");
         let failed: Result<(), _> = write_whole(&out, |w| {
             w.write_all(b"half").unwrap();
-            Err(ExportError::Write {
-                path: out.clone(),
-                source: std::io::Error::other("the stick was pulled out"),
-                removed: false,
-            })
+            Err(std::io::Error::other("the stick was pulled out").into())
         });
         match failed {
-            Err(ExportError::Write { removed, .. }) => assert!(removed),
+            Err(ExportError::Write { path, removed, .. }) => {
+                assert_eq!(path, out, "the error names the file asked for");
+                assert!(removed);
+            }
             other => panic!("{other:?}"),
         }
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);

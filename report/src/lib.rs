@@ -8,6 +8,7 @@
 mod chart;
 mod csv_files;
 pub mod file;
+pub mod sqlite;
 mod words;
 mod xlsx;
 
@@ -59,6 +60,18 @@ pub enum ExportError {
         "the period has {0} entries, more than a spreadsheet holds; export a shorter period or CSV"
     )]
     TooManyRows(u64),
+}
+
+/// A write error inside a format's writer; [`file::write_whole`] names the file and says
+/// whether the unfinished one was removed.
+impl From<std::io::Error> for ExportError {
+    fn from(source: std::io::Error) -> ExportError {
+        ExportError::Write {
+            path: PathBuf::new(),
+            source,
+            removed: false,
+        }
+    }
 }
 
 /// A report file format.
@@ -128,11 +141,6 @@ pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
 /// Progress is reported after every this many entries.
 const PROGRESS_EVERY: u64 = 4096;
 
-/// Reads the report for `heading`'s period in one pass.
-pub fn build(source: &dyn Source, heading: Heading) -> Result<Report, ExportError> {
-    tally(source, heading, &mut |_| true, &mut |_, _| {})
-}
-
 /// One pass over the entries: counts them into the report, and hands each to `each` (which
 /// stops the pass by returning false).
 fn tally(
@@ -174,28 +182,18 @@ pub fn export(
     out: &Path,
     progress: Progress<'_>,
 ) -> Result<Report, ExportError> {
-    file::write_whole(out, |w| {
-        let io = |source| ExportError::Write {
-            path: out.to_owned(),
-            source,
-            removed: false,
-        };
-        match format {
-            Format::Csv => csv_files::ratings(source, heading, w, progress, out),
-            Format::Xlsx => xlsx::write(source, heading, lang, w, progress).map_err(|e| match e {
-                ExportError::Write { source, .. } => io(source),
-                other => other,
-            }),
-            Format::SummaryCsv | Format::Json | Format::Png => {
-                let report = tally(source, heading, &mut |_| true, progress)?;
-                match format {
-                    Format::SummaryCsv => csv_files::summary(&report, w).map_err(io)?,
-                    Format::Json => serde_json::to_writer_pretty(&mut *w, &report.to_json())
-                        .map_err(|e| io(e.into()))?,
-                    _ => chart::write(&report, lang, w).map_err(io)?,
-                }
-                Ok(report)
+    file::write_whole(out, |w| match format {
+        Format::Csv => csv_files::ratings(source, heading, w, progress),
+        Format::Xlsx => xlsx::write(source, heading, lang, w, progress),
+        Format::SummaryCsv | Format::Json | Format::Png => {
+            let report = tally(source, heading, &mut |_| true, progress)?;
+            match format {
+                Format::SummaryCsv => csv_files::summary(&report, w)?,
+                Format::Json => serde_json::to_writer_pretty(&mut *w, &report.to_json())
+                    .map_err(std::io::Error::from)?,
+                _ => chart::write(&report, lang, w)?,
             }
+            Ok(report)
         }
     })
 }

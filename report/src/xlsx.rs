@@ -18,11 +18,7 @@ const MAX_WIDTH: usize = 60;
 
 fn xlsx_error(e: XlsxError) -> ExportError {
     match e {
-        XlsxError::IoError(source) => ExportError::Write {
-            path: Default::default(),
-            source,
-            removed: false,
-        },
+        XlsxError::IoError(source) => source.into(),
         other => ExportError::Xlsx(other.to_string()),
     }
 }
@@ -302,17 +298,18 @@ fn summary_sheet(
             &styles.pct,
         )?;
     }
+    // The first columns hold the summary's merged labels; the rest fit the month table.
     let mut widths = Widths::new(&header);
-    widths.0[0] = 8;
-    widths.0[1] = widths.0[1].max(14);
-    for col in 2..widths.0.len() {
-        widths.0[col] = widths.0[col].max(12);
+    widths.0.resize(widths.0.len().max(6), 0);
+    for (col, width) in widths.0.iter_mut().enumerate() {
+        *width = match col {
+            0 => 8,
+            1 | 2 => 14,
+            3 => 18,
+            _ => (*width).max(12),
+        };
     }
-    widths.0.resize(6.max(widths.0.len()), 12);
     widths.apply(ws)?;
-    ws.set_column_width(1, 14)?;
-    ws.set_column_width(2, 14)?;
-    ws.set_column_width(3, 18)?;
     ws.set_row_height(top + 1, 32)?;
     Ok(())
 }

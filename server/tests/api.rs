@@ -81,6 +81,15 @@ impl Server {
             .collect()
     }
 
+    /// `GET path` with a bearer token.
+    fn get(&self, path: &str, token: &str) -> reqwest::blocking::Response {
+        http()
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+    }
+
     fn sql<T: rusqlite::types::FromSql>(&self, query: &str) -> T {
         rusqlite::Connection::open(&self.running.db)
             .unwrap()
@@ -244,11 +253,8 @@ fn a_batch_accepts_dedupes_logs_conflicts_rejects_and_flags_repeats_and_skew() {
     assert_eq!(server.sql::<i64>("SELECT count(*) FROM misuse"), 2);
 
     let admin = server.admin_token();
-    let summary: Value = http()
-        .get(server.url("/api/v1/summary?from=2026-01-01&to=2099-12-31"))
-        .bearer_auth(&admin)
-        .send()
-        .unwrap()
+    let summary: Value = server
+        .get("/api/v1/summary?from=2026-01-01&to=2099-12-31", &admin)
         .json()
         .unwrap();
     assert_eq!(summary["total"], 4, "{summary}");
@@ -279,13 +285,7 @@ fn a_batch_accepts_dedupes_logs_conflicts_rejects_and_flags_repeats_and_skew() {
     );
     assert_eq!(summary["by_officer"][0]["officer"], "Nguyễn Văn A");
     // With no dates the summary is of all time: the skewed rating of 2020 is in it too.
-    let all_time: Value = http()
-        .get(server.url("/api/v1/summary"))
-        .bearer_auth(&admin)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let all_time: Value = server.get("/api/v1/summary", &admin).json().unwrap();
     assert_eq!(all_time["total"], 5, "{all_time}");
     assert_eq!(all_time["levels"]["very_satisfied"], 2);
 }
@@ -384,11 +384,8 @@ fn every_error_has_its_status_and_a_json_message() {
     assert_eq!(server.sql::<i64>("SELECT count(*) FROM misuse"), 0);
 
     let summary = |token: &str, query: &str| {
-        http()
-            .get(server.url(&format!("/api/v1/summary{query}")))
-            .bearer_auth(token)
-            .send()
-            .unwrap()
+        server
+            .get(&format!("/api/v1/summary{query}"), token)
             .status()
     };
     assert_eq!(summary(&token, ""), StatusCode::FORBIDDEN);
@@ -436,20 +433,8 @@ fn exports_give_the_summarys_figures_in_every_format_and_refuse_bad_requests() {
     assert_eq!(server.statuses(&device, ratings), ["accepted"; 3]);
     server.cli(&["unit", "UBND xã Tân Phú"]);
     let admin = server.admin_token();
-    let get = |query: &str, token: &str| {
-        http()
-            .get(server.url(&format!("/api/v1/export{query}")))
-            .bearer_auth(token)
-            .send()
-            .unwrap()
-    };
-    let summary: Value = http()
-        .get(server.url("/api/v1/summary"))
-        .bearer_auth(&admin)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let get = |query: &str, token: &str| server.get(&format!("/api/v1/export{query}"), token);
+    let summary: Value = server.get("/api/v1/summary", &admin).json().unwrap();
 
     let response = get("?format=json", &admin);
     assert_eq!(response.status(), StatusCode::OK);

@@ -5,9 +5,9 @@ use super::ratings::{RATING_COLUMNS, rating_from_row};
 use super::{Store, StoreError};
 use hailong_core::period::DateRange;
 use hailong_core::rating::{Outcome, Rating};
-use hailong_core::reason::Reason;
 use hailong_core::report::Entry;
 use hailong_core::summary::Counts;
+use hailong_report::sqlite;
 use rusqlite::params;
 
 /// How to split a summary into rows.
@@ -39,7 +39,7 @@ pub struct BreakdownRow {
 impl Store {
     /// Counts for the dates in `range` (local dates at the tablet).
     pub fn summary(&self, range: DateRange) -> Result<Counts, StoreError> {
-        let (from, to) = bounds(range);
+        let (from, to) = range.text_bounds();
         let mut counts = Counts::default();
         let mut stmt = self.conn.prepare_cached(
             "SELECT outcome, repeat_dossier, sum(n) FROM daily_counts
@@ -59,7 +59,7 @@ impl Store {
 
     /// Dossiers armed by an officer and rated, in `range`: with `Counts::unrated`, the response rate.
     pub fn rated_dossiers(&self, range: DateRange) -> Result<u64, StoreError> {
-        let (from, to) = bounds(range);
+        let (from, to) = range.text_bounds();
         Ok(self
             .conn
             .prepare_cached(
@@ -75,7 +75,7 @@ impl Store {
         range: DateRange,
         by: Breakdown,
     ) -> Result<Vec<BreakdownRow>, StoreError> {
-        let (from, to) = bounds(range);
+        let (from, to) = range.text_bounds();
         let (key, label) = by.columns();
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT CAST({key} AS TEXT), max({label}), outcome, repeat_dossier, count(*) FROM ratings
@@ -114,7 +114,7 @@ impl Store {
         range: DateRange,
         mut each: impl FnMut(&Rating),
     ) -> Result<usize, StoreError> {
-        let (from, to) = bounds(range);
+        let (from, to) = range.text_bounds();
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {RATING_COLUMNS} FROM ratings WHERE local_date BETWEEN ?1 AND ?2 ORDER BY seq"
         ))?;
@@ -135,55 +135,25 @@ impl Store {
         counter: &str,
         each: &mut dyn FnMut(&Entry) -> bool,
     ) -> Result<(), StoreError> {
-        let (from, to) = bounds(range);
-        let mut stmt = self.conn.prepare(
+        let (from, to) = range.text_bounds();
+        Ok(sqlite::for_each_entry(
+            &self.conn,
             "SELECT id, recorded_at, outcome, reasons, comment, dossier, procedure_code,
-                 procedure_name, field_name, officer_name, repeat_dossier
+                 procedure_name, field_name, officer_name, nullif(?3, ''), repeat_dossier
              FROM ratings WHERE local_date BETWEEN ?1 AND ?2 ORDER BY seq",
-        )?;
-        let mut rows = stmt.query(params![from, to])?;
-        let counter = (!counter.is_empty()).then(|| counter.to_owned());
-        let mut entry = Entry::default();
-        while let Some(row) = rows.next()? {
-            let outcome: String = row.get(2)?;
-            let reasons: String = row.get(3)?;
-            entry.id = row.get(0)?;
-            entry.at = row.get(1)?;
-            entry.level = Outcome::parse(&outcome).and_then(Outcome::level);
-            entry.reasons = Reason::split(&reasons).unwrap_or_default();
-            entry.comment = row.get(4)?;
-            entry.dossier = row.get(5)?;
-            entry.procedure_code = row.get(6)?;
-            entry.procedure_name = row.get(7)?;
-            entry.field_name = row.get(8)?;
-            entry.officer = row.get(9)?;
-            entry.counter.clone_from(&counter);
-            entry.repeat_dossier = row.get(10)?;
-            if !each(&entry) {
-                break;
-            }
-        }
-        Ok(())
+            params![from, to, counter],
+            each,
+        )?)
     }
 
     /// Ratings and unrated dossiers in `range`: what `for_each_entry` gives.
     pub fn entry_count(&self, range: DateRange) -> Result<u64, StoreError> {
-        let (from, to) = bounds(range);
-        Ok(self
-            .conn
-            .prepare_cached("SELECT count(*) FROM ratings WHERE local_date BETWEEN ?1 AND ?2")?
-            .query_row(params![from, to], |r| r.get(0))?)
+        Ok(sqlite::entry_count(&self.conn, range)?)
     }
 
     /// Misuse presses in `range`, per month (`2026-03`).
     pub fn misuse_by_month(&self, range: DateRange) -> Result<Vec<(String, u64)>, StoreError> {
-        let (from, to) = bounds(range);
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT substr(local_date, 1, 7), count(*) FROM misuse
-             WHERE local_date BETWEEN ?1 AND ?2 GROUP BY 1 ORDER BY 1",
-        )?;
-        let rows = stmt.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok(sqlite::misuse_by_month(&self.conn, range)?)
     }
 
     /// Whether any rating (other than demo data) is stored.
@@ -194,22 +164,9 @@ impl Store {
     }
 }
 
-/// The range as text bounds for `local_date`, clamped to four-digit years so that text order
-/// is date order.
-fn bounds(range: DateRange) -> (String, String) {
-    let first = chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(range.from);
-    let last = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(range.to);
-    (
-        range.from.clamp(first, last).to_string(),
-        range.to.clamp(first, last).to_string(),
-    )
-}
-
 fn add(counts: &mut Counts, outcome: &str, repeat: bool, n: u64) {
     match Outcome::parse(outcome) {
-        Some(Outcome::Rated(_)) if repeat => counts.repeat_dossier += n,
-        Some(Outcome::Rated(level)) => counts.add(level, n),
-        Some(Outcome::NotRated) => counts.unrated += n,
+        Some(outcome) => counts.add_outcome(outcome, repeat, n),
         None => tracing::warn!(outcome, "unknown outcome in the database"),
     }
 }

@@ -27,17 +27,14 @@ pub struct Summary {
 }
 
 fn add(counts: &mut Counts, outcome: &str, repeat: bool, n: u64) {
-    match Outcome::parse(outcome) {
-        Some(Outcome::Rated(_)) if repeat => counts.repeat_dossier += n,
-        Some(Outcome::Rated(level)) => counts.add(level, n),
-        Some(Outcome::NotRated) => counts.unrated += n,
-        None => {}
+    if let Some(outcome) = Outcome::parse(outcome) {
+        counts.add_outcome(outcome, repeat, n);
     }
 }
 
 impl Db {
     pub fn summary(&self, from: NaiveDate, to: NaiveDate) -> Result<Summary, DbError> {
-        let (from, to) = super::report::bounds(DateRange { from, to });
+        let (from, to) = DateRange { from, to }.text_bounds();
         let mut counts = Counts::default();
         let mut five = false;
         let mut stmt = self.conn.prepare_cached(
