@@ -209,8 +209,12 @@ fn bad_input_exits_2_with_a_clear_message_and_leaves_no_file() {
     demo(dir, 50);
     let out = dir.join("r.json");
     let out = out.to_str().unwrap();
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
         (&["--format", "pdf", "--out", out], "not a format"),
+        (
+            &["--format", "xlsx", "--out", out, "--lang", "fr"],
+            "not a report language",
+        ),
         (
             &["--format", "json", "--out", out, "--period", "2026-13"],
             "not a period",
