@@ -7,7 +7,8 @@ use chrono::{DateTime, FixedOffset};
 use hailong_core::level::Scale;
 use hailong_core::period::{DateRange, ReportPeriod};
 use hailong_core::report::{Entry, Heading};
-use hailong_report::{Source, SourceError};
+use hailong_report::{ExportError, Format, Lang, Source, SourceError};
+use std::path::{Path, PathBuf};
 
 /// The tablet's store as a report source; every entry carries this tablet's counter.
 pub struct TabletSource<'a> {
@@ -46,4 +47,157 @@ pub fn heading(settings: &Settings, period: ReportPeriod, now: DateTime<FixedOff
         period,
         made_at: now.to_rfc3339(),
     }
+}
+
+/// A report the administrator asked for on the "Xuất báo cáo" screen.
+#[derive(Debug, Clone)]
+pub struct ExportJob {
+    pub period: ReportPeriod,
+    pub format: Format,
+    pub lang: Lang,
+    /// The USB stick or folder the file goes in; its name is made from the period.
+    pub folder: PathBuf,
+}
+
+/// How an export on its own thread is going, for the screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportEvent {
+    /// Entries done out of the period's entries.
+    Progress { done: u64, total: u64 },
+    /// The file is whole at `path`; `ratings` were counted into it.
+    Written { path: PathBuf, ratings: u64 },
+    Failed {
+        problem: ExportProblem,
+        /// The file that was being written, if it got that far.
+        path: Option<PathBuf>,
+        /// Whether the unfinished file is gone (always, unless its removal failed too).
+        removed: bool,
+    },
+}
+
+/// Why an export failed, in terms the administrator can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportProblem {
+    /// The folder vanished: the USB stick was pulled out.
+    Gone,
+    Full,
+    ReadOnly,
+    /// Any other write error.
+    Write,
+    /// The ratings could not be read.
+    Database,
+    /// More entries than a spreadsheet holds.
+    TooManyRows,
+}
+
+impl ExportProblem {
+    /// A short stable code for the UI and logs.
+    pub fn code(self) -> &'static str {
+        match self {
+            ExportProblem::Gone => "gone",
+            ExportProblem::Full => "full",
+            ExportProblem::ReadOnly => "read_only",
+            ExportProblem::Write => "write",
+            ExportProblem::Database => "database",
+            ExportProblem::TooManyRows => "too_many_rows",
+        }
+    }
+
+    fn of_io(e: &std::io::Error) -> ExportProblem {
+        use std::io::ErrorKind;
+        match e.kind() {
+            ErrorKind::NotFound => ExportProblem::Gone,
+            ErrorKind::StorageFull | ErrorKind::QuotaExceeded => ExportProblem::Full,
+            ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => ExportProblem::ReadOnly,
+            _ => ExportProblem::Write,
+        }
+    }
+}
+
+/// A file name in `folder` for `job` that no earlier file has: `hailong-2026-Q1.xlsx`, then
+/// `hailong-2026-Q1-2.xlsx`, … so an earlier report is never overwritten.
+pub fn free_name(folder: &Path, period: ReportPeriod, format: Format) -> PathBuf {
+    let stem = match format {
+        Format::SummaryCsv => format!("hailong-{}-tong-hop", period.code()),
+        _ => format!("hailong-{}", period.code()),
+    };
+    (1u32..)
+        .map(|n| {
+            let name = if n == 1 {
+                format!("{stem}.{}", format.extension())
+            } else {
+                format!("{stem}-{n}.{}", format.extension())
+            };
+            folder.join(name)
+        })
+        .find(|path| !path.exists() && !hailong_report::file::partial_path(path).exists())
+        .unwrap_or_else(|| folder.join(format!("{stem}.{}", format.extension())))
+}
+
+/// Runs `job` on the database at `db` (read through its own connection), telling `report`
+/// how it goes; the last event is `Written` or `Failed`.
+pub fn run(
+    db: &Path,
+    settings: &Settings,
+    job: &ExportJob,
+    now: DateTime<FixedOffset>,
+    report: &dyn Fn(ExportEvent),
+) {
+    let store = match Store::open_reader(db) {
+        Ok(store) => store,
+        Err(e) => {
+            tracing::error!(error = %e, "the database could not be opened for an export");
+            return report(ExportEvent::Failed {
+                problem: ExportProblem::Database,
+                path: None,
+                removed: true,
+            });
+        }
+    };
+    if let Err(e) = std::fs::create_dir_all(&job.folder) {
+        tracing::warn!(folder = %job.folder.display(), error = %e, "no folder to export to");
+        return report(ExportEvent::Failed {
+            problem: ExportProblem::of_io(&e),
+            path: None,
+            removed: true,
+        });
+    }
+    let out = free_name(&job.folder, job.period, job.format);
+    let source = TabletSource {
+        store: &store,
+        settings,
+    };
+    let result = hailong_report::export(
+        &source,
+        heading(settings, job.period, now),
+        job.format,
+        job.lang,
+        &out,
+        &mut |done, total| report(ExportEvent::Progress { done, total }),
+    );
+    report(match result {
+        Ok(written) => {
+            tracing::info!(path = %out.display(), period = %job.period.code(), format = job.format.code(), "report exported");
+            ExportEvent::Written {
+                path: out,
+                ratings: written.counts.total(),
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "report not exported");
+            let (problem, removed) = match &e {
+                ExportError::Write {
+                    source, removed, ..
+                } => (ExportProblem::of_io(source), *removed),
+                ExportError::Source(_) => (ExportProblem::Database, true),
+                ExportError::Xlsx(_) => (ExportProblem::Write, true),
+                ExportError::TooManyRows(_) => (ExportProblem::TooManyRows, true),
+            };
+            ExportEvent::Failed {
+                problem,
+                path: Some(out),
+                removed,
+            }
+        }
+    });
 }

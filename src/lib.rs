@@ -8,7 +8,8 @@
 //! - [`catalogue`]: the bundled procedure catalogue and CSV imports;
 //! - [`settings`], [`setup`], [`paths`]: the data dir, its settings file, first-run setup;
 //! - [`auth`]: argon2 PIN hashes; [`clock`]: wall-clock time, settable in tests;
-//! - [`demo`]: synthetic ratings; [`export`]: CSV export;
+//! - [`demo`]: synthetic ratings; [`export`]: report files from the tablet's store;
+//! - [`usb`]: where USB sticks are mounted;
 //! - [`sync`]: pairing with the commune server and sending the outbox.
 
 pub mod auth;
@@ -24,6 +25,7 @@ pub mod settings;
 pub mod setup;
 pub mod store;
 pub mod sync;
+pub mod usb;
 
 /// The Slint UI compiled from `ui/`: the window and its adapter globals.
 #[allow(clippy::all)]

@@ -40,6 +40,11 @@ impl DataDir {
         self.root.join("hailong.db")
     }
 
+    /// Where reports are saved unless the settings name another folder.
+    pub fn reports(&self) -> PathBuf {
+        self.root.join("reports")
+    }
+
     /// Where the administrator drops a procedure catalogue to import.
     pub fn default_catalogue(&self) -> PathBuf {
         self.root.join("procedures.csv")

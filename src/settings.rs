@@ -54,6 +54,8 @@ pub struct Settings {
     pub min_interval_secs: u32,
     pub walk_up_allowed: bool,
     pub fullscreen: bool,
+    /// The folder reports are saved in besides USB sticks; the data dir's `reports` if unset.
+    pub export_dir: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -73,6 +75,7 @@ impl Default for Settings {
             min_interval_secs: 3,
             walk_up_allowed: true,
             fullscreen: false,
+            export_dir: None,
         }
     }
 }

@@ -257,3 +257,68 @@ fn the_start_screens_render_in_both_languages_and_orientations() {
         }
     }
 }
+
+/// The export tab: a stick and the report folder to choose from, an export under way, done,
+/// and a stick pulled out.
+#[test]
+fn the_export_tab_renders_its_states_in_both_languages_and_orientations() {
+    use hailong::export::{ExportEvent, ExportProblem};
+    use hailong::usb::MountTable;
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    for (w, h_) in [(1280., 800.), (800., 1280.)] {
+        for lang in [Lang::Vi, Lang::En] {
+            let tablet = Tablet::new(Scale::Three, lang);
+            let plan = hailong::demo::DemoPlan {
+                count: 2000,
+                days: 60,
+                seed: 3,
+            };
+            hailong::demo::fill(&tablet.data, plan, support::now()).unwrap();
+            let media = tablet.dir.path().join("media");
+            let stick = media.join("canbo/KINGSTON 32GB");
+            std::fs::create_dir_all(&stick).unwrap();
+            let table = tablet.dir.path().join("mounts");
+            let escaped = stick.display().to_string().replace(' ', "\\040");
+            std::fs::write(&table, format!("/dev/sdb1 {escaped} vfat rw 0 0\n")).unwrap();
+            let h = tablet.start(w, h_);
+            h.kiosk.use_mount_table(MountTable {
+                table,
+                roots: vec![media],
+            });
+            let (send, events) = std::sync::mpsc::channel();
+            h.kiosk.report_exports_to(move |event| {
+                let _ = send.send(event);
+            });
+            let name =
+                |screen: &str| out.join(format!("{screen}-{}-{}x{}.png", lang.code(), w, h_));
+            h.sign_in_as_admin();
+            h.tap("admin-tab-export");
+            h.tap("export-kind-quarter");
+            h.snapshot(&name("admin-export"));
+            h.tap("export-start");
+            h.kiosk.show_export(&ExportEvent::Progress {
+                done: 1843,
+                total: 4795,
+            });
+            h.snapshot(&name("admin-export-running"));
+            loop {
+                let event = events
+                    .recv_timeout(std::time::Duration::from_secs(60))
+                    .unwrap();
+                let last = !matches!(event, ExportEvent::Progress { .. });
+                h.kiosk.show_export(&event);
+                if last {
+                    break;
+                }
+            }
+            h.snapshot(&name("admin-export-written"));
+            h.kiosk.show_export(&ExportEvent::Failed {
+                problem: ExportProblem::Gone,
+                path: Some(stick.join("hailong-2026-Q4.xlsx")),
+                removed: true,
+            });
+            h.snapshot(&name("admin-export-gone"));
+        }
+    }
+}

@@ -138,6 +138,29 @@ impl ReportPeriod {
         }
     }
 
+    /// The period of the same kind `by` months, quarters or years later (earlier if negative);
+    /// a range of dates stays as it is.
+    pub fn step(self, by: i32) -> ReportPeriod {
+        match self {
+            ReportPeriod::Month { year, month } => {
+                let index = year * 12 + month as i32 - 1 + by;
+                ReportPeriod::Month {
+                    year: index.div_euclid(12),
+                    month: index.rem_euclid(12) as u32 + 1,
+                }
+            }
+            ReportPeriod::Quarter { year, quarter } => {
+                let index = year * 4 + quarter as i32 - 1 + by;
+                ReportPeriod::Quarter {
+                    year: index.div_euclid(4),
+                    quarter: index.rem_euclid(4) as u32 + 1,
+                }
+            }
+            ReportPeriod::Year(year) => ReportPeriod::Year(year + by),
+            range @ ReportPeriod::Range(_) => range,
+        }
+    }
+
     /// The dates the period covers.
     pub fn range(&self) -> DateRange {
         let first = |year, month| NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(NaiveDate::MIN);
@@ -334,6 +357,19 @@ mod tests {
         .range()
         .text_bounds();
         assert_eq!(q1, ("2026-01-01".to_owned(), "2026-03-31".to_owned()));
+    }
+
+    #[test]
+    fn periods_step_across_year_ends() {
+        let dec = ReportPeriod::Month { year: 2026, month: 12 };
+        assert_eq!(dec.step(1), ReportPeriod::Month { year: 2027, month: 1 });
+        assert_eq!(dec.step(-12), ReportPeriod::Month { year: 2025, month: 12 });
+        let q1 = ReportPeriod::Quarter { year: 2026, quarter: 1 };
+        assert_eq!(q1.step(-1), ReportPeriod::Quarter { year: 2025, quarter: 4 });
+        assert_eq!(q1.step(7), ReportPeriod::Quarter { year: 2027, quarter: 4 });
+        assert_eq!(ReportPeriod::Year(2026).step(-1), ReportPeriod::Year(2025));
+        let all = ReportPeriod::Range(DateRange::all());
+        assert_eq!(all.step(1), all);
     }
 
     #[test]

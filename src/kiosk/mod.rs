@@ -19,11 +19,13 @@ pub use keys::KEY_SETTLE;
 pub use launch::{fatal_window, run};
 
 use crate::clock::Clock;
+use crate::export::ExportEvent;
 use crate::paths::DataDir;
 use crate::settings::{self, Settings};
 use crate::store::{Store, StoreError};
 use crate::sync::{SyncError, SyncHandle, SyncStatus};
 use crate::ui::{AppWindow, FaultAdapter, KioskAdapter, Screen, Theme};
+use crate::usb::MountTable;
 use admin::Admin;
 use console::Console;
 use desk::Desk;
@@ -67,6 +69,7 @@ pub struct Kiosk {
     dir: DataDir,
     clock: Arc<dyn Clock>,
     sync: SyncSlot,
+    admin: Rc<Admin>,
 }
 
 impl Kiosk {
@@ -122,7 +125,7 @@ impl Kiosk {
                 settings: settings.clone(),
                 desk: desk.clone(),
                 console: console.clone(),
-                admin,
+                admin: admin.clone(),
             },
             clock.clone(),
         );
@@ -141,6 +144,7 @@ impl Kiosk {
             dir: dir.clone(),
             clock,
             sync,
+            admin,
         })
     }
 
@@ -168,6 +172,22 @@ impl Kiosk {
     /// Shows a report from the background sender on the administrator's screen.
     pub fn show_sync(&self, status: &SyncStatus) {
         admin::show_sync(&self.window, status);
+    }
+
+    /// Sends report exports' events to `report`, on the export's thread, instead of the event
+    /// loop: for tests, which pass them to [`Kiosk::show_export`] themselves.
+    pub fn report_exports_to(&self, report: impl Fn(ExportEvent) + Send + Sync + 'static) {
+        self.admin.report_exports_to(Arc::new(report));
+    }
+
+    /// Shows an export's progress or outcome on the administrator's screen.
+    pub fn show_export(&self, event: &ExportEvent) {
+        admin::show_export(&self.window, event);
+    }
+
+    /// Looks for USB sticks in `mounts` instead of the system's mount table: for tests.
+    pub fn use_mount_table(&self, mounts: MountTable) {
+        self.admin.use_mount_table(mounts);
     }
 
     /// The dossier waiting for the citizen's rating, if any.

@@ -100,6 +100,17 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens the existing database at `path` for reading only, beside the kiosk's own
+    /// connection (WAL lets it read while taps are written): for exports on their own thread.
+    pub fn open_reader(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(2))?;
+        Ok(Store { conn })
+    }
+
     /// Reads every page's structure (`PRAGMA quick_check`): slow on big files, for start-up.
     pub fn check(&self) -> Result<(), StoreError> {
         let check: String = self

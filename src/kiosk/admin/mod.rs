@@ -1,9 +1,11 @@
-//! The administrator's screens behind the admin PIN: summaries, negative ratings, officers,
-//! the procedure catalogue, the commune server, settings, About, and the way out of kiosk mode.
+//! The administrator's screens behind the admin PIN: summaries, negative ratings, report
+//! exports, officers, the procedure catalogue, the commune server, settings, About, and the way out of kiosk mode.
 
+pub use export::{ExportReporter, show_export};
 pub use server::show_sync;
 
 mod catalogue;
+mod export;
 mod officers;
 mod server;
 mod settings;
@@ -15,6 +17,7 @@ use crate::clock::Clock;
 use crate::paths::DataDir;
 use crate::store::Store;
 use crate::ui::{AdminAdapter, AdminTab, AppWindow, KioskAdapter, Screen};
+use crate::usb::MountTable;
 use slint::{ComponentHandle, SharedString, Weak};
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -32,6 +35,10 @@ pub struct Admin {
     sync: SyncSlot,
     /// Folders searched for catalogue CSV files: the data dir and where USB sticks mount.
     catalogue_roots: Vec<PathBuf>,
+    /// Where USB sticks for exports are looked for.
+    mounts: RefCell<MountTable>,
+    /// Where exports report their progress and outcome.
+    export_reporter: RefCell<ExportReporter>,
     idle: IdleReturn,
 }
 
@@ -59,6 +66,8 @@ impl Admin {
             dir,
             sync,
             catalogue_roots,
+            mounts: RefCell::new(MountTable::default()),
+            export_reporter: RefCell::new(export::reporter_for(window)),
             idle: IdleReturn::new(window, Screen::Admin),
         });
         admin.connect(window);
@@ -79,6 +88,18 @@ impl Admin {
             a.with(|ad| ad.set_breakdown(by));
             a.show_tab(AdminTab::Summary);
         });
+        let a = self.clone();
+        adapter.on_export_choose_kind(move |kind| a.export_choose_kind(kind));
+        let a = self.clone();
+        adapter.on_export_step(move |by| a.export_step(by));
+        let a = self.clone();
+        adapter.on_export_choose_format(move |code| a.export_choose_format(&code));
+        let a = self.clone();
+        adapter.on_export_choose_destination(move |i| a.export_choose_destination(i));
+        let a = self.clone();
+        adapter.on_export_rescan(move || a.find_destinations());
+        let a = self.clone();
+        adapter.on_export_start(move || a.export_start());
         let a = self.clone();
         adapter.on_add_officer(move |name, pin| a.add_officer(&name, &pin));
         let a = self.clone();
@@ -127,6 +148,7 @@ impl Admin {
         match tab {
             AdminTab::Summary => self.show_summary(),
             AdminTab::Negatives => self.show_negatives(),
+            AdminTab::Export => self.show_export_tab(),
             AdminTab::Officers => self.show_officers(),
             AdminTab::Catalogue => self.show_catalogue(),
             // A pairing's outcome shows until the tab is opened again (unless still under way).
@@ -143,6 +165,17 @@ impl Admin {
                 self.with(|a| a.set_device_id(device.into()));
             }
         }
+    }
+
+    /// Sends exports' events to `report` (on the export's thread) instead of the event loop:
+    /// for tests, which pass them to [`show_export`] themselves.
+    pub fn report_exports_to(&self, report: ExportReporter) {
+        *self.export_reporter.borrow_mut() = report;
+    }
+
+    /// Looks for USB sticks in `mounts` instead of the system's mount table: for tests.
+    pub fn use_mount_table(&self, mounts: MountTable) {
+        *self.mounts.borrow_mut() = mounts;
     }
 
     /// The StoreError code of the last tap that could not be saved, if the last one failed.
