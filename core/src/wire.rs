@@ -275,6 +275,9 @@ pub struct Batch<'a> {
     pub ratings: &'a [WireRating],
     #[serde(skip_serializing_if = "<[WireMisuse]>::is_empty")]
     pub misuse: &'a [WireMisuse],
+    /// Ratings still waiting on the tablet after this batch: shown on the server's devices page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queued: Option<u64>,
 }
 
 /// What the server did with one rating of a batch.

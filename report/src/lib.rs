@@ -173,6 +173,11 @@ fn tally(
     Ok(report)
 }
 
+/// The report for `heading`'s period with no file: for screens, such as the server's dashboard.
+pub fn report(source: &dyn Source, heading: Heading) -> Result<Report, ExportError> {
+    tally(source, heading, &mut |_| true, &mut |_, _| {})
+}
+
 /// Writes the report for `heading`'s period to `out` in `format`; returns the report.
 pub fn export(
     source: &dyn Source,

@@ -2,7 +2,7 @@
 //! `{"error": "..."}` with the status that fits.
 
 use crate::db::{Caller, Db, DbError, Incoming, Ingested, Misuse, PairError, Prepared};
-use crate::limits::PairLimiter;
+use crate::limits::FailureLimiter;
 use crate::writer::Writer;
 use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, Query, State};
@@ -20,6 +20,7 @@ use serde::Deserialize;
 use serde_json::json;
 use serde_json::value::RawValue;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -31,7 +32,12 @@ pub struct AppState {
     pub reader: Mutex<Db>,
     /// Batches go through the writer thread, which commits concurrent ones together.
     pub writer: Writer,
-    pub pair_limiter: PairLimiter,
+    pub pair_limiter: FailureLimiter,
+    pub sign_in_limiter: FailureLimiter,
+    /// The database file, for reports read through a connection of their own.
+    pub db_path: PathBuf,
+    /// Served over HTTPS: session cookies are marked `Secure`.
+    pub https: bool,
 }
 
 pub type Shared = Arc<AppState>;
@@ -43,6 +49,7 @@ pub fn router(state: Shared) -> Router {
         .route("/api/v1/ratings/batch", post(batch))
         .route("/api/v1/summary", get(summary))
         .route("/api/v1/export", get(export))
+        .merge(crate::web::router())
         .with_state(state)
 }
 
@@ -73,7 +80,7 @@ impl From<DbError> for ApiError {
 }
 
 /// Runs `work` on the writing connection, off the async threads.
-async fn with_db<T: Send + 'static>(
+pub(crate) async fn with_db<T: Send + 'static>(
     state: &Shared,
     work: impl FnOnce(&mut Db) -> Result<T, DbError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -82,7 +89,7 @@ async fn with_db<T: Send + 'static>(
 }
 
 /// Runs `work` on the reading connection, off the async threads.
-async fn with_reader<T: Send + 'static>(
+pub(crate) async fn with_reader<T: Send + 'static>(
     state: &Shared,
     work: impl FnOnce(&Db) -> Result<T, DbError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -90,7 +97,7 @@ async fn with_reader<T: Send + 'static>(
     blocking(move || work(&state.reader.lock().unwrap_or_else(|e| e.into_inner()))).await
 }
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, DbError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work)
@@ -143,6 +150,8 @@ struct RawBatch<'a> {
     ratings: Vec<&'a RawValue>,
     #[serde(default)]
     misuse: Vec<WireMisuse>,
+    #[serde(default)]
+    queued: Option<u64>,
 }
 
 /// A batch as parsed: its ratings, and its well-formed misuse presses.
@@ -150,6 +159,7 @@ struct Parsed {
     ratings: Vec<Ingested>,
     misuse: Vec<Misuse>,
     misuse_sent: u64,
+    queued: Option<u64>,
 }
 
 /// Parses and checks every rating of a batch; a rating of the wrong shape is rejected alone.
@@ -208,6 +218,7 @@ fn parse_batch(bytes: &[u8]) -> Result<Parsed, ApiError> {
         ratings,
         misuse,
         misuse_sent,
+        queued: batch.queued,
     })
 }
 
@@ -276,6 +287,7 @@ async fn batch(
         ratings,
         misuse,
         misuse_sent,
+        queued,
     } = parsed;
     let results = state
         .writer
@@ -283,6 +295,7 @@ async fn batch(
             device_id: device_id.clone(),
             items: ratings,
             misuse,
+            queued,
         })
         .await
         .ok_or_else(|| {
@@ -380,40 +393,45 @@ async fn export(
             to: query.to,
         })?),
     };
-    let state = state.clone();
-    let bytes = tokio::task::spawn_blocking(move || {
-        let db = state.reader.lock().unwrap_or_else(|e| e.into_inner());
-        let heading = crate::report_heading(&db, period)?;
-        let file = std::env::temp_dir().join(format!(
+    report_file(&state, period, format, lang).await.map_err(|status| {
+        ApiError::new(status, "the report could not be made")
+    })
+}
+
+/// The report for `period` as a download, made on a read connection of its own (a long
+/// export holds up nobody) into a temporary file that is streamed, never held in memory.
+pub(crate) async fn report_file(
+    state: &Shared,
+    period: ReportPeriod,
+    format: Format,
+    lang: Lang,
+) -> Result<Response, StatusCode> {
+    let path = state.db_path.clone();
+    let file = tokio::task::spawn_blocking(move || -> Result<std::fs::File, String> {
+        let db = Db::open_reader(&path).map_err(|e| e.to_string())?;
+        let heading = crate::report_heading(&db, period).map_err(|e| e.to_string())?;
+        let temp = std::env::temp_dir().join(format!(
             "hailong-export-{}.{}",
             uuid::Uuid::now_v7(),
             format.extension()
         ));
-        let written = hailong_report::export(&*db, heading, format, lang, &file, &mut |_, _| {});
-        drop(db);
-        let bytes = written.map_err(|e| {
-            tracing::error!(error = %e, "export failed");
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the report could not be made",
-            )
-        });
-        let bytes = bytes.and_then(|_| {
-            std::fs::read(&file).map_err(|e| {
-                tracing::error!(error = %e, "export file unreadable");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "the report could not be made",
-                )
-            })
-        });
-        let _ = std::fs::remove_file(&file);
-        bytes
+        let written = hailong_report::export(&db, heading, format, lang, &temp, &mut |_, _| {})
+            .map_err(|e| e.to_string());
+        // Opened, then unlinked: the open file is read to the end and gone when closed.
+        let opened = written.and_then(|_| std::fs::File::open(&temp).map_err(|e| e.to_string()));
+        let _ = std::fs::remove_file(&temp);
+        opened
     })
     .await
-    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"))??;
+    .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?
+    .map_err(|e| {
+        tracing::error!(error = %e, "export failed");
+        StatusCode::INTERNAL_SERVER_ERROR
+    })?;
+    let length = file.metadata().map(|m| m.len()).ok();
+    let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
     let name = format!("hailong-{}.{}", period.code(), format.extension());
-    Ok((
+    let mut response = (
         [
             (header::CONTENT_TYPE, format.content_type().to_owned()),
             (
@@ -421,7 +439,13 @@ async fn export(
                 format!("attachment; filename=\"{name}\""),
             ),
         ],
-        bytes,
+        Body::from_stream(stream),
     )
-        .into_response())
+        .into_response();
+    if let Some(length) = length {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, length.into());
+    }
+    Ok(response)
 }

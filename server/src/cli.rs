@@ -70,6 +70,11 @@ pub enum Command {
         db: PathBuf,
         name: String,
     },
+    /// Manage the web dashboard's users
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
     /// Write a report of every tablet's ratings to a file
     Export {
         #[arg(long, value_name = "FILE")]
@@ -91,6 +96,18 @@ pub enum Command {
         /// Language of the labels in xlsx and png files: vi or en
         #[arg(long, default_value = "vi", value_parser = |s: &str| s.parse::<Lang>())]
         lang: Lang,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a dashboard user, or give an existing one a new password (their sessions end).
+    /// The password is read from standard input: at least 10 characters.
+    Add {
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+        #[arg(long, value_name = "NAME")]
+        name: String,
     },
 }
 

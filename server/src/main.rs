@@ -7,6 +7,7 @@ mod db;
 mod limits;
 mod secrets;
 mod tls;
+mod web;
 mod writer;
 
 use anyhow::Context;
@@ -14,7 +15,7 @@ use api::AppState;
 use axum_server::tls_rustls::RustlsConfig;
 use chrono::Utc;
 use clap::Parser;
-use cli::{Cli, Command};
+use cli::{Cli, Command, UserCommand};
 use db::Db;
 use hailong_core::period::{DateRange, ReportPeriod};
 use hailong_core::report::Heading;
@@ -46,9 +47,41 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("hailong-server: {e:#}");
-            ExitCode::FAILURE
+            if e.downcast_ref::<BadInput>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
+}
+
+/// Input the command refuses (exit code 2, as for a bad option).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct BadInput(String);
+
+/// Reads a new password from standard input (its first line), checked for length.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::BufRead;
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("password (at least {} characters): ", secrets::PASSWORD_MIN);
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.chars().count() < secrets::PASSWORD_MIN {
+        return Err(BadInput(format!(
+            "the password must have at least {} characters",
+            secrets::PASSWORD_MIN
+        ))
+        .into());
+    }
+    Ok(password)
 }
 
 fn open(db: &Path) -> anyhow::Result<Db> {
@@ -71,7 +104,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             store
                 .checkpoint_in_background(&db)
                 .context("cannot start the checkpoint thread")?;
-            serve(store, open(&db)?, listen, tls)
+            serve(store, open(&db)?, &db, listen, tls)
         }
         Command::Pair { db, counter, ttl } => {
             let code = open(&db)?.new_pairing_code(&counter, ttl, Utc::now())?;
@@ -111,6 +144,26 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Revoke { db, device_id } => {
             open(&db)?.revoke(&device_id)?;
             println!("device {device_id} revoked");
+            Ok(())
+        }
+        Command::User {
+            action: UserCommand::Add { db, name },
+        } => {
+            let name = name.trim().to_owned();
+            if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+                return Err(BadInput(format!(
+                    "{name:?} is not a user name: 1 to 64 characters, no control characters"
+                ))
+                .into());
+            }
+            let password = read_password()?;
+            let hash = secrets::hash_password(&password)
+                .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))?;
+            if open(&db)?.set_user(&name, &hash, Utc::now())? {
+                println!("user {name} added");
+            } else {
+                println!("user {name} has a new password; their sessions have ended");
+            }
             Ok(())
         }
         Command::Unit { db, name } => {
@@ -168,6 +221,7 @@ const DRAIN: Duration = Duration::from_secs(30);
 fn serve(
     db: Db,
     reader: Db,
+    db_path: &Path,
     listen: SocketAddr,
     tls: Option<Arc<ServerConfig>>,
 ) -> anyhow::Result<()> {
@@ -178,7 +232,10 @@ fn serve(
             writer: Writer::start(db.clone()).context("cannot start the writer thread")?,
             db,
             reader: Mutex::new(reader),
-            pair_limiter: limits::PairLimiter::default(),
+            pair_limiter: limits::FailureLimiter::pairing(),
+            sign_in_limiter: limits::FailureLimiter::sign_in(),
+            db_path: db_path.to_owned(),
+            https: tls.is_some(),
         });
         let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
         let listener = tokio::net::TcpListener::bind(listen)

@@ -1,8 +1,38 @@
-//! Secrets the server hands out: one-time pairing codes and bearer tokens. Only their SHA-256
-//! hashes are stored; a lookup by hash never compares secrets byte by byte.
+//! Secrets: one-time pairing codes and bearer tokens the server hands out (only their SHA-256
+//! hashes are stored; a lookup by hash never compares secrets byte by byte), and the dashboard
+//! users' passwords (argon2id hashes, checked in constant time).
 
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
 use rand::Rng;
 use sha2::{Digest, Sha256};
+use std::sync::OnceLock;
+
+/// The shortest password `user add` takes.
+pub const PASSWORD_MIN: usize = 10;
+
+/// An argon2id hash of `password`, in the PHC string form.
+pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
+    let salt_bytes: [u8; 16] = rand::rng().random();
+    let salt = SaltString::encode_b64(&salt_bytes)?;
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
+}
+
+/// Whether `password` matches `stored`. With no stored hash (no such user), a hash of a random
+/// password is checked instead, so the answer takes as long as for a real user.
+pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    let decoy = DECOY.get_or_init(|| hash_password(&token("decoy_")).unwrap_or_default());
+    let Ok(parsed) = PasswordHash::new(stored.unwrap_or(decoy)) else {
+        return false;
+    };
+    let matched = Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok();
+    matched && stored.is_some()
+}
 
 /// Pairing-code letters: no 0/O, 1/I/L, so a code read aloud or from paper is typed right.
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
@@ -57,6 +87,18 @@ mod tests {
             hash("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn passwords_are_salted_argon2id_and_an_unknown_user_never_matches() {
+        let one = hash_password("mật khẩu dài").unwrap();
+        let two = hash_password("mật khẩu dài").unwrap();
+        assert!(one.starts_with("$argon2id$"), "{one}");
+        assert_ne!(one, two, "salted");
+        assert!(verify_password("mật khẩu dài", Some(&one)));
+        assert!(!verify_password("mật khẩu dai", Some(&one)));
+        assert!(!verify_password("mật khẩu dài", None));
+        assert!(!verify_password("x", Some("not a hash")));
     }
 
     #[test]

@@ -175,6 +175,7 @@ pub async fn send_all(
         if ratings.is_empty() && misuse.is_empty() {
             return Ok(sent);
         }
+        let waiting = store.outbox_counts()?.queued;
         let response = exchange(
             client
                 .post(format!("{}/api/v1/ratings/batch", link.server))
@@ -182,6 +183,7 @@ pub async fn send_all(
                 .json(&Batch {
                     ratings: &ratings,
                     misuse: &misuse,
+                    queued: Some(waiting.saturating_sub(ratings.len() as u64)),
                 }),
         )
         .await?;

@@ -35,6 +35,10 @@ pub struct Device {
     pub ratings_received: i64,
     pub clock_skew_secs: Option<i64>,
     pub revoked: bool,
+    /// Ratings waiting on the tablet after its last batch, as it said.
+    pub queued: Option<i64>,
+    /// Later versions of its ratings that differed from the stored ones.
+    pub conflicts: i64,
 }
 
 impl Db {
@@ -133,7 +137,9 @@ impl Db {
 
     pub fn devices(&self) -> Result<Vec<Device>, DbError> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, name, counter, paired_at, last_seen, ratings_received, clock_skew_secs, revoked
+            "SELECT id, name, counter, paired_at, last_seen, ratings_received, clock_skew_secs,
+                 revoked, queued,
+                 (SELECT count(*) FROM conflicts c WHERE c.device_id = devices.id)
              FROM devices ORDER BY counter, paired_at",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -146,6 +152,8 @@ impl Db {
                 ratings_received: r.get(5)?,
                 clock_skew_secs: r.get(6)?,
                 revoked: r.get(7)?,
+                queued: r.get(8)?,
+                conflicts: r.get(9)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

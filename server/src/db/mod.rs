@@ -7,10 +7,13 @@ mod devices;
 mod ratings;
 mod report;
 mod summary;
+mod users;
+
+pub use users::SESSION_HOURS;
 #[cfg(test)]
 pub mod testing;
 
-pub use devices::{Caller, PairError};
+pub use devices::{Caller, Device, PairError};
 pub use ratings::{Incoming, Ingested, Misuse, Prepared};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
@@ -125,6 +128,24 @@ const SCHEMA: &[&str] = &[
         value TEXT NOT NULL
     ) WITHOUT ROWID;
 ",
+    "
+    -- 5: the web dashboard's users and their sessions (only hashes of passwords and tokens);
+    -- what a tablet says is still waiting on it; the date index covers the summary's counts.
+    CREATE TABLE users (
+        name          TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        created_at    TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_name  TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    ALTER TABLE devices ADD COLUMN queued INTEGER;
+    DROP INDEX ratings_by_date;
+    CREATE INDEX ratings_by_date ON ratings (local_date, outcome, repeat_dossier, scale);
+",
 ];
 
 pub struct Db {
@@ -134,6 +155,20 @@ pub struct Db {
 }
 
 impl Db {
+    /// A read-only connection to the database at `path` (already made by `open`), for work
+    /// that reads long, such as a report, without holding up the shared connections.
+    pub fn open_reader(path: &Path) -> Result<Db, DbError> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(Db {
+            conn,
+            checkpointer: None,
+        })
+    }
+
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Db, DbError> {
         let mut conn = Connection::open_with_flags(

@@ -52,6 +52,8 @@ pub struct Incoming {
     pub device_id: String,
     pub items: Vec<Ingested>,
     pub misuse: Vec<Misuse>,
+    /// Ratings still waiting on the tablet after this batch, as it says.
+    pub queued: Option<u64>,
 }
 
 impl Db {
@@ -184,8 +186,9 @@ fn store_batch(
     }
     tx.execute(
         "UPDATE devices SET last_seen = ?2, ratings_received = ratings_received + ?3,
-             clock_skew_secs = coalesce(?4, clock_skew_secs) WHERE id = ?1",
-        params![device_id, received_at, accepted, last_skew],
+             clock_skew_secs = coalesce(?4, clock_skew_secs), queued = coalesce(?5, queued)
+             WHERE id = ?1",
+        params![device_id, received_at, accepted, last_skew, batch.queued],
     )?;
     Ok(results)
 }

@@ -71,6 +71,29 @@ impl Db {
         })
     }
 
+    /// Counted levels per month (`2026-03`) from `from` to `to`, oldest first; a month with no
+    /// ratings is absent.
+    pub fn monthly(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<(String, Counts)>, DbError> {
+        let (from, to) = DateRange { from, to }.text_bounds();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT substr(local_date, 1, 7), outcome, repeat_dossier, count(*) FROM ratings
+             WHERE local_date BETWEEN ?1 AND ?2 GROUP BY 1, 2, 3 ORDER BY 1",
+        )?;
+        let mut rows = stmt.query([&from, &to])?;
+        let mut months: Vec<(String, Counts)> = Vec::new();
+        while let Some(row) = rows.next()? {
+            let month: String = row.get(0)?;
+            if months.last().is_none_or(|(m, _)| *m != month) {
+                months.push((month, Counts::default()));
+            }
+            if let Some((_, counts)) = months.last_mut() {
+                let outcome: String = row.get(1)?;
+                add(counts, &outcome, row.get(2)?, row.get(3)?);
+            }
+        }
+        Ok(months)
+    }
+
     /// Misuse presses in the period, in total and per device (a device may have only those).
     fn add_misuse(
         &self,

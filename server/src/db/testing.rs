@@ -30,5 +30,6 @@ pub fn batch(device_id: &str, items: Vec<Ingested>) -> Incoming {
         device_id: device_id.to_owned(),
         items,
         misuse: vec![],
+        queued: None,
     }
 }

@@ -1,0 +1,270 @@
+//! The administrators' web dashboard at `/`: sign-in, this month's overview with a 12-month
+//! trend, the pages by officer, by field and procedure, the negative ratings and the tablets,
+//! and report downloads. Server-rendered HTML and one stylesheet: no script, no CDN.
+
+mod pages;
+mod session;
+mod trend;
+mod words;
+
+use crate::api::{Shared, blocking, report_file, with_reader};
+use crate::db::Db;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use hailong_core::period::ReportPeriod;
+use hailong_core::report::Report;
+use hailong_report::{Format, Lang};
+use maud::Markup;
+use pages::{Frame, Nav};
+use serde::Deserialize;
+use session::Session;
+use words::dash;
+
+const LANG_COOKIE: &str = "hl_lang";
+const STYLE: &str = include_str!("style.css");
+
+pub fn router() -> Router<Shared> {
+    Router::new()
+        .route("/", get(overview))
+        .route("/officers", get(officers))
+        .route("/fields", get(fields))
+        .route("/negatives", get(negatives))
+        .route("/devices", get(devices))
+        .route("/export", get(export))
+        .route("/sign-in", get(session::form).post(session::sign_in))
+        .route("/sign-out", post(session::sign_out))
+        .route("/lang/{code}", get(language))
+        .route("/static/style.css", get(style))
+}
+
+/// The language chosen with the links at the top (a cookie); Vietnamese by default.
+fn lang_of(headers: &HeaderMap) -> Lang {
+    session::cookie(headers, LANG_COOKIE)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_default()
+}
+
+/// An HTML answer that no other site may frame, no cache keeps, and that loads nothing from
+/// elsewhere.
+fn html_response(status: StatusCode, markup: Markup) -> Response {
+    let mut response = (status, markup.into_string()).into_response();
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+        (header::CACHE_CONTROL, "no-store"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
+        ),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+async fn style() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        STYLE,
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct LangQuery {
+    back: Option<String>,
+}
+
+/// `/lang/en?back=/officers`: remembers the language and goes back (only to a page here).
+async fn language(Path(code): Path<String>, Query(query): Query<LangQuery>) -> Response {
+    let lang: Lang = code.parse().unwrap_or_default();
+    let back = query
+        .back
+        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .unwrap_or_else(|| "/".to_owned());
+    let cookie = format!(
+        "{LANG_COOKIE}={}; SameSite=Strict; Path=/; Max-Age=31536000",
+        words::code(lang)
+    );
+    session::with_cookie(Redirect::to(&back).into_response(), &cookie)
+}
+
+#[derive(Deserialize)]
+struct PeriodQuery {
+    period: Option<String>,
+}
+
+/// The period asked for, or this month; `None` if it is not a period.
+fn period_of(query: &PeriodQuery) -> Option<ReportPeriod> {
+    match query.period.as_deref() {
+        None | Some("") => Some(ReportPeriod::month_of(chrono::Local::now().date_naive())),
+        Some(text) => text.parse().ok(),
+    }
+}
+
+/// A page about a period: its report read on a connection of its own, then `render`.
+async fn period_page(
+    state: Shared,
+    session: Session,
+    query: PeriodQuery,
+    nav: Nav,
+    render: impl FnOnce(&Frame<'_>, &Report, &Db) -> Result<Markup, crate::db::DbError> + Send + 'static,
+) -> Response {
+    let lang = session.lang;
+    let Some(period) = period_of(&query) else {
+        return html_response(
+            StatusCode::BAD_REQUEST,
+            pages::problem(lang, dash(lang).bad_period),
+        );
+    };
+    let path = state.db_path.clone();
+    let rendered = blocking(move || {
+        let db = Db::open_reader(&path)?;
+        let heading = crate::report_heading(&db, period)?;
+        let unit = heading.unit.clone();
+        let report = hailong_report::report(&db, heading).map_err(|e| {
+            tracing::error!(error = %e, "dashboard report failed");
+            crate::db::DbError::Damaged(e.to_string())
+        })?;
+        let frame = Frame {
+            lang,
+            user: &session.user,
+            unit: &unit,
+            nav,
+            period,
+        };
+        render(&frame, &report, &db)
+    })
+    .await;
+    match rendered {
+        Ok(markup) => html_response(StatusCode::OK, markup),
+        Err(_) => html_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            pages::problem(lang, dash(lang).failed),
+        ),
+    }
+}
+
+/// The twelve months ending with the period's last month.
+fn trend_window(period: ReportPeriod) -> (chrono::NaiveDate, chrono::NaiveDate) {
+    let last = period.range().to;
+    let first = ReportPeriod::month_of(last).step(-11).range().from;
+    (first, last)
+}
+
+async fn overview(
+    State(state): State<Shared>,
+    session: Session,
+    Query(query): Query<PeriodQuery>,
+) -> Response {
+    period_page(state, session, query, Nav::Overview, |frame, report, db| {
+        let (from, to) = trend_window(frame.period);
+        let found = db.monthly(from, to)?;
+        // Every month of the window, with no ratings where none came.
+        let months = (0..12)
+            .map(|i| {
+                let month = ReportPeriod::month_of(from).step(i).code();
+                let counts = found
+                    .iter()
+                    .find(|(m, _)| *m == month)
+                    .map(|(_, c)| c.clone())
+                    .unwrap_or_default();
+                (month, counts)
+            })
+            .collect::<Vec<_>>();
+        Ok(pages::overview(frame, report, &months))
+    })
+    .await
+}
+
+async fn officers(
+    State(state): State<Shared>,
+    session: Session,
+    Query(query): Query<PeriodQuery>,
+) -> Response {
+    period_page(state, session, query, Nav::Officers, |frame, report, _| {
+        Ok(pages::officers(frame, report))
+    })
+    .await
+}
+
+async fn fields(
+    State(state): State<Shared>,
+    session: Session,
+    Query(query): Query<PeriodQuery>,
+) -> Response {
+    period_page(state, session, query, Nav::Fields, |frame, report, _| {
+        Ok(pages::fields(frame, report))
+    })
+    .await
+}
+
+async fn negatives(
+    State(state): State<Shared>,
+    session: Session,
+    Query(query): Query<PeriodQuery>,
+) -> Response {
+    period_page(state, session, query, Nav::Negatives, |frame, report, _| {
+        Ok(pages::negatives(frame, report))
+    })
+    .await
+}
+
+async fn devices(State(state): State<Shared>, session: Session) -> Response {
+    let lang = session.lang;
+    let read = with_reader(&state, |db| Ok((db.devices()?, db.unit_name()?))).await;
+    match read {
+        Ok((devices, unit)) => {
+            let frame = Frame {
+                lang,
+                user: &session.user,
+                unit: &unit,
+                nav: Nav::Devices,
+                period: ReportPeriod::month_of(chrono::Local::now().date_naive()),
+            };
+            html_response(StatusCode::OK, pages::devices(&frame, &devices))
+        }
+        Err(_) => html_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            pages::problem(lang, dash(lang).failed),
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+struct ExportQuery {
+    format: Option<String>,
+    period: Option<String>,
+}
+
+/// `/export?format=xlsx&period=2026-Q4`: the report file, in the dashboard's language.
+async fn export(
+    State(state): State<Shared>,
+    session: Session,
+    Query(query): Query<ExportQuery>,
+) -> Response {
+    let lang = session.lang;
+    let format = query.format.as_deref().unwrap_or("").parse::<Format>();
+    let period = period_of(&PeriodQuery {
+        period: query.period,
+    });
+    let (Ok(format), Some(period)) = (format, period) else {
+        return html_response(
+            StatusCode::BAD_REQUEST,
+            pages::problem(lang, dash(lang).bad_period),
+        );
+    };
+    tracing::info!(user = %session.user, format = format.code(), period = %period.code(), "report downloaded");
+    match report_file(&state, period, format, lang).await {
+        Ok(response) => response,
+        Err(status) => html_response(status, pages::problem(lang, dash(lang).failed)),
+    }
+}

@@ -1,0 +1,479 @@
+//! The dashboard's HTML, rendered on the server (maud escapes every value): the frame with its
+//! navigation, the sign-in form, and one function per page.
+
+use super::trend;
+use super::words::{Dash, code, dash};
+use crate::db::Device;
+use hailong_core::level::Level;
+use hailong_core::period::ReportPeriod;
+use hailong_core::report::{Group, Report};
+use hailong_core::summary::Counts;
+use hailong_report::{Format, Lang};
+use maud::{DOCTYPE, Markup, html};
+
+/// The pages behind sign-in, in the navigation's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    Overview,
+    Officers,
+    Fields,
+    Negatives,
+    Devices,
+}
+
+impl Nav {
+    const ALL: [Nav; 5] = [
+        Nav::Overview,
+        Nav::Officers,
+        Nav::Fields,
+        Nav::Negatives,
+        Nav::Devices,
+    ];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Nav::Overview => "/",
+            Nav::Officers => "/officers",
+            Nav::Fields => "/fields",
+            Nav::Negatives => "/negatives",
+            Nav::Devices => "/devices",
+        }
+    }
+
+    fn title(self, d: &Dash) -> &'static str {
+        match self {
+            Nav::Overview => d.overview,
+            Nav::Officers => d.officers,
+            Nav::Fields => d.fields,
+            Nav::Negatives => d.negatives,
+            Nav::Devices => d.devices,
+        }
+    }
+
+    /// Whether the page is about a period (the devices page is about now).
+    fn has_period(self) -> bool {
+        self != Nav::Devices
+    }
+}
+
+/// What every page behind sign-in knows.
+pub struct Frame<'a> {
+    pub lang: Lang,
+    pub user: &'a str,
+    pub unit: &'a str,
+    pub nav: Nav,
+    pub period: ReportPeriod,
+}
+
+impl Frame<'_> {
+    fn d(&self) -> &'static Dash {
+        dash(self.lang)
+    }
+
+    /// This page's address for `period`.
+    fn at(&self, period: ReportPeriod) -> String {
+        link(self.nav, period)
+    }
+
+    /// This page's own address, to come back to after switching language.
+    fn here(&self) -> String {
+        link(self.nav, self.period)
+    }
+}
+
+/// The address of page `nav` for `period`.
+fn link(nav: Nav, period: ReportPeriod) -> String {
+    if nav.has_period() {
+        format!("{}?period={}", nav.path(), period.code())
+    } else {
+        nav.path().to_owned()
+    }
+}
+
+fn document(lang: Lang, title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(code(lang)) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                link rel="stylesheet" href="/static/style.css";
+            }
+            body { (body) }
+        }
+    }
+}
+
+fn language_links(lang: Lang, back: &str) -> Markup {
+    html! {
+        nav.langs {
+            @for (l, name) in [(Lang::Vi, "Tiếng Việt"), (Lang::En, "English")] {
+                @if l == lang {
+                    span.lang.on aria-current="true" { (name) }
+                } @else {
+                    a.lang href=(format!("/lang/{}?back={}", code(l), encode(back))) { (name) }
+                }
+            }
+        }
+    }
+}
+
+/// Percent-encodes a path and query for use as a query value.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A page behind sign-in: header, navigation, the period's bar, then `content`.
+pub fn frame(f: &Frame<'_>, content: Markup) -> Markup {
+    let d = f.d();
+    let body = html! {
+        header.top {
+            div.brand {
+                strong { "Hài Lòng" }
+                span.unit id="unit" { (f.unit) }
+            }
+            (language_links(f.lang, &f.here()))
+            form.out method="post" action="/sign-out" {
+                span.user { (d.signed_in_as) " " strong { (f.user) } }
+                button type="submit" id="sign-out" { (d.sign_out) }
+            }
+        }
+        nav.pages {
+            @for nav in Nav::ALL {
+                @let href = link(nav, f.period);
+                @if nav == f.nav {
+                    a.on href=(href) aria-current="page" id=(format!("nav-{}", nav_id(nav))) { (nav.title(d)) }
+                } @else {
+                    a href=(href) id=(format!("nav-{}", nav_id(nav))) { (nav.title(d)) }
+                }
+            }
+        }
+        main {
+            @if f.nav.has_period() { (period_bar(f)) }
+            (content)
+        }
+    };
+    document(f.lang, &format!("{} – {}", f.nav.title(d), d.title), body)
+}
+
+fn nav_id(nav: Nav) -> &'static str {
+    match nav {
+        Nav::Overview => "overview",
+        Nav::Officers => "officers",
+        Nav::Fields => "fields",
+        Nav::Negatives => "negatives",
+        Nav::Devices => "devices",
+    }
+}
+
+fn period_bar(f: &Frame<'_>) -> Markup {
+    let d = f.d();
+    let first = f.period.range().from;
+    let kinds = [
+        (ReportPeriod::month_of(first), d.kind_month),
+        (ReportPeriod::quarter_of(first), d.kind_quarter),
+        (ReportPeriod::Year(chrono::Datelike::year(&first)), d.kind_year),
+    ];
+    let same_kind = |p: &ReportPeriod| std::mem::discriminant(p) == std::mem::discriminant(&f.period);
+    let range = f.period.range();
+    html! {
+        section.period {
+            div.kinds {
+                @for (period, name) in kinds {
+                    @if same_kind(&period) {
+                        span.kind.on { (name) }
+                    } @else {
+                        a.kind href=(f.at(period)) { (name) }
+                    }
+                }
+            }
+            div.step {
+                a.arrow href=(f.at(f.period.step(-1))) id="earlier" title=(d.earlier) { "‹" }
+                div {
+                    h1 id="period" { (f.lang.period(&f.period)) }
+                    span.dates {
+                        (d.from_to
+                            .replace("{from}", &range.from.format("%d/%m/%Y").to_string())
+                            .replace("{to}", &range.to.format("%d/%m/%Y").to_string()))
+                    }
+                }
+                a.arrow href=(f.at(f.period.step(1))) id="later" title=(d.later) { "›" }
+            }
+        }
+    }
+}
+
+fn percent(lang: Lang, tenths: Option<u32>) -> String {
+    tenths.map_or_else(|| "–".to_owned(), |t| format!("{} %", lang.tenths(t)))
+}
+
+fn figure(id: &str, label: &str, value: String) -> Markup {
+    html! {
+        div.figure {
+            span.label { (label) }
+            strong id=(id) { (value) }
+        }
+    }
+}
+
+fn export_buttons(f: &Frame<'_>) -> Markup {
+    let d = f.d();
+    let formats = [
+        (Format::Xlsx, d.export_xlsx),
+        (Format::Png, d.export_png),
+        (Format::SummaryCsv, d.export_summary_csv),
+        (Format::Csv, d.export_csv),
+        (Format::Json, d.export_json),
+    ];
+    html! {
+        section.exports {
+            h2 { (d.export) }
+            div.buttons {
+                @for (format, name) in formats {
+                    a.button href=(format!("/export?format={}&period={}", format.code(), f.period.code()))
+                        id=(format!("export-{}", format.code())) download { (name) }
+                }
+            }
+        }
+    }
+}
+
+pub fn overview(f: &Frame<'_>, report: &Report, months: &[(String, Counts)]) -> Markup {
+    let (d, w, lang) = (f.d(), f.lang.words(), f.lang);
+    let counts = &report.counts;
+    let shares = counts.shares_tenths(report.scale);
+    let share = |level: Level| {
+        shares
+            .as_ref()
+            .and_then(|s| s.iter().find(|(l, _)| *l == level).map(|(_, t)| *t))
+    };
+    frame(
+        f,
+        html! {
+            section.figures {
+                (figure("total", w.ratings, lang.count(counts.total())))
+                (figure("satisfied", w.satisfied_pct, percent(lang, counts.satisfied_tenths())))
+                (figure("unrated", w.unrated, lang.count(counts.unrated)))
+                (figure("response", w.response_pct, percent(lang, report.response_tenths())))
+            }
+            section.levels {
+                @for &level in report.scale.levels() {
+                    div.level style=(format!("border-color: {}", trend::level_colour(level))) {
+                        span.label { (lang.level(level)) }
+                        strong id=(format!("level-{}", level.code())) { (lang.count(counts.count(level))) }
+                        span.share id=(format!("share-{}", level.code())) { (percent(lang, share(level))) }
+                    }
+                }
+            }
+            p.note {
+                (w.repeat) ": " strong id="repeat" { (lang.count(counts.repeat_dossier)) }
+                " · " (w.misuse) ": " strong id="misuse" { (lang.count(counts.misuse)) }
+            }
+            section.chart {
+                h2 { (d.trend) }
+                (trend::chart(months, report.scale, lang))
+                p.note {
+                    @for &level in report.scale.levels() {
+                        span.key style=(format!("background: {}", trend::level_colour(level))) {}
+                        (lang.level(level)) " "
+                    }
+                    " " (d.trend_note)
+                }
+            }
+            (export_buttons(f))
+        },
+    )
+}
+
+/// A table of groups (officers, fields, procedures): count per level, tỷ lệ hài lòng, unrated.
+fn groups_table(f: &Frame<'_>, report: &Report, id: &str, first: &str, groups: &[Group]) -> Markup {
+    let (w, lang) = (f.lang.words(), f.lang);
+    html! {
+        table id=(id) {
+            thead {
+                tr {
+                    th { (first) }
+                    th.n { (w.ratings) }
+                    @for &level in report.scale.levels() { th.n { (lang.level(level)) } }
+                    th.n { (w.satisfied_pct) }
+                    th.n { (w.unrated) }
+                }
+            }
+            tbody {
+                @for group in groups {
+                    tr data-key=(group.key.as_deref().unwrap_or("")) {
+                        td { (group.label.as_deref().or(group.key.as_deref()).unwrap_or(w.none)) }
+                        td.n.total { (lang.count(group.counts.total())) }
+                        @for &level in report.scale.levels() {
+                            td.n { (lang.count(group.counts.count(level))) }
+                        }
+                        td.n { (percent(lang, group.counts.satisfied_tenths())) }
+                        td.n { (lang.count(group.counts.unrated)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn officers(f: &Frame<'_>, report: &Report) -> Markup {
+    let w = f.lang.words();
+    frame(
+        f,
+        html! {
+            h2 { (w.sheet_officer) }
+            (groups_table(f, report, "by-officer", w.officer, &report.by_officer))
+        },
+    )
+}
+
+pub fn fields(f: &Frame<'_>, report: &Report) -> Markup {
+    let w = f.lang.words();
+    frame(
+        f,
+        html! {
+            h2 { (w.sheet_field) }
+            (groups_table(f, report, "by-field", w.field, &report.by_field))
+            h2 { (w.sheet_procedure) }
+            (groups_table(f, report, "by-procedure", w.procedure, &report.by_procedure))
+        },
+    )
+}
+
+pub fn negatives(f: &Frame<'_>, report: &Report) -> Markup {
+    let (d, w, lang) = (f.d(), f.lang.words(), f.lang);
+    let time = |at: &str| {
+        chrono::DateTime::parse_from_rfc3339(at)
+            .map(|t| t.format("%H:%M %d/%m/%Y").to_string())
+            .unwrap_or_else(|_| at.to_owned())
+    };
+    frame(
+        f,
+        html! {
+            h2 { (w.sheet_negative) " (" span id="negative-count" { (lang.count(report.negatives.len() as u64)) } ")" }
+            @if report.negatives.is_empty() {
+                p.empty { (d.no_negatives) }
+            } @else {
+                table id="negatives" {
+                    thead {
+                        tr {
+                            th { (w.time) } th { (w.level) } th { (w.reasons) } th { (w.comment) }
+                            th { (w.dossier) } th { (w.procedure) } th { (w.officer) } th { (w.counter) }
+                        }
+                    }
+                    tbody {
+                        // Newest first: the ones to follow up now.
+                        @for n in report.negatives.iter().rev() {
+                            tr {
+                                td.when { (time(&n.at)) }
+                                td { span.badge style=(format!("background: {}", trend::level_colour(n.level))) { (lang.level(n.level)) } }
+                                td { (lang.reasons(&n.reasons)) }
+                                td { (n.comment.as_deref().unwrap_or("")) }
+                                td.code { (n.dossier.as_deref().unwrap_or("")) }
+                                td { (n.procedure_name.as_deref().unwrap_or("")) }
+                                td { (n.officer.as_deref().unwrap_or("")) }
+                                td { (n.counter.as_deref().unwrap_or("")) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub fn devices(f: &Frame<'_>, devices: &[Device]) -> Markup {
+    let (d, w, lang) = (f.d(), f.lang.words(), f.lang);
+    let time = |at: &Option<String>| {
+        at.as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| {
+                t.with_timezone(&chrono::Local)
+                    .format("%H:%M %d/%m/%Y")
+                    .to_string()
+            })
+            .unwrap_or_else(|| d.never.to_owned())
+    };
+    frame(
+        f,
+        html! {
+            h2 { (d.devices) }
+            @if devices.is_empty() {
+                p.empty { (d.no_devices) }
+            } @else {
+                table id="devices" {
+                    thead {
+                        tr {
+                            th { (w.counter) } th { (d.device_name) } th { (d.paired) } th { (d.last_seen) }
+                            th.n { (d.received) } th.n { (d.queued) } th.n { (d.skew) } th.n { (d.conflicts) } th { (d.state) }
+                        }
+                    }
+                    tbody {
+                        @for device in devices {
+                            tr data-key=(device.id) class=[device.revoked.then_some("revoked")] {
+                                td { (device.counter) }
+                                td { (device.name) }
+                                td.when { (time(&Some(device.paired_at.clone()))) }
+                                td.when { (time(&device.last_seen)) }
+                                td.n { (lang.count(u64::try_from(device.ratings_received).unwrap_or(0))) }
+                                td.n { (device.queued.map_or("–".to_owned(), |q| lang.count(u64::try_from(q).unwrap_or(0)))) }
+                                td.n { (device.clock_skew_secs.map_or("–".to_owned(), |s| format!("{s} {}", d.seconds))) }
+                                td.n { (lang.count(u64::try_from(device.conflicts).unwrap_or(0))) }
+                                td { (if device.revoked { d.revoked } else { d.active }) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// The sign-in form; `problem` says why the last try failed, never which part was wrong.
+pub fn sign_in(lang: Lang, name: &str, problem: Option<&str>) -> Markup {
+    let d = dash(lang);
+    document(
+        lang,
+        &format!("{} – {}", d.sign_in, d.title),
+        html! {
+            main.sign-in {
+                (language_links(lang, "/sign-in"))
+                h1 { "Hài Lòng" }
+                p { (d.sign_in_lead) }
+                @if let Some(problem) = problem {
+                    p.problem id="problem" role="alert" { (problem) }
+                }
+                form method="post" action="/sign-in" {
+                    label for="name" { (d.name) }
+                    input id="name" name="name" type="text" value=(name) autocomplete="username" required autofocus;
+                    label for="password" { (d.password) }
+                    input id="password" name="password" type="password" autocomplete="current-password" required;
+                    button type="submit" id="submit" { (d.sign_in) }
+                }
+            }
+        },
+    )
+}
+
+/// A page that only says what went wrong, with a way back.
+pub fn problem(lang: Lang, message: &str) -> Markup {
+    let d = dash(lang);
+    document(
+        lang,
+        d.title,
+        html! {
+            main.sign-in {
+                p.problem id="problem" role="alert" { (message) }
+                p { a href="/" { (d.overview) } }
+            }
+        },
+    )
+}

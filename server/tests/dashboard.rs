@@ -1,0 +1,180 @@
+//! The web dashboard's rules over plain HTTP against the real binary: the session cookie's
+//! attributes, the same refusal for a wrong name or password, the sign-in limit, sign-out,
+//! pages only for the signed-in, bad periods, a safe language switch, and `user add`'s checks.
+//! (The browser test is `tests/dashboard.rs` at the workspace root.)
+
+#[path = "support/http.rs"]
+mod http;
+#[path = "support/running.rs"]
+mod running;
+
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, Response};
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use running::RunningServer;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+const PASSWORD: &str = "một mật khẩu đủ dài";
+
+fn server() -> (RunningServer, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let running = RunningServer::start(
+        std::path::Path::new(env!("CARGO_BIN_EXE_hailong-server")),
+        &dir.path().join("server.db"),
+    );
+    (running, dir)
+}
+
+fn add_user(server: &RunningServer, name: &str, password: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hailong-server"))
+        .args(["user", "add", "--name", name, "--db"])
+        .arg(&server.db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A refused name is refused before the password is read.
+    let _ = writeln!(child.stdin.take().unwrap(), "{password}");
+    child.wait_with_output().unwrap()
+}
+
+/// A client that shows redirects instead of following them.
+fn client() -> Client {
+    http::http();
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn sign_in(server: &RunningServer, name: &str, password: &str) -> Response {
+    client()
+        .post(format!("{}/sign-in", server.url))
+        .form(&[("name", name), ("password", password)])
+        .send()
+        .unwrap()
+}
+
+/// The text of the page's `#problem` paragraph.
+fn problem(page: &str) -> String {
+    let start = page.find("id=\"problem\"").expect("a problem is shown");
+    let text = &page[start..];
+    text[text.find('>').unwrap() + 1..text.find("</p>").unwrap()].to_owned()
+}
+
+fn get(server: &RunningServer, path: &str, cookie: Option<&str>) -> Response {
+    let mut request = client().get(format!("{}{path}", server.url));
+    if let Some(cookie) = cookie {
+        request = request.header(COOKIE, cookie);
+    }
+    request.send().unwrap()
+}
+
+#[test]
+fn sign_in_sets_a_strict_http_only_session_and_refuses_without_a_hint() {
+    let (server, _dir) = server();
+    assert_eq!(add_user(&server, "lan", "ngắn").status.code(), Some(2));
+    assert_eq!(add_user(&server, " ", PASSWORD).status.code(), Some(2));
+    assert!(add_user(&server, "lan", PASSWORD).status.success());
+
+    // Nothing but sign-in without a session.
+    for path in ["/", "/officers", "/fields", "/negatives", "/devices", "/export?format=csv"] {
+        let response = get(&server, path, None);
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(response.headers()[LOCATION], "/sign-in");
+    }
+    assert_eq!(
+        get(&server, "/", Some("hl_session=hs_forged")).status(),
+        StatusCode::SEE_OTHER
+    );
+
+    // A wrong password and an unknown name get the same answer.
+    let wrong_password = sign_in(&server, "lan", "sai mật khẩu rồi");
+    assert_eq!(wrong_password.status(), StatusCode::UNAUTHORIZED);
+    assert!(wrong_password.headers().get(SET_COOKIE).is_none());
+    let unknown_name = sign_in(&server, "mai", PASSWORD);
+    assert_eq!(unknown_name.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        problem(&wrong_password.text().unwrap()),
+        problem(&unknown_name.text().unwrap())
+    );
+
+    let signed_in = sign_in(&server, "lan", PASSWORD);
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    assert_eq!(signed_in.headers()[LOCATION], "/");
+    let set = signed_in.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set.contains(attribute), "{set}");
+    }
+    assert!(!set.contains("Secure"), "plain HTTP: {set}");
+    let cookie = set.split(';').next().unwrap().to_owned();
+    let token = cookie.trim_start_matches("hl_session=");
+    let stored: i64 = rusqlite::Connection::open(&server.db)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM sessions WHERE token_hash = ?1",
+            [token],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, 0, "only the token's hash is stored");
+
+    let page = get(&server, "/", Some(&cookie));
+    assert_eq!(page.status(), StatusCode::OK);
+    let headers = page.headers().clone();
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert!(headers["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));
+    let html = page.text().unwrap();
+    assert!(html.contains("id=\"total\">0<"), "an empty month is zeros");
+    for path in ["/officers", "/fields", "/negatives", "/devices", "/?period=2026-Q1", "/?period=2026"] {
+        assert_eq!(get(&server, path, Some(&cookie)).status(), StatusCode::OK, "{path}");
+    }
+    for path in ["/?period=2026-13", "/officers?period=soon", "/export?format=docx&period=2026"] {
+        assert_eq!(get(&server, path, Some(&cookie)).status(), StatusCode::BAD_REQUEST, "{path}");
+    }
+    let export = get(&server, "/export?format=summary-csv&period=2026", Some(&cookie));
+    assert_eq!(export.status(), StatusCode::OK);
+    assert_eq!(
+        export.headers()["content-disposition"],
+        "attachment; filename=\"hailong-2026.csv\""
+    );
+
+    // Languages: back only to a page of this server.
+    let english = get(&server, "/lang/en?back=/devices", None);
+    assert_eq!(english.headers()[LOCATION], "/devices");
+    assert!(english.headers()[SET_COOKIE].to_str().unwrap().starts_with("hl_lang=en"));
+    assert_eq!(get(&server, "/lang/en?back=//evil.example/", None).headers()[LOCATION], "/");
+    let page = get(&server, "/devices", Some(&format!("{cookie}; hl_lang=en")));
+    assert!(page.text().unwrap().contains("Sign out"));
+
+    // Signing out ends the session on the server, not only in the browser.
+    let out = client()
+        .post(format!("{}/sign-out", server.url))
+        .header(COOKIE, &cookie)
+        .send()
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert!(out.headers()[SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    assert_eq!(get(&server, "/", Some(&cookie)).status(), StatusCode::SEE_OTHER);
+
+    // A new password ends every session of that user.
+    let again = sign_in(&server, "lan", PASSWORD);
+    let cookie = again.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    assert_eq!(get(&server, "/", Some(&cookie)).status(), StatusCode::OK);
+    assert!(add_user(&server, "lan", "một mật khẩu mới hơn").status.success());
+    assert_eq!(get(&server, "/", Some(&cookie)).status(), StatusCode::SEE_OTHER);
+}
+
+#[test]
+fn five_wrong_passwords_hold_the_address_back_even_with_the_right_one() {
+    let (server, _dir) = server();
+    assert!(add_user(&server, "lan", PASSWORD).status.success());
+    for _ in 0..5 {
+        assert_eq!(sign_in(&server, "lan", "đoán thử mật khẩu").status(), StatusCode::UNAUTHORIZED);
+    }
+    let held = sign_in(&server, "lan", PASSWORD);
+    assert_eq!(held.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(held.headers().get(SET_COOKIE).is_none());
+}

@@ -1,0 +1,195 @@
+//! The server's web dashboard in a real browser (Debian's chromium, headless, through
+//! chromedriver): a tablet's demo ratings synced to the real server, a user added with
+//! `hailong-server user add`, sign-in, the figures that are in the database, every page, a CSV
+//! downloaded, sign-out; screenshots to `target/screenshots/` in both languages.
+
+#[path = "support/binary.rs"]
+mod binary;
+#[path = "../server/tests/support/running.rs"]
+mod running;
+#[path = "support/webdriver.rs"]
+mod webdriver;
+
+use binary::{hailong, ok, server_binary};
+use running::RunningServer;
+use serde_json::Value;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use webdriver::Browser;
+
+const PASSWORD: &str = "Mật khẩu của xã 2026";
+
+/// `hailong-server user add` with the password on standard input.
+fn add_user(db: &Path, name: &str, password: &str) -> std::process::Output {
+    let mut child = Command::new(server_binary())
+        .args(["user", "add", "--name", name, "--db"])
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A refused name is refused before the password is read.
+    let _ = writeln!(child.stdin.take().unwrap(), "{password}");
+    child.wait_with_output().unwrap()
+}
+
+/// This month's figures as the server's summary API gives them.
+fn month_summary(server: &RunningServer) -> Value {
+    let today = chrono::Local::now().date_naive();
+    let range = hailong_core::period::DateRange::month_of(today);
+    let token = server.last_line(&["admin-token"]);
+    let url = format!(
+        "{}/api/v1/summary?from={}&to={}",
+        server.url, range.from, range.to
+    );
+    webdriver::http_client()
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
+}
+
+/// A count as the Vietnamese page writes it: 1.234.
+fn vi_count(n: u64) -> String {
+    hailong_report::Lang::Vi.count(n)
+}
+
+#[test]
+fn an_administrator_signs_in_reads_the_database_figures_and_downloads_a_csv() {
+    let root = tempfile::tempdir().unwrap();
+    let tablet = root.path().join("tablet");
+    ok(&hailong(
+        &tablet,
+        &["demo", "--count", "3000", "--days", "20"],
+    ));
+    let server = RunningServer::start(server_binary(), &root.path().join("server.db"));
+    let code = server.pairing_code("Quầy 1 – Hộ tịch");
+    ok(&hailong(
+        &tablet,
+        &["pair", "--server", &server.url, "--code", &code],
+    ));
+    ok(&hailong(&tablet, &["sync", "--once"]));
+    server.command(&["unit", "UBND xã Tân Lập"]);
+
+    let short = add_user(&server.db, "lan", "ngắn");
+    assert_eq!(short.status.code(), Some(2), "a short password is refused");
+    let added = add_user(&server.db, "lan", PASSWORD);
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let summary = month_summary(&server);
+    let total = summary["total"].as_u64().unwrap();
+    assert!(total > 0, "{summary}");
+
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let downloads = root.path().join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    let browser = Browser::start(&downloads, 1280, 1000);
+
+    // Not signed in: the sign-in page. A wrong password says only that something was wrong.
+    browser.go(&format!("{}/", server.url));
+    assert!(browser.url().ends_with("/sign-in"), "{}", browser.url());
+    browser.screenshot(&shots.join("dashboard-sign-in-vi.png"));
+    browser.type_into("#name", "lan");
+    browser.type_into("#password", "sai mật khẩu");
+    browser.follow("#submit");
+    let wrong_password = browser.text("#problem");
+    browser.type_into("#name", "x");
+    browser.type_into("#password", PASSWORD);
+    browser.follow("#submit");
+    assert_eq!(browser.text("#problem"), wrong_password, "no hint which part was wrong");
+    browser.screenshot(&shots.join("dashboard-sign-in-wrong-vi.png"));
+
+    // Signed in: this month's figures are the database's.
+    browser.go(&format!("{}/sign-in", server.url));
+    browser.type_into("#name", "lan");
+    browser.type_into("#password", PASSWORD);
+    assert_eq!(browser.value("#password"), PASSWORD);
+    browser.follow("#submit");
+    assert!(browser.url().ends_with('/'), "{}", browser.url());
+    assert_eq!(browser.text("#total"), vi_count(total));
+    assert_eq!(browser.text("#unrated"), vi_count(summary["unrated"].as_u64().unwrap()));
+    assert_eq!(browser.text("#repeat"), vi_count(summary["repeat_dossier"].as_u64().unwrap()));
+    for (level, count) in summary["levels"].as_object().unwrap() {
+        assert_eq!(
+            browser.text(&format!("#level-{level}")),
+            vi_count(count.as_u64().unwrap()),
+            "{level}"
+        );
+        let pct = summary["levels_pct"][level].as_f64().unwrap();
+        assert_eq!(
+            browser.text(&format!("#share-{level}")),
+            format!("{pct:.1} %").replace('.', ",")
+        );
+    }
+    let satisfied = summary["satisfied_pct"].as_f64().unwrap();
+    assert_eq!(
+        browser.text("#satisfied"),
+        format!("{satisfied:.1} %").replace('.', ",")
+    );
+    assert_eq!(browser.text("#unit"), "UBND xã Tân Lập");
+    browser.screenshot(&shots.join("dashboard-overview-vi.png"));
+
+    // The other pages: every officer's row adds up to the total; the tablet is listed.
+    browser.follow("#nav-officers");
+    let officer_rows: u64 = (1..=browser.count("#by-officer tbody tr"))
+        .map(|i| {
+            browser
+                .text(&format!("#by-officer tbody tr:nth-child({i}) td.total"))
+                .replace('.', "")
+                .parse::<u64>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(officer_rows, total);
+    browser.screenshot(&shots.join("dashboard-officers-vi.png"));
+    browser.follow("#nav-fields");
+    assert!(browser.count("#by-procedure tbody tr") > 1);
+    browser.screenshot(&shots.join("dashboard-fields-vi.png"));
+    browser.follow("#nav-negatives");
+    let negatives = summary["levels"]["unsatisfied"].as_u64().unwrap();
+    assert_eq!(browser.text("#negative-count"), vi_count(negatives));
+    assert_eq!(browser.count("#negatives tbody tr") as u64, negatives);
+    browser.screenshot(&shots.join("dashboard-negatives-vi.png"));
+    browser.follow("#nav-devices");
+    assert_eq!(browser.count("#devices tbody tr"), 1);
+    assert!(browser.text("#devices tbody tr").contains("Quầy 1 – Hộ tịch"));
+    // The tablet said, with its last batch, that nothing is left waiting on it.
+    assert_eq!(browser.text("#devices tbody tr td:nth-child(6)"), "0");
+    assert_eq!(browser.text("#devices tbody tr td:nth-child(5)"), vi_count(3000));
+    browser.screenshot(&shots.join("dashboard-devices-vi.png"));
+
+    // A CSV of this month: one row per entry, the counted ones as many as the total.
+    browser.follow("#nav-overview");
+    browser.click("#export-csv");
+    let month = chrono::Local::now().format("%Y-%m").to_string();
+    let csv = browser.downloaded(&format!("hailong-{month}.csv"));
+    let bytes = std::fs::read(&csv).unwrap();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "a BOM for Excel");
+    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    let counted_column = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "counted")
+        .unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let counted = rows.iter().filter(|r| &r[counted_column] == "1").count() as u64;
+    assert_eq!(counted, total);
+
+    // English, then sign out: the session no longer opens the pages.
+    browser.follow("a.lang[href^='/lang/en']");
+    assert_eq!(browser.text("#sign-out"), "Sign out");
+    assert_eq!(browser.text("#total"), hailong_report::Lang::En.count(total));
+    browser.screenshot(&shots.join("dashboard-overview-en.png"));
+    browser.follow("#nav-devices");
+    browser.screenshot(&shots.join("dashboard-devices-en.png"));
+    browser.follow("#sign-out");
+    assert!(browser.url().ends_with("/sign-in"));
+    browser.go(&format!("{}/officers", server.url));
+    assert!(browser.url().ends_with("/sign-in"), "signed out");
+    browser.screenshot(&shots.join("dashboard-sign-in-en.png"));
+}
