@@ -55,9 +55,9 @@ fn unescape(field: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let octal = bytes.get(i + 1..i + 4).filter(|d| {
-            bytes[i] == b'\\' && d.iter().all(|b| (b'0'..=b'7').contains(b))
-        });
+        let octal = bytes
+            .get(i + 1..i + 4)
+            .filter(|d| bytes[i] == b'\\' && d.iter().all(|b| (b'0'..=b'7').contains(b)));
         match octal.and_then(|d| u8::from_str_radix(std::str::from_utf8(d).ok()?, 8).ok()) {
             Some(byte) => {
                 out.push(byte);
@@ -102,7 +102,10 @@ tmpfs /media tmpfs rw 0 0
                 PathBuf::from("/run/media/admin/BÁO CÁO"),
             ]
         );
-        assert_eq!(display_name(Path::new("/run/media/admin/BÁO CÁO")), "BÁO CÁO");
+        assert_eq!(
+            display_name(Path::new("/run/media/admin/BÁO CÁO")),
+            "BÁO CÁO"
+        );
     }
 
     #[test]

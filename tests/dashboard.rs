@@ -13,27 +13,10 @@ mod webdriver;
 use binary::{hailong, ok, server_binary};
 use running::RunningServer;
 use serde_json::Value;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use webdriver::Browser;
 
 const PASSWORD: &str = "Mật khẩu của xã 2026";
-
-/// `hailong-server user add` with the password on standard input.
-fn add_user(db: &Path, name: &str, password: &str) -> std::process::Output {
-    let mut child = Command::new(server_binary())
-        .args(["user", "add", "--name", name, "--db"])
-        .arg(db)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A refused name is refused before the password is read.
-    let _ = writeln!(child.stdin.take().unwrap(), "{password}");
-    child.wait_with_output().unwrap()
-}
 
 /// This month's figures as the server's summary API gives them.
 fn month_summary(server: &RunningServer) -> Value {
@@ -75,10 +58,14 @@ fn an_administrator_signs_in_reads_the_database_figures_and_downloads_a_csv() {
     ok(&hailong(&tablet, &["sync", "--once"]));
     server.command(&["unit", "UBND xã Tân Lập"]);
 
-    let short = add_user(&server.db, "lan", "ngắn");
+    let short = server.add_user("lan", "ngắn");
     assert_eq!(short.status.code(), Some(2), "a short password is refused");
-    let added = add_user(&server.db, "lan", PASSWORD);
-    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let added = server.add_user("lan", PASSWORD);
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
     let summary = month_summary(&server);
     let total = summary["total"].as_u64().unwrap();
     assert!(total > 0, "{summary}");
@@ -100,7 +87,11 @@ fn an_administrator_signs_in_reads_the_database_figures_and_downloads_a_csv() {
     browser.type_into("#name", "x");
     browser.type_into("#password", PASSWORD);
     browser.follow("#submit");
-    assert_eq!(browser.text("#problem"), wrong_password, "no hint which part was wrong");
+    assert_eq!(
+        browser.text("#problem"),
+        wrong_password,
+        "no hint which part was wrong"
+    );
     browser.screenshot(&shots.join("dashboard-sign-in-wrong-vi.png"));
 
     // Signed in: this month's figures are the database's.
@@ -111,8 +102,14 @@ fn an_administrator_signs_in_reads_the_database_figures_and_downloads_a_csv() {
     browser.follow("#submit");
     assert!(browser.url().ends_with('/'), "{}", browser.url());
     assert_eq!(browser.text("#total"), vi_count(total));
-    assert_eq!(browser.text("#unrated"), vi_count(summary["unrated"].as_u64().unwrap()));
-    assert_eq!(browser.text("#repeat"), vi_count(summary["repeat_dossier"].as_u64().unwrap()));
+    assert_eq!(
+        browser.text("#unrated"),
+        vi_count(summary["unrated"].as_u64().unwrap())
+    );
+    assert_eq!(
+        browser.text("#repeat"),
+        vi_count(summary["repeat_dossier"].as_u64().unwrap())
+    );
     for (level, count) in summary["levels"].as_object().unwrap() {
         assert_eq!(
             browser.text(&format!("#level-{level}")),
@@ -156,10 +153,17 @@ fn an_administrator_signs_in_reads_the_database_figures_and_downloads_a_csv() {
     browser.screenshot(&shots.join("dashboard-negatives-vi.png"));
     browser.follow("#nav-devices");
     assert_eq!(browser.count("#devices tbody tr"), 1);
-    assert!(browser.text("#devices tbody tr").contains("Quầy 1 – Hộ tịch"));
+    assert!(
+        browser
+            .text("#devices tbody tr")
+            .contains("Quầy 1 – Hộ tịch")
+    );
     // The tablet said, with its last batch, that nothing is left waiting on it.
     assert_eq!(browser.text("#devices tbody tr td:nth-child(6)"), "0");
-    assert_eq!(browser.text("#devices tbody tr td:nth-child(5)"), vi_count(3000));
+    assert_eq!(
+        browser.text("#devices tbody tr td:nth-child(5)"),
+        vi_count(3000)
+    );
     browser.screenshot(&shots.join("dashboard-devices-vi.png"));
 
     // A CSV of this month: one row per entry, the counted ones as many as the total.
@@ -183,7 +187,10 @@ fn an_administrator_signs_in_reads_the_database_figures_and_downloads_a_csv() {
     // English, then sign out: the session no longer opens the pages.
     browser.follow("a.lang[href^='/lang/en']");
     assert_eq!(browser.text("#sign-out"), "Sign out");
-    assert_eq!(browser.text("#total"), hailong_report::Lang::En.count(total));
+    assert_eq!(
+        browser.text("#total"),
+        hailong_report::Lang::En.count(total)
+    );
     browser.screenshot(&shots.join("dashboard-overview-en.png"));
     browser.follow("#nav-devices");
     browser.screenshot(&shots.join("dashboard-devices-en.png"));

@@ -114,7 +114,11 @@ fn a_quarter_exported_to_a_usb_stick_holds_the_figures_of_the_database() {
     );
     assert!(h.admin().get_export_latest());
     h.tap("export-later");
-    assert_eq!(h.admin().get_export_number(), 11, "no period after this one");
+    assert_eq!(
+        h.admin().get_export_number(),
+        11,
+        "no period after this one"
+    );
 
     // Back to the third quarter and forward again to the fourth.
     h.tap("export-kind-quarter");
@@ -140,11 +144,13 @@ fn a_quarter_exported_to_a_usb_stick_holds_the_figures_of_the_database() {
             path: file.clone(),
             ratings: h
                 .store()
-                .summary(ReportPeriod::Quarter {
-                    year: 2026,
-                    quarter: 4
-                }
-                .range())
+                .summary(
+                    ReportPeriod::Quarter {
+                        year: 2026,
+                        quarter: 4
+                    }
+                    .range()
+                )
                 .unwrap()
                 .total(),
         }
@@ -183,7 +189,13 @@ fn a_quarter_exported_to_a_usb_stick_holds_the_figures_of_the_database() {
         panic!("the XLSX export failed");
     };
     assert_eq!(path, stick.join("hailong-2026.xlsx"));
-    assert_eq!(ratings, h.store().summary(ReportPeriod::Year(2026).range()).unwrap().total());
+    assert_eq!(
+        ratings,
+        h.store()
+            .summary(ReportPeriod::Year(2026).range())
+            .unwrap()
+            .total()
+    );
     let names: Vec<String> = std::fs::read_dir(&stick)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -229,7 +241,11 @@ fn a_stick_pulled_out_mid_export_leaves_no_file_and_the_message_says_so() {
 
     // The system unmounts it; looking again finds only the report folder, and exporting
     // there works.
-    std::fs::write(h.tablet.dir.path().join("mounts"), "/dev/vda1 / ext4 rw 0 0\n").unwrap();
+    std::fs::write(
+        h.tablet.dir.path().join("mounts"),
+        "/dev/vda1 / ext4 rw 0 0\n",
+    )
+    .unwrap();
     h.tap("export-rescan");
     assert_eq!(h.admin().get_export_destinations().row_count(), 1);
     h.tap("export-start");
@@ -266,6 +282,9 @@ fn a_folder_that_cannot_be_made_is_refused_with_its_path() {
         }
     ));
     assert_eq!(h.admin().get_export_outcome(), "write");
-    assert!(h.label("export-outcome").contains(&folder.display().to_string()));
+    assert!(
+        h.label("export-outcome")
+            .contains(&folder.display().to_string())
+    );
     assert!(blocker.is_file(), "nothing was destroyed");
 }

@@ -361,12 +361,42 @@ mod tests {
 
     #[test]
     fn periods_step_across_year_ends() {
-        let dec = ReportPeriod::Month { year: 2026, month: 12 };
-        assert_eq!(dec.step(1), ReportPeriod::Month { year: 2027, month: 1 });
-        assert_eq!(dec.step(-12), ReportPeriod::Month { year: 2025, month: 12 });
-        let q1 = ReportPeriod::Quarter { year: 2026, quarter: 1 };
-        assert_eq!(q1.step(-1), ReportPeriod::Quarter { year: 2025, quarter: 4 });
-        assert_eq!(q1.step(7), ReportPeriod::Quarter { year: 2027, quarter: 4 });
+        let dec = ReportPeriod::Month {
+            year: 2026,
+            month: 12,
+        };
+        assert_eq!(
+            dec.step(1),
+            ReportPeriod::Month {
+                year: 2027,
+                month: 1
+            }
+        );
+        assert_eq!(
+            dec.step(-12),
+            ReportPeriod::Month {
+                year: 2025,
+                month: 12
+            }
+        );
+        let q1 = ReportPeriod::Quarter {
+            year: 2026,
+            quarter: 1,
+        };
+        assert_eq!(
+            q1.step(-1),
+            ReportPeriod::Quarter {
+                year: 2025,
+                quarter: 4
+            }
+        );
+        assert_eq!(
+            q1.step(7),
+            ReportPeriod::Quarter {
+                year: 2027,
+                quarter: 4
+            }
+        );
         assert_eq!(ReportPeriod::Year(2026).step(-1), ReportPeriod::Year(2025));
         let all = ReportPeriod::Range(DateRange::all());
         assert_eq!(all.step(1), all);

@@ -393,9 +393,9 @@ async fn export(
             to: query.to,
         })?),
     };
-    report_file(&state, period, format, lang).await.map_err(|status| {
-        ApiError::new(status, "the report could not be made")
-    })
+    report_file(&state, period, format, lang)
+        .await
+        .map_err(|status| ApiError::new(status, "the report could not be made"))
 }
 
 /// The report for `period` as a download, made on a read connection of its own (a long

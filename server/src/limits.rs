@@ -64,13 +64,17 @@ mod tests {
     #[test]
     fn an_address_waits_after_its_failures_until_the_window_passes() {
         let limiter = FailureLimiter::new(2, Duration::from_secs(60));
-        let (one, two): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let (one, two): (IpAddr, IpAddr) =
+            ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
         let start = Instant::now();
         assert!(limiter.allowed(one, start));
         limiter.failed(one, start);
         limiter.failed(one, start);
         assert!(!limiter.allowed(one, start + Duration::from_secs(59)));
-        assert!(limiter.allowed(two, start), "another address is not held up");
+        assert!(
+            limiter.allowed(two, start),
+            "another address is not held up"
+        );
         assert!(limiter.allowed(one, start + Duration::from_secs(61)));
     }
 }

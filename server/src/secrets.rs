@@ -2,8 +2,8 @@
 //! hashes are stored; a lookup by hash never compares secrets byte by byte), and the dashboard
 //! users' passwords (argon2id hashes, checked in constant time).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;

@@ -12,8 +12,6 @@ use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use running::RunningServer;
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 const PASSWORD: &str = "một mật khẩu đủ dài";
 
@@ -24,20 +22,6 @@ fn server() -> (RunningServer, tempfile::TempDir) {
         &dir.path().join("server.db"),
     );
     (running, dir)
-}
-
-fn add_user(server: &RunningServer, name: &str, password: &str) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hailong-server"))
-        .args(["user", "add", "--name", name, "--db"])
-        .arg(&server.db)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A refused name is refused before the password is read.
-    let _ = writeln!(child.stdin.take().unwrap(), "{password}");
-    child.wait_with_output().unwrap()
 }
 
 /// A client that shows redirects instead of following them.
@@ -75,12 +59,19 @@ fn get(server: &RunningServer, path: &str, cookie: Option<&str>) -> Response {
 #[test]
 fn sign_in_sets_a_strict_http_only_session_and_refuses_without_a_hint() {
     let (server, _dir) = server();
-    assert_eq!(add_user(&server, "lan", "ngắn").status.code(), Some(2));
-    assert_eq!(add_user(&server, " ", PASSWORD).status.code(), Some(2));
-    assert!(add_user(&server, "lan", PASSWORD).status.success());
+    assert_eq!(server.add_user("lan", "ngắn").status.code(), Some(2));
+    assert_eq!(server.add_user(" ", PASSWORD).status.code(), Some(2));
+    assert!(server.add_user("lan", PASSWORD).status.success());
 
     // Nothing but sign-in without a session.
-    for path in ["/", "/officers", "/fields", "/negatives", "/devices", "/export?format=csv"] {
+    for path in [
+        "/",
+        "/officers",
+        "/fields",
+        "/negatives",
+        "/devices",
+        "/export?format=csv",
+    ] {
         let response = get(&server, path, None);
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
         assert_eq!(response.headers()[LOCATION], "/sign-in");
@@ -125,16 +116,44 @@ fn sign_in_sets_a_strict_http_only_session_and_refuses_without_a_hint() {
     assert_eq!(page.status(), StatusCode::OK);
     let headers = page.headers().clone();
     assert_eq!(headers["x-frame-options"], "DENY");
-    assert!(headers["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'")
+    );
     let html = page.text().unwrap();
     assert!(html.contains("id=\"total\">0<"), "an empty month is zeros");
-    for path in ["/officers", "/fields", "/negatives", "/devices", "/?period=2026-Q1", "/?period=2026"] {
-        assert_eq!(get(&server, path, Some(&cookie)).status(), StatusCode::OK, "{path}");
+    for path in [
+        "/officers",
+        "/fields",
+        "/negatives",
+        "/devices",
+        "/?period=2026-Q1",
+        "/?period=2026",
+    ] {
+        assert_eq!(
+            get(&server, path, Some(&cookie)).status(),
+            StatusCode::OK,
+            "{path}"
+        );
     }
-    for path in ["/?period=2026-13", "/officers?period=soon", "/export?format=docx&period=2026"] {
-        assert_eq!(get(&server, path, Some(&cookie)).status(), StatusCode::BAD_REQUEST, "{path}");
+    for path in [
+        "/?period=2026-13",
+        "/officers?period=soon",
+        "/export?format=docx&period=2026",
+    ] {
+        assert_eq!(
+            get(&server, path, Some(&cookie)).status(),
+            StatusCode::BAD_REQUEST,
+            "{path}"
+        );
     }
-    let export = get(&server, "/export?format=summary-csv&period=2026", Some(&cookie));
+    let export = get(
+        &server,
+        "/export?format=summary-csv&period=2026",
+        Some(&cookie),
+    );
     assert_eq!(export.status(), StatusCode::OK);
     assert_eq!(
         export.headers()["content-disposition"],
@@ -144,8 +163,16 @@ fn sign_in_sets_a_strict_http_only_session_and_refuses_without_a_hint() {
     // Languages: back only to a page of this server.
     let english = get(&server, "/lang/en?back=/devices", None);
     assert_eq!(english.headers()[LOCATION], "/devices");
-    assert!(english.headers()[SET_COOKIE].to_str().unwrap().starts_with("hl_lang=en"));
-    assert_eq!(get(&server, "/lang/en?back=//evil.example/", None).headers()[LOCATION], "/");
+    assert!(
+        english.headers()[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .starts_with("hl_lang=en")
+    );
+    assert_eq!(
+        get(&server, "/lang/en?back=//evil.example/", None).headers()[LOCATION],
+        "/"
+    );
     let page = get(&server, "/devices", Some(&format!("{cookie}; hl_lang=en")));
     assert!(page.text().unwrap().contains("Sign out"));
 
@@ -156,23 +183,48 @@ fn sign_in_sets_a_strict_http_only_session_and_refuses_without_a_hint() {
         .send()
         .unwrap();
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
-    assert!(out.headers()[SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
-    assert_eq!(get(&server, "/", Some(&cookie)).status(), StatusCode::SEE_OTHER);
+    assert!(
+        out.headers()[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert_eq!(
+        get(&server, "/", Some(&cookie)).status(),
+        StatusCode::SEE_OTHER
+    );
 
     // A new password ends every session of that user.
     let again = sign_in(&server, "lan", PASSWORD);
-    let cookie = again.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let cookie = again.headers()[SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
     assert_eq!(get(&server, "/", Some(&cookie)).status(), StatusCode::OK);
-    assert!(add_user(&server, "lan", "một mật khẩu mới hơn").status.success());
-    assert_eq!(get(&server, "/", Some(&cookie)).status(), StatusCode::SEE_OTHER);
+    assert!(
+        server
+            .add_user("lan", "một mật khẩu mới hơn")
+            .status
+            .success()
+    );
+    assert_eq!(
+        get(&server, "/", Some(&cookie)).status(),
+        StatusCode::SEE_OTHER
+    );
 }
 
 #[test]
 fn five_wrong_passwords_hold_the_address_back_even_with_the_right_one() {
     let (server, _dir) = server();
-    assert!(add_user(&server, "lan", PASSWORD).status.success());
+    assert!(server.add_user("lan", PASSWORD).status.success());
     for _ in 0..5 {
-        assert_eq!(sign_in(&server, "lan", "đoán thử mật khẩu").status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            sign_in(&server, "lan", "đoán thử mật khẩu").status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
     let held = sign_in(&server, "lan", PASSWORD);
     assert_eq!(held.status(), StatusCode::TOO_MANY_REQUESTS);

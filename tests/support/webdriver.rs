@@ -144,10 +144,14 @@ impl Browser {
     /// An input's current value.
     pub fn value(&self, css: &str) -> String {
         let id = self.element(css);
-        self.call(reqwest::Method::GET, &format!("/element/{id}/property/value"), None)
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+        self.call(
+            reqwest::Method::GET,
+            &format!("/element/{id}/property/value"),
+            None,
+        )
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
     }
 
     pub fn count(&self, css: &str) -> usize {
@@ -215,9 +219,12 @@ impl Browser {
         let path = self.downloads.join(name);
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         loop {
-            let unfinished = std::fs::read_dir(&self.downloads)
-                .unwrap()
-                .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".crdownload"));
+            let unfinished = std::fs::read_dir(&self.downloads).unwrap().any(|e| {
+                e.unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".crdownload")
+            });
             if path.exists() && !unfinished {
                 return path;
             }

@@ -7,14 +7,13 @@ mod devices;
 mod ratings;
 mod report;
 mod summary;
-mod users;
-
-pub use users::SESSION_HOURS;
 #[cfg(test)]
 pub mod testing;
+mod users;
 
 pub use devices::{Caller, Device, PairError};
 pub use ratings::{Incoming, Ingested, Misuse, Prepared};
+pub use users::SESSION_HOURS;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use std::path::Path;

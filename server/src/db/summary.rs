@@ -73,7 +73,11 @@ impl Db {
 
     /// Counted levels per month (`2026-03`) from `from` to `to`, oldest first; a month with no
     /// ratings is absent.
-    pub fn monthly(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<(String, Counts)>, DbError> {
+    pub fn monthly(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(String, Counts)>, DbError> {
         let (from, to) = DateRange { from, to }.text_bounds();
         let mut stmt = self.conn.prepare_cached(
             "SELECT substr(local_date, 1, 7), outcome, repeat_dossier, count(*) FROM ratings

@@ -73,7 +73,9 @@ impl Db {
             .prepare_cached(
                 "SELECT user_name FROM sessions WHERE token_hash = ?1 AND expires_at > ?2",
             )?
-            .query_row(params![secrets::hash(token), now.to_rfc3339()], |r| r.get(0))
+            .query_row(params![secrets::hash(token), now.to_rfc3339()], |r| {
+                r.get(0)
+            })
             .optional()?)
     }
 
@@ -97,11 +99,17 @@ mod tests {
         let mut db = Db::open(&dir.path().join("s.db")).unwrap();
         let now = Utc::now();
         assert!(db.set_user("lan", "$argon2id$one", now).unwrap());
-        assert_eq!(db.password_hash("lan").unwrap().as_deref(), Some("$argon2id$one"));
+        assert_eq!(
+            db.password_hash("lan").unwrap().as_deref(),
+            Some("$argon2id$one")
+        );
         assert_eq!(db.password_hash("mai").unwrap(), None);
 
         let token = db.new_session("lan", now).unwrap();
-        assert_eq!(db.session_user(&token, now).unwrap().as_deref(), Some("lan"));
+        assert_eq!(
+            db.session_user(&token, now).unwrap().as_deref(),
+            Some("lan")
+        );
         assert_eq!(db.session_user("hs_forged", now).unwrap(), None);
         let later = now + Duration::hours(super::SESSION_HOURS) + Duration::seconds(1);
         assert_eq!(db.session_user(&token, later).unwrap(), None, "expired");
@@ -112,6 +120,10 @@ mod tests {
 
         let kept = db.new_session("lan", now).unwrap();
         assert!(!db.set_user("lan", "$argon2id$two", now).unwrap());
-        assert_eq!(db.session_user(&kept, now).unwrap(), None, "a new password ends sessions");
+        assert_eq!(
+            db.session_user(&kept, now).unwrap(),
+            None,
+            "a new password ends sessions"
+        );
     }
 }

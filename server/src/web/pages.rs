@@ -180,9 +180,13 @@ fn period_bar(f: &Frame<'_>) -> Markup {
     let kinds = [
         (ReportPeriod::month_of(first), d.kind_month),
         (ReportPeriod::quarter_of(first), d.kind_quarter),
-        (ReportPeriod::Year(chrono::Datelike::year(&first)), d.kind_year),
+        (
+            ReportPeriod::Year(chrono::Datelike::year(&first)),
+            d.kind_year,
+        ),
     ];
-    let same_kind = |p: &ReportPeriod| std::mem::discriminant(p) == std::mem::discriminant(&f.period);
+    let same_kind =
+        |p: &ReportPeriod| std::mem::discriminant(p) == std::mem::discriminant(&f.period);
     let range = f.period.range();
     html! {
         section.period {

@@ -5,11 +5,11 @@
 use super::{html_response, lang_of, pages, words::dash};
 use crate::api::{Shared, with_db, with_reader};
 use crate::secrets;
+use axum::Form;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use chrono::Utc;
 use hailong_report::Lang;
 use serde::Deserialize;

@@ -48,9 +48,8 @@ pub fn chart(months: &[(String, Counts)], scale: Scale, lang: Lang) -> Markup {
         .iter()
         .enumerate()
         .filter_map(|(i, (_, c))| {
-            c.satisfied_tenths().map(|t| {
-                format!("{:.1},{:.1}", LEFT + slot * (i as f64 + 0.5), pct_y(t))
-            })
+            c.satisfied_tenths()
+                .map(|t| format!("{:.1},{:.1}", LEFT + slot * (i as f64 + 0.5), pct_y(t)))
         })
         .collect();
     // Very satisfied at the bottom of each bar, the least satisfied on top.
@@ -120,7 +119,10 @@ mod tests {
         let mut counts = Counts::default();
         counts.add(Level::VerySatisfied, 30);
         counts.add(Level::Unsatisfied, 10);
-        let months = vec![("2026-10".to_owned(), counts.clone()), ("2026-11".to_owned(), counts)];
+        let months = vec![
+            ("2026-10".to_owned(), counts.clone()),
+            ("2026-11".to_owned(), counts),
+        ];
         let svg = chart(&months, Scale::Three, Lang::Vi).into_string();
         assert!(svg.contains(">10/26<") && svg.contains(">11/26<"), "{svg}");
         assert_eq!(svg.matches("<rect").count(), 4, "two levels in two months");

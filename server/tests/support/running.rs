@@ -90,6 +90,22 @@ impl RunningServer {
         String::from_utf8(out.stdout).expect("UTF-8 output")
     }
 
+    /// `hailong-server user add --name NAME` with `password` on standard input; its outcome
+    /// (a refused name is refused before the password is read).
+    pub fn add_user(&self, name: &str, password: &str) -> std::process::Output {
+        use std::io::Write;
+        let mut child = Command::new(&self.binary)
+            .args(["user", "add", "--name", name, "--db"])
+            .arg(&self.db)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("hailong-server runs");
+        let _ = writeln!(child.stdin.take().expect("a piped stdin"), "{password}");
+        child.wait_with_output().expect("hailong-server runs")
+    }
+
     /// What a command printed alone on its last line: a pairing code or a token.
     pub fn last_line(&self, args: &[&str]) -> String {
         self.command(args)
