@@ -276,12 +276,18 @@ fn month_label(key: &str) -> String {
 
 /// A round step for about five grid lines up to `most`.
 fn nice_step(most: u64) -> u64 {
-    let raw = (most / 5).max(1);
-    let magnitude = 10u64.pow(raw.ilog10());
+    round_up_125((most / 5).max(1))
+}
+
+/// The smallest of 1, 2, 5 times a power of ten that is at least `n`: a round number for a
+/// chart's axis (this chart's steps, the server dashboard's trend).
+pub fn round_up_125(n: u64) -> u64 {
+    let n = n.max(1);
+    let magnitude = 10u64.pow(n.ilog10());
     [1, 2, 5, 10]
         .into_iter()
         .map(|m| m * magnitude)
-        .find(|&s| s >= raw)
+        .find(|&s| s >= n)
         .unwrap_or(10 * magnitude)
 }
 

@@ -30,6 +30,8 @@ pub enum DbError {
     NoSuchDevice(String),
     #[error("cannot start the checkpoint thread: {0}")]
     Thread(std::io::Error),
+    #[error("the report could not be made: {0}")]
+    Report(String),
 }
 
 impl From<rusqlite::Error> for DbError {

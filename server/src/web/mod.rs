@@ -130,10 +130,8 @@ async fn period_page(
         let db = Db::open_reader(&path)?;
         let heading = crate::report_heading(&db, period)?;
         let unit = heading.unit.clone();
-        let report = hailong_report::report(&db, heading).map_err(|e| {
-            tracing::error!(error = %e, "dashboard report failed");
-            crate::db::DbError::Damaged(e.to_string())
-        })?;
+        let report = hailong_report::report(&db, heading)
+            .map_err(|e| crate::db::DbError::Report(e.to_string()))?;
         let frame = Frame {
             lang,
             user: &session.user,

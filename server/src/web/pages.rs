@@ -396,9 +396,8 @@ pub fn negatives(f: &Frame<'_>, report: &Report) -> Markup {
 
 pub fn devices(f: &Frame<'_>, devices: &[Device]) -> Markup {
     let (d, w, lang) = (f.d(), f.lang.words(), f.lang);
-    let time = |at: &Option<String>| {
-        at.as_deref()
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+    let time = |at: Option<&str>| {
+        at.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map(|t| {
                 t.with_timezone(&chrono::Local)
                     .format("%H:%M %d/%m/%Y")
@@ -425,8 +424,8 @@ pub fn devices(f: &Frame<'_>, devices: &[Device]) -> Markup {
                             tr data-key=(device.id) class=[device.revoked.then_some("revoked")] {
                                 td { (device.counter) }
                                 td { (device.name) }
-                                td.when { (time(&Some(device.paired_at.clone()))) }
-                                td.when { (time(&device.last_seen)) }
+                                td.when { (time(Some(&device.paired_at))) }
+                                td.when { (time(device.last_seen.as_deref())) }
                                 td.n { (lang.count(u64::try_from(device.ratings_received).unwrap_or(0))) }
                                 td.n { (device.queued.map_or("–".to_owned(), |q| lang.count(u64::try_from(q).unwrap_or(0)))) }
                                 td.n { (device.clock_skew_secs.map_or("–".to_owned(), |s| format!("{s} {}", d.seconds))) }

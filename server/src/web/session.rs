@@ -89,24 +89,18 @@ pub async fn sign_in(
         );
     }
     let wanted = name.clone();
-    let checked = with_reader(&state, move |db| db.password_hash(&wanted))
-        .await
-        .map(|stored| {
-            // argon2 takes tens of milliseconds: off the async threads.
-            let password = form.password;
-            tokio::task::spawn_blocking(move || {
-                secrets::verify_password(&password, stored.as_deref())
-            })
-        });
-    let matched = match checked {
-        Ok(task) => task.await.unwrap_or(false),
-        Err(_) => {
-            return html_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                pages::sign_in(lang, &name, Some(d.failed)),
-            );
-        }
+    let Ok(stored) = with_reader(&state, move |db| db.password_hash(&wanted)).await else {
+        return html_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            pages::sign_in(lang, &name, Some(d.failed)),
+        );
     };
+    // argon2 takes tens of milliseconds: off the async threads.
+    let password = form.password;
+    let matched =
+        tokio::task::spawn_blocking(move || secrets::verify_password(&password, stored.as_deref()))
+            .await
+            .unwrap_or(false);
     if !matched {
         state.sign_in_limiter.failed(ip, Instant::now());
         tracing::warn!(%ip, "sign-in failed");

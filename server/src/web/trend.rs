@@ -3,7 +3,7 @@
 
 use hailong_core::level::{Level, Scale};
 use hailong_core::summary::Counts;
-use hailong_report::Lang;
+use hailong_report::{Lang, round_up_125};
 use maud::{Markup, html};
 
 const WIDTH: f64 = 960.0;
@@ -24,34 +24,27 @@ pub fn level_colour(level: Level) -> &'static str {
     }
 }
 
-/// A round number of ratings at or above `n`, for the axis.
-fn axis_top(n: u64) -> u64 {
-    let n = n.max(1);
-    let magnitude = 10u64.pow(n.ilog10());
-    [1, 2, 5, 10]
-        .iter()
-        .map(|m| m * magnitude)
-        .find(|&top| top >= n)
-        .unwrap_or(10 * magnitude)
-}
-
 /// `months` holds each month's code (`2026-03`) and counts, oldest first.
 pub fn chart(months: &[(String, Counts)], scale: Scale, lang: Lang) -> Markup {
     let plot_w = WIDTH - LEFT - RIGHT;
     let plot_h = HEIGHT - TOP - BOTTOM;
-    let top = axis_top(months.iter().map(|(_, c)| c.total()).max().unwrap_or(0));
+    let top = round_up_125(months.iter().map(|(_, c)| c.total()).max().unwrap_or(0));
     let slot = plot_w / months.len().max(1) as f64;
     let bar_w = (slot * 0.62).min(48.0);
     let y_of = |n: u64| TOP + plot_h - plot_h * n as f64 / top as f64;
     let pct_y = |tenths: u32| TOP + plot_h - plot_h * f64::from(tenths) / 1000.0;
-    let line: Vec<String> = months
+    // The satisfaction line's points: months with ratings only.
+    let line: Vec<(String, String)> = months
         .iter()
         .enumerate()
         .filter_map(|(i, (_, c))| {
-            c.satisfied_tenths()
-                .map(|t| format!("{:.1},{:.1}", LEFT + slot * (i as f64 + 0.5), pct_y(t)))
+            c.satisfied_tenths().map(|t| {
+                let x = LEFT + slot * (i as f64 + 0.5);
+                (format!("{x:.1}"), format!("{:.1}", pct_y(t)))
+            })
         })
         .collect();
+    let polyline: Vec<String> = line.iter().map(|(x, y)| format!("{x},{y}")).collect();
     // Very satisfied at the bottom of each bar, the least satisfied on top.
     let segments = |counts: &Counts| -> Vec<(Level, f64, f64)> {
         let mut below = 0;
@@ -96,10 +89,9 @@ pub fn chart(months: &[(String, Counts)], scale: Scale, lang: Lang) -> Markup {
                     class="axis" text-anchor="middle" { (label(month)) }
             }
             @if line.len() > 1 {
-                polyline points=(line.join(" ")) class="rate" {}
+                polyline points=(polyline.join(" ")) class="rate" {}
             }
-            @for point in &line {
-                @let (x, y) = point.split_once(',').unwrap_or(("0", "0"));
+            @for (x, y) in &line {
                 circle cx=(x) cy=(y) r="4" class="rate-dot" {}
             }
         }
@@ -112,10 +104,10 @@ mod tests {
 
     #[test]
     fn the_axis_ends_on_a_round_number_and_every_month_is_labelled() {
-        assert_eq!(axis_top(0), 1);
-        assert_eq!(axis_top(7), 10);
-        assert_eq!(axis_top(1234), 2000);
-        assert_eq!(axis_top(5000), 5000);
+        assert_eq!(round_up_125(0), 1);
+        assert_eq!(round_up_125(7), 10);
+        assert_eq!(round_up_125(1234), 2000);
+        assert_eq!(round_up_125(5000), 5000);
         let mut counts = Counts::default();
         counts.add(Level::VerySatisfied, 30);
         counts.add(Level::Unsatisfied, 10);
