@@ -21,29 +21,10 @@ use support::{Harness, Tablet};
 /// under a fake `/media` that the kiosk's mount table lists.
 fn tablet_with_stick(ratings: u64) -> (Harness, PathBuf) {
     let tablet = Tablet::new(Scale::Three, Lang::Vi);
-    let plan = hailong::demo::DemoPlan {
-        count: ratings,
-        days: 120,
-        seed: 11,
-    };
-    hailong::demo::fill(&tablet.data, plan, support::now()).unwrap();
-    let media = tablet.dir.path().join("media");
-    let stick = media.join("canbo/KINGSTON");
-    std::fs::create_dir_all(&stick).unwrap();
-    let table = tablet.dir.path().join("mounts");
-    std::fs::write(
-        &table,
-        format!(
-            "/dev/vda1 / ext4 rw 0 0\n/dev/sdb1 {} vfat rw,nosuid 0 0\n",
-            stick.display()
-        ),
-    )
-    .unwrap();
+    tablet.fill_demo(ratings, 120, 11);
+    let (stick, mounts) = tablet.fake_stick("KINGSTON");
     let h = tablet.start(1280., 800.);
-    h.kiosk.use_mount_table(MountTable {
-        table,
-        roots: vec![media],
-    });
+    h.kiosk.use_mount_table(mounts);
     (h, stick)
 }
 

@@ -94,12 +94,7 @@ fn the_admin_screens_render_in_both_languages_and_orientations() {
     for (w, h_) in [(1280., 800.), (800., 1280.)] {
         for lang in [Lang::Vi, Lang::En] {
             let tablet = Tablet::new(Scale::Three, lang);
-            let plan = hailong::demo::DemoPlan {
-                count: 3000,
-                days: 120,
-                seed: 7,
-            };
-            hailong::demo::fill(&tablet.data, plan, support::now()).unwrap();
+            tablet.fill_demo(3000, 120, 7);
             let h = tablet.start(w, h_);
             let name =
                 |screen: &str| out.join(format!("{screen}-{}-{}x{}.png", lang.code(), w, h_));
@@ -263,29 +258,15 @@ fn the_start_screens_render_in_both_languages_and_orientations() {
 #[test]
 fn the_export_tab_renders_its_states_in_both_languages_and_orientations() {
     use hailong::export::{ExportEvent, ExportProblem};
-    use hailong::usb::MountTable;
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&out).unwrap();
     for (w, h_) in [(1280., 800.), (800., 1280.)] {
         for lang in [Lang::Vi, Lang::En] {
             let tablet = Tablet::new(Scale::Three, lang);
-            let plan = hailong::demo::DemoPlan {
-                count: 2000,
-                days: 60,
-                seed: 3,
-            };
-            hailong::demo::fill(&tablet.data, plan, support::now()).unwrap();
-            let media = tablet.dir.path().join("media");
-            let stick = media.join("canbo/KINGSTON 32GB");
-            std::fs::create_dir_all(&stick).unwrap();
-            let table = tablet.dir.path().join("mounts");
-            let escaped = stick.display().to_string().replace(' ', "\\040");
-            std::fs::write(&table, format!("/dev/sdb1 {escaped} vfat rw 0 0\n")).unwrap();
+            tablet.fill_demo(2000, 60, 3);
+            let (stick, mounts) = tablet.fake_stick("KINGSTON 32GB");
             let h = tablet.start(w, h_);
-            h.kiosk.use_mount_table(MountTable {
-                table,
-                roots: vec![media],
-            });
+            h.kiosk.use_mount_table(mounts);
             let (send, events) = std::sync::mpsc::channel();
             h.kiosk.report_exports_to(move |event| {
                 let _ = send.send(event);

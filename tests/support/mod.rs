@@ -12,6 +12,7 @@ use hailong::settings::{self, Lang, Settings};
 use hailong::setup::SetupForm;
 use hailong::store::Store;
 use hailong::ui::{AdminAdapter, KioskAdapter, Screen};
+use hailong::usb::MountTable;
 use hailong_core::level::Scale;
 use hailong_core::period::DateRange;
 use hailong_core::pin::{OFFICER_PIN_MIN, Pin};
@@ -22,7 +23,7 @@ use i_slint_backend_testing::{
 };
 use slint::ComponentHandle;
 use slint::platform::{PointerEventButton, WindowEvent};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -84,6 +85,32 @@ impl Tablet {
     pub fn load_catalogue(&self) {
         let procedures = parse_catalogue(hailong::catalogue::BUNDLED).unwrap();
         self.store().replace_procedures(&procedures).unwrap();
+    }
+
+    /// Adds `count` demo ratings over the last `days` days.
+    pub fn fill_demo(&self, count: u64, days: u32, seed: u64) {
+        let plan = hailong::demo::DemoPlan { count, days, seed };
+        hailong::demo::fill(&self.data, plan, now()).unwrap();
+    }
+
+    /// A USB stick named `label` "mounted" under a fake `/media`: its folder, and the mount
+    /// table (written as the system writes `/proc/mounts`) to give the kiosk.
+    pub fn fake_stick(&self, label: &str) -> (PathBuf, MountTable) {
+        let media = self.dir.path().join("media");
+        let stick = media.join("canbo").join(label);
+        std::fs::create_dir_all(&stick).unwrap();
+        let table = self.dir.path().join("mounts");
+        let escaped = stick.display().to_string().replace(' ', "\\040");
+        std::fs::write(
+            &table,
+            format!("/dev/vda1 / ext4 rw 0 0\n/dev/sdb1 {escaped} vfat rw,nosuid 0 0\n"),
+        )
+        .unwrap();
+        let mounts = MountTable {
+            table,
+            roots: vec![media],
+        };
+        (stick, mounts)
     }
 
     pub fn change_settings(&self, change: impl FnOnce(&mut Settings)) {
