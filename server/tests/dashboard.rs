@@ -124,6 +124,10 @@ fn sign_in_sets_a_strict_http_only_session_and_refuses_without_a_hint() {
     );
     let html = page.text().unwrap();
     assert!(html.contains("id=\"total\">0<"), "an empty month is zeros");
+    assert!(
+        !html.contains(" style="),
+        "the content security policy refuses inline styles: colours come from classes"
+    );
     for path in [
         "/officers",
         "/fields",

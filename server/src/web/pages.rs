@@ -270,7 +270,7 @@ pub fn overview(f: &Frame<'_>, report: &Report, months: &[(String, Counts)]) -> 
             }
             section.levels {
                 @for &level in report.scale.levels() {
-                    div.level style=(format!("border-color: {}", trend::level_colour(level))) {
+                    div class=(format!("level {}", trend::level_class(level))) {
                         span.label { (lang.level(level)) }
                         strong id=(format!("level-{}", level.code())) { (lang.count(counts.count(level))) }
                         span.share id=(format!("share-{}", level.code())) { (percent(lang, share(level))) }
@@ -286,7 +286,7 @@ pub fn overview(f: &Frame<'_>, report: &Report, months: &[(String, Counts)]) -> 
                 (trend::chart(months, report.scale, lang))
                 p.note {
                     @for &level in report.scale.levels() {
-                        span.key style=(format!("background: {}", trend::level_colour(level))) {}
+                        span class=(format!("key {}", trend::level_class(level))) {}
                         (lang.level(level)) " "
                     }
                     " " (d.trend_note)
@@ -378,7 +378,7 @@ pub fn negatives(f: &Frame<'_>, report: &Report) -> Markup {
                         @for n in report.negatives.iter().rev() {
                             tr {
                                 td.when { (time(&n.at)) }
-                                td { span.badge style=(format!("background: {}", trend::level_colour(n.level))) { (lang.level(n.level)) } }
+                                td { span class=(format!("badge {}", trend::level_class(n.level))) { (lang.level(n.level)) } }
                                 td { (lang.reasons(&n.reasons)) }
                                 td { (n.comment.as_deref().unwrap_or("")) }
                                 td.code { (n.dossier.as_deref().unwrap_or("")) }

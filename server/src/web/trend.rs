@@ -13,15 +13,10 @@ const RIGHT: f64 = 56.0;
 const TOP: f64 = 16.0;
 const BOTTOM: f64 = 40.0;
 
-/// The colour of a level, as on the tablet.
-pub fn level_colour(level: Level) -> &'static str {
-    match level {
-        Level::VerySatisfied => "#1b8a4a",
-        Level::Satisfied => "#6bb33a",
-        Level::Neutral => "#e0a800",
-        Level::Unsatisfied => "#e0612b",
-        Level::VeryUnsatisfied => "#c62828",
-    }
+/// The class that gives a level its colour (the stylesheet's `--lv`, as on the tablet):
+/// classes, not inline styles, which the pages' content security policy refuses.
+pub fn level_class(level: Level) -> String {
+    format!("lv-{}", level.code())
 }
 
 /// `months` holds each month's code (`2026-03`) and counts, oldest first.
@@ -82,7 +77,7 @@ pub fn chart(months: &[(String, Counts)], scale: Scale, lang: Lang) -> Markup {
                     @for (level, y, h) in segments(counts) {
                         rect x=(format!("{x:.1}")) width=(format!("{bar_w:.1}"))
                             y=(format!("{y:.1}")) height=(format!("{h:.1}"))
-                            fill=(level_colour(level)) {}
+                            class=(level_class(level)) {}
                     }
                 }
                 text x=(format!("{:.1}", LEFT + slot * (i as f64 + 0.5))) y=(HEIGHT - BOTTOM + 20.0)
