@@ -164,6 +164,20 @@ impl Browser {
         .map_or(0, Vec::len)
     }
 
+    /// The text of every cell of a table's body, row by row, read in one call.
+    pub fn table(&self, css: &str) -> Vec<Vec<String>> {
+        let rows = self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({
+                "script": "return Array.from(document.querySelectorAll(arguments[0] + ' tbody tr'))
+                    .map(tr => Array.from(tr.cells).map(td => td.innerText.trim()));",
+                "args": [css],
+            })),
+        );
+        serde_json::from_value(rows).unwrap()
+    }
+
     pub fn type_into(&self, css: &str, text: &str) {
         let id = self.element(css);
         self.call(
