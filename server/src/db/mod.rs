@@ -13,6 +13,7 @@ mod users;
 
 pub use devices::{Caller, Device, PairError};
 pub use ratings::{Incoming, Ingested, Misuse, Prepared};
+pub use summary::Totals;
 pub use users::SESSION_HOURS;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
@@ -146,6 +147,25 @@ const SCHEMA: &[&str] = &[
     ALTER TABLE devices ADD COLUMN queued INTEGER;
     DROP INDEX ratings_by_date;
     CREATE INDEX ratings_by_date ON ratings (local_date, outcome, repeat_dossier, scale);
+",
+    "
+    -- 6: counts per day and tablet, kept by the writer in each batch's own transaction (only
+    -- ratings it inserted). Summaries, the dashboard's overview and its trend read these, not
+    -- every rating.
+    CREATE TABLE daily_counts (
+        local_date     TEXT NOT NULL,
+        device_id      TEXT NOT NULL,
+        outcome        TEXT NOT NULL,
+        repeat_dossier INTEGER NOT NULL,
+        scale          INTEGER NOT NULL,
+        with_dossier   INTEGER NOT NULL,
+        n              INTEGER NOT NULL,
+        PRIMARY KEY (local_date, device_id, outcome, repeat_dossier, scale, with_dossier)
+    ) WITHOUT ROWID;
+    INSERT INTO daily_counts
+        SELECT local_date, device_id, outcome, repeat_dossier, scale, dossier IS NOT NULL,
+            count(*)
+        FROM ratings GROUP BY 1, 2, 3, 4, 5, 6;
 ",
 ];
 

@@ -7,6 +7,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use hailong_core::reason::Reason;
 use hailong_core::wire::{CheckedRating, ItemResult, Status};
 use rusqlite::{Transaction, TransactionBehavior, params};
+use std::collections::BTreeMap;
 
 /// A `created_at` further than this from the time received is flagged as clock skew.
 pub const SKEW_LIMIT_SECS: i64 = 10 * 60;
@@ -88,6 +89,7 @@ fn store_batch(
 ) -> Result<Vec<ItemResult>, DbError> {
     let device_id = &batch.device_id;
     let mut results = Vec::with_capacity(batch.items.len());
+    let mut counts = DailyCounts::default();
     let mut accepted = 0i64;
     let mut last_skew = None;
     let mut existing = tx.prepare_cached("SELECT fingerprint FROM ratings WHERE id = ?1")?;
@@ -152,6 +154,7 @@ fn store_batch(
         let status = if inserted {
             last_skew = Some(skew);
             accepted += 1;
+            counts.add(prepared, repeat);
             Status::Accepted
         } else {
             let stored: String = existing.query_row([&w.id], |r| r.get(0))?;
@@ -169,6 +172,7 @@ fn store_batch(
             error: None,
         });
     }
+    counts.store(tx, device_id)?;
     if !batch.misuse.is_empty() {
         let mut press = tx.prepare_cached(
             "INSERT INTO misuse (id, device_id, created_at, local_date, received_at)
@@ -191,4 +195,36 @@ fn store_batch(
         params![device_id, received_at, accepted, last_skew, batch.queued],
     )?;
     Ok(results)
+}
+
+/// What one batch adds to `daily_counts`: its inserted ratings, counted per day, outcome,
+/// repeat flag, scale and whether a dossier was linked; stored with one upsert per key.
+#[derive(Default)]
+struct DailyCounts<'a>(BTreeMap<(&'a str, &'static str, bool, u8, bool), i64>);
+
+impl<'a> DailyCounts<'a> {
+    fn add(&mut self, prepared: &'a Prepared, repeat: bool) {
+        let rating = &prepared.rating;
+        let key = (
+            prepared.local_date.as_str(),
+            rating.outcome.code(),
+            repeat,
+            rating.scale.number(),
+            rating.wire.dossier_code.is_some(),
+        );
+        *self.0.entry(key).or_default() += 1;
+    }
+
+    fn store(&self, tx: &Transaction<'_>, device_id: &str) -> rusqlite::Result<()> {
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO daily_counts
+                 (local_date, device_id, outcome, repeat_dossier, scale, with_dossier, n)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT DO UPDATE SET n = n + excluded.n",
+        )?;
+        for ((date, outcome, repeat, scale, with_dossier), n) in &self.0 {
+            upsert.execute(params![date, device_id, outcome, repeat, scale, with_dossier, n])?;
+        }
+        Ok(())
+    }
 }

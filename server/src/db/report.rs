@@ -35,11 +35,11 @@ impl Db {
 impl Source for Db {
     /// Five levels if any rating of the commune was given on the five-level scale.
     fn scale(&self) -> Result<Scale, SourceError> {
-        let five = self
-            .conn
-            .prepare_cached("SELECT 1 FROM ratings WHERE scale = 5 LIMIT 1")?
-            .exists([])?;
-        Ok(if five { Scale::Five } else { Scale::Three })
+        Ok(if self.any_five_level()? {
+            Scale::Five
+        } else {
+            Scale::Three
+        })
     }
 
     fn entry_count(&self, range: DateRange) -> Result<u64, SourceError> {
@@ -68,7 +68,7 @@ impl Source for Db {
 
     fn by_device(&self, range: DateRange) -> Result<Vec<Group>, SourceError> {
         let mut groups: Vec<Group> = self
-            .summary(range.from, range.to)?
+            .totals(range.from, range.to)?
             .by_device
             .into_iter()
             .map(|b| Group {

@@ -15,13 +15,21 @@ pub fn paired(db: &mut Db, counter: &str) -> String {
 
 /// A valid "satisfied" rating number `n` of `dossier`; the same `n` gives the same content.
 pub fn rating(n: u32, dossier: &str) -> Ingested {
-    let wire: WireRating = serde_json::from_value(serde_json::json!({
+    rating_with(n, serde_json::json!({ "dossier_code": dossier }))
+}
+
+/// Rating number `n` on 23 November 2026, "satisfied" on three levels unless `fields` (wire
+/// fields, such as `level`, `created_at` or `dossier_code`) say otherwise.
+pub fn rating_with(n: u32, fields: serde_json::Value) -> Ingested {
+    let mut wire = serde_json::json!({
         "id": format!("01936f6e-8b7a-7c41-9a57-{n:012}"),
         "created_at": "2026-11-23T09:15:02+07:00",
         "seq": n, "scale": 3, "level": "satisfied",
-        "dossier_code": dossier,
-    }))
-    .unwrap();
+    });
+    wire.as_object_mut()
+        .unwrap()
+        .extend(fields.as_object().unwrap().clone());
+    let wire: WireRating = serde_json::from_value(wire).unwrap();
     Ingested::Checked(Box::new(Prepared::new(wire.check().unwrap())))
 }
 

@@ -8,15 +8,15 @@ mod trend;
 mod words;
 
 use crate::api::{Shared, blocking, report_file, with_reader};
-use crate::db::Db;
+use crate::db::{Db, DbError};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use hailong_core::period::ReportPeriod;
-use hailong_core::report::Report;
-use hailong_report::{Format, Lang};
+use hailong_core::report::{Heading, Report};
+use hailong_report::{Format, Lang, Source};
 use maud::Markup;
 use pages::{Frame, Nav};
 use serde::Deserialize;
@@ -110,13 +110,13 @@ fn period_of(query: &PeriodQuery) -> Option<ReportPeriod> {
     }
 }
 
-/// A page about a period: its report read on a connection of its own, then `render`.
+/// A page about a period: read on a connection of its own, then rendered by `render`.
 async fn period_page(
     state: Shared,
     session: Session,
     query: PeriodQuery,
     nav: Nav,
-    render: impl FnOnce(&Frame<'_>, &Report, &Db) -> Result<Markup, crate::db::DbError> + Send + 'static,
+    render: impl FnOnce(&Frame<'_>, &Db, Heading) -> Result<Markup, DbError> + Send + 'static,
 ) -> Response {
     let lang = session.lang;
     let Some(period) = period_of(&query) else {
@@ -130,8 +130,6 @@ async fn period_page(
         let db = Db::open_reader(&path)?;
         let heading = crate::report_heading(&db, period)?;
         let unit = heading.unit.clone();
-        let report = hailong_report::report(&db, heading)
-            .map_err(|e| crate::db::DbError::Report(e.to_string()))?;
         let frame = Frame {
             lang,
             user: &session.user,
@@ -139,7 +137,7 @@ async fn period_page(
             nav,
             period,
         };
-        render(&frame, &report, &db)
+        render(&frame, &db, heading)
     })
     .await;
     match rendered {
@@ -149,6 +147,11 @@ async fn period_page(
             pages::problem(lang, dash(lang).failed),
         ),
     }
+}
+
+/// A period's whole report, every group and negative rating, counted as the exports count it.
+fn full_report(db: &Db, heading: Heading) -> Result<Report, DbError> {
+    hailong_report::report(db, heading).map_err(|e| DbError::Report(e.to_string()))
 }
 
 /// The twelve months ending with the period's last month.
@@ -163,7 +166,12 @@ async fn overview(
     session: Session,
     Query(query): Query<PeriodQuery>,
 ) -> Response {
-    period_page(state, session, query, Nav::Overview, |frame, report, db| {
+    period_page(state, session, query, Nav::Overview, |frame, db, _| {
+        // The figures come from the daily counts, not from every rating; the scale is the
+        // exports' (five levels if the commune ever used them).
+        let range = frame.period.range();
+        let mut totals = db.totals(range.from, range.to)?;
+        totals.scale = db.scale().map_err(|e| DbError::Report(e.to_string()))?;
         let (from, to) = trend_window(frame.period);
         let found = db.monthly(from, to)?;
         // Every month of the window, with no ratings where none came.
@@ -178,7 +186,7 @@ async fn overview(
                 (month, counts)
             })
             .collect::<Vec<_>>();
-        Ok(pages::overview(frame, report, &months))
+        Ok(pages::overview(frame, &totals, &months))
     })
     .await
 }
@@ -188,8 +196,8 @@ async fn officers(
     session: Session,
     Query(query): Query<PeriodQuery>,
 ) -> Response {
-    period_page(state, session, query, Nav::Officers, |frame, report, _| {
-        Ok(pages::officers(frame, report))
+    period_page(state, session, query, Nav::Officers, |frame, db, heading| {
+        Ok(pages::officers(frame, &full_report(db, heading)?))
     })
     .await
 }
@@ -199,8 +207,8 @@ async fn fields(
     session: Session,
     Query(query): Query<PeriodQuery>,
 ) -> Response {
-    period_page(state, session, query, Nav::Fields, |frame, report, _| {
-        Ok(pages::fields(frame, report))
+    period_page(state, session, query, Nav::Fields, |frame, db, heading| {
+        Ok(pages::fields(frame, &full_report(db, heading)?))
     })
     .await
 }
@@ -210,8 +218,8 @@ async fn negatives(
     session: Session,
     Query(query): Query<PeriodQuery>,
 ) -> Response {
-    period_page(state, session, query, Nav::Negatives, |frame, report, _| {
-        Ok(pages::negatives(frame, report))
+    period_page(state, session, query, Nav::Negatives, |frame, db, heading| {
+        Ok(pages::negatives(frame, &full_report(db, heading)?))
     })
     .await
 }

@@ -3,7 +3,7 @@
 
 use super::trend;
 use super::words::{Dash, code, dash};
-use crate::db::Device;
+use crate::db::{Device, Totals};
 use hailong_core::level::Level;
 use hailong_core::period::ReportPeriod;
 use hailong_core::report::{Group, Report};
@@ -250,10 +250,10 @@ fn export_buttons(f: &Frame<'_>) -> Markup {
     }
 }
 
-pub fn overview(f: &Frame<'_>, report: &Report, months: &[(String, Counts)]) -> Markup {
+pub fn overview(f: &Frame<'_>, totals: &Totals, months: &[(String, Counts)]) -> Markup {
     let (d, w, lang) = (f.d(), f.lang.words(), f.lang);
-    let counts = &report.counts;
-    let shares = counts.shares_tenths(report.scale);
+    let counts = &totals.counts;
+    let shares = counts.shares_tenths(totals.scale);
     let share = |level: Level| {
         shares
             .as_ref()
@@ -266,10 +266,10 @@ pub fn overview(f: &Frame<'_>, report: &Report, months: &[(String, Counts)]) -> 
                 (figure("total", w.ratings, lang.count(counts.total())))
                 (figure("satisfied", w.satisfied_pct, percent(lang, counts.satisfied_tenths())))
                 (figure("unrated", w.unrated, lang.count(counts.unrated)))
-                (figure("response", w.response_pct, percent(lang, report.response_tenths())))
+                (figure("response", w.response_pct, percent(lang, counts.response_tenths(totals.rated_dossiers))))
             }
             section.levels {
-                @for &level in report.scale.levels() {
+                @for &level in totals.scale.levels() {
                     div class=(format!("level {}", trend::level_class(level))) {
                         span.label { (lang.level(level)) }
                         strong id=(format!("level-{}", level.code())) { (lang.count(counts.count(level))) }
@@ -283,9 +283,9 @@ pub fn overview(f: &Frame<'_>, report: &Report, months: &[(String, Counts)]) -> 
             }
             section.chart {
                 h2 { (d.trend) }
-                (trend::chart(months, report.scale, lang))
+                (trend::chart(months, totals.scale, lang))
                 p.note {
-                    @for &level in report.scale.levels() {
+                    @for &level in totals.scale.levels() {
                         span class=(format!("key {}", trend::level_class(level))) {}
                         (lang.level(level)) " "
                     }
