@@ -52,8 +52,9 @@ const SERVER_SELECT: &str = "SELECT id, created_at, outcome, reasons, comment, d
 /// Reads every entry of `db` with bare rusqlite and hands its twelve cells to `row`; the
 /// number of rows.
 fn raw_rows(db: &Path, select: &str, mut row: impl FnMut(&[String; 12])) -> u64 {
-    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .unwrap();
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
     let mut stmt = conn.prepare(select).unwrap();
     let mut rows = stmt.query(["0000-01-01", "9999-12-31"]).unwrap();
     let mut cells: [String; 12] = Default::default();
@@ -76,9 +77,8 @@ fn raw_rows(db: &Path, select: &str, mut row: impl FnMut(&[String; 12])) -> u64 
 }
 
 fn raw_csv(db: &Path, select: &str, out: &Path) -> u64 {
-    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(
-        std::fs::File::create(out).unwrap(),
-    ));
+    let mut writer =
+        csv::Writer::from_writer(std::io::BufWriter::new(std::fs::File::create(out).unwrap()));
     let n = raw_rows(db, select, |cells| writer.write_record(cells).unwrap());
     writer.flush().unwrap();
     n
@@ -189,7 +189,9 @@ fn main() {
     let out = |name: &str| -> PathBuf { dir.path().join(name) };
 
     println!();
-    println!("| export of {RATINGS} ratings (median of {RUNS}) | command | bare crate | ratio | goal |");
+    println!(
+        "| export of {RATINGS} ratings (median of {RUNS}) | command | bare crate | ratio | goal |"
+    );
     println!("|---|---|---|---|---|");
     for format in ["csv", "xlsx"] {
         let goal = if format == "csv" { "< 3 s" } else { "< 30 s" };
@@ -206,7 +208,13 @@ fn main() {
         };
         let path = out(&format!("tablet.{format}"));
         let command = time(RUNS, || {
-            let mut args = vec!["export", "--format", format, "--out", path.to_str().unwrap()];
+            let mut args = vec![
+                "export",
+                "--format",
+                format,
+                "--out",
+                path.to_str().unwrap(),
+            ];
             args.extend(range);
             ok(&hailong(&tablet, &args));
         });
@@ -219,7 +227,13 @@ fn main() {
         );
         let path = out(&format!("server.{format}"));
         let command = time(RUNS, || {
-            let mut args = vec!["export", "--format", format, "--out", path.to_str().unwrap()];
+            let mut args = vec![
+                "export",
+                "--format",
+                format,
+                "--out",
+                path.to_str().unwrap(),
+            ];
             args.extend(range);
             server.command(&args);
         });
@@ -236,13 +250,18 @@ fn main() {
     let month = today.format("%Y-%m").to_string();
     let year = today.format("%Y").to_string();
     println!();
-    println!("| dashboard page, 1,000,000 ratings on the server (median of {PAGE_RUNS}) | answered in | goal |");
+    println!(
+        "| dashboard page, 1,000,000 ratings on the server (median of {PAGE_RUNS}) | answered in | goal |"
+    );
     println!("|---|---|---|");
     for (what, path) in [
         ("overview, this month (`/`)", "/".to_owned()),
         ("overview, this year", format!("/?period={year}")),
         ("officers, this month", format!("/officers?period={month}")),
-        ("negatives, this month", format!("/negatives?period={month}")),
+        (
+            "negatives, this month",
+            format!("/negatives?period={month}"),
+        ),
     ] {
         dashboard.page(&path); // warm: the first answer also fills SQLite's page cache
         let took = time(PAGE_RUNS, || {

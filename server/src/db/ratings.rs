@@ -223,7 +223,15 @@ impl<'a> DailyCounts<'a> {
              ON CONFLICT DO UPDATE SET n = n + excluded.n",
         )?;
         for ((date, outcome, repeat, scale, with_dossier), n) in &self.0 {
-            upsert.execute(params![date, device_id, outcome, repeat, scale, with_dossier, n])?;
+            upsert.execute(params![
+                date,
+                device_id,
+                outcome,
+                repeat,
+                scale,
+                with_dossier,
+                n
+            ])?;
         }
         Ok(())
     }

@@ -251,7 +251,15 @@ mod tests {
             .unwrap();
         let rows = stmt
             .query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
             })
             .unwrap();
         rows.map(Result::unwrap).collect()
@@ -267,7 +275,15 @@ mod tests {
             .unwrap();
         let rows = stmt
             .query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
             })
             .unwrap();
         rows.map(Result::unwrap).collect()
@@ -316,8 +332,10 @@ mod tests {
         let months = db
             .monthly(NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(), day)
             .unwrap();
-        let per_month: Vec<(&str, u64)> =
-            months.iter().map(|(m, c)| (m.as_str(), c.total())).collect();
+        let per_month: Vec<(&str, u64)> = months
+            .iter()
+            .map(|(m, c)| (m.as_str(), c.total()))
+            .collect();
         assert_eq!(per_month, [("2026-10", 1), ("2026-11", 3)]);
     }
 
@@ -328,7 +346,11 @@ mod tests {
         let mut db = Db::open(&path).unwrap();
         let one = paired(&mut db, "Quầy 1");
         let dossier = "000.17.22.H56-210531-0001";
-        let items = vec![rating(1, dossier), rating(2, dossier), rating_with(3, json!({}))];
+        let items = vec![
+            rating(1, dossier),
+            rating(2, dossier),
+            rating_with(3, json!({})),
+        ];
         db.ingest(&[&batch(&one, items)], Utc::now()).unwrap();
         // As a schema-5 server left it: no daily counts.
         db.conn

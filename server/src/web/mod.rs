@@ -196,9 +196,13 @@ async fn officers(
     session: Session,
     Query(query): Query<PeriodQuery>,
 ) -> Response {
-    period_page(state, session, query, Nav::Officers, |frame, db, heading| {
-        Ok(pages::officers(frame, &full_report(db, heading)?))
-    })
+    period_page(
+        state,
+        session,
+        query,
+        Nav::Officers,
+        |frame, db, heading| Ok(pages::officers(frame, &full_report(db, heading)?)),
+    )
     .await
 }
 
@@ -218,9 +222,13 @@ async fn negatives(
     session: Session,
     Query(query): Query<PeriodQuery>,
 ) -> Response {
-    period_page(state, session, query, Nav::Negatives, |frame, db, heading| {
-        Ok(pages::negatives(frame, &full_report(db, heading)?))
-    })
+    period_page(
+        state,
+        session,
+        query,
+        Nav::Negatives,
+        |frame, db, heading| Ok(pages::negatives(frame, &full_report(db, heading)?)),
+    )
     .await
 }
 
