@@ -164,6 +164,11 @@ fn an_administrator_signs_in_reads_the_database_figures_and_downloads_a_csv() {
         browser.text("#devices tbody tr td:nth-child(5)"),
         vi_count(3000)
     );
+    // Its clock skew is its clock's, from the batch's `sent_at`, not the age of the 20 days
+    // of ratings it sent.
+    let skew = browser.text("#devices tbody tr td:nth-child(7)");
+    let seconds: i64 = skew.split_whitespace().next().unwrap().parse().unwrap();
+    assert!(seconds.abs() <= 5, "{skew}");
     browser.screenshot(&shots.join("dashboard-devices-vi.png"));
 
     // A CSV of this month: one row per entry, the counted ones as many as the total.

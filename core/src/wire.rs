@@ -278,6 +278,10 @@ pub struct Batch<'a> {
     /// Ratings still waiting on the tablet after this batch: shown on the server's devices page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queued: Option<u64>,
+    /// The tablet's clock as it sends the batch (RFC 3339): the server's clock against it is the
+    /// tablet's clock skew. A rating's own time cannot say: it may be hours old, from a backlog.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<&'a str>,
 }
 
 /// What the server did with one rating of a batch.

@@ -152,6 +152,8 @@ struct RawBatch<'a> {
     misuse: Vec<WireMisuse>,
     #[serde(default)]
     queued: Option<u64>,
+    #[serde(default)]
+    sent_at: Option<String>,
 }
 
 /// A batch as parsed: its ratings, and its well-formed misuse presses.
@@ -160,6 +162,7 @@ struct Parsed {
     misuse: Vec<Misuse>,
     misuse_sent: u64,
     queued: Option<u64>,
+    clock_skew: Option<i64>,
 }
 
 /// Parses and checks every rating of a batch; a rating of the wrong shape is rejected alone.
@@ -178,6 +181,14 @@ fn parse_batch(bytes: &[u8]) -> Result<Parsed, ApiError> {
             format!("at most {MAX_MISUSE} misuse presses per batch"),
         ));
     }
+    // The tablet's clock against the server's, taken as the batch arrives.
+    let clock_skew = batch.sent_at.as_deref().and_then(|at| {
+        let sent = chrono::DateTime::parse_from_rfc3339(at).ok();
+        if sent.is_none() {
+            tracing::warn!(sent_at = %at, "a batch's sent_at is not an RFC 3339 time; ignored");
+        }
+        Some((sent? - chrono::Utc::now().fixed_offset()).num_seconds())
+    });
     let misuse_sent = batch.misuse.len() as u64;
     let misuse = batch
         .misuse
@@ -219,6 +230,7 @@ fn parse_batch(bytes: &[u8]) -> Result<Parsed, ApiError> {
         misuse,
         misuse_sent,
         queued: batch.queued,
+        clock_skew,
     })
 }
 
@@ -288,6 +300,7 @@ async fn batch(
         misuse,
         misuse_sent,
         queued,
+        clock_skew,
     } = parsed;
     let results = state
         .writer
@@ -296,6 +309,7 @@ async fn batch(
             items: ratings,
             misuse,
             queued,
+            clock_skew,
         })
         .await
         .ok_or_else(|| {

@@ -225,14 +225,27 @@ fn a_batch_accepts_dedupes_logs_conflicts_rejects_and_flags_repeats_and_skew() {
         1
     );
 
-    // A tablet whose clock is a day off: kept, flagged.
+    // A tablet whose clock is years behind, as its batch's `sent_at` shows: the rating is kept
+    // and flagged, and the tablet's skew is its clock's.
     let mut skewed = rating(&id(8), "very_satisfied");
     skewed["created_at"] = json!("2020-01-01T09:00:00+07:00");
-    assert_eq!(server.statuses(&token, vec![skewed]), ["accepted"]);
+    let batch = json!({"ratings": [skewed], "sent_at": "2020-01-01T09:00:05+07:00"});
+    let (status, body) = server.send(&token, &batch);
+    assert_eq!(
+        (status, &body["results"][0]["status"]),
+        (StatusCode::OK, &json!("accepted"))
+    );
     assert_eq!(
         server.sql::<i64>("SELECT clock_skew FROM ratings WHERE id LIKE '%000000000008'"),
         1
     );
+    let skew_of = |rating: &str| {
+        server.sql::<i64>(&format!(
+            "SELECT clock_skew_secs FROM devices
+             WHERE id = (SELECT device_id FROM ratings WHERE id LIKE '%{rating}')"
+        ))
+    };
+    assert!(skew_of("000000000008") < -5 * 365 * 86_400);
     assert_eq!(
         server.sql::<i64>("SELECT clock_skew FROM ratings WHERE id LIKE '%000000000001'"),
         0
@@ -288,6 +301,24 @@ fn a_batch_accepts_dedupes_logs_conflicts_rejects_and_flags_repeats_and_skew() {
     let all_time: Value = server.get("/api/v1/summary", &admin).json().unwrap();
     assert_eq!(all_time["total"], 5, "{all_time}");
     assert_eq!(all_time["levels"]["very_satisfied"], 2);
+
+    // A backlog: a rating made three hours ago, sent by a tablet whose clock is right. Its age
+    // is not clock skew: not flagged, and the tablet's skew is about zero.
+    let mut old = rating(&id(9), "satisfied");
+    let three_hours_ago = chrono::Local::now() - chrono::Duration::hours(3);
+    old["created_at"] = json!(three_hours_ago.fixed_offset().to_rfc3339());
+    let now = chrono::Local::now().fixed_offset().to_rfc3339();
+    let (status, _) = server.send(&token, &json!({"ratings": [old], "sent_at": now}));
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        server.sql::<i64>("SELECT clock_skew FROM ratings WHERE id LIKE '%000000000009'"),
+        0
+    );
+    assert!(
+        skew_of("000000000009").abs() <= 5,
+        "{}",
+        skew_of("000000000009")
+    );
 }
 
 #[test]

@@ -176,6 +176,7 @@ pub async fn send_all(
             return Ok(sent);
         }
         let waiting = store.outbox_counts()?.queued;
+        let sent_at = chrono::Local::now().fixed_offset().to_rfc3339();
         let response = exchange(
             client
                 .post(format!("{}/api/v1/ratings/batch", link.server))
@@ -184,6 +185,7 @@ pub async fn send_all(
                     ratings: &ratings,
                     misuse: &misuse,
                     queued: Some(waiting.saturating_sub(ratings.len() as u64)),
+                    sent_at: Some(&sent_at),
                 }),
         )
         .await?;

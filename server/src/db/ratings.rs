@@ -9,7 +9,8 @@ use hailong_core::wire::{CheckedRating, ItemResult, Status};
 use rusqlite::{Transaction, TransactionBehavior, params};
 use std::collections::BTreeMap;
 
-/// A `created_at` further than this from the time received is flagged as clock skew.
+/// A tablet clock further than this from the server's makes its ratings' times doubtful; so
+/// does a rating made later than the server's clock by more than this.
 pub const SKEW_LIMIT_SECS: i64 = 10 * 60;
 
 /// A misuse press as the API parsed it.
@@ -55,6 +56,8 @@ pub struct Incoming {
     pub misuse: Vec<Misuse>,
     /// Ratings still waiting on the tablet after this batch, as it says.
     pub queued: Option<u64>,
+    /// The tablet's clock minus the server's, in seconds, when it sent this batch (if it said).
+    pub clock_skew: Option<i64>,
 }
 
 impl Db {
@@ -91,7 +94,7 @@ fn store_batch(
     let mut results = Vec::with_capacity(batch.items.len());
     let mut counts = DailyCounts::default();
     let mut accepted = 0i64;
-    let mut last_skew = None;
+    let skewed_tablet = batch.clock_skew.is_some_and(|s| s.abs() > SKEW_LIMIT_SECS);
     let mut existing = tx.prepare_cached("SELECT fingerprint FROM ratings WHERE id = ?1")?;
     let mut rated_dossier = tx.prepare_cached(
         "SELECT 1 FROM ratings WHERE dossier = ?1 AND outcome <> 'not_rated' LIMIT 1",
@@ -127,7 +130,7 @@ fn store_batch(
             (Some(dossier), Some(_)) => rated_dossier.exists([dossier])?,
             _ => false,
         };
-        let skew = (rating.created_at.with_timezone(&Utc) - now).num_seconds();
+        let ahead = (rating.created_at.with_timezone(&Utc) - now).num_seconds();
         let inserted = insert.execute(params![
             w.id,
             device_id,
@@ -148,11 +151,10 @@ fn store_batch(
             w.officer_id,
             w.counter,
             repeat,
-            skew.abs() > SKEW_LIMIT_SECS,
+            skewed_tablet || ahead > SKEW_LIMIT_SECS,
             prepared.fingerprint,
         ])? == 1;
         let status = if inserted {
-            last_skew = Some(skew);
             accepted += 1;
             counts.add(prepared, repeat);
             Status::Accepted
@@ -192,7 +194,13 @@ fn store_batch(
         "UPDATE devices SET last_seen = ?2, ratings_received = ratings_received + ?3,
              clock_skew_secs = coalesce(?4, clock_skew_secs), queued = coalesce(?5, queued)
              WHERE id = ?1",
-        params![device_id, received_at, accepted, last_skew, batch.queued],
+        params![
+            device_id,
+            received_at,
+            accepted,
+            batch.clock_skew,
+            batch.queued
+        ],
     )?;
     Ok(results)
 }

@@ -39,5 +39,6 @@ pub fn batch(device_id: &str, items: Vec<Ingested>) -> Incoming {
         items,
         misuse: vec![],
         queued: None,
+        clock_skew: None,
     }
 }
