@@ -7,25 +7,18 @@ mod binary;
 #[path = "../server/tests/support/running.rs"]
 mod running;
 
-use binary::{hailong, ok};
+use binary::{hailong, ok, sibling_server_binary};
 use running::RunningServer;
-use std::path::Path;
 use std::time::Instant;
 
 const BACKLOG: &str = "100000";
 
 fn main() {
     // The release server beside this bench (the tests' fallback would build a debug one).
-    let exe = std::env::current_exe().unwrap();
-    let server_bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .unwrap()
-        .join(format!("hailong-server{}", std::env::consts::EXE_SUFFIX));
-    if !server_bin.exists() {
+    let Some(server_bin) = sibling_server_binary() else {
         eprintln!("backlog: build the server first: cargo build --release -p hailong-server");
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let tablet = dir.path().join("tablet");
     ok(&hailong(

@@ -12,7 +12,7 @@ mod binary;
 #[path = "../server/tests/support/running.rs"]
 mod running;
 
-use binary::{hailong, ok};
+use binary::{hailong, ok, sibling_server_binary};
 use running::RunningServer;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -153,16 +153,10 @@ fn seconds(d: Duration) -> String {
 }
 
 fn main() {
-    let exe = std::env::current_exe().unwrap();
-    let server_bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .unwrap()
-        .join(format!("hailong-server{}", std::env::consts::EXE_SUFFIX));
-    if !server_bin.exists() {
+    let Some(server_bin) = sibling_server_binary() else {
         eprintln!("reports: build the server first: cargo build --release -p hailong-server");
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let tablet = dir.path().join("tablet");
     let today = chrono::Local::now().date_naive();
@@ -206,44 +200,44 @@ fn main() {
                 assert!(n >= 1_000_000, "{n} rows");
             })
         };
-        let path = out(&format!("tablet.{format}"));
-        let command = time(RUNS, || {
-            let mut args = vec![
-                "export",
-                "--format",
-                format,
-                "--out",
-                path.to_str().unwrap(),
-            ];
-            args.extend(range);
-            ok(&hailong(&tablet, &args));
-        });
-        let raw = baseline(&tablet_db, TABLET_SELECT);
-        println!(
-            "| tablet, `hailong export --format {format}` | {} | {} | {:.2}x | {goal} |",
-            seconds(command),
-            seconds(raw),
-            command.as_secs_f64() / raw.as_secs_f64()
-        );
-        let path = out(&format!("server.{format}"));
-        let command = time(RUNS, || {
-            let mut args = vec![
-                "export",
-                "--format",
-                format,
-                "--out",
-                path.to_str().unwrap(),
-            ];
-            args.extend(range);
-            server.command(&args);
-        });
-        let raw = baseline(&server.db, SERVER_SELECT);
-        println!(
-            "| server, `hailong-server export --format {format}` | {} | {} | {:.2}x | {goal} |",
-            seconds(command),
-            seconds(raw),
-            command.as_secs_f64() / raw.as_secs_f64()
-        );
+        let tablet_export = |args: &[&str]| {
+            ok(&hailong(&tablet, args));
+        };
+        let server_export = |args: &[&str]| {
+            server.command(args);
+        };
+        let sides: [(&str, &str, &Path, &str, &dyn Fn(&[&str])); 2] = [
+            (
+                "tablet",
+                "hailong",
+                &tablet_db,
+                TABLET_SELECT,
+                &tablet_export,
+            ),
+            (
+                "server",
+                "hailong-server",
+                &server.db,
+                SERVER_SELECT,
+                &server_export,
+            ),
+        ];
+        for (side, binary, db, select, export) in sides {
+            let path = out(&format!("{side}.{format}"));
+            let command = time(RUNS, || {
+                let mut args = vec!["export", "--format", format];
+                args.extend(["--out", path.to_str().unwrap()]);
+                args.extend(range);
+                export(&args);
+            });
+            let raw = baseline(db, select);
+            println!(
+                "| {side}, `{binary} export --format {format}` | {} | {} | {:.2}x | {goal} |",
+                seconds(command),
+                seconds(raw),
+                command.as_secs_f64() / raw.as_secs_f64()
+            );
+        }
     }
 
     let dashboard = Dashboard::sign_in(&server);

@@ -205,6 +205,11 @@ fn a_sync_killed_between_sending_and_marking_resends_and_counts_once() {
     let tablet_db = setup.tablet.join("hailong.db");
     assert_eq!(one(&setup.server.db, "SELECT count(*) FROM ratings"), 200);
     assert_eq!(
+        one(&setup.server.db, "SELECT queued FROM devices"),
+        800,
+        "the batch said what still waits after it"
+    );
+    assert_eq!(
         one(
             &tablet_db,
             "SELECT count(*) FROM ratings WHERE sync_state = 1"
@@ -220,5 +225,6 @@ fn a_sync_killed_between_sending_and_marking_resends_and_counts_once() {
         200,
         "the batch came back once"
     );
+    assert_eq!(one(&setup.server.db, "SELECT queued FROM devices"), 0);
     assert_exactly_once(&setup, 1000);
 }

@@ -50,18 +50,26 @@ pub fn ok(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The server binary a workspace build of the same profile left beside this one, if any (the
+/// benches need the release one: `cargo build --release -p hailong-server`).
+pub fn sibling_server_binary() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let profile_dir = exe.parent().and_then(Path::parent)?;
+    let sibling = profile_dir.join(format!("hailong-server{}", std::env::consts::EXE_SUFFIX));
+    sibling.exists().then_some(sibling)
+}
+
 /// The server binary of the same profile: built beside this one by a workspace build;
 /// otherwise built (once per run) into a separate target folder, as a nested cargo cannot wait
 /// on the outer one's lock.
 pub fn server_binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
-        let exe = std::env::current_exe().unwrap();
-        let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-        let sibling = profile_dir.join(format!("hailong-server{}", std::env::consts::EXE_SUFFIX));
-        if sibling.exists() {
+        if let Some(sibling) = sibling_server_binary() {
             return sibling;
         }
+        let exe = std::env::current_exe().unwrap();
+        let profile_dir = exe.parent().and_then(Path::parent).unwrap();
         let target = profile_dir.parent().unwrap().join("sync-tests");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let out = Command::new(cargo)

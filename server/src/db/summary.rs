@@ -239,54 +239,37 @@ mod tests {
     use crate::db::testing::{batch, paired, rating, rating_with};
     use chrono::Utc;
 
-    /// The counts per day, device, outcome, repeat flag, scale and dossier, from the ratings.
-    fn recounted(db: &Db) -> Vec<(String, String, String, bool, u8, bool, i64)> {
-        let mut stmt = db
-            .conn
-            .prepare(
-                "SELECT local_date, device_id, outcome, repeat_dossier, scale, dossier IS NOT NULL,
-                     count(*)
-                 FROM ratings GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6",
-            )
-            .unwrap();
+    type DayCount = (String, String, String, bool, u8, bool, i64);
+
+    /// Counts per day, device, outcome, repeat flag, scale and dossier, as `sql` gives them.
+    fn day_counts(db: &Db, sql: &str) -> Vec<DayCount> {
+        let mut stmt = db.conn.prepare(sql).unwrap();
         let rows = stmt
             .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                ))
+                let key = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+                Ok((key.0, key.1, key.2, key.3, r.get(4)?, r.get(5)?, r.get(6)?))
             })
             .unwrap();
         rows.map(Result::unwrap).collect()
     }
 
-    fn kept(db: &Db) -> Vec<(String, String, String, bool, u8, bool, i64)> {
-        let mut stmt = db
-            .conn
-            .prepare(
-                "SELECT local_date, device_id, outcome, repeat_dossier, scale, with_dossier, n
-                 FROM daily_counts ORDER BY 1, 2, 3, 4, 5, 6",
-            )
-            .unwrap();
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                ))
-            })
-            .unwrap();
-        rows.map(Result::unwrap).collect()
+    /// The ratings counted again.
+    fn recounted(db: &Db) -> Vec<DayCount> {
+        day_counts(
+            db,
+            "SELECT local_date, device_id, outcome, repeat_dossier, scale, dossier IS NOT NULL,
+                 count(*)
+             FROM ratings GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6",
+        )
+    }
+
+    /// What the writer kept.
+    fn kept(db: &Db) -> Vec<DayCount> {
+        day_counts(
+            db,
+            "SELECT local_date, device_id, outcome, repeat_dossier, scale, with_dossier, n
+             FROM daily_counts ORDER BY 1, 2, 3, 4, 5, 6",
+        )
     }
 
     #[test]
