@@ -25,15 +25,20 @@ const INK: Rgb<u8> = Rgb([33, 37, 41]);
 const GREY: Rgb<u8> = Rgb([120, 124, 128]);
 const GRID: Rgb<u8> = Rgb([225, 228, 232]);
 
-/// The colour of a level: greens for satisfied, grey for neutral, orange and red for the rest.
-fn colour(level: Level) -> Rgb<u8> {
+/// The colour of a level, as the tablet (`ui/theme.slint`) and the dashboard (`style.css`)
+/// show it: greens for satisfied, amber for neutral, orange and red for the rest.
+pub fn level_rgb(level: Level) -> [u8; 3] {
     match level {
-        Level::VerySatisfied => Rgb([27, 122, 62]),
-        Level::Satisfied => Rgb([111, 183, 84]),
-        Level::Neutral => Rgb([176, 180, 184]),
-        Level::Unsatisfied => Rgb([230, 126, 34]),
-        Level::VeryUnsatisfied => Rgb([192, 57, 43]),
+        Level::VerySatisfied => [0x1b, 0x8a, 0x4a],
+        Level::Satisfied => [0x6b, 0xb3, 0x3a],
+        Level::Neutral => [0xe0, 0xa8, 0x00],
+        Level::Unsatisfied => [0xe0, 0x61, 0x2b],
+        Level::VeryUnsatisfied => [0xc6, 0x28, 0x28],
     }
+}
+
+fn colour(level: Level) -> Rgb<u8> {
+    Rgb(level_rgb(level))
 }
 
 pub fn write(report: &Report, lang: Lang, out: &mut impl Write) -> std::io::Result<()> {

@@ -12,7 +12,7 @@ pub mod sqlite;
 mod words;
 mod xlsx;
 
-pub use chart::round_up_125;
+pub use chart::{level_rgb, round_up_125};
 pub use csv_files::RATING_COLUMNS;
 pub use words::Lang;
 
