@@ -128,6 +128,13 @@ fn officers_are_added_given_a_new_pin_and_removed_on_the_admin_screen() {
     h.tap("admin-tab-officers");
     h.tap("admin-officer-add");
     assert_eq!(h.admin().get_officer_problem(), "name");
+    // A tap on the field, where its hint is drawn, reaches the field: typed text lands there.
+    h.tap("admin-officer-name");
+    for key in ["B", "ì", "n", "h"] {
+        h.key(key);
+    }
+    let typed = h.find("admin-officer-name").unwrap().accessible_value();
+    assert_eq!(typed.as_deref(), Some("Bình"));
     h.fill("admin-officer-name", "Trần Văn Bình");
     h.fill("admin-officer-pin", "12");
     h.tap("admin-officer-add");
