@@ -13,7 +13,7 @@ mod binary;
 mod running;
 
 use binary::{hailong, ok, sibling_server_binary};
-use running::RunningServer;
+use running::{RunningServer, cookie_from};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -119,16 +119,8 @@ impl Dashboard {
             .body(format!("name=bench&password={PASSWORD}"))
             .send()
             .unwrap();
-        let cookie = answer
-            .headers()
-            .get("set-cookie")
-            .expect("signed in")
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
+        let set_cookie = answer.headers().get("set-cookie").expect("signed in");
+        let cookie = cookie_from(set_cookie.to_str().unwrap());
         Dashboard {
             http,
             url: server.url.clone(),

@@ -9,7 +9,7 @@ mod binary;
 mod report_files;
 
 use binary::{hailong, ok};
-use report_files::{check_every_format, number};
+use report_files::{check_every_format, number, report_path};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -29,12 +29,7 @@ fn demo(dir: &Path, count: u32) {
 }
 
 fn export(dir: &Path, format: &str, extra: &[&str]) -> PathBuf {
-    let ext = if format == "summary-csv" {
-        "summary.csv"
-    } else {
-        format
-    };
-    let out = dir.join(format!("report.{ext}"));
+    let out = report_path(dir, format);
     let mut args = vec!["export", "--format", format, "--out", out.to_str().unwrap()];
     args.extend(extra);
     ok(&hailong(dir, &args));

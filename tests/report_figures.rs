@@ -20,7 +20,7 @@ use hailong::settings::Lang;
 use hailong_core::level::Scale;
 use hailong_core::period::DateRange;
 use hailong_report::Lang as ReportLang;
-use report_files::{Figures, check_every_format, groups, number};
+use report_files::{Figures, check_every_format, groups, number, report_path};
 use running::RunningServer;
 use serde_json::Value;
 use slint::{ComponentHandle, Model};
@@ -62,19 +62,9 @@ fn tablet_summary(dir: &Path, range: DateRange) -> Value {
     serde_json::from_str(&ok(&hailong(dir, &args(&command)))).unwrap()
 }
 
-/// Where a report of `format` is written in `dir`.
-fn out_file(dir: &Path, format: &str) -> PathBuf {
-    let ext = if format == "summary-csv" {
-        "summary.csv"
-    } else {
-        format
-    };
-    dir.join(format!("report.{ext}"))
-}
-
 /// `hailong export --format F PERIOD…` on the tablet; the file.
 fn tablet_export(dir: &Path, format: &str, period: &[String]) -> PathBuf {
-    let out = out_file(dir, format);
+    let out = report_path(dir, format);
     let mut command = vec![
         "export".to_owned(),
         "--format".into(),
@@ -271,7 +261,7 @@ fn on_100_000_ratings_every_report_gives_the_numbers_of_the_summary_on_tablet_an
     let exports = root.path().join("exports");
     std::fs::create_dir(&exports).unwrap();
     let server_report = check_every_format(&year_summary, |format| {
-        let out = out_file(&exports, format);
+        let out = report_path(&exports, format);
         let path = out.to_str().unwrap();
         server.command(&[
             "export", "--format", format, "--out", path, "--period", YEAR,
@@ -304,7 +294,7 @@ fn on_100_000_ratings_every_report_gives_the_numbers_of_the_summary_on_tablet_an
         .unwrap();
     assert_eq!(
         api_csv.as_ref(),
-        std::fs::read(out_file(&exports, "csv")).unwrap(),
+        std::fs::read(report_path(&exports, "csv")).unwrap(),
         "the ratings CSV"
     );
 

@@ -11,7 +11,7 @@ mod running;
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
-use running::RunningServer;
+use running::{RunningServer, cookie_from};
 
 const PASSWORD: &str = "một mật khẩu đủ dài";
 
@@ -100,7 +100,7 @@ fn sign_in_sets_a_strict_http_only_session_and_refuses_without_a_hint() {
         assert!(set.contains(attribute), "{set}");
     }
     assert!(!set.contains("Secure"), "plain HTTP: {set}");
-    let cookie = set.split(';').next().unwrap().to_owned();
+    let cookie = cookie_from(&set);
     let token = cookie.trim_start_matches("hl_session=");
     let stored: i64 = rusqlite::Connection::open(&server.db)
         .unwrap()
@@ -200,13 +200,7 @@ fn sign_in_sets_a_strict_http_only_session_and_refuses_without_a_hint() {
 
     // A new password ends every session of that user.
     let again = sign_in(&server, "lan", PASSWORD);
-    let cookie = again.headers()[SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = cookie_from(again.headers()[SET_COOKIE].to_str().unwrap());
     assert_eq!(get(&server, "/", Some(&cookie)).status(), StatusCode::OK);
     assert!(
         server

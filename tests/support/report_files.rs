@@ -23,6 +23,13 @@ const GROUPS: [(&str, &str); 5] = [
     ("device", "by_device"),
 ];
 
+/// Where a test writes its report of `format` (a `--format` code) in `dir`: named by the
+/// format, with the format's file extension.
+pub fn report_path(dir: &Path, format: &str) -> PathBuf {
+    let format: hailong_report::Format = format.parse().unwrap();
+    dir.join(format!("{}.{}", format.code(), format.extension()))
+}
+
 /// Checks every format that `export(format)` makes against `summary`, the object `summary
 /// --json` prints for the same period. Returns the JSON report.
 pub fn check_every_format(summary: &Value, export: impl Fn(&str) -> PathBuf) -> Value {

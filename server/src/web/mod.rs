@@ -149,11 +149,6 @@ async fn period_page(
     }
 }
 
-/// A period's whole report, every group and negative rating, counted as the exports count it.
-fn full_report(db: &Db, heading: Heading) -> Result<Report, DbError> {
-    hailong_report::report(db, heading).map_err(|e| DbError::Report(e.to_string()))
-}
-
 /// The twelve months ending with the period's last month.
 fn trend_window(period: ReportPeriod) -> (chrono::NaiveDate, chrono::NaiveDate) {
     let last = period.range().to;
@@ -191,19 +186,29 @@ async fn overview(
     .await
 }
 
+/// A page drawn from the period's whole report: every group and negative rating, counted as
+/// the exports count them.
+async fn report_page(
+    state: Shared,
+    session: Session,
+    query: PeriodQuery,
+    nav: Nav,
+    render: fn(&Frame<'_>, &Report) -> Markup,
+) -> Response {
+    period_page(state, session, query, nav, move |frame, db, heading| {
+        let report =
+            hailong_report::report(db, heading).map_err(|e| DbError::Report(e.to_string()))?;
+        Ok(render(frame, &report))
+    })
+    .await
+}
+
 async fn officers(
     State(state): State<Shared>,
     session: Session,
     Query(query): Query<PeriodQuery>,
 ) -> Response {
-    period_page(
-        state,
-        session,
-        query,
-        Nav::Officers,
-        |frame, db, heading| Ok(pages::officers(frame, &full_report(db, heading)?)),
-    )
-    .await
+    report_page(state, session, query, Nav::Officers, pages::officers).await
 }
 
 async fn fields(
@@ -211,10 +216,7 @@ async fn fields(
     session: Session,
     Query(query): Query<PeriodQuery>,
 ) -> Response {
-    period_page(state, session, query, Nav::Fields, |frame, db, heading| {
-        Ok(pages::fields(frame, &full_report(db, heading)?))
-    })
-    .await
+    report_page(state, session, query, Nav::Fields, pages::fields).await
 }
 
 async fn negatives(
@@ -222,14 +224,7 @@ async fn negatives(
     session: Session,
     Query(query): Query<PeriodQuery>,
 ) -> Response {
-    period_page(
-        state,
-        session,
-        query,
-        Nav::Negatives,
-        |frame, db, heading| Ok(pages::negatives(frame, &full_report(db, heading)?)),
-    )
-    .await
+    report_page(state, session, query, Nav::Negatives, pages::negatives).await
 }
 
 async fn devices(State(state): State<Shared>, session: Session) -> Response {

@@ -156,6 +156,11 @@ impl RunningServer {
     }
 }
 
+/// The `name=value` a `Set-Cookie` header asks to be sent back, without its attributes.
+pub fn cookie_from(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap_or_default().to_owned()
+}
+
 impl Drop for RunningServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
