@@ -319,6 +319,34 @@ fn a_batch_accepts_dedupes_logs_conflicts_rejects_and_flags_repeats_and_skew() {
         "{}",
         skew_of("000000000009")
     );
+    let skew_before = skew_of("000000000009");
+
+    // A `sent_at` that is not a time is ignored: the batch is taken, the rating is not
+    // flagged, and the tablet's last known skew stands.
+    let unclear = rating(&id(10), "satisfied");
+    let batch = json!({"ratings": [unclear], "sent_at": "yesterday"});
+    let (status, body) = server.send(&token, &batch);
+    assert_eq!(
+        (status, &body["results"][0]["status"]),
+        (StatusCode::OK, &json!("accepted"))
+    );
+    assert_eq!(
+        server.sql::<i64>("SELECT clock_skew FROM ratings WHERE id LIKE '%00000000000a'"),
+        0
+    );
+    assert_eq!(skew_of("00000000000a"), skew_before);
+
+    // A rating dated an hour ahead of the server is flagged, even from a right clock.
+    let mut ahead = rating(&id(11), "satisfied");
+    let in_an_hour = chrono::Local::now() + chrono::Duration::hours(1);
+    ahead["created_at"] = json!(in_an_hour.fixed_offset().to_rfc3339());
+    let now = chrono::Local::now().fixed_offset().to_rfc3339();
+    let (status, _) = server.send(&token, &json!({"ratings": [ahead], "sent_at": now}));
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        server.sql::<i64>("SELECT clock_skew FROM ratings WHERE id LIKE '%00000000000b'"),
+        1
+    );
 }
 
 #[test]
