@@ -13,7 +13,7 @@ mod binary;
 mod running;
 
 use binary::{hailong, ok, sibling_server_binary};
-use running::{RunningServer, cookie_from};
+use running::{RunningServer, cookie_from, dashboard_sign_in};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -113,12 +113,7 @@ impl Dashboard {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        let answer = http
-            .post(format!("{}/sign-in", server.url))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(format!("name=bench&password={PASSWORD}"))
-            .send()
-            .unwrap();
+        let answer = dashboard_sign_in(&http, &server.url, "bench", PASSWORD);
         let set_cookie = answer.headers().get("set-cookie").expect("signed in");
         let cookie = cookie_from(set_cookie.to_str().unwrap());
         Dashboard {

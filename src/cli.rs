@@ -54,9 +54,10 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct SetupArgs {
-    /// Administrator PIN, 6 digits or more
+    /// Administrator PIN, 6 digits or more. Without it the PIN is read from standard input,
+    /// where other users of the machine cannot see it (a flag shows in `ps` and shell history)
     #[arg(long, value_name = "PIN")]
-    pub admin_pin: String,
+    pub admin_pin: Option<String>,
     /// The unit's name, e.g. "UBND xã Tân Lập"
     #[arg(long, value_name = "NAME")]
     pub unit_name: String,

@@ -53,10 +53,35 @@ pub fn data_dir(given: Option<PathBuf>) -> Result<DataDir, Failure> {
         .ok_or_else(|| Failure::usage(anyhow!("no data directory: pass --data-dir")))
 }
 
+/// The first line of standard input: a PIN kept out of the command line. `prompt` is shown
+/// only when a person types it.
+fn read_secret(prompt: &str) -> Result<String, Failure> {
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("{prompt}");
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line).map_err(|e| {
+        Failure::usage(anyhow!(e).context("cannot read the PIN from standard input"))
+    })?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
 pub fn setup(dir: Option<PathBuf>, args: SetupArgs) -> Outcome {
     let dir = data_dir(dir)?;
+    let admin_pin = match args.admin_pin {
+        Some(pin) => {
+            tracing::warn!(
+                "--admin-pin is visible to other users of this machine (ps, shell history); \
+                 leave it out to type the PIN on standard input"
+            );
+            pin
+        }
+        None => read_secret("administrator PIN (6 digits or more): ")?,
+    };
     let form = SetupForm {
-        admin_pin: args.admin_pin,
+        admin_pin,
         unit_name: args.unit_name,
         unit_code: args.unit_code,
         counter_name: args.counter,

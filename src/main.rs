@@ -16,6 +16,13 @@ fn main() -> ExitCode {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
+    // Ratings, PIN hashes and the server token: nothing this program writes is for other users.
+    hailong_report::file::private_umask();
+    if let Some(dir) = hailong::paths::DataDir::resolve(cli.data_dir.clone())
+        && let Err(e) = dir.make_private()
+    {
+        tracing::warn!(dir = %dir.root().display(), error = %e, "cannot make the data folder private");
+    }
     let outcome = match cli.command {
         None | Some(Command::Run) => hailong::kiosk::run(cli.data_dir, cli.fullscreen),
         Some(Command::Setup(args)) => commands::setup(cli.data_dir, args),

@@ -28,12 +28,28 @@ impl DataDir {
         &self.root
     }
 
+    /// Creates the folder, its owner's only (0700).
     pub fn create(&self) -> std::io::Result<()> {
-        std::fs::create_dir_all(&self.root)
+        hailong_report::file::create_private_dir(&self.root)
+    }
+
+    /// Takes group and other permissions away from the folder and every file in it that holds
+    /// ratings, PIN hashes or the server token (an older version left some readable by all).
+    pub fn make_private(&self) -> std::io::Result<()> {
+        use hailong_report::file::{make_database_private, make_private};
+        make_private(&self.root)?;
+        make_private(&self.settings())?;
+        make_private(&self.server_link())?;
+        make_database_private(&self.database())
     }
 
     pub fn settings(&self) -> PathBuf {
         self.root.join("settings.json")
+    }
+
+    /// The link to the commune server, once paired (`sync::link`).
+    pub fn server_link(&self) -> PathBuf {
+        self.root.join("server.json")
     }
 
     pub fn database(&self) -> PathBuf {

@@ -148,7 +148,7 @@ pub fn save(dir: &DataDir, settings: &Settings) -> Result<(), SettingsError> {
     let tmp = path.with_extension("json.tmp");
     let json = serde_json::to_vec_pretty(settings).map_err(|e| io(e.into()))?;
     {
-        let mut file = std::fs::File::create(&tmp).map_err(io)?;
+        let mut file = hailong_report::file::create_private(&tmp).map_err(io)?;
         file.write_all(&json).map_err(io)?;
         file.sync_all().map_err(io)?;
     }

@@ -11,13 +11,12 @@ use binary::{hailong, hailong_with_input};
 use std::path::Path;
 use std::process::Output;
 
+/// `hailong setup` with the admin PIN typed on standard input, as a person would.
 fn set_up(dir: &Path) {
-    let out = hailong(
+    let out = hailong_with_input(
         dir,
         &[
             "setup",
-            "--admin-pin",
-            "246810",
             "--unit-name",
             "UBND xã Tân Lập",
             "--unit-code",
@@ -25,6 +24,7 @@ fn set_up(dir: &Path) {
             "--counter",
             "Quầy 1",
         ],
+        "246810\n",
     );
     assert!(
         out.status.success(),
@@ -86,7 +86,43 @@ fn setup_refuses_a_short_pin_with_status_2() {
         "{}",
         stderr(&out)
     );
+    assert!(
+        stderr(&out).contains("visible to other users"),
+        "a PIN on the command line is warned about: {}",
+        stderr(&out)
+    );
     assert!(!dir.path().join("settings.json").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn the_tablets_files_are_its_owners_only_and_older_ones_are_tightened() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    set_up(&data);
+    tap(&data, Level::Satisfied, "2026-11-20T09:00:00+07:00");
+    let files = ["settings.json", "hailong.db"].map(|f| data.join(f));
+    assert_eq!(mode(&data), 0o700);
+    for file in &files {
+        assert_eq!(mode(file), 0o600, "{}", file.display());
+    }
+    // As an older version left them: readable by every user of the machine.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for file in &files {
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let out = hailong(&data, &["summary"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(mode(&data), 0o700);
+    for file in &files {
+        assert_eq!(mode(file), 0o600, "{}", file.display());
+    }
+    let wal = data.join("hailong.db-wal");
+    if wal.exists() {
+        assert_eq!(mode(&wal), 0o600);
+    }
 }
 
 #[test]

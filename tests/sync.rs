@@ -247,6 +247,8 @@ fn over_https_the_tablet_trusts_the_commune_ca_it_is_given_and_nothing_else() {
             cert.as_os_str(),
             "--tls-key".as_ref(),
             key.as_os_str(),
+            "--tls-handshake-timeout".as_ref(),
+            "2s".as_ref(),
         ],
     );
     assert!(
@@ -284,6 +286,32 @@ fn over_https_the_tablet_trusts_the_commune_ca_it_is_given_and_nothing_else() {
     let out = ok(&hailong(&tablet, &["sync", "--once"]));
     assert!(out.contains("sent 300 ratings"), "{out}");
     assert_eq!(ids(&server.db), ids(&tablet.join("hailong.db")));
+
+    // Over HTTPS a browser is told to keep to HTTPS; a handshake never begun is cut off.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let trusting = reqwest::blocking::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(&ca).unwrap()).unwrap())
+        .build()
+        .unwrap();
+    let answer = trusting
+        .get(format!("{}/healthz", server.url))
+        .send()
+        .unwrap();
+    assert_eq!(
+        answer.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+    assert_eq!(answer.headers()["x-content-type-options"], "nosniff");
+    let mut silent = std::net::TcpStream::connect(server.listen_address()).unwrap();
+    silent
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    let mut said = Vec::new();
+    let closed = std::io::Read::read_to_end(&mut silent, &mut said);
+    assert!(
+        closed.is_ok() || closed.is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+        "the server closed a connection that never began its handshake"
+    );
 
     // Over HTTPS too, SIGTERM stops it cleanly.
     let mut server = server;

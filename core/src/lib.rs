@@ -3,6 +3,7 @@
 //! Layout:
 //! - [`level`]: satisfaction levels and the 3- or 5-level scale;
 //! - [`reason`]: reason codes asked after a negative level;
+//! - [`escape`]: outside text made safe for logs, terminals and spreadsheet cells;
 //! - [`dossier`]: dossier codes (mã hồ sơ): normalising, validating, warnings;
 //! - [`rating`]: the rating record a tablet stores and later sends;
 //! - [`summary`]: counts, shares that add up to exactly 100.0, tỷ lệ hài lòng;
@@ -14,6 +15,7 @@
 //! - [`wire`]: ratings on the wire between tablet and server, and their checks.
 
 pub mod dossier;
+pub mod escape;
 pub mod level;
 pub mod period;
 pub mod pin;

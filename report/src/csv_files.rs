@@ -1,7 +1,10 @@
 //! The two CSV files: one row per entry, and the summary with one row per group. UTF-8 with a
-//! byte-order mark, so that Excel shows Vietnamese right. README.md documents the columns.
+//! byte-order mark, so that Excel shows Vietnamese right. Text a citizen, an officer or a
+//! catalogue wrote goes through [`csv_cell`], so that no cell runs as a formula. README.md
+//! documents the columns.
 
 use crate::{ExportError, Progress, Source, tally};
+use hailong_core::escape::csv_cell;
 use hailong_core::report::{Group, Heading, Report};
 use hailong_core::summary::{Counts, format_tenths};
 use std::io::Write;
@@ -45,23 +48,26 @@ pub fn ratings(
             let level = e.level;
             let reasons: Vec<&str> = e.reasons.iter().map(|r| r.code()).collect();
             let flag = |b: bool| if b { "1" } else { "0" };
+            fn text(t: &Option<String>) -> std::borrow::Cow<'_, str> {
+                csv_cell(t.as_deref().unwrap_or(""))
+            }
             let record = [
-                e.id.as_str(),
-                &e.at,
-                e.outcome().code(),
-                level.map_or("", |l| flag(l.is_satisfied())),
-                &reasons.join(" "),
-                e.comment.as_deref().unwrap_or(""),
-                e.dossier.as_deref().unwrap_or(""),
-                e.procedure_code.as_deref().unwrap_or(""),
-                e.procedure_name.as_deref().unwrap_or(""),
-                e.field_name.as_deref().unwrap_or(""),
-                e.officer.as_deref().unwrap_or(""),
-                e.counter.as_deref().unwrap_or(""),
-                flag(e.repeat_dossier),
-                flag(e.counted()),
+                csv_cell(&e.id),
+                csv_cell(&e.at),
+                e.outcome().code().into(),
+                level.map_or("", |l| flag(l.is_satisfied())).into(),
+                reasons.join(" ").into(),
+                text(&e.comment),
+                text(&e.dossier),
+                text(&e.procedure_code),
+                text(&e.procedure_name),
+                text(&e.field_name),
+                text(&e.officer),
+                text(&e.counter),
+                flag(e.repeat_dossier).into(),
+                flag(e.counted()).into(),
             ];
-            match writer.write_record(record) {
+            match writer.write_record(record.iter().map(|cell| cell.as_bytes())) {
                 Ok(()) => true,
                 Err(err) => {
                     failure = Some(err);
@@ -98,8 +104,8 @@ pub fn summary(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
         let shares = c.shares_tenths(report.scale).unwrap_or_default();
         let mut record = vec![
             group.to_owned(),
-            key.unwrap_or("").to_owned(),
-            label.unwrap_or("").to_owned(),
+            csv_cell(key.unwrap_or("")).into_owned(),
+            csv_cell(label.unwrap_or("")).into_owned(),
             c.total().to_string(),
         ];
         record.extend(levels.iter().map(|&l| c.count(l).to_string()));

@@ -1,16 +1,20 @@
 //! The HTTP API (see docs/api.md): pairing, batch upload, summary, health. Errors are JSON
-//! `{"error": "..."}` with the status that fits.
+//! `{"error": "..."}` with the status that fits, a malformed query, an unknown path and a
+//! wrong method included.
 
 use crate::db::{Caller, Db, DbError, Incoming, Ingested, Misuse, PairError, Prepared};
-use crate::limits::FailureLimiter;
+use crate::limits::{AttemptLimiter, SignInLimits};
+use crate::password_checks::PasswordChecks;
 use crate::writer::Writer;
 use axum::body::{Body, to_bytes};
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{NaiveDate, Utc};
+use hailong_core::escape::Escaped;
 use hailong_core::period::{DateRange, ReportPeriod};
 use hailong_core::wire::{
     BatchResult, MAX_BATCH, MAX_BATCH_BYTES, MAX_MISUSE, Status, WireMisuse, WireRating,
@@ -19,7 +23,7 @@ use hailong_report::{Format, Lang};
 use serde::Deserialize;
 use serde_json::json;
 use serde_json::value::RawValue;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -32,10 +36,13 @@ pub struct AppState {
     pub reader: Mutex<Db>,
     /// Batches go through the writer thread, which commits concurrent ones together.
     pub writer: Writer,
-    pub pair_limiter: FailureLimiter,
-    pub sign_in_limiter: FailureLimiter,
+    pub pair_limiter: AttemptLimiter<IpAddr>,
+    pub sign_in_limits: SignInLimits,
+    pub password_checks: PasswordChecks,
     /// The database file, for reports read through a connection of their own.
     pub db_path: PathBuf,
+    /// The private folder report downloads are made in (`exports::folder`).
+    pub exports: PathBuf,
     /// Served over HTTPS: session cookies are marked `Secure`.
     pub https: bool,
 }
@@ -49,8 +56,46 @@ pub fn router(state: Shared) -> Router {
         .route("/api/v1/ratings/batch", post(batch))
         .route("/api/v1/summary", get(summary))
         .route("/api/v1/export", get(export))
-        .merge(crate::web::router())
+        .merge(crate::web::router(state.clone()))
+        .fallback(not_found)
+        .method_not_allowed_fallback(wrong_method)
         .with_state(state)
+}
+
+fn is_api(uri: &Uri) -> bool {
+    uri.path().starts_with("/api/")
+}
+
+/// 404: JSON on the API's paths, a page elsewhere.
+async fn not_found(uri: Uri, headers: HeaderMap) -> Response {
+    if is_api(&uri) {
+        ApiError::new(StatusCode::NOT_FOUND, "there is no such API path").into_response()
+    } else {
+        crate::web::not_found(headers).await
+    }
+}
+
+/// 405, in JSON: every path of the API takes one method, given in docs/api.md.
+async fn wrong_method() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "this path does not take that method",
+    )
+}
+
+/// `Query` whose refusal (a malformed, repeated or out-of-range parameter) is the API's
+/// JSON error with status 400.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| ApiQuery(value))
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))
+    }
 }
 
 /// An error answer: a status and words for the log and the caller.
@@ -122,13 +167,24 @@ async fn caller(state: &Shared, headers: &HeaderMap) -> Result<Caller, ApiError>
         .ok_or_else(unauthorised)
 }
 
-/// Reads a body of at most `limit` bytes.
+/// Reads a body of at most `limit` bytes, within the connection's body deadline.
 async fn body_bytes(body: Body, limit: usize) -> Result<axum::body::Bytes, ApiError> {
-    to_bytes(body, limit).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the body is larger than {limit} bytes"),
-        )
+    to_bytes(body, limit).await.map_err(|e| {
+        let error = e.into_inner();
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error.as_ref());
+        while let Some(c) = cause {
+            if c.is::<crate::net::BodyTimedOut>() {
+                return ApiError::new(StatusCode::REQUEST_TIMEOUT, c.to_string());
+            }
+            if c.is::<http_body_util::LengthLimitError>() {
+                return ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("the body is larger than {limit} bytes"),
+                );
+            }
+            cause = c.source();
+        }
+        ApiError::new(StatusCode::BAD_REQUEST, "the body could not be read")
     })
 }
 
@@ -144,16 +200,32 @@ async fn json_body<T: serde::de::DeserializeOwned>(
     serde_json::from_slice(&body_bytes(body, limit).await?).map_err(malformed)
 }
 
+/// A batch as sent, each part read on its own: a malformed rating is rejected alone, a
+/// malformed misuse press dropped, an unreadable `queued` or `sent_at` ignored, and the rest
+/// of the batch taken.
 #[derive(Deserialize)]
 struct RawBatch<'a> {
     #[serde(borrow)]
     ratings: Vec<&'a RawValue>,
-    #[serde(default)]
-    misuse: Vec<WireMisuse>,
-    #[serde(default)]
-    queued: Option<u64>,
-    #[serde(default)]
-    sent_at: Option<String>,
+    #[serde(default, borrow)]
+    misuse: Vec<&'a RawValue>,
+    #[serde(default, borrow)]
+    queued: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    sent_at: Option<&'a RawValue>,
+}
+
+/// The ratings waiting on the tablet, if `queued` is a count the database can hold.
+fn queued_count(raw: Option<&RawValue>) -> Option<u64> {
+    let raw = raw?;
+    let count = serde_json::from_str::<Option<u64>>(raw.get())
+        .ok()
+        .flatten()
+        .filter(|&n| i64::try_from(n).is_ok());
+    if count.is_none() && raw.get() != "null" {
+        tracing::warn!(queued = %Escaped::clipped(raw.get()), "a batch's queued is not a count; ignored");
+    }
+    count
 }
 
 /// A batch as parsed: its ratings, and its well-formed misuse presses.
@@ -182,10 +254,16 @@ fn parse_batch(bytes: &[u8]) -> Result<Parsed, ApiError> {
         ));
     }
     // The tablet's clock against the server's, taken as the batch arrives.
-    let clock_skew = batch.sent_at.as_deref().and_then(|at| {
-        let sent = chrono::DateTime::parse_from_rfc3339(at).ok();
+    let clock_skew = batch.sent_at.and_then(|raw| {
+        let text = serde_json::from_str::<Option<String>>(raw.get());
+        let sent = match &text {
+            Ok(None) => return None,
+            Ok(Some(at)) => chrono::DateTime::parse_from_rfc3339(at).ok(),
+            Err(_) => None,
+        };
         if sent.is_none() {
-            tracing::warn!(sent_at = %at, "a batch's sent_at is not an RFC 3339 time; ignored");
+            let shown = text.ok().flatten().unwrap_or_else(|| raw.get().to_owned());
+            tracing::warn!(sent_at = %Escaped::clipped(&shown), "a batch's sent_at is not an RFC 3339 time; ignored");
         }
         Some((sent? - chrono::Utc::now().fixed_offset()).num_seconds())
     });
@@ -193,10 +271,16 @@ fn parse_batch(bytes: &[u8]) -> Result<Parsed, ApiError> {
     let misuse = batch
         .misuse
         .into_iter()
-        .filter_map(|m| match m.check() {
-            Ok(at) => Some(Misuse { id: m.id, at }),
-            Err(e) => {
-                tracing::warn!(id = %m.id, error = e.code(), "malformed misuse press dropped");
+        .filter_map(|raw| match serde_json::from_str::<WireMisuse>(raw.get()) {
+            Ok(press) => match press.check() {
+                Ok(at) => Some(Misuse { id: press.id, at }),
+                Err(e) => {
+                    tracing::warn!(id = %Escaped::clipped(&press.id), error = e.code(), "malformed misuse press dropped");
+                    None
+                }
+            },
+            Err(_) => {
+                tracing::warn!(press = %Escaped::clipped(raw.get()), error = "bad_shape", "malformed misuse press dropped");
                 None
             }
         })
@@ -229,7 +313,7 @@ fn parse_batch(bytes: &[u8]) -> Result<Parsed, ApiError> {
         ratings,
         misuse,
         misuse_sent,
-        queued: batch.queued,
+        queued: queued_count(batch.queued),
         clock_skew,
     })
 }
@@ -246,12 +330,13 @@ async fn pair(
     body: Body,
 ) -> Result<Response, ApiError> {
     let ip = peer.ip();
-    if !state.pair_limiter.allowed(ip, Instant::now()) {
+    // The try takes its place before the code is looked up (see `limits`).
+    let Some(attempt) = state.pair_limiter.try_begin(ip, Instant::now()) else {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too many wrong pairing codes; wait and try again",
         ));
-    }
+    };
     let request: PairRequest = json_body(body, 4096).await?;
     let outcome = with_db(&state, move |db| {
         db.pair(&request.code, &request.device_name, Utc::now())
@@ -267,7 +352,7 @@ async fn pair(
                 .into_response())
         }
         Err(e) => {
-            state.pair_limiter.failed(ip, Instant::now());
+            attempt.failed(Instant::now());
             let status = match e {
                 PairError::Unknown => StatusCode::UNAUTHORIZED,
                 PairError::Used | PairError::Expired => StatusCode::GONE,
@@ -370,7 +455,7 @@ fn query_range(period: Period) -> Result<DateRange, ApiError> {
 async fn summary(
     State(state): State<Shared>,
     headers: HeaderMap,
-    Query(period): Query<Period>,
+    ApiQuery(period): ApiQuery<Period>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     require_admin(&state, &headers, "the summary").await?;
     let range = query_range(period)?;
@@ -391,7 +476,7 @@ struct ExportQuery {
 async fn export(
     State(state): State<Shared>,
     headers: HeaderMap,
-    Query(query): Query<ExportQuery>,
+    ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     require_admin(&state, &headers, "an export").await?;
     let bad = |message: String| ApiError::new(StatusCode::BAD_REQUEST, message);
@@ -421,14 +506,11 @@ pub(crate) async fn report_file(
     lang: Lang,
 ) -> Result<Response, StatusCode> {
     let path = state.db_path.clone();
+    let folder = state.exports.clone();
     let file = tokio::task::spawn_blocking(move || -> Result<std::fs::File, String> {
         let db = Db::open_reader(&path).map_err(|e| e.to_string())?;
         let heading = crate::report_heading(&db, period).map_err(|e| e.to_string())?;
-        let temp = std::env::temp_dir().join(format!(
-            "hailong-export-{}.{}",
-            uuid::Uuid::now_v7(),
-            format.extension()
-        ));
+        let temp = folder.join(format!("{}.{}", uuid::Uuid::now_v7(), format.extension()));
         let written = hailong_report::export(&db, heading, format, lang, &temp, &mut |_, _| {})
             .map_err(|e| e.to_string());
         // Opened, then unlinked: the open file is read to the end and gone when closed.
@@ -452,6 +534,8 @@ pub(crate) async fn report_file(
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{name}\""),
             ),
+            // A report is no one else's: no cache, shared or private, keeps it.
+            (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
         Body::from_stream(stream),
     )

@@ -34,6 +34,8 @@ pub enum Command {
         /// The private key of --tls-cert (PEM)
         #[arg(long, value_name = "PEM", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        #[command(flatten)]
+        limits: ServeLimits,
     },
     /// Make a one-time pairing code for a counter's tablet (printed alone on the last line)
     Pair {
@@ -69,6 +71,27 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         db: PathBuf,
         name: String,
+    },
+    /// Copy the database, consistently, while the server runs and tablets send; the copy is
+    /// checked before it counts
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+        /// Where the copy goes (replaced if it exists)
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Put a backup in place of the database, with the server stopped; the replaced database
+    /// is kept beside it
+    Restore {
+        /// The backup to restore
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+        /// Replace a database that exists
+        #[arg(long)]
+        force: bool,
     },
     /// Manage the web dashboard's users
     User {
@@ -111,22 +134,52 @@ pub enum UserCommand {
     },
 }
 
+/// The limits on connections and sign-ins; the defaults suit a commune's network.
+#[derive(Debug, clap::Args)]
+pub struct ServeLimits {
+    /// Most connections open at once [default: the open-file limit less 64]
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// How long a client has to send each request's head; also how long a kept-alive
+    /// connection may sit idle
+    #[arg(long, value_name = "TIME", default_value = "20s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+    /// How long a client has to send a whole request body
+    #[arg(long, value_name = "TIME", default_value = "60s", value_parser = parse_duration)]
+    pub body_timeout: Duration,
+    /// How long a TLS handshake may take
+    #[arg(long, value_name = "TIME", default_value = "10s", value_parser = parse_duration)]
+    pub tls_handshake_timeout: Duration,
+    /// How long a user name (5 wrong passwords) or an address (20) waits after its failures
+    #[arg(long, value_name = "TIME", default_value = "15m", value_parser = parse_duration)]
+    pub sign_in_window: Duration,
+}
+
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| format!("{s:?} is not a date of the form YYYY-MM-DD (e.g. 2026-01-31)"))
 }
 
-fn parse_ttl(s: &str) -> Result<Duration, String> {
-    let bad = || format!("{s:?} is not a duration like 30m, 24h or 7d");
+/// A duration like `20s`, `30m`, `24h` or `7d`, more than zero and at most a year.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!("{s:?} is not a duration like 20s, 30m, 24h or 7d");
     let (number, unit) = s.split_at(s.len().saturating_sub(1));
     let n: u64 = number.parse().map_err(|_| bad())?;
     let secs = match unit {
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
+        "s" => Some(n),
+        "m" => n.checked_mul(60),
+        "h" => n.checked_mul(3600),
+        "d" => n.checked_mul(86_400),
         _ => return Err(bad()),
-    };
-    if secs == 0 || secs > 30 * 86_400 {
+    }
+    .filter(|&secs| secs > 0 && secs <= 366 * 86_400)
+    .ok_or_else(|| format!("{s:?}: a duration is more than zero and at most a year"))?;
+    Ok(Duration::from_secs(secs))
+}
+
+fn parse_ttl(s: &str) -> Result<Duration, String> {
+    let secs = parse_duration(s)?.as_secs();
+    if secs < 60 || secs > 30 * 86_400 {
         return Err(format!(
             "{s:?}: a pairing code lives between 1 minute and 30 days"
         ));

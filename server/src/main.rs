@@ -4,7 +4,10 @@
 mod api;
 mod cli;
 mod db;
+mod exports;
 mod limits;
+mod net;
+mod password_checks;
 mod secrets;
 mod tls;
 mod web;
@@ -12,11 +15,11 @@ mod writer;
 
 use anyhow::Context;
 use api::AppState;
-use axum_server::tls_rustls::RustlsConfig;
 use chrono::Utc;
 use clap::Parser;
-use cli::{Cli, Command, UserCommand};
+use cli::{Cli, Command, ServeLimits, UserCommand};
 use db::Db;
+use hailong_core::escape::Escaped;
 use hailong_core::period::{DateRange, ReportPeriod};
 use hailong_core::report::Heading;
 use rustls::ServerConfig;
@@ -25,7 +28,6 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use writer::Writer;
 
 /// Batches allocate many small strings on several threads; mimalloc handles that with less
@@ -43,6 +45,8 @@ fn main() -> ExitCode {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
+    // The database, its WAL, backups and reports: nothing this program writes is for others.
+    hailong_report::file::private_umask();
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -61,6 +65,14 @@ fn main() -> ExitCode {
 #[error("{0}")]
 struct BadInput(String);
 
+/// Whether two paths name one file (the second need not exist).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
 /// Reads a new password from standard input (its first line), checked for length.
 fn read_password() -> anyhow::Result<String> {
     use std::io::BufRead;
@@ -74,6 +86,13 @@ fn read_password() -> anyhow::Result<String> {
         .read_line(&mut line)
         .context("cannot read the password from standard input")?;
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.len() > secrets::PASSWORD_MAX {
+        return Err(BadInput(format!(
+            "the password must have at most {} bytes",
+            secrets::PASSWORD_MAX
+        ))
+        .into());
+    }
     if password.chars().count() < secrets::PASSWORD_MIN {
         return Err(BadInput(format!(
             "the password must have at least {} characters",
@@ -95,16 +114,25 @@ fn run(command: Command) -> anyhow::Result<()> {
             listen,
             tls_cert,
             tls_key,
+            limits,
         } => {
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(tls::server_config(&cert, &key)?),
                 _ => None,
             };
+            // Held for the server's life: a second server, or a restore, waits for it.
+            let Some(lock) = db::lock(&db)
+                .with_context(|| format!("cannot lock the database {}", db.display()))?
+            else {
+                anyhow::bail!("another server is running on {}", db.display());
+            };
             let mut store = open(&db)?;
             store
                 .checkpoint_in_background(&db)
                 .context("cannot start the checkpoint thread")?;
-            serve(store, open(&db)?, &db, listen, tls)
+            let served = serve(store, open(&db)?, &db, listen, tls, &limits);
+            drop(lock);
+            served
         }
         Command::Pair { db, counter, ttl } => {
             let code = open(&db)?.new_pairing_code(&counter, ttl, Utc::now())?;
@@ -127,11 +155,12 @@ fn run(command: Command) -> anyhow::Result<()> {
                 "device", "counter", "name", "paired", "last seen", "ratings", "skew (s)"
             );
             for d in open(&db)?.devices()? {
+                // A device's name is what its tablet sent: escaped, it cannot forge a line.
                 println!(
                     "{:<36}  {:<20}  {:<20}  {:<25}  {:<25}  {:>8}  {:>10}  {}",
                     d.id,
-                    d.counter,
-                    d.name,
+                    Escaped(&d.counter).to_string(),
+                    Escaped(&d.name).to_string(),
                     d.paired_at,
                     d.last_seen.as_deref().unwrap_or("never"),
                     d.ratings_received,
@@ -164,6 +193,45 @@ fn run(command: Command) -> anyhow::Result<()> {
             } else {
                 println!("user {name} has a new password; their sessions have ended");
             }
+            Ok(())
+        }
+        Command::Backup { db, out } => {
+            if same_file(&db, &out) {
+                return Err(BadInput(format!(
+                    "{} is the database itself: give the backup another name",
+                    out.display()
+                ))
+                .into());
+            }
+            if !db.exists() {
+                return Err(BadInput(format!("there is no database {}", db.display())).into());
+            }
+            let started = std::time::Instant::now();
+            let made = db::Db::open_reader(&db)
+                .and_then(|source| source.backup_to(&out))
+                .with_context(|| format!("the backup to {} failed", out.display()))?;
+            println!(
+                "backed up {} ratings ({:.1} MB) to {} in {:.1} s; checked",
+                made.ratings,
+                made.bytes as f64 / 1e6,
+                out.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Restore { from, db, force } => {
+            let stamp = chrono::Local::now().format("%Y%m%dT%H%M%S").to_string();
+            let done = db::restore(&from, &db, force, &stamp).map_err(|e| match e {
+                db::RestoreError::BadBackup(..) | db::RestoreError::Exists(_) => {
+                    anyhow::Error::from(BadInput(e.to_string()))
+                }
+                other => anyhow::Error::from(other),
+            })?;
+            println!("restored {} ratings from {}", done.ratings, from.display());
+            if let Some(kept) = done.kept {
+                println!("the replaced database is kept as {}", kept.display());
+            }
+            println!("tablets send again what this backup does not have at their next sync");
             Ok(())
         }
         Command::Unit { db, name } => {
@@ -214,9 +282,6 @@ pub fn report_heading(db: &Db, period: ReportPeriod) -> Result<Heading, db::DbEr
     })
 }
 
-/// How long a graceful stop waits for requests under way over HTTPS.
-const DRAIN: Duration = Duration::from_secs(30);
-
 /// Serves the API with `db` as the writing connection and `reader` for reads.
 fn serve(
     db: Db,
@@ -224,7 +289,22 @@ fn serve(
     db_path: &Path,
     listen: SocketAddr,
     tls: Option<Arc<ServerConfig>>,
+    options: &ServeLimits,
 ) -> anyhow::Result<()> {
+    if let Err(e) = hailong_report::file::make_database_private(db_path) {
+        tracing::warn!(error = %e, "cannot make the database files private");
+    }
+    let exports = exports::folder(db_path);
+    let leftovers = exports::prepare(&exports)
+        .with_context(|| format!("cannot prepare the downloads folder {}", exports.display()))?;
+    if leftovers > 0 {
+        tracing::info!(
+            files = leftovers,
+            "removed unfinished downloads left by an earlier run"
+        );
+    }
+    let limits = connection_limits(options);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let db = Arc::new(Mutex::new(db));
@@ -232,44 +312,48 @@ fn serve(
             writer: Writer::start(db.clone()).context("cannot start the writer thread")?,
             db,
             reader: Mutex::new(reader),
-            pair_limiter: limits::FailureLimiter::pairing(),
-            sign_in_limiter: limits::FailureLimiter::sign_in(),
+            pair_limiter: limits::pairing(),
+            sign_in_limits: limits::SignInLimits::new(options.sign_in_window),
+            password_checks: password_checks::PasswordChecks::start(threads)
+                .context("cannot start the password-check threads")?,
             db_path: db_path.to_owned(),
+            exports,
             https: tls.is_some(),
         });
-        let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let app = api::router(state);
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         let address = listener.local_addr()?;
-        match tls {
-            None => {
-                tracing::info!(%address, scheme = "http", "listening");
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(shutdown())
-                    .await
-            }
-            Some(config) => {
-                tracing::info!(%address, scheme = "https", "listening");
-                let handle = axum_server::Handle::new();
-                let stopper = handle.clone();
-                tokio::spawn(async move {
-                    shutdown().await;
-                    stopper.graceful_shutdown(Some(DRAIN));
-                });
-                axum_server::from_tcp_rustls(
-                    listener.into_std()?,
-                    RustlsConfig::from_config(config),
-                )?
-                .handle(handle)
-                .serve(app)
-                .await
-            }
-        }
-        .context("the server stopped")?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tracing::info!(%address, scheme, max_connections = limits.max_connections, "listening");
+        net::serve(listener, app, tls, limits, shutdown()).await;
         tracing::info!("stopped; the database is closed");
         Ok(())
     })
+}
+
+/// The connection limits from the options, with the open-file limit raised as far as the
+/// system allows (and both logged).
+fn connection_limits(options: &ServeLimits) -> net::Limits {
+    let open_files = match net::raise_open_files() {
+        Ok((before, now, hard)) => {
+            tracing::info!(soft_before = before, soft = now, hard, "open-file limit");
+            now
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read or raise the open-file limit; assuming 1024");
+            1024
+        }
+    };
+    let mut limits = net::Limits::for_open_files(open_files);
+    limits.header_read = options.header_timeout;
+    limits.body_read = options.body_timeout;
+    limits.tls_handshake = options.tls_handshake_timeout;
+    if let Some(max) = options.max_connections {
+        limits.max_connections = max.clamp(1, limits.max_connections);
+    }
+    limits
 }
 
 /// Ctrl-C or SIGTERM: stop taking connections, finish the answered requests.

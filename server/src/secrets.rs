@@ -11,6 +11,10 @@ use std::sync::OnceLock;
 /// The shortest password `user add` takes.
 pub const PASSWORD_MIN: usize = 10;
 
+/// The longest password (in bytes) `user add` takes and sign-in checks; a longer one is wrong
+/// without an argon2 check.
+pub const PASSWORD_MAX: usize = 1024;
+
 /// An argon2id hash of `password`, in the PHC string form.
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt_bytes: [u8; 16] = rand::rng().random();

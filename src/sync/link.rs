@@ -5,7 +5,7 @@
 use crate::paths::DataDir;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Link {
@@ -18,7 +18,7 @@ pub struct Link {
 }
 
 fn path(dir: &DataDir) -> PathBuf {
-    dir.root().join("server.json")
+    dir.server_link()
 }
 
 impl Link {
@@ -35,7 +35,7 @@ impl Link {
     pub fn save(&self, dir: &DataDir) -> std::io::Result<()> {
         let target = path(dir);
         let temp = target.with_extension("json.tmp");
-        let mut file = open_private(&temp)?;
+        let mut file = hailong_report::file::create_private(&temp)?;
         file.write_all(&serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?)?;
         file.sync_all()?;
         drop(file);
@@ -46,20 +46,4 @@ impl Link {
     pub fn is_plain_http(&self) -> bool {
         self.server.starts_with("http://")
     }
-}
-
-#[cfg(unix)]
-fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::File::create(path)
 }

@@ -72,7 +72,10 @@ pub fn client(ca_file: Option<&Path>) -> Result<reqwest::Client, SyncError> {
     });
     let mut builder = reqwest::Client::builder()
         .timeout(TIMEOUT)
-        .connect_timeout(Duration::from_secs(10));
+        .connect_timeout(Duration::from_secs(10))
+        // The server closes a connection idle for 20 s: let go of it before then, so that no
+        // batch is sent on a connection the server is closing.
+        .pool_idle_timeout(Duration::from_secs(15));
     if let Some(path) = ca_file {
         let bad = |reason: String| SyncError::BadCa {
             path: path.display().to_string(),

@@ -2,6 +2,7 @@
 //! ratings of every tablet, and the conflict log. WAL with `synchronous=FULL`: a batch is on
 //! disk before the answer that says so.
 
+mod backup;
 mod checkpoint;
 mod devices;
 mod ratings;
@@ -11,6 +12,7 @@ mod summary;
 pub mod testing;
 mod users;
 
+pub use backup::{RestoreError, lock, restore};
 pub use devices::{Caller, Device, PairError};
 pub use ratings::{Incoming, Ingested, Misuse, Prepared};
 pub use summary::Totals;
@@ -33,6 +35,8 @@ pub enum DbError {
     Thread(std::io::Error),
     #[error("the report could not be made: {0}")]
     Report(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
 }
 
 impl From<rusqlite::Error> for DbError {

@@ -2,6 +2,7 @@
 //! trend, the pages by officer, by field and procedure, the negative ratings and the tablets,
 //! and report downloads. Server-rendered HTML and one stylesheet: no script, no CDN.
 
+mod csrf;
 mod pages;
 mod session;
 mod trend;
@@ -10,10 +11,13 @@ mod words;
 use crate::api::{Shared, blocking, report_file, with_reader};
 use crate::db::{Db, DbError};
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use hailong_core::escape::Escaped;
 use hailong_core::period::ReportPeriod;
 use hailong_core::report::{Heading, Report};
 use hailong_report::{Format, Lang, Source};
@@ -26,7 +30,7 @@ use words::dash;
 const LANG_COOKIE: &str = "hl_lang";
 const STYLE: &str = include_str!("style.css");
 
-pub fn router() -> Router<Shared> {
+pub fn router(state: Shared) -> Router<Shared> {
     Router::new()
         .route("/", get(overview))
         .route("/officers", get(officers))
@@ -38,6 +42,52 @@ pub fn router() -> Router<Shared> {
         .route("/sign-out", post(session::sign_out))
         .route("/lang/{code}", get(language))
         .route("/static/style.css", get(style))
+        .route_layer(middleware::from_fn_with_state(state, posted_from_here))
+        // A form is a few hundred bytes: nothing larger is read.
+        .layer(DefaultBodyLimit::max(16 * 1024))
+}
+
+/// Refuses a form posted from a page that is not this server's (see `csrf`).
+async fn posted_from_here(State(state): State<Shared>, request: Request, next: Next) -> Response {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD);
+    if !safe && !csrf::same_origin(request.headers(), state.https) {
+        let lang = lang_of(request.headers());
+        tracing::warn!(path = %Escaped(request.uri().path()), "form refused: posted from another site");
+        return html_response(
+            StatusCode::FORBIDDEN,
+            pages::problem(lang, dash(lang).stale_form),
+        );
+    }
+    next.run(request).await
+}
+
+/// A page that is not here (the API's own paths answer in JSON, see `api`).
+pub async fn not_found(headers: HeaderMap) -> Response {
+    let lang = lang_of(&headers);
+    html_response(
+        StatusCode::NOT_FOUND,
+        pages::problem(lang, dash(lang).not_found),
+    )
+}
+
+/// `Query` whose refusal (a malformed or repeated parameter) is a page in the user's language.
+struct PageQuery<T>(T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for PageQuery<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(PageQuery(value)),
+            Err(_) => {
+                let lang = lang_of(&parts.headers);
+                Err(html_response(
+                    StatusCode::BAD_REQUEST,
+                    pages::problem(lang, dash(lang).bad_period),
+                ))
+            }
+        }
+    }
 }
 
 /// The language chosen with the links at the top (a cookie); Vietnamese by default.
@@ -84,17 +134,27 @@ struct LangQuery {
 }
 
 /// `/lang/en?back=/officers`: remembers the language and goes back (only to a page here).
-async fn language(Path(code): Path<String>, Query(query): Query<LangQuery>) -> Response {
+async fn language(Path(code): Path<String>, PageQuery(query): PageQuery<LangQuery>) -> Response {
     let lang: Lang = code.parse().unwrap_or_default();
     let back = query
         .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .filter(|b| is_local_path(b))
         .unwrap_or_else(|| "/".to_owned());
     let cookie = format!(
         "{LANG_COOKIE}={}; SameSite=Strict; Path=/; Max-Age=31536000",
         words::code(lang)
     );
     session::with_cookie(Redirect::to(&back).into_response(), &cookie)
+}
+
+/// Whether `back` (already percent-decoded) is a path on this server and nothing else: one
+/// leading `/`, not `//` or `/\\` (another host to a browser), and only visible ASCII, so no
+/// tab, line break or space a browser would drop or a header would refuse.
+fn is_local_path(back: &str) -> bool {
+    back.starts_with('/')
+        && !back.starts_with("//")
+        && !back.starts_with("/\\")
+        && back.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
 }
 
 #[derive(Deserialize)]
@@ -136,6 +196,7 @@ async fn period_page(
             unit: &unit,
             nav,
             period,
+            csrf: &session.csrf,
         };
         render(&frame, &db, heading)
     })
@@ -159,7 +220,7 @@ fn trend_window(period: ReportPeriod) -> (chrono::NaiveDate, chrono::NaiveDate) 
 async fn overview(
     State(state): State<Shared>,
     session: Session,
-    Query(query): Query<PeriodQuery>,
+    PageQuery(query): PageQuery<PeriodQuery>,
 ) -> Response {
     period_page(state, session, query, Nav::Overview, |frame, db, _| {
         // The figures come from the daily counts, not from every rating; the scale is the
@@ -206,7 +267,7 @@ async fn report_page(
 async fn officers(
     State(state): State<Shared>,
     session: Session,
-    Query(query): Query<PeriodQuery>,
+    PageQuery(query): PageQuery<PeriodQuery>,
 ) -> Response {
     report_page(state, session, query, Nav::Officers, pages::officers).await
 }
@@ -214,7 +275,7 @@ async fn officers(
 async fn fields(
     State(state): State<Shared>,
     session: Session,
-    Query(query): Query<PeriodQuery>,
+    PageQuery(query): PageQuery<PeriodQuery>,
 ) -> Response {
     report_page(state, session, query, Nav::Fields, pages::fields).await
 }
@@ -222,7 +283,7 @@ async fn fields(
 async fn negatives(
     State(state): State<Shared>,
     session: Session,
-    Query(query): Query<PeriodQuery>,
+    PageQuery(query): PageQuery<PeriodQuery>,
 ) -> Response {
     report_page(state, session, query, Nav::Negatives, pages::negatives).await
 }
@@ -238,6 +299,7 @@ async fn devices(State(state): State<Shared>, session: Session) -> Response {
                 unit: &unit,
                 nav: Nav::Devices,
                 period: ReportPeriod::month_of(chrono::Local::now().date_naive()),
+                csrf: &session.csrf,
             };
             html_response(StatusCode::OK, pages::devices(&frame, &devices))
         }
@@ -258,7 +320,7 @@ struct ExportQuery {
 async fn export(
     State(state): State<Shared>,
     session: Session,
-    Query(query): Query<ExportQuery>,
+    PageQuery(query): PageQuery<ExportQuery>,
 ) -> Response {
     let lang = session.lang;
     let format = query.format.as_deref().unwrap_or("").parse::<Format>();
@@ -271,9 +333,37 @@ async fn export(
             pages::problem(lang, dash(lang).bad_period),
         );
     };
-    tracing::info!(user = %session.user, format = format.code(), period = %period.code(), "report downloaded");
+    tracing::info!(user = %Escaped(&session.user), format = format.code(), period = %period.code(), "report downloaded");
     match report_file(&state, period, format, lang).await {
         Ok(response) => response,
         Err(status) => html_response(status, pages::problem(lang, dash(lang).failed)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local_path;
+
+    #[test]
+    fn only_paths_on_this_server_are_gone_back_to() {
+        for ok in ["/", "/officers?period=2026-Q4", "/fields?period=2026-11"] {
+            assert!(is_local_path(ok), "{ok}");
+        }
+        for bad in [
+            "//evil.example/x",
+            "/\\evil.example",
+            "/\tevil.example/x",
+            "/\t/evil.example/x",
+            "/\r\nSet-Cookie: x=1",
+            "/ /evil.example",
+            "/x\\y",
+            "https://evil.example",
+            "evil.example",
+            "",
+            "/đường",
+            "/\u{7f}",
+        ] {
+            assert!(!is_local_path(bad), "{bad:?}");
+        }
     }
 }

@@ -63,6 +63,8 @@ pub struct Frame<'a> {
     pub unit: &'a str,
     pub nav: Nav,
     pub period: ReportPeriod,
+    /// The session's CSRF token, for the sign-out form.
+    pub csrf: &'a str,
 }
 
 impl Frame<'_> {
@@ -142,6 +144,7 @@ pub fn frame(f: &Frame<'_>, content: Markup) -> Markup {
             }
             (language_links(f.lang, &f.here()))
             form.out method="post" action="/sign-out" {
+                input type="hidden" name="csrf" value=(f.csrf);
                 span.user { (d.signed_in_as) " " strong { (f.user) } }
                 button type="submit" id="sign-out" { (d.sign_out) }
             }
@@ -441,7 +444,7 @@ pub fn devices(f: &Frame<'_>, devices: &[Device]) -> Markup {
 }
 
 /// The sign-in form; `problem` says why the last try failed, never which part was wrong.
-pub fn sign_in(lang: Lang, name: &str, problem: Option<&str>) -> Markup {
+pub fn sign_in(lang: Lang, name: &str, problem: Option<&str>, csrf: &str) -> Markup {
     let d = dash(lang);
     document(
         lang,
@@ -455,6 +458,7 @@ pub fn sign_in(lang: Lang, name: &str, problem: Option<&str>) -> Markup {
                     p.problem id="problem" role="alert" { (problem) }
                 }
                 form method="post" action="/sign-in" {
+                    input type="hidden" name="csrf" value=(csrf);
                     label for="name" { (d.name) }
                     input id="name" name="name" type="text" value=(name) autocomplete="username" required autofocus;
                     label for="password" { (d.password) }

@@ -36,8 +36,33 @@ impl RunningServer {
         listen: &str,
         extra: &[&std::ffi::OsStr],
     ) -> RunningServer {
+        RunningServer::spawn(Command::new(binary), binary, db, listen, extra)
+    }
+
+    /// Starts it as `start` does, under an open-file limit of `open_files` (`ulimit -n`).
+    pub fn start_limited(
+        binary: &Path,
+        db: &Path,
+        open_files: u32,
+        extra: &[&std::ffi::OsStr],
+    ) -> RunningServer {
+        let mut shell = Command::new("sh");
+        shell
+            .arg("-c")
+            .arg(format!("ulimit -n {open_files} && exec \"$0\" \"$@\""))
+            .arg(binary);
+        RunningServer::spawn(shell, binary, db, "127.0.0.1:0", extra)
+    }
+
+    fn spawn(
+        mut command: Command,
+        binary: &Path,
+        db: &Path,
+        listen: &str,
+        extra: &[&std::ffi::OsStr],
+    ) -> RunningServer {
         let tls = extra.iter().any(|a| *a == "--tls-cert");
-        let mut child = Command::new(binary)
+        let mut child = command
             .args(["serve", "--listen", listen, "--db"])
             .arg(db)
             .args(extra)
@@ -154,6 +179,44 @@ impl RunningServer {
     pub fn pairing_code(&self, counter: &str) -> String {
         self.last_line(&["pair", "--counter", counter])
     }
+}
+
+/// Signs in to the dashboard at `url` as a browser does: the sign-in form first (its
+/// pre-session cookie and CSRF token), then the form posted from the server's own page.
+/// `client` must not follow redirects. The answer to the post.
+pub fn dashboard_sign_in(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    name: &str,
+    password: &str,
+) -> reqwest::blocking::Response {
+    let (cookie, token) = sign_in_form(client, url);
+    client
+        .post(format!("{url}/sign-in"))
+        .header("cookie", cookie)
+        .header("origin", url)
+        .form(&[("name", name), ("password", password), ("csrf", &token)])
+        .send()
+        .unwrap()
+}
+
+/// The sign-in form's pre-session cookie (`name=value`) and the token in the form.
+pub fn sign_in_form(client: &reqwest::blocking::Client, url: &str) -> (String, String) {
+    let form = client.get(format!("{url}/sign-in")).send().unwrap();
+    let cookie = cookie_from(
+        form.headers()["set-cookie"]
+            .to_str()
+            .expect("the form sets its cookie"),
+    );
+    let page = form.text().unwrap();
+    (cookie, form_token(&page))
+}
+
+/// The CSRF token of the first form on `page`.
+pub fn form_token(page: &str) -> String {
+    const FIELD: &str = "name=\"csrf\" value=\"";
+    let at = page.find(FIELD).expect("a form with a token") + FIELD.len();
+    page[at..at + page[at..].find('"').unwrap()].to_owned()
 }
 
 /// The `name=value` a `Set-Cookie` header asks to be sent back, without its attributes.

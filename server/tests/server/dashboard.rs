@@ -3,19 +3,14 @@
 //! pages only for the signed-in, bad periods, a safe language switch, and `user add`'s checks.
 //! (The browser test is `tests/dashboard.rs` at the workspace root.)
 
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/running.rs"]
-mod running;
-
+use crate::running::{RunningServer, cookie_from, dashboard_sign_in, form_token};
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
-use running::{RunningServer, cookie_from};
 
-const PASSWORD: &str = "một mật khẩu đủ dài";
+pub(crate) const PASSWORD: &str = "một mật khẩu đủ dài";
 
-fn server() -> (RunningServer, tempfile::TempDir) {
+pub(crate) fn server() -> (RunningServer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let running = RunningServer::start(
         std::path::Path::new(env!("CARGO_BIN_EXE_hailong-server")),
@@ -25,30 +20,26 @@ fn server() -> (RunningServer, tempfile::TempDir) {
 }
 
 /// A client that shows redirects instead of following them.
-fn client() -> Client {
-    http::http();
+pub(crate) fn client() -> Client {
+    crate::http::http();
     Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
 }
 
-fn sign_in(server: &RunningServer, name: &str, password: &str) -> Response {
-    client()
-        .post(format!("{}/sign-in", server.url))
-        .form(&[("name", name), ("password", password)])
-        .send()
-        .unwrap()
+pub(crate) fn sign_in(server: &RunningServer, name: &str, password: &str) -> Response {
+    dashboard_sign_in(&client(), &server.url, name, password)
 }
 
 /// The text of the page's `#problem` paragraph.
-fn problem(page: &str) -> String {
+pub(crate) fn problem(page: &str) -> String {
     let start = page.find("id=\"problem\"").expect("a problem is shown");
     let text = &page[start..];
     text[text.find('>').unwrap() + 1..text.find("</p>").unwrap()].to_owned()
 }
 
-fn get(server: &RunningServer, path: &str, cookie: Option<&str>) -> Response {
+pub(crate) fn get(server: &RunningServer, path: &str, cookie: Option<&str>) -> Response {
     let mut request = client().get(format!("{}{path}", server.url));
     if let Some(cookie) = cookie {
         request = request.header(COOKIE, cookie);
@@ -181,9 +172,11 @@ fn sign_in_sets_a_strict_http_only_session_and_refuses_without_a_hint() {
     assert!(page.text().unwrap().contains("Sign out"));
 
     // Signing out ends the session on the server, not only in the browser.
+    let token = form_token(&get(&server, "/devices", Some(&cookie)).text().unwrap());
     let out = client()
         .post(format!("{}/sign-out", server.url))
         .header(COOKIE, &cookie)
+        .form(&[("csrf", &token)])
         .send()
         .unwrap();
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
@@ -215,7 +208,7 @@ fn sign_in_sets_a_strict_http_only_session_and_refuses_without_a_hint() {
 }
 
 #[test]
-fn five_wrong_passwords_hold_the_address_back_even_with_the_right_one() {
+fn five_wrong_passwords_hold_the_name_back_even_with_the_right_one() {
     let (server, _dir) = server();
     assert!(server.add_user("lan", PASSWORD).status.success());
     for _ in 0..5 {

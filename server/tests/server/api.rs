@@ -1,25 +1,20 @@
 //! The real `hailong-server` binary on a loopback port with a real SQLite file: pairing, batch
 //! semantics, every error status, the summary, a clean stop on SIGTERM.
 
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/running.rs"]
-mod running;
-
-use http::http;
+use crate::http::http;
+use crate::running::RunningServer;
 use reqwest::StatusCode;
-use running::RunningServer;
 use serde_json::{Value, json};
 use std::process::Command;
 
 /// The server on its own database in a temporary folder (removed after the server stops).
-struct Server {
-    running: RunningServer,
+pub(crate) struct Server {
+    pub running: RunningServer,
     _dir: tempfile::TempDir,
 }
 
 impl Server {
-    fn start() -> Server {
+    pub(crate) fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
         let running = RunningServer::start(
             std::path::Path::new(env!("CARGO_BIN_EXE_hailong-server")),
@@ -28,23 +23,23 @@ impl Server {
         Server { running, _dir: dir }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.running.url)
     }
 
-    fn cli(&self, args: &[&str]) -> String {
+    pub(crate) fn cli(&self, args: &[&str]) -> String {
         self.running.command(args)
     }
 
-    fn pairing_code(&self, counter: &str) -> String {
+    pub(crate) fn pairing_code(&self, counter: &str) -> String {
         self.running.pairing_code(counter)
     }
 
-    fn admin_token(&self) -> String {
+    pub(crate) fn admin_token(&self) -> String {
         self.running.last_line(&["admin-token"])
     }
 
-    fn pair(&self, code: &str) -> (StatusCode, Value) {
+    pub(crate) fn pair(&self, code: &str) -> (StatusCode, Value) {
         let response = http()
             .post(self.url("/api/v1/devices/pair"))
             .json(&json!({"code": code, "device_name": "Máy tính bảng quầy 1"}))
@@ -54,13 +49,13 @@ impl Server {
     }
 
     /// A paired device's token.
-    fn device(&self, counter: &str) -> String {
+    pub(crate) fn device(&self, counter: &str) -> String {
         let (status, body) = self.pair(&self.pairing_code(counter));
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body["token"].as_str().unwrap().to_owned()
     }
 
-    fn send(&self, token: &str, body: &Value) -> (StatusCode, Value) {
+    pub(crate) fn send(&self, token: &str, body: &Value) -> (StatusCode, Value) {
         let response = http()
             .post(self.url("/api/v1/ratings/batch"))
             .bearer_auth(token)
@@ -70,7 +65,7 @@ impl Server {
         (response.status(), response.json().unwrap_or(Value::Null))
     }
 
-    fn statuses(&self, token: &str, ratings: Vec<Value>) -> Vec<String> {
+    pub(crate) fn statuses(&self, token: &str, ratings: Vec<Value>) -> Vec<String> {
         let (status, body) = self.send(token, &json!({ "ratings": ratings }));
         assert_eq!(status, StatusCode::OK, "{body}");
         body["results"]
@@ -82,7 +77,7 @@ impl Server {
     }
 
     /// `GET path` with a bearer token.
-    fn get(&self, path: &str, token: &str) -> reqwest::blocking::Response {
+    pub(crate) fn get(&self, path: &str, token: &str) -> reqwest::blocking::Response {
         http()
             .get(self.url(path))
             .bearer_auth(token)
@@ -90,7 +85,7 @@ impl Server {
             .unwrap()
     }
 
-    fn sql<T: rusqlite::types::FromSql>(&self, query: &str) -> T {
+    pub(crate) fn sql<T: rusqlite::types::FromSql>(&self, query: &str) -> T {
         rusqlite::Connection::open(&self.running.db)
             .unwrap()
             .query_row(query, [], |r| r.get(0))
@@ -99,19 +94,19 @@ impl Server {
 }
 
 /// One time for every rating of a test run, so a resend is identical.
-fn created_at() -> &'static str {
+pub(crate) fn created_at() -> &'static str {
     static AT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     AT.get_or_init(|| chrono::Local::now().fixed_offset().to_rfc3339())
 }
 
-fn rating(id: &str, level: &str) -> Value {
+pub(crate) fn rating(id: &str, level: &str) -> Value {
     json!({"id": id, "created_at": created_at(),
            "seq": 1, "scale": 3, "level": level, "reasons": [], "comment": null,
            "dossier_code": null, "procedure_code": "1.001193",
            "officer": "Nguyễn Văn A", "counter": "Quầy 1"})
 }
 
-fn id(n: u32) -> String {
+pub(crate) fn id(n: u32) -> String {
     format!("01936f6e-8b7a-7c41-9a57-{n:012x}")
 }
 

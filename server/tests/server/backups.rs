@@ -1,0 +1,194 @@
+//! Backups and restores with the real binary: a backup made while tablets send holds every
+//! rating acknowledged before it began and passes SQLite's check; a restore refuses a running
+//! server, a bad backup and an existing database without `--force`, and keeps what it replaces.
+
+use crate::api::{Server, id, rating};
+use reqwest::StatusCode;
+use std::collections::BTreeSet;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+fn ids(db: &std::path::Path) -> BTreeSet<String> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut query = conn.prepare("SELECT id FROM ratings").unwrap();
+    query
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn hailong_server(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_hailong-server"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_backup_during_sustained_ingest_holds_every_acknowledged_rating_and_passes_the_check() {
+    let server = Server::start();
+    let token = server.device("Quầy 1");
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let sender = {
+        let (url, token, acknowledged, stop) = (
+            server.url("/api/v1/ratings/batch"),
+            token.clone(),
+            acknowledged.clone(),
+            stop.clone(),
+        );
+        std::thread::spawn(move || {
+            let mut next = 1u32;
+            // Bounded: at most 400 batches, stopped sooner once the backup is done.
+            for _ in 0..400 {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let batch: Vec<String> = (next..next + 100).map(id).collect();
+                next += 100;
+                let ratings: Vec<_> = batch.iter().map(|i| rating(i, "satisfied")).collect();
+                let answer: serde_json::Value = crate::http::http()
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&serde_json::json!({ "ratings": ratings }))
+                    .send()
+                    .unwrap()
+                    .json()
+                    .unwrap();
+                let results = answer["results"].as_array().unwrap();
+                assert!(
+                    results.iter().all(|r| r["status"] == "accepted"),
+                    "{answer}"
+                );
+                acknowledged.lock().unwrap().extend(batch);
+            }
+        })
+    };
+    // Some ratings in first, then the backup while batches keep coming.
+    crate::hardening::eventually(std::time::Duration::from_secs(60), "first batches", || {
+        acknowledged.lock().unwrap().len() >= 2000
+    });
+    let before: Vec<String> = acknowledged.lock().unwrap().clone();
+    let out = server.running.db.with_file_name("backup.db");
+    let made = hailong_server(&[
+        "backup".as_ref(),
+        "--db".as_ref(),
+        server.running.db.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let during = acknowledged.lock().unwrap().len();
+    stop.store(true, Ordering::Relaxed);
+    sender.join().unwrap();
+    assert!(String::from_utf8_lossy(&made.stdout).contains("checked"));
+
+    let copied = ids(&out);
+    let missing: Vec<_> = before.iter().filter(|i| !copied.contains(*i)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged ratings missing",
+        missing.len()
+    );
+    assert!(copied.len() <= during + 100);
+    let check: String = rusqlite::Connection::open(&out)
+        .unwrap()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    // Refused: the database itself as the target.
+    let onto_itself = hailong_server(&[
+        "backup".as_ref(),
+        "--db".as_ref(),
+        server.running.db.as_os_str(),
+        "--out".as_ref(),
+        server.running.db.as_os_str(),
+    ]);
+    assert_eq!(onto_itself.status.code(), Some(2));
+}
+
+#[test]
+fn a_restore_waits_for_the_server_checks_the_backup_and_keeps_what_it_replaces() {
+    let server = Server::start();
+    let token = server.device("Quầy 1");
+    let first: Vec<_> = (1..=50).map(|n| rating(&id(n), "satisfied")).collect();
+    assert!(
+        server
+            .statuses(&token, first)
+            .iter()
+            .all(|s| s == "accepted")
+    );
+    let db = server.running.db.clone();
+    let backup = db.with_file_name("yesterday.db");
+    server.cli(&["backup", "--out", backup.to_str().unwrap()]);
+    let later: Vec<_> = (51..=80).map(|n| rating(&id(n), "unsatisfied")).collect();
+    assert!(
+        server
+            .statuses(&token, later)
+            .iter()
+            .all(|s| s == "accepted")
+    );
+
+    let restore = |force: bool, from: &std::path::Path| {
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "restore".as_ref(),
+            "--from".as_ref(),
+            from.as_os_str(),
+            "--db".as_ref(),
+            db.as_os_str(),
+        ];
+        if force {
+            args.push("--force".as_ref());
+        }
+        hailong_server(&args)
+    };
+    let running = restore(true, &backup);
+    assert_eq!(running.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&running.stderr).contains("a server is running"));
+
+    let mut stopped = server.running;
+    stopped.stop();
+    assert_eq!(restore(false, &backup).status.code(), Some(2), "no --force");
+    let junk = db.with_file_name("junk.db");
+    std::fs::write(&junk, vec![7u8; 8192]).unwrap();
+    assert_eq!(restore(true, &junk).status.code(), Some(2), "not a backup");
+    assert_eq!(ids(&db).len(), 80, "nothing changed by the refusals");
+
+    let done = restore(true, &backup);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert_eq!(ids(&db).len(), 50);
+    let kept: Vec<_> = std::fs::read_dir(db.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("server.db.replaced-"))
+        .filter(|p| {
+            !p.to_string_lossy().ends_with("-wal") && !p.to_string_lossy().ends_with("-shm")
+        })
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(ids(&kept[0]).len(), 80, "the replaced database is whole");
+
+    let again = stopped.restart();
+    let answer = crate::http::http()
+        .get(format!("{}/healthz", again.url))
+        .send()
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+}

@@ -1,0 +1,18 @@
+//! The server's integration tests, one binary: the real `hailong-server` on a loopback port
+//! with a real SQLite file.
+//! - `api`: pairing, batch semantics, every error status, the summary, exports, SIGTERM;
+//! - `backups`: backups during ingest, restores;
+//! - `dashboard`: the web dashboard's rules over plain HTTP;
+//! - `hardening`: the server as an attacker on the commune's network tries it: sign-in
+//!   floods, idle and half-sent connections, redirects, cross-site forms, forged log lines,
+//!   file modes and leftovers.
+
+#[path = "../support/http.rs"]
+mod http;
+#[path = "../support/running.rs"]
+mod running;
+
+mod api;
+mod backups;
+mod dashboard;
+mod hardening;
