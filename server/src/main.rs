@@ -231,7 +231,10 @@ fn run(command: Command) -> anyhow::Result<()> {
             if let Some(kept) = done.kept {
                 println!("the replaced database is kept as {}", kept.display());
             }
-            println!("tablets send again what this backup does not have at their next sync");
+            println!(
+                "ratings that came after the backup was made are still marked sent on the \
+                 tablets: keep the replaced database until they are recovered"
+            );
             Ok(())
         }
         Command::Unit { db, name } => {
