@@ -219,7 +219,7 @@ pub fn sync(dir: Option<PathBuf>, _args: SyncArgs) -> Outcome {
     let link = Link::load(&dir)
         .map_err(Failure::runtime)?
         .ok_or_else(|| sync_failure(SyncError::NotPaired))?;
-    let outcome = block_on(sync::send_all(&mut store, &settings, &link))?;
+    let outcome = block_on(sync::send_all(&mut store, &settings, &link, true))?;
     let counts = store.outbox_counts().map_err(Failure::runtime)?;
     match outcome {
         Ok(sent) => {

@@ -338,18 +338,23 @@ fn the_outbox_holds_finished_unsent_ratings_in_order_in_a_form_the_server_accept
         .amend_reasons(&pending.id, &[Reason::LongWait], None)
         .unwrap();
     store
-        .record_sync(&[
-            ItemResult {
-                id: first.id.clone(),
-                status: Status::Accepted,
-                error: None,
-            },
-            ItemResult {
-                id: unrated.id.clone(),
-                status: Status::Rejected,
-                error: Some("bad_dossier_code".into()),
-            },
-        ])
+        .record_sync(
+            &[
+                ItemResult {
+                    id: first.id.clone(),
+                    status: Status::Accepted,
+                    error: None,
+                    receipt: Some(1),
+                },
+                ItemResult {
+                    id: unrated.id.clone(),
+                    status: Status::Rejected,
+                    error: Some("bad_dossier_code".into()),
+                    receipt: None,
+                },
+            ],
+            None,
+        )
         .unwrap();
     drop(store);
     let store = Store::open(&path).unwrap();

@@ -14,6 +14,25 @@ fn start_server(dir: &Path) -> RunningServer {
     RunningServer::start(server_binary(), &dir.join("server.db"))
 }
 
+/// A demo tablet of `count` ratings over five days in `root/tablet`, paired with a new server
+/// and synced to it.
+fn synced_demo_tablet(root: &Path, count: u32) -> (std::path::PathBuf, RunningServer) {
+    let tablet = root.join("tablet");
+    let count = count.to_string();
+    ok(&hailong(
+        &tablet,
+        &["demo", "--count", &count, "--days", "5"],
+    ));
+    let server = start_server(root);
+    let code = server.pairing_code("Quầy 1");
+    ok(&hailong(
+        &tablet,
+        &["pair", "--server", &server.url, "--code", &code],
+    ));
+    ok(&hailong(&tablet, &["sync", "--once"]));
+    (tablet, server)
+}
+
 /// `GET path` with a bearer token, over a plain socket; the JSON body of a 200 answer.
 fn get_json(url: &str, path: &str, token: &str) -> serde_json::Value {
     use std::io::{Read, Write};
@@ -163,18 +182,7 @@ fn a_server_that_cannot_be_reached_leaves_the_queue_and_says_so() {
 #[test]
 fn ratings_sent_but_not_marked_before_a_crash_are_resent_as_duplicates_and_counted_once() {
     let dir = tempfile::tempdir().unwrap();
-    let tablet = dir.path().join("tablet");
-    ok(&hailong(
-        &tablet,
-        &["demo", "--count", "1000", "--days", "5"],
-    ));
-    let server = start_server(dir.path());
-    let code = server.pairing_code("Quầy 1");
-    ok(&hailong(
-        &tablet,
-        &["pair", "--server", &server.url, "--code", &code],
-    ));
-    ok(&hailong(&tablet, &["sync", "--once"]));
+    let (tablet, server) = synced_demo_tablet(dir.path(), 1000);
     // As if the tablet died after the server committed but before it marked the last batches.
     let conn = rusqlite::Connection::open(tablet.join("hailong.db")).unwrap();
     let unmarked = conn
@@ -317,4 +325,78 @@ fn over_https_the_tablet_trusts_the_commune_ca_it_is_given_and_nothing_else() {
     let mut server = server;
     let log = server.stop();
     assert!(log.iter().any(|l| l.contains("stopped")), "{log:?}");
+}
+
+/// Taps `count` finished ratings into the tablet's database, as the kiosk would.
+fn tap(tablet: &Path, count: u32) {
+    use hailong::store::{NewRating, Store};
+    use hailong_core::level::{Level, Scale};
+    use hailong_core::rating::Outcome;
+    let mut store = Store::open(&tablet.join("hailong.db")).unwrap();
+    let levels = [Level::VerySatisfied, Level::Satisfied, Level::Unsatisfied];
+    for n in 0..count {
+        store
+            .record(&NewRating {
+                at: chrono::Local::now().fixed_offset(),
+                scale: Scale::Three,
+                outcome: Outcome::Rated(levels[n as usize % 3]),
+                dossier: None,
+                procedure: None,
+                officer: None,
+                finished: true,
+            })
+            .unwrap();
+    }
+}
+
+#[test]
+fn after_a_restore_from_an_older_backup_one_sync_brings_every_rating_back_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tablet, server) = synced_demo_tablet(dir.path(), 3000);
+
+    // Yesterday's backup; then a day of ratings the restored server will not have.
+    let backup = dir.path().join("yesterday.db");
+    server.command(&["backup", "--out", backup.to_str().unwrap()]);
+    tap(&tablet, 500);
+    let out = ok(&hailong(&tablet, &["sync", "--once"]));
+    assert!(out.contains("sent 500 ratings"), "{out}");
+    let everything = ids(&tablet.join("hailong.db"));
+    assert_eq!(ids(&server.db), everything);
+
+    // The server's disk is replaced by yesterday's backup.
+    let server = server.restored_from(&backup);
+    assert_eq!(ids(&server.db).len(), everything.len() - 500);
+
+    // One sync: the tablet learns what the server lost and sends it again, in the same pass.
+    let out = ok(&hailong(&tablet, &["sync", "--once"]));
+    assert!(out.contains("sent 500 ratings"), "{out}");
+    assert_eq!(ids(&server.db), everything, "every rating is back");
+    let admin = server.last_line(&["admin-token"]);
+    let server_summary = get_json(
+        &server.url,
+        "/api/v1/summary?from=2020-01-01&to=2030-12-31",
+        &admin,
+    );
+    let tablet_summary: serde_json::Value = serde_json::from_str(&ok(&hailong(
+        &tablet,
+        &[
+            "summary",
+            "--json",
+            "--from",
+            "2020-01-01",
+            "--to",
+            "2030-12-31",
+        ],
+    )))
+    .unwrap();
+    for key in ["total", "levels", "unrated", "repeat_dossier"] {
+        assert_eq!(
+            server_summary[key], tablet_summary[key],
+            "{key}: none counted twice"
+        );
+    }
+    // And nothing more: the next sync sends nothing again.
+    let out = ok(&hailong(&tablet, &["sync", "--once"]));
+    assert!(out.contains("sent 0 ratings"), "{out}");
+    assert_eq!(ids(&server.db), everything);
 }

@@ -293,3 +293,40 @@ fn the_refused_list_shows_the_newest_refusals_even_past_the_fifty_it_lists() {
     assert_eq!(after.rejected[0].id, newest.id);
     assert_eq!(after.rejected[0].error, "bad_reason");
 }
+
+#[test]
+fn a_worker_with_nothing_to_send_checks_in_at_start_and_sends_again_what_a_restored_server_lost() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = tablet(root.path(), 200);
+    let server = RunningServer::start(server_binary(), &root.path().join("server.db"));
+    pair_by_cli(&dir, &server);
+    ok(&hailong(dir.root(), &["sync", "--once"]));
+    let backup = root.path().join("backup.db");
+    server.command(&["backup", "--out", backup.to_str().unwrap()]);
+    let mut kiosk = Store::open(&dir.database()).unwrap();
+    for minute in 0..30 {
+        kiosk
+            .record(&NewRating {
+                at: at(&format!("2026-11-23T10:{minute:02}:00+07:00")),
+                scale: Scale::Three,
+                outcome: Outcome::Rated(Level::VerySatisfied),
+                dossier: None,
+                procedure: None,
+                officer: None,
+                finished: true,
+            })
+            .unwrap();
+    }
+    ok(&hailong(dir.root(), &["sync", "--once"]));
+    let server = server.restored_from(&backup);
+    assert_eq!(one(&server.db, "SELECT count(*) FROM ratings"), 200);
+
+    // Nothing waits on the tablet, yet the worker's first pass asks, and sends the 30 again.
+    let clock = ManualClock::new(at("2026-11-23T11:00:00+07:00"));
+    let (_worker, reports) = spawn(&dir, &clock);
+    reports.until("the lost ratings are sent again", |s| {
+        !s.sending && s.record.last_success == Some(clock_now(&clock)) && s.counts.queued == 0
+    });
+    assert_eq!(ids(&server.db), ids(&dir.database()));
+    assert_eq!(one(&server.db, "SELECT count(*) FROM ratings"), 230);
+}

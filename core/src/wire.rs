@@ -282,6 +282,11 @@ pub struct Batch<'a> {
     /// tablet's clock skew. A rating's own time cannot say: it may be hours old, from a backlog.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<&'a str>,
+    /// The highest receipt (see [`ItemResult::receipt`]) among the ratings the tablet holds as
+    /// sent. A server restored from a backup has given fewer: it answers with
+    /// [`BatchResult::resend_after`], and the tablet sends the rest again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acked_through: Option<u64>,
 }
 
 /// What the server did with one rating of a batch.
@@ -304,6 +309,10 @@ pub struct ItemResult {
     pub status: Status,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The server's number for the rating it holds: per device, 1, 2, 3… in the order the
+    /// server took them (none for a rejected rating, or one taken before receipts existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -313,6 +322,12 @@ pub struct BatchResult {
     /// all of them, once the answer arrives.
     #[serde(default)]
     pub misuse_received: u64,
+    /// Present when the batch's `acked_through` is above what the server holds (it was
+    /// restored from a backup): the server holds this device's ratings only through this
+    /// receipt, and those the tablet holds as sent with a receipt above it, up to its
+    /// `acked_through`, must be sent again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resend_after: Option<u64>,
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Server ingest over loopback: 16 concurrent clients sending batches of 100 and of 500 to the
 //! real `hailong-server`, beside raw rusqlite inserting the same rows in one process with the
-//! same pragmas. `cargo bench -p hailong-server --bench ingest`.
+//! same pragmas. `cargo bench -p hailong-server --bench ingest`. With `-- --backups`, also a
+//! backup of a 1,000,000-rating database beside a plain file copy, and ingest while backups run.
 //!
 //! Clients and server share this machine's cores, so the HTTP figure includes building and
 //! parsing the JSON on both sides.
@@ -37,66 +38,154 @@ fn rating(client: usize, n: usize, created_at: &str) -> Value {
            "procedure_code": "1.001193", "officer": "Nguyễn Văn A", "counter": "Quầy 1"})
 }
 
+/// A running server with `CLIENTS` paired devices.
+struct Fleet {
+    server: RunningServer,
+    tokens: Vec<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl Fleet {
+    fn start() -> Fleet {
+        let dir = tempfile::tempdir().unwrap();
+        let server = RunningServer::start(
+            Path::new(env!("CARGO_BIN_EXE_hailong-server")),
+            &dir.path().join("server.db"),
+        );
+        let tokens = (0..CLIENTS)
+            .map(|i| {
+                let code = server.pairing_code(&format!("Quầy {i}"));
+                let answer: Value = http()
+                    .post(format!("{}/api/v1/devices/pair", server.url))
+                    .json(&json!({"code": code, "device_name": "bench"}))
+                    .send()
+                    .unwrap()
+                    .json()
+                    .unwrap();
+                answer["token"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        Fleet {
+            server,
+            tokens,
+            _dir: dir,
+        }
+    }
+
+    /// Request bodies for `count` ratings per client, numbered from `first`, `batch` a request.
+    fn bodies(first: usize, count: usize, batch: usize, created_at: &str) -> Vec<Vec<String>> {
+        (0..CLIENTS)
+            .map(|c| {
+                (first..first + count)
+                    .collect::<Vec<_>>()
+                    .chunks(batch)
+                    .map(|ns| {
+                        let ratings: Vec<Value> =
+                            ns.iter().map(|&n| rating(c, n, created_at)).collect();
+                        serde_json::to_string(&json!({ "ratings": ratings })).unwrap()
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Sends every client's bodies at once; the ratings per second.
+    fn send(&self, bodies: Vec<Vec<String>>) -> f64 {
+        let ratings: usize = bodies
+            .iter()
+            .flatten()
+            .map(|b| b.matches("\"id\"").count())
+            .sum();
+        let url = &self.server.url;
+        let started = Instant::now();
+        std::thread::scope(|scope| {
+            for (token, bodies) in self.tokens.iter().zip(bodies) {
+                scope.spawn(move || {
+                    let client = http();
+                    for body in bodies {
+                        let response = client
+                            .post(format!("{url}/api/v1/ratings/batch"))
+                            .bearer_auth(token)
+                            .header("content-type", "application/json")
+                            .body(body)
+                            .send()
+                            .unwrap();
+                        assert!(response.status().is_success(), "{}", response.status());
+                    }
+                });
+            }
+        });
+        ratings as f64 / started.elapsed().as_secs_f64()
+    }
+
+    fn stored(&self) -> usize {
+        let stored: i64 = rusqlite::Connection::open(&self.server.db)
+            .unwrap()
+            .query_row("SELECT count(*) FROM ratings", [], |r| r.get(0))
+            .unwrap();
+        stored as usize
+    }
+
+    /// `hailong-server backup` of this server's database to `out`; its wall time in seconds.
+    fn backup(&self, out: &Path) -> f64 {
+        let started = Instant::now();
+        self.server
+            .command(&["backup", "--out", out.to_str().unwrap()]);
+        started.elapsed().as_secs_f64()
+    }
+}
+
 /// Ratings per second through the real server with `batch` ratings per request.
 fn over_http(batch: usize, created_at: &str) -> f64 {
-    let dir = tempfile::tempdir().unwrap();
-    let server = RunningServer::start(
-        Path::new(env!("CARGO_BIN_EXE_hailong-server")),
-        &dir.path().join("server.db"),
-    );
-    let url = &server.url;
-    let tokens: Vec<String> = (0..CLIENTS)
-        .map(|i| {
-            let code = server.pairing_code(&format!("Quầy {i}"));
-            let answer: Value = http()
-                .post(format!("{url}/api/v1/devices/pair"))
-                .json(&json!({"code": code, "device_name": "bench"}))
-                .send()
-                .unwrap()
-                .json()
-                .unwrap();
-            answer["token"].as_str().unwrap().to_owned()
-        })
-        .collect();
+    let fleet = Fleet::start();
     // Bodies are built before the clock starts: the figure is the server's.
-    let bodies: Vec<Vec<String>> = (0..CLIENTS)
-        .map(|c| {
-            (0..RATINGS / CLIENTS)
-                .collect::<Vec<_>>()
-                .chunks(batch)
-                .map(|ns| {
-                    let ratings: Vec<Value> =
-                        ns.iter().map(|&n| rating(c, n, created_at)).collect();
-                    serde_json::to_string(&json!({ "ratings": ratings })).unwrap()
-                })
-                .collect()
-        })
-        .collect();
-    let started = Instant::now();
-    std::thread::scope(|scope| {
-        for (token, bodies) in tokens.iter().zip(bodies) {
-            scope.spawn(move || {
-                let client = http();
-                for body in bodies {
-                    let response = client
-                        .post(format!("{url}/api/v1/ratings/batch"))
-                        .bearer_auth(token)
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .unwrap();
-                    assert!(response.status().is_success(), "{}", response.status());
-                }
-            });
-        }
-    });
-    let rate = RATINGS as f64 / started.elapsed().as_secs_f64();
-    let stored: i64 = rusqlite::Connection::open(&server.db)
-        .unwrap()
-        .query_row("SELECT count(*) FROM ratings", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(stored as usize, RATINGS, "every rating stored once");
+    let rate = fleet.send(Fleet::bodies(0, RATINGS / CLIENTS, batch, created_at));
+    assert_eq!(fleet.stored(), RATINGS, "every rating stored once");
     rate
+}
+
+/// A backup of a 1,000,000-rating database, timed beside a plain copy of the same file; then
+/// ingest of 160,000 more with no backup, and with backups made one after another meanwhile.
+fn backups(created_at: &str) {
+    const FILLED: usize = 1_000_000;
+    let fleet = Fleet::start();
+    fleet.send(Fleet::bodies(0, FILLED / CLIENTS, 500, created_at));
+    assert_eq!(fleet.stored(), FILLED);
+    let out = fleet.server.db.with_file_name("backup.db");
+    let backup = fleet.backup(&out);
+    let size = std::fs::metadata(&out).unwrap().len();
+    let copy = fleet.server.db.with_file_name("copy.db");
+    let started = Instant::now();
+    std::fs::copy(&fleet.server.db, &copy).unwrap();
+    std::fs::File::open(&copy).unwrap().sync_all().unwrap();
+    let copied = started.elapsed().as_secs_f64();
+    println!(
+        "backup of {FILLED} ratings ({:.0} MB): {backup:.2} s, checked | plain file copy {copied:.2} s | ratio {:.2}",
+        size as f64 / 1e6,
+        backup / copied
+    );
+
+    let per_client = RATINGS / CLIENTS;
+    let quiet = fleet.send(Fleet::bodies(FILLED, per_client, 500, created_at));
+    let busy = std::sync::atomic::AtomicBool::new(true);
+    let (during, made) = std::thread::scope(|scope| {
+        let backups = scope.spawn(|| {
+            let mut made = 0;
+            while busy.load(std::sync::atomic::Ordering::Relaxed) {
+                fleet.backup(&out);
+                made += 1;
+            }
+            made
+        });
+        let rate = fleet.send(Fleet::bodies(FILLED + per_client, per_client, 500, created_at));
+        busy.store(false, std::sync::atomic::Ordering::Relaxed);
+        (rate, backups.join().unwrap())
+    });
+    assert_eq!(fleet.stored(), FILLED + 2 * RATINGS);
+    println!(
+        "ingest at batch 500 over it: {quiet:.0} ratings/s alone | {during:.0} ratings/s with {made} backups made meanwhile | ratio {:.2}",
+        during / quiet
+    );
 }
 
 /// Ratings per second inserting the same rows with rusqlite, `batch` per transaction.
@@ -159,5 +248,8 @@ fn main() {
             "batch {batch:>3}: server {http:>9.0} ratings/s | raw rusqlite {raw:>9.0} ratings/s | ratio {:.2}",
             http / raw
         );
+    }
+    if std::env::args().any(|a| a == "--backups") {
+        backups(&created_at);
     }
 }

@@ -45,6 +45,8 @@ pub struct AppState {
     pub exports: PathBuf,
     /// Served over HTTPS: session cookies are marked `Secure`.
     pub https: bool,
+    /// How the scheduled backups stand (off when `dir` is none).
+    pub backups: crate::backups::SharedState,
 }
 
 pub type Shared = Arc<AppState>;
@@ -213,17 +215,20 @@ struct RawBatch<'a> {
     queued: Option<&'a RawValue>,
     #[serde(default, borrow)]
     sent_at: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    acked_through: Option<&'a RawValue>,
 }
 
-/// The ratings waiting on the tablet, if `queued` is a count the database can hold.
-fn queued_count(raw: Option<&RawValue>) -> Option<u64> {
+/// The batch's `field`, if it is a count the database can hold (0 to 2^63 - 1); anything
+/// else is ignored, and logged.
+fn count_field(field: &str, raw: Option<&RawValue>) -> Option<u64> {
     let raw = raw?;
     let count = serde_json::from_str::<Option<u64>>(raw.get())
         .ok()
         .flatten()
         .filter(|&n| i64::try_from(n).is_ok());
     if count.is_none() && raw.get() != "null" {
-        tracing::warn!(queued = %Escaped::clipped(raw.get()), "a batch's queued is not a count; ignored");
+        tracing::warn!(field, value = %Escaped::clipped(raw.get()), "a batch's count is not a count; ignored");
     }
     count
 }
@@ -235,6 +240,7 @@ struct Parsed {
     misuse_sent: u64,
     queued: Option<u64>,
     clock_skew: Option<i64>,
+    acked_through: Option<u64>,
 }
 
 /// Parses and checks every rating of a batch; a rating of the wrong shape is rejected alone.
@@ -313,8 +319,9 @@ fn parse_batch(bytes: &[u8]) -> Result<Parsed, ApiError> {
         ratings,
         misuse,
         misuse_sent,
-        queued: queued_count(batch.queued),
+        queued: count_field("queued", batch.queued),
         clock_skew,
+        acked_through: count_field("acked_through", batch.acked_through),
     })
 }
 
@@ -386,8 +393,9 @@ async fn batch(
         misuse_sent,
         queued,
         clock_skew,
+        acked_through,
     } = parsed;
-    let results = state
+    let stored = state
         .writer
         .store(Incoming {
             device_id: device_id.clone(),
@@ -395,11 +403,13 @@ async fn batch(
             misuse,
             queued,
             clock_skew,
+            acked_through,
         })
         .await
         .ok_or_else(|| {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping")
         })??;
+    let results = stored.results;
     let count = |status: Status| results.iter().filter(|r| r.status == status).count();
     tracing::info!(
         device = %device_id,
@@ -412,6 +422,7 @@ async fn batch(
     Ok(Json(BatchResult {
         results,
         misuse_received: misuse_sent,
+        resend_after: stored.resend_after,
     }))
 }
 

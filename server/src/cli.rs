@@ -36,6 +36,8 @@ pub enum Command {
         tls_key: Option<PathBuf>,
         #[command(flatten)]
         limits: ServeLimits,
+        #[command(flatten)]
+        backups: ServeBackups,
     },
     /// Make a one-time pairing code for a counter's tablet (printed alone on the last line)
     Pair {
@@ -153,6 +155,21 @@ pub struct ServeLimits {
     /// How long a user name (5 wrong passwords) or an address (20) waits after its failures
     #[arg(long, value_name = "TIME", default_value = "15m", value_parser = parse_duration)]
     pub sign_in_window: Duration,
+}
+
+/// Scheduled backups while serving (off unless `--backup-dir` is given).
+#[derive(Debug, clap::Args)]
+pub struct ServeBackups {
+    /// Make a checked backup of the database into this folder on a schedule
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+    /// How often to back up
+    #[arg(long, value_name = "TIME", default_value = "24h", value_parser = parse_duration)]
+    pub backup_every: Duration,
+    /// How many backups to keep; the oldest go
+    #[arg(long, value_name = "N", default_value_t = 14,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub backup_keep: u16,
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {

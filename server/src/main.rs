@@ -2,6 +2,7 @@
 //! once, and answers the commune's summary. No GUI library anywhere in it.
 
 mod api;
+mod backups;
 mod cli;
 mod db;
 mod exports;
@@ -17,7 +18,7 @@ use anyhow::Context;
 use api::AppState;
 use chrono::Utc;
 use clap::Parser;
-use cli::{Cli, Command, ServeLimits, UserCommand};
+use cli::{Cli, Command, ServeBackups, ServeLimits, UserCommand};
 use db::Db;
 use hailong_core::escape::Escaped;
 use hailong_core::period::{DateRange, ReportPeriod};
@@ -115,6 +116,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             tls_cert,
             tls_key,
             limits,
+            backups,
         } => {
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(tls::server_config(&cert, &key)?),
@@ -130,7 +132,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             store
                 .checkpoint_in_background(&db)
                 .context("cannot start the checkpoint thread")?;
-            let served = serve(store, open(&db)?, &db, listen, tls, &limits);
+            let served = serve(store, open(&db)?, &db, listen, tls, &limits, &backups);
             drop(lock);
             served
         }
@@ -232,8 +234,8 @@ fn run(command: Command) -> anyhow::Result<()> {
                 println!("the replaced database is kept as {}", kept.display());
             }
             println!(
-                "ratings that came after the backup was made are still marked sent on the \
-                 tablets: keep the replaced database until they are recovered"
+                "ratings that came after the backup was made come back from the tablets at \
+                 their next sync (an idle tablet checks in within 5 minutes)"
             );
             Ok(())
         }
@@ -293,6 +295,7 @@ fn serve(
     listen: SocketAddr,
     tls: Option<Arc<ServerConfig>>,
     options: &ServeLimits,
+    backup_options: &ServeBackups,
 ) -> anyhow::Result<()> {
     if let Err(e) = hailong_report::file::make_database_private(db_path) {
         tracing::warn!(error = %e, "cannot make the database files private");
@@ -307,6 +310,34 @@ fn serve(
         );
     }
     let limits = connection_limits(options);
+    let schedule = backup_options
+        .backup_dir
+        .clone()
+        .map(|dir| backups::Schedule {
+            dir,
+            every: backup_options.backup_every,
+            keep: usize::from(backup_options.backup_keep),
+        });
+    let backup_state = backups::SharedState::default();
+    // Dropped when serving ends: the backup thread then stops (after a backup under way).
+    let (stop_backups, backups_stopped) = std::sync::mpsc::channel::<()>();
+    let backup_thread = match &schedule {
+        Some(schedule) => {
+            *backup_state.lock().unwrap_or_else(|e| e.into_inner()) =
+                backups::initial_state(schedule, chrono::Local::now());
+            tracing::info!(dir = %schedule.dir.display(), every_secs = schedule.every.as_secs(), keep = schedule.keep, "scheduled backups");
+            Some(
+                backups::spawn(
+                    db_path.to_owned(),
+                    schedule.clone(),
+                    backup_state.clone(),
+                    backups_stopped,
+                )
+                .context("cannot start the backup thread")?,
+            )
+        }
+        None => None,
+    };
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
@@ -322,6 +353,7 @@ fn serve(
             db_path: db_path.to_owned(),
             exports,
             https: tls.is_some(),
+            backups: backup_state,
         });
         let app = api::router(state);
         let listener = tokio::net::TcpListener::bind(listen)
@@ -331,6 +363,10 @@ fn serve(
         let scheme = if tls.is_some() { "https" } else { "http" };
         tracing::info!(%address, scheme, max_connections = limits.max_connections, "listening");
         net::serve(listener, app, tls, limits, shutdown()).await;
+        drop(stop_backups);
+        if let Some(thread) = backup_thread {
+            let _ = thread.join();
+        }
         tracing::info!("stopped; the database is closed");
         Ok(())
     })

@@ -2,9 +2,9 @@
 //! sixteen tablets sending at once cost one fsync, not sixteen. Each batch is still answered
 //! only after the commit that holds it.
 
-use crate::db::{Db, DbError, Incoming};
+use crate::db::{Db, DbError, Incoming, Stored};
 use chrono::Utc;
-use hailong_core::wire::{ItemResult, MAX_BATCH};
+use hailong_core::wire::MAX_BATCH;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 /// Most ratings committed together: a few full batches, so one slow group never holds many.
 const GROUP_RATINGS: usize = 8 * MAX_BATCH;
 
-type Answer = Result<Vec<ItemResult>, DbError>;
+type Answer = Result<Stored, DbError>;
 
 struct Job {
     batch: Incoming,
@@ -106,8 +106,8 @@ mod tests {
     }
 
     fn statuses(answered: &mut oneshot::Receiver<Answer>) -> Vec<Status> {
-        let results = answered.try_recv().unwrap().unwrap();
-        results.into_iter().map(|r| r.status).collect()
+        let stored = answered.try_recv().unwrap().unwrap();
+        stored.results.into_iter().map(|r| r.status).collect()
     }
 
     #[test]

@@ -86,6 +86,11 @@ const MIGRATIONS: &[&str] = &[
     // 4: misuse presses go to the commune server too.
     "ALTER TABLE misuse ADD COLUMN sent INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX misuse_outbox ON misuse(seq) WHERE sent = 0;",
+    // 5: the commune server's receipt for each rating it took (per device, in the order it took
+    // them). A server restored from a backup says through which receipt it still holds them;
+    // those above are sent again.
+    "ALTER TABLE ratings ADD COLUMN server_receipt INTEGER;
+    CREATE INDEX ratings_receipt ON ratings(server_receipt) WHERE server_receipt IS NOT NULL;",
 ];
 
 /// Brings the schema up to date.

@@ -31,6 +31,19 @@ pub struct RejectedRating {
 const SENT: i64 = 1;
 const REJECTED: i64 = 2;
 
+/// Ratings a restored server no longer has: those it gave a receipt above `after`, up to
+/// `through` (the highest the tablet told it of).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resend {
+    pub after: u64,
+    pub through: u64,
+}
+
+/// A receipt as SQLite keeps it (a server never gives one past `i64::MAX`).
+fn receipt_value(receipt: u64) -> i64 {
+    i64::try_from(receipt).unwrap_or(i64::MAX)
+}
+
 impl Store {
     /// Up to `limit` finished ratings not yet sent, oldest first. Ratings stored before the
     /// scale was kept per rating take `scale` (or the 5-level scale if their level needs it).
@@ -79,25 +92,57 @@ impl Store {
     }
 
     /// Records the server's answers in one transaction: accepted, duplicate and conflict mean
-    /// the server has the rating; rejected ones stay here with the reason and are not resent.
-    pub fn record_sync(&mut self, results: &[ItemResult]) -> Result<(), StoreError> {
+    /// the server has the rating (kept with its receipt); rejected ones stay here with the
+    /// reason and are not resent. With `resend`, first puts back in the outbox the ratings a
+    /// restored server no longer has.
+    pub fn record_sync(
+        &mut self,
+        results: &[ItemResult],
+        resend: Option<Resend>,
+    ) -> Result<(), StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(Resend { after, through }) = resend {
+            let requeued = tx.execute(
+                "UPDATE ratings SET sync_state = 0, server_receipt = NULL
+                 WHERE server_receipt > ?1 AND server_receipt <= ?2 AND sync_state = 1",
+                params![receipt_value(after), receipt_value(through)],
+            )?;
+            tracing::warn!(
+                after,
+                through,
+                requeued,
+                "the server no longer has ratings it took: sending them again"
+            );
+        }
         {
             let mut mark = tx.prepare_cached(
-                "UPDATE ratings SET sync_state = ?2, sync_error = ?3 WHERE id = ?1 AND sync_state = 0",
+                "UPDATE ratings SET sync_state = ?2, sync_error = ?3, server_receipt = ?4
+                 WHERE id = ?1 AND sync_state = 0",
             )?;
             for result in results {
                 let (state, error) = match result.status {
                     Status::Accepted | Status::Duplicate | Status::Conflict => (SENT, None),
                     Status::Rejected => (REJECTED, result.error.as_deref()),
                 };
-                mark.execute(params![result.id, state, error])?;
+                let receipt = result.receipt.map(receipt_value);
+                mark.execute(params![result.id, state, error, receipt])?;
             }
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// The highest receipt of the ratings the server has said it holds (none before the first).
+    pub fn acked_through(&self) -> Result<Option<u64>, StoreError> {
+        let highest: Option<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT max(server_receipt) FROM ratings WHERE server_receipt IS NOT NULL",
+            )?
+            .query_row([], |r| r.get(0))?;
+        Ok(highest.and_then(|n| u64::try_from(n).ok()))
     }
 
     /// Up to `limit` misuse presses the server does not have yet, oldest first.

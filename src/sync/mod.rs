@@ -11,7 +11,7 @@ pub use worker::{PairRequest, Pairing, REJECTED_SHOWN, SyncHandle, SyncStatus, W
 
 use crate::paths::DataDir;
 use crate::settings::Settings;
-use crate::store::{Store, StoreError};
+use crate::store::{Resend, Store, StoreError};
 use hailong_core::wire::{Batch, BatchResult};
 use serde::Deserialize;
 use std::path::Path;
@@ -164,11 +164,14 @@ pub struct Sent {
 }
 
 /// Sends the outbox until it is empty, batch by batch, each marked from the server's answer
-/// before the next goes. Stops at the first failure; what was marked stays marked.
+/// before the next goes. Stops at the first failure; what was marked stays marked. With
+/// `check_in`, an empty outbox still sends one empty batch: the server then says whether it
+/// lost ratings it had taken (restored from a backup), and those go again in the same pass.
 pub async fn send_all(
     store: &mut Store,
     settings: &Settings,
     link: &Link,
+    check_in: bool,
 ) -> Result<Sent, SyncError> {
     let client = client(link.ca_file.as_deref())?;
     let mut sent = Sent::default();
@@ -176,14 +179,17 @@ pub async fn send_all(
     // before every batch, a backlog of a million ratings took three times as long to send.
     // Ratings finished during the pass are not in it; the next pass counts them.
     let mut waiting = store.outbox_counts()?.queued;
+    let mut checked_in = !check_in;
     loop {
         let ratings = store.outbox(BATCH, settings.scale, &settings.counter_name)?;
         let misuse = store.misuse_outbox(MISUSE_BATCH)?;
-        if ratings.is_empty() && misuse.is_empty() {
+        if ratings.is_empty() && misuse.is_empty() && checked_in {
             return Ok(sent);
         }
+        checked_in = true;
         waiting = waiting.saturating_sub(ratings.len() as u64);
         let sent_at = chrono::Local::now().fixed_offset().to_rfc3339();
+        let acked_through = store.acked_through()?;
         let response = exchange(
             client
                 .post(format!("{}/api/v1/ratings/batch", link.server))
@@ -193,6 +199,7 @@ pub async fn send_all(
                     misuse: &misuse,
                     queued: Some(waiting),
                     sent_at: Some(&sent_at),
+                    acked_through,
                 }),
         )
         .await?;
@@ -207,8 +214,16 @@ pub async fn send_all(
         if !matches {
             return Err(SyncError::BadAnswer);
         }
+        // Only a server that holds less than the tablet told it of may ask for a resend.
+        let resend = match (answer.resend_after, acked_through) {
+            (Some(after), Some(through)) if after < through => Some(Resend { after, through }),
+            _ => None,
+        };
         store.record_misuse_sent(&misuse)?;
-        store.record_sync(&answer.results)?;
+        store.record_sync(&answer.results, resend)?;
+        if resend.is_some() {
+            waiting = store.outbox_counts()?.queued;
+        }
         for result in &answer.results {
             match result.status {
                 hailong_core::wire::Status::Rejected => sent.rejected += 1,

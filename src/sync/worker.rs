@@ -21,6 +21,10 @@ use tokio::time::Instant;
 /// How often the worker looks for ratings the kiosk committed, when all is well.
 pub const WATCH: Duration = Duration::from_secs(1);
 
+/// How often an idle tablet still checks in with the server (an empty batch): so a server
+/// restored from a backup gets back what it lost, and its tablets page shows the tablet alive.
+pub const CHECK_IN: Duration = Duration::from_secs(5 * 60);
+
 /// Pairing asked for on the administrator's screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PairRequest {
@@ -101,6 +105,8 @@ impl SyncHandle {
             report: Box::new(report),
             backoff: Backoff::default(),
             rng: StdRng::from_os_rng(),
+            checked_in_at: None,
+            check_in_asked: false,
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -157,6 +163,10 @@ struct Worker {
     status: SyncStatus,
     backoff: Backoff,
     rng: StdRng,
+    /// When the server last answered this worker.
+    checked_in_at: Option<Instant>,
+    /// "Gửi ngay": check in even with nothing to send.
+    check_in_asked: bool,
 }
 
 /// Runs `work` unless the worker is told to stop first.
@@ -202,9 +212,12 @@ impl Worker {
                     let version = self.store.data_version().ok();
                     let changed = version != seen_version;
                     seen_version = version;
-                    self.backoff.is_waiting() || changed
+                    self.backoff.is_waiting() || changed || self.check_in_due()
                 }
-                Some(Wake::Command(Command::SendNow)) => true,
+                Some(Wake::Command(Command::SendNow)) => {
+                    self.check_in_asked = true;
+                    true
+                }
                 Some(Wake::Command(Command::Settings(settings))) => {
                     self.settings = *settings;
                     false
@@ -263,6 +276,8 @@ impl Worker {
         let link = match Link::load(&self.dir) {
             Ok(Some(link)) => link,
             Ok(None) => {
+                // Nothing to check in with: look again when there is something to send.
+                self.checked_in_at = Some(Instant::now());
                 self.show_link(None);
                 self.status.retry_at = None;
                 self.publish();
@@ -274,10 +289,14 @@ impl Worker {
         self.status.retry_at = None;
         self.status.sending = true;
         self.publish();
-        let result = send_all(&mut self.store, &self.settings, &link).await;
+        let check_in = self.check_in_due() || std::mem::take(&mut self.check_in_asked);
+        let result = send_all(&mut self.store, &self.settings, &link, check_in).await;
         self.status.sending = false;
         match result {
             Ok(sent) => {
+                if check_in || sent.delivered + sent.rejected > 0 {
+                    self.checked_in_at = Some(Instant::now());
+                }
                 if sent.delivered + sent.rejected > 0 {
                     tracing::info!(delivered = sent.delivered, rejected = sent.rejected, "sent");
                     self.status.record.last_success = Some(self.clock.now());
@@ -290,6 +309,11 @@ impl Worker {
             }
             Err(e) => self.failed(e),
         }
+    }
+
+    /// Whether it is time to check in: at start, then every `CHECK_IN`.
+    fn check_in_due(&self) -> bool {
+        self.checked_in_at.is_none_or(|at| at.elapsed() >= CHECK_IN)
     }
 
     fn failed(&mut self, error: SyncError) -> Duration {

@@ -12,9 +12,9 @@ mod summary;
 pub mod testing;
 mod users;
 
-pub use backup::{RestoreError, lock, restore};
+pub use backup::{BackupMade, RestoreError, lock, restore};
 pub use devices::{Caller, Device, PairError};
-pub use ratings::{Incoming, Ingested, Misuse, Prepared};
+pub use ratings::{Incoming, Ingested, Misuse, Prepared, Stored};
 pub use summary::Totals;
 pub use users::SESSION_HOURS;
 
@@ -170,6 +170,14 @@ const SCHEMA: &[&str] = &[
         SELECT local_date, device_id, outcome, repeat_dossier, scale, dossier IS NOT NULL,
             count(*)
         FROM ratings GROUP BY 1, 2, 3, 4, 5, 6;
+",
+    "
+    -- 7: receipts. Each rating taken gets its device's next number, in the order taken; the
+    -- device keeps the last one given. Restored from a backup, the server holds a device's
+    -- ratings exactly through its `receipts`; a tablet that says it holds higher ones sends
+    -- those again (docs/api.md). Ratings taken before this have none.
+    ALTER TABLE ratings ADD COLUMN receipt INTEGER;
+    ALTER TABLE devices ADD COLUMN receipts INTEGER NOT NULL DEFAULT 0;
 ",
 ];
 

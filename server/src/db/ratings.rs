@@ -58,6 +58,18 @@ pub struct Incoming {
     pub queued: Option<u64>,
     /// The tablet's clock minus the server's, in seconds, when it sent this batch (if it said).
     pub clock_skew: Option<i64>,
+    /// The highest receipt the tablet holds as given by this server (if it said).
+    pub acked_through: Option<u64>,
+}
+
+/// What the server did with one batch.
+#[derive(Debug)]
+pub struct Stored {
+    /// One result per rating, in order, each held one with its receipt.
+    pub results: Vec<ItemResult>,
+    /// The device's receipts this server holds, if the tablet said it holds higher ones: the
+    /// server was restored from a backup, and the tablet sends those again.
+    pub resend_after: Option<u64>,
 }
 
 impl Db {
@@ -67,7 +79,7 @@ impl Db {
         &mut self,
         batches: &[&Incoming],
         now: DateTime<Utc>,
-    ) -> Result<Vec<Vec<ItemResult>>, DbError> {
+    ) -> Result<Vec<Stored>, DbError> {
         let received_at = now.to_rfc3339();
         let tx = self
             .conn
@@ -89,22 +101,35 @@ fn store_batch(
     batch: &Incoming,
     received_at: &str,
     now: DateTime<Utc>,
-) -> Result<Vec<ItemResult>, DbError> {
+) -> Result<Stored, DbError> {
     let device_id = &batch.device_id;
+    // Receipts go on from the last one given, or from past the highest the tablet holds: a
+    // restored server never gives again a number the tablet already has for another rating.
+    let given: i64 = tx
+        .prepare_cached("SELECT receipts FROM devices WHERE id = ?1")?
+        .query_row([device_id], |r| r.get(0))?;
+    let acked = batch
+        .acked_through
+        .and_then(|n| i64::try_from(n).ok())
+        .unwrap_or(0);
+    let resend_after = (acked > given).then(|| u64::try_from(given).unwrap_or(0));
+    let mut receipt = given.max(acked);
     let mut results = Vec::with_capacity(batch.items.len());
     let mut counts = DailyCounts::default();
     let mut accepted = 0i64;
     let skewed_tablet = batch.clock_skew.is_some_and(|s| s.abs() > SKEW_LIMIT_SECS);
-    let mut existing = tx.prepare_cached("SELECT fingerprint FROM ratings WHERE id = ?1")?;
+    let mut existing =
+        tx.prepare_cached("SELECT fingerprint, receipt FROM ratings WHERE id = ?1")?;
     let mut rated_dossier = tx.prepare_cached(
         "SELECT 1 FROM ratings WHERE dossier = ?1 AND outcome <> 'not_rated' LIMIT 1",
     )?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO ratings (id, device_id, received_at, created_at, local_date, seq, scale,
              outcome, reasons, comment, dossier, procedure_code, procedure_name, field_code,
-             field_name, officer, officer_id, counter, repeat_dossier, clock_skew, fingerprint)
+             field_name, officer, officer_id, counter, repeat_dossier, clock_skew, fingerprint,
+             receipt)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-             ?18, ?19, ?20, ?21)
+             ?18, ?19, ?20, ?21, ?22)
          ON CONFLICT (id) DO NOTHING",
     )?;
     let mut conflict = tx.prepare_cached(
@@ -118,6 +143,7 @@ fn store_batch(
                     id: id.clone(),
                     status: Status::Rejected,
                     error: Some(error.clone()),
+                    receipt: None,
                 });
                 continue;
             }
@@ -131,6 +157,7 @@ fn store_batch(
             _ => false,
         };
         let ahead = (rating.created_at.with_timezone(&Utc) - now).num_seconds();
+        let next = receipt + 1;
         let inserted = insert.execute(params![
             w.id,
             device_id,
@@ -153,25 +180,29 @@ fn store_batch(
             repeat,
             skewed_tablet || ahead > SKEW_LIMIT_SECS,
             prepared.fingerprint,
+            next,
         ])? == 1;
-        let status = if inserted {
+        let (status, held) = if inserted {
             accepted += 1;
+            receipt = next;
             counts.add(prepared, repeat);
-            Status::Accepted
+            (Status::Accepted, Some(next))
         } else {
-            let stored: String = existing.query_row([&w.id], |r| r.get(0))?;
+            let (stored, held): (String, Option<i64>) =
+                existing.query_row([&w.id], |r| Ok((r.get(0)?, r.get(1)?)))?;
             if stored == prepared.fingerprint {
-                Status::Duplicate
+                (Status::Duplicate, held)
             } else {
                 conflict.execute(params![w.id, device_id, received_at, prepared.content])?;
                 tracing::warn!(id = %w.id, device = %device_id, "conflicting rating logged");
-                Status::Conflict
+                (Status::Conflict, held)
             }
         };
         results.push(ItemResult {
             id: w.id.clone(),
             status,
             error: None,
+            receipt: held.and_then(|n| u64::try_from(n).ok()),
         });
     }
     counts.store(tx, device_id)?;
@@ -192,17 +223,30 @@ fn store_batch(
     }
     tx.execute(
         "UPDATE devices SET last_seen = ?2, ratings_received = ratings_received + ?3,
-             clock_skew_secs = coalesce(?4, clock_skew_secs), queued = coalesce(?5, queued)
+             clock_skew_secs = coalesce(?4, clock_skew_secs), queued = coalesce(?5, queued),
+             receipts = ?6
              WHERE id = ?1",
         params![
             device_id,
             received_at,
             accepted,
             batch.clock_skew,
-            batch.queued
+            batch.queued,
+            receipt
         ],
     )?;
-    Ok(results)
+    if let Some(after) = resend_after {
+        tracing::warn!(
+            device = %device_id,
+            held_through = after,
+            tablet_holds_through = acked,
+            "this server holds fewer of the tablet's ratings than it was told (restored from a backup?): the tablet sends the rest again"
+        );
+    }
+    Ok(Stored {
+        results,
+        resend_after,
+    })
 }
 
 /// What one batch adds to `daily_counts`: its inserted ratings, counted per day, outcome,
@@ -242,5 +286,61 @@ impl<'a> DailyCounts<'a> {
             ])?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::testing::{batch, paired, rating_with};
+    use serde_json::json;
+
+    fn receipts(stored: &Stored) -> Vec<Option<u64>> {
+        stored.results.iter().map(|r| r.receipt).collect()
+    }
+
+    #[test]
+    fn receipts_follow_the_order_taken_and_a_restored_server_asks_for_what_it_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::open(&dir.path().join("server.db")).unwrap();
+        let one = paired(&mut db, "Quầy 1");
+        let two = paired(&mut db, "Quầy 2");
+        let first = batch(&one, (1..=3).map(|n| rating_with(n, json!({}))).collect());
+        let other = batch(&two, vec![rating_with(9, json!({}))]);
+        let stored = db.ingest(&[&first, &other], Utc::now()).unwrap();
+        assert_eq!(receipts(&stored[0]), [Some(1), Some(2), Some(3)]);
+        assert_eq!(
+            receipts(&stored[1]),
+            [Some(1)],
+            "each device counts its own"
+        );
+        assert_eq!(stored[0].resend_after, None);
+
+        // A resend is answered with the receipt it was given; a rejected rating gets none.
+        let mut again = batch(&one, vec![rating_with(2, json!({}))]);
+        again.items.push(Ingested::Rejected {
+            id: "x".into(),
+            error: "bad_id".into(),
+        });
+        again.acked_through = Some(3);
+        let stored = db.ingest(&[&again], Utc::now()).unwrap().remove(0);
+        assert_eq!(stored.results[0].status, Status::Duplicate);
+        assert_eq!(receipts(&stored), [Some(2), None]);
+        assert_eq!(
+            stored.resend_after, None,
+            "the tablet holds nothing more than this"
+        );
+
+        // The tablet holds receipts up to 7: this server (restored) gave only 3. It says so,
+        // and new ratings get numbers past 7, never one the tablet has for another rating.
+        let mut after_restore = batch(&one, vec![rating_with(20, json!({}))]);
+        after_restore.acked_through = Some(7);
+        let stored = db.ingest(&[&after_restore], Utc::now()).unwrap().remove(0);
+        assert_eq!(stored.resend_after, Some(3));
+        assert_eq!(receipts(&stored), [Some(8)]);
+        let mut next = batch(&one, vec![]);
+        next.acked_through = Some(8);
+        let stored = db.ingest(&[&next], Utc::now()).unwrap().remove(0);
+        assert_eq!(stored.resend_after, None, "asked once");
     }
 }

@@ -337,7 +337,10 @@ mod tests {
         db.ingest(&[&batch(&one, items)], Utc::now()).unwrap();
         // As a schema-5 server left it: no daily counts.
         db.conn
-            .execute_batch("DROP TABLE daily_counts; PRAGMA user_version = 5;")
+            .execute_batch(
+                "DROP TABLE daily_counts; ALTER TABLE ratings DROP COLUMN receipt;
+                 ALTER TABLE devices DROP COLUMN receipts; PRAGMA user_version = 5;",
+            )
             .unwrap();
         drop(db);
         let db = Db::open(&path).unwrap();

@@ -40,5 +40,6 @@ pub fn batch(device_id: &str, items: Vec<Ingested>) -> Incoming {
         misuse: vec![],
         queued: None,
         clock_skew: None,
+        acked_through: None,
     }
 }

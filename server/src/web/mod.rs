@@ -291,6 +291,11 @@ async fn negatives(
 async fn devices(State(state): State<Shared>, session: Session) -> Response {
     let lang = session.lang;
     let read = with_reader(&state, |db| Ok((db.devices()?, db.unit_name()?))).await;
+    let backup_state = state
+        .backups
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     match read {
         Ok((devices, unit)) => {
             let frame = Frame {
@@ -301,7 +306,10 @@ async fn devices(State(state): State<Shared>, session: Session) -> Response {
                 period: ReportPeriod::month_of(chrono::Local::now().date_naive()),
                 csrf: &session.csrf,
             };
-            html_response(StatusCode::OK, pages::devices(&frame, &devices))
+            html_response(
+                StatusCode::OK,
+                pages::devices(&frame, &devices, &backup_state),
+            )
         }
         Err(_) => html_response(
             StatusCode::INTERNAL_SERVER_ERROR,

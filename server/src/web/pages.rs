@@ -3,6 +3,7 @@
 
 use super::trend;
 use super::words::{Dash, code, dash};
+use crate::backups::BackupState;
 use crate::db::{Device, Totals};
 use hailong_core::level::Level;
 use hailong_core::period::ReportPeriod;
@@ -397,7 +398,40 @@ pub fn negatives(f: &Frame<'_>, report: &Report) -> Markup {
     )
 }
 
-pub fn devices(f: &Frame<'_>, devices: &[Device]) -> Markup {
+/// How scheduled backups stand: off, the latest, a failure with its time and why, the next.
+fn backups(f: &Frame<'_>, state: &BackupState) -> Markup {
+    let (d, lang) = (f.d(), f.lang);
+    let time = |at: &chrono::DateTime<chrono::Local>| at.format("%H:%M %d/%m/%Y").to_string();
+    html! {
+        section.backups id="backups" {
+            h2 { (d.backups) }
+            @if state.dir.is_none() {
+                p.empty id="backups-off" { (d.backups_off) }
+            } @else {
+                @if let Some(failure) = &state.last_failure {
+                    p.problem id="backup-failed" role="alert" {
+                        (d.backup_failed.replace("{at}", &time(&failure.at))) ": " (failure.error)
+                    }
+                }
+                @match &state.last_made {
+                    Some(made) => p id="backup-last" {
+                        (d.backup_last) ": " strong { (time(&made.at)) } " – "
+                        (made.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+                        @if let Some(ratings) = made.ratings {
+                            " (" (lang.count(u64::try_from(ratings).unwrap_or(0))) " " (d.ratings_word) ")"
+                        }
+                    },
+                    None => p id="backup-last" { (d.backup_none_yet) },
+                }
+                @if let Some(next) = &state.next_at {
+                    p id="backup-next" { (d.backup_next) ": " (time(next)) }
+                }
+            }
+        }
+    }
+}
+
+pub fn devices(f: &Frame<'_>, devices: &[Device], backup_state: &BackupState) -> Markup {
     let (d, w, lang) = (f.d(), f.lang.words(), f.lang);
     let time = |at: Option<&str>| {
         at.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
@@ -439,6 +473,7 @@ pub fn devices(f: &Frame<'_>, devices: &[Device]) -> Markup {
                     }
                 }
             }
+            (backups(f, backup_state))
         },
     )
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 fn ids(db: &std::path::Path) -> BTreeSet<String> {
     let conn = rusqlite::Connection::open(db).unwrap();
@@ -191,4 +192,104 @@ fn a_restore_waits_for_the_server_checks_the_backup_and_keeps_what_it_replaces()
         .send()
         .unwrap();
     assert_eq!(answer.status(), StatusCode::OK);
+}
+
+/// Waits for `count` log lines containing `text`; all the lines read meanwhile.
+fn log_lines_with(server: &crate::running::RunningServer, text: &str, count: usize) -> Vec<String> {
+    let mut seen = Vec::new();
+    while seen.iter().filter(|l: &&String| l.contains(text)).count() < count {
+        let line = server
+            .log
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|e| panic!("no log line with {text:?}: {e}; {seen:#?}"));
+        seen.push(line);
+    }
+    seen
+}
+
+#[test]
+fn scheduled_backups_are_checked_kept_to_their_number_and_shown_with_their_failures() {
+    use crate::dashboard::{PASSWORD, get, sign_in};
+    use crate::running::{RunningServer, cookie_from};
+    let dir = tempfile::tempdir().unwrap();
+    let backups = dir.path().join("sao lưu");
+    let server = RunningServer::start_with(
+        std::path::Path::new(env!("CARGO_BIN_EXE_hailong-server")),
+        &dir.path().join("server.db"),
+        "127.0.0.1:0",
+        &[
+            "--backup-dir".as_ref(),
+            backups.as_os_str(),
+            "--backup-every".as_ref(),
+            "1s".as_ref(),
+            "--backup-keep".as_ref(),
+            "2".as_ref(),
+        ],
+    );
+    log_lines_with(&server, "backup made and checked", 3);
+    let kept: Vec<_> = std::fs::read_dir(&backups)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(kept.len(), 2, "the oldest beyond two are gone: {kept:?}");
+    for file in &kept {
+        let check: String = rusqlite::Connection::open(file)
+            .unwrap()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+    }
+    assert!(server.add_user("lan", PASSWORD).status.success());
+    let session = cookie_from(
+        sign_in(&server, "lan", PASSWORD).headers()["set-cookie"]
+            .to_str()
+            .unwrap(),
+    );
+    let page = get(&server, "/devices", Some(&session)).text().unwrap();
+    assert!(page.contains("id=\"backup-last\""), "{page}");
+    assert!(page.contains("hailong-20"), "the latest file is named");
+    assert!(!page.contains("id=\"backup-failed\""));
+    drop(server);
+
+    // A folder that cannot be made: the failure is logged and shown, with its time.
+    let in_the_way = dir.path().join("in the way");
+    std::fs::write(&in_the_way, "a file, not a folder").unwrap();
+    let failing = RunningServer::start_with(
+        std::path::Path::new(env!("CARGO_BIN_EXE_hailong-server")),
+        &dir.path().join("server.db"),
+        "127.0.0.1:0",
+        &["--backup-dir".as_ref(), in_the_way.as_os_str()],
+    );
+    let session = cookie_from(
+        sign_in(&failing, "lan", PASSWORD).headers()["set-cookie"]
+            .to_str()
+            .unwrap(),
+    );
+    // The first backup is due at once (none yet): it fails, and the page says so.
+    let mut page = String::new();
+    crate::hardening::eventually(Duration::from_secs(60), "the failure shown", || {
+        page = get(&failing, "/devices", Some(&session)).text().unwrap();
+        page.contains("id=\"backup-failed\"")
+    });
+    assert!(page.contains("không thành"), "in Vietnamese by default");
+    drop(failing);
+
+    // Without --backup-dir the page says backups are off, and how to turn them on.
+    let plain = RunningServer::start(
+        std::path::Path::new(env!("CARGO_BIN_EXE_hailong-server")),
+        &dir.path().join("server.db"),
+    );
+    let session = cookie_from(
+        sign_in(&plain, "lan", PASSWORD).headers()["set-cookie"]
+            .to_str()
+            .unwrap(),
+    );
+    let page = get(&plain, "/devices", Some(&session)).text().unwrap();
+    assert!(page.contains("id=\"backups-off\""), "{page}");
 }

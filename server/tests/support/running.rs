@@ -175,6 +175,16 @@ impl RunningServer {
         RunningServer::start_with(&self.binary, &self.db, &self.listen_address(), &extra)
     }
 
+    /// Stops it, puts `backup` in place of its database with `restore --force`, and starts
+    /// it again on the same port (as a commune would after replacing a broken disk).
+    pub fn restored_from(mut self, backup: &Path) -> RunningServer {
+        self.stop();
+        let backup = backup.to_str().expect("a UTF-8 path");
+        self.command(&["restore", "--force", "--from", backup]);
+        let extra: Vec<&std::ffi::OsStr> = self.extra.iter().map(|a| a.as_os_str()).collect();
+        RunningServer::start_with(&self.binary, &self.db, &self.listen_address(), &extra)
+    }
+
     /// A new one-time pairing code for `counter`.
     pub fn pairing_code(&self, counter: &str) -> String {
         self.last_line(&["pair", "--counter", counter])
