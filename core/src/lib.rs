@@ -4,6 +4,7 @@
 //! - [`level`]: satisfaction levels and the 3- or 5-level scale;
 //! - [`reason`]: reason codes asked after a negative level;
 //! - [`escape`]: outside text made safe for logs, terminals and spreadsheet cells;
+//! - [`batch`]: a batch body as the server reads it, each bad part costing only itself;
 //! - [`dossier`]: dossier codes (mã hồ sơ): normalising, validating, warnings;
 //! - [`rating`]: the rating record a tablet stores and later sends;
 //! - [`summary`]: counts, shares that add up to exactly 100.0, tỷ lệ hài lòng;
@@ -14,6 +15,7 @@
 //! - [`text`]: Vietnamese text helpers (tone marks, search folding);
 //! - [`wire`]: ratings on the wire between tablet and server, and their checks.
 
+pub mod batch;
 pub mod dossier;
 pub mod escape;
 pub mod level;
@@ -26,3 +28,6 @@ pub mod report;
 pub mod summary;
 pub mod text;
 pub mod wire;
+
+#[cfg(test)]
+mod properties;

@@ -48,6 +48,7 @@ pub fn parse_catalogue(text: &str) -> Result<Vec<Procedure>, CatalogueError> {
         return Err(CatalogueError::BadHeader);
     }
     let mut procedures: Vec<Procedure> = Vec::new();
+    let mut codes = std::collections::HashSet::new();
     for record in reader.records() {
         let line_of = |e: &csv::Error| e.position().map_or(0, |p| p.line());
         let record = record.map_err(|e| CatalogueError::BadRow {
@@ -68,7 +69,7 @@ pub fn parse_catalogue(text: &str) -> Result<Vec<Procedure>, CatalogueError> {
                 message: "a procedure needs a code and a name".into(),
             });
         }
-        if procedures.iter().any(|p| p.code == procedure.code) {
+        if !codes.insert(procedure.code.clone()) {
             return Err(CatalogueError::Duplicate {
                 line,
                 code: procedure.code,

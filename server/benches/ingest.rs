@@ -128,11 +128,26 @@ impl Fleet {
 
     /// `hailong-server backup` of this server's database to `out`; its wall time in seconds.
     fn backup(&self, out: &Path) -> f64 {
-        let started = Instant::now();
-        self.server
-            .command(&["backup", "--out", out.to_str().unwrap()]);
-        started.elapsed().as_secs_f64()
+        backup(&self.server.db, out)
     }
+}
+
+/// `hailong-server backup --db DB --out OUT`; its wall time in seconds.
+fn backup(db: &Path, out: &Path) -> f64 {
+    let started = Instant::now();
+    let made = std::process::Command::new(env!("CARGO_BIN_EXE_hailong-server"))
+        .args(["backup", "--db"])
+        .arg(db)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    started.elapsed().as_secs_f64()
 }
 
 /// Ratings per second through the real server with `batch` ratings per request.
@@ -152,7 +167,7 @@ fn backups(created_at: &str) {
     fleet.send(Fleet::bodies(0, FILLED / CLIENTS, 500, created_at));
     assert_eq!(fleet.stored(), FILLED);
     let out = fleet.server.db.with_file_name("backup.db");
-    let backup = fleet.backup(&out);
+    let backed_up = fleet.backup(&out);
     let size = std::fs::metadata(&out).unwrap().len();
     let copy = fleet.server.db.with_file_name("copy.db");
     let started = Instant::now();
@@ -160,24 +175,30 @@ fn backups(created_at: &str) {
     std::fs::File::open(&copy).unwrap().sync_all().unwrap();
     let copied = started.elapsed().as_secs_f64();
     println!(
-        "backup of {FILLED} ratings ({:.0} MB): {backup:.2} s, checked | plain file copy {copied:.2} s | ratio {:.2}",
+        "backup of {FILLED} ratings ({:.0} MB): {backed_up:.2} s, checked | plain file copy {copied:.2} s | ratio {:.2}",
         size as f64 / 1e6,
-        backup / copied
+        backed_up / copied
     );
 
     let per_client = RATINGS / CLIENTS;
     let quiet = fleet.send(Fleet::bodies(FILLED, per_client, 500, created_at));
     let busy = std::sync::atomic::AtomicBool::new(true);
     let (during, made) = std::thread::scope(|scope| {
-        let backups = scope.spawn(|| {
+        let (db, out, busy) = (&fleet.server.db, &out, &busy);
+        let backups = scope.spawn(move || {
             let mut made = 0;
             while busy.load(std::sync::atomic::Ordering::Relaxed) {
-                fleet.backup(&out);
+                backup(db, out);
                 made += 1;
             }
             made
         });
-        let rate = fleet.send(Fleet::bodies(FILLED + per_client, per_client, 500, created_at));
+        let rate = fleet.send(Fleet::bodies(
+            FILLED + per_client,
+            per_client,
+            500,
+            created_at,
+        ));
         busy.store(false, std::sync::atomic::Ordering::Relaxed);
         (rate, backups.join().unwrap())
     });

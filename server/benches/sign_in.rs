@@ -8,8 +8,8 @@ mod http;
 #[path = "../tests/support/running.rs"]
 mod running;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use running::{RunningServer, dashboard_sign_in};
 use std::path::Path;
 use std::time::Instant;
@@ -26,7 +26,12 @@ fn through_server() -> (f64, usize) {
         &dir.path().join("server.db"),
     );
     for n in 0..USERS {
-        assert!(server.add_user(&format!("user{n}"), PASSWORD).status.success());
+        assert!(
+            server
+                .add_user(&format!("user{n}"), PASSWORD)
+                .status
+                .success()
+        );
     }
     http::http();
     let url = &server.url;
@@ -55,7 +60,10 @@ fn through_server() -> (f64, usize) {
             .collect();
         workers.into_iter().map(|w| w.join().unwrap()).sum()
     });
-    ((USERS * EACH) as f64 / started.elapsed().as_secs_f64(), refused)
+    (
+        (USERS * EACH) as f64 / started.elapsed().as_secs_f64(),
+        refused,
+    )
 }
 
 /// Bare argon2 checks per second (the server's parameters) on `threads` threads.
@@ -73,9 +81,11 @@ fn bare_argon2(threads: usize) -> f64 {
             scope.spawn(move || {
                 let parsed = PasswordHash::new(hash).unwrap();
                 for _ in (t..total).step_by(threads) {
-                    assert!(Argon2::default()
-                        .verify_password(PASSWORD.as_bytes(), &parsed)
-                        .is_ok());
+                    assert!(
+                        Argon2::default()
+                            .verify_password(PASSWORD.as_bytes(), &parsed)
+                            .is_ok()
+                    );
                 }
             });
         }

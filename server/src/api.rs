@@ -14,15 +14,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{NaiveDate, Utc};
+use hailong_core::batch::{BatchError, decode_batch};
 use hailong_core::escape::Escaped;
 use hailong_core::period::{DateRange, ReportPeriod};
-use hailong_core::wire::{
-    BatchResult, MAX_BATCH, MAX_BATCH_BYTES, MAX_MISUSE, Status, WireMisuse, WireRating,
-};
+use hailong_core::wire::{BatchResult, MAX_BATCH_BYTES, Status};
 use hailong_report::{Format, Lang};
 use serde::Deserialize;
 use serde_json::json;
-use serde_json::value::RawValue;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -202,37 +200,6 @@ async fn json_body<T: serde::de::DeserializeOwned>(
     serde_json::from_slice(&body_bytes(body, limit).await?).map_err(malformed)
 }
 
-/// A batch as sent, each part read on its own: a malformed rating is rejected alone, a
-/// malformed misuse press dropped, an unreadable `queued` or `sent_at` ignored, and the rest
-/// of the batch taken.
-#[derive(Deserialize)]
-struct RawBatch<'a> {
-    #[serde(borrow)]
-    ratings: Vec<&'a RawValue>,
-    #[serde(default, borrow)]
-    misuse: Vec<&'a RawValue>,
-    #[serde(default, borrow)]
-    queued: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    sent_at: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    acked_through: Option<&'a RawValue>,
-}
-
-/// The batch's `field`, if it is a count the database can hold (0 to 2^63 - 1); anything
-/// else is ignored, and logged.
-fn count_field(field: &str, raw: Option<&RawValue>) -> Option<u64> {
-    let raw = raw?;
-    let count = serde_json::from_str::<Option<u64>>(raw.get())
-        .ok()
-        .flatten()
-        .filter(|&n| i64::try_from(n).is_ok());
-    if count.is_none() && raw.get() != "null" {
-        tracing::warn!(field, value = %Escaped::clipped(raw.get()), "a batch's count is not a count; ignored");
-    }
-    count
-}
-
 /// A batch as parsed: its ratings, and its well-formed misuse presses.
 struct Parsed {
     ratings: Vec<Ingested>,
@@ -243,85 +210,49 @@ struct Parsed {
     acked_through: Option<u64>,
 }
 
-/// Parses and checks every rating of a batch; a rating of the wrong shape is rejected alone.
-/// A malformed misuse press is dropped (resending it would not help).
+/// Parses and checks a batch (`hailong_core::batch`): a bad rating is rejected alone, a bad
+/// misuse press dropped, an unreadable count or time ignored; each of those logged, escaped.
 fn parse_batch(bytes: &[u8]) -> Result<Parsed, ApiError> {
-    let batch: RawBatch<'_> = serde_json::from_slice(bytes).map_err(malformed)?;
-    if batch.ratings.len() > MAX_BATCH {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("at most {MAX_BATCH} ratings per batch"),
-        ));
-    }
-    if batch.misuse.len() > MAX_MISUSE {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("at most {MAX_MISUSE} misuse presses per batch"),
-        ));
+    let batch = decode_batch(bytes).map_err(|e| {
+        let status = match e {
+            BatchError::Malformed(_) => StatusCode::BAD_REQUEST,
+            BatchError::TooManyRatings | BatchError::TooManyMisuse => StatusCode::PAYLOAD_TOO_LARGE,
+        };
+        ApiError::new(status, e.to_string())
+    })?;
+    for dropped in &batch.dropped {
+        tracing::warn!(
+            part = dropped.part,
+            value = %Escaped::clipped(&dropped.value),
+            error = dropped.error,
+            "a part of a batch was left out"
+        );
     }
     // The tablet's clock against the server's, taken as the batch arrives.
-    let clock_skew = batch.sent_at.and_then(|raw| {
-        let text = serde_json::from_str::<Option<String>>(raw.get());
-        let sent = match &text {
-            Ok(None) => return None,
-            Ok(Some(at)) => chrono::DateTime::parse_from_rfc3339(at).ok(),
-            Err(_) => None,
-        };
-        if sent.is_none() {
-            let shown = text.ok().flatten().unwrap_or_else(|| raw.get().to_owned());
-            tracing::warn!(sent_at = %Escaped::clipped(&shown), "a batch's sent_at is not an RFC 3339 time; ignored");
-        }
-        Some((sent? - chrono::Utc::now().fixed_offset()).num_seconds())
-    });
-    let misuse_sent = batch.misuse.len() as u64;
-    let misuse = batch
-        .misuse
-        .into_iter()
-        .filter_map(|raw| match serde_json::from_str::<WireMisuse>(raw.get()) {
-            Ok(press) => match press.check() {
-                Ok(at) => Some(Misuse { id: press.id, at }),
-                Err(e) => {
-                    tracing::warn!(id = %Escaped::clipped(&press.id), error = e.code(), "malformed misuse press dropped");
-                    None
-                }
-            },
-            Err(_) => {
-                tracing::warn!(press = %Escaped::clipped(raw.get()), error = "bad_shape", "malformed misuse press dropped");
-                None
-            }
-        })
-        .collect();
-    let ratings = batch
-        .ratings
-        .into_iter()
-        .map(|raw| match serde_json::from_str::<WireRating>(raw.get()) {
-            Ok(wire) => {
-                let id = wire.id.clone();
-                match wire.check() {
-                    Ok(checked) => Ingested::Checked(Box::new(Prepared::new(checked))),
-                    Err(e) => Ingested::Rejected {
-                        id,
-                        error: e.code().to_owned(),
-                    },
-                }
-            }
-            Err(_) => Ingested::Rejected {
-                // The id, if the rating has one, so the tablet knows which was refused.
-                id: serde_json::from_str::<serde_json::Value>(raw.get())
-                    .ok()
-                    .and_then(|v| v.get("id")?.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
-                error: "bad_shape".to_owned(),
-            },
-        })
-        .collect();
+    let clock_skew = batch
+        .sent_at
+        .map(|sent| (sent - chrono::Utc::now().fixed_offset()).num_seconds());
     Ok(Parsed {
-        ratings,
-        misuse,
-        misuse_sent,
-        queued: count_field("queued", batch.queued),
+        ratings: batch
+            .ratings
+            .into_iter()
+            .map(|rating| match rating {
+                Ok(checked) => Ingested::Checked(Box::new(Prepared::new(checked))),
+                Err(rejected) => Ingested::Rejected {
+                    id: rejected.id,
+                    error: rejected.error.to_owned(),
+                },
+            })
+            .collect(),
+        misuse: batch
+            .misuse
+            .into_iter()
+            .map(|m| Misuse { id: m.id, at: m.at })
+            .collect(),
+        misuse_sent: batch.misuse_sent,
+        queued: batch.queued,
         clock_skew,
-        acked_through: count_field("acked_through", batch.acked_through),
+        acked_through: batch.acked_through,
     })
 }
 
