@@ -118,6 +118,8 @@ async fn exchange(request: reqwest::RequestBuilder) -> Result<reqwest::Response,
         .await
         .map(|b| b.error)
         .unwrap_or_default();
+    // The server's words reach the log and the terminal: no line breaks or escapes from it.
+    let message = hailong_core::escape::Escaped::clipped(&message).to_string();
     Err(SyncError::Refused { status, message })
 }
 
