@@ -75,12 +75,17 @@ async fn not_found(uri: Uri, headers: HeaderMap) -> Response {
     }
 }
 
-/// 405, in JSON: every path of the API takes one method, given in docs/api.md.
-async fn wrong_method() -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "this path does not take that method",
-    )
+/// 405: JSON on the API's paths (each takes the one method docs/api.md gives), a page elsewhere.
+async fn wrong_method(uri: Uri, headers: HeaderMap) -> Response {
+    if is_api(&uri) {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "this path does not take that method",
+        )
+        .into_response()
+    } else {
+        crate::web::wrong_method(headers).await
+    }
 }
 
 /// `Query` whose refusal (a malformed, repeated or out-of-range parameter) is the API's

@@ -70,6 +70,15 @@ pub async fn not_found(headers: HeaderMap) -> Response {
     )
 }
 
+/// A page asked with a method it does not take (a form posted to a page, say).
+pub async fn wrong_method(headers: HeaderMap) -> Response {
+    let lang = lang_of(&headers);
+    html_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        pages::problem(lang, dash(lang).wrong_method),
+    )
+}
+
 /// `Query` whose refusal (a malformed or repeated parameter) is a page in the user's language.
 struct PageQuery<T>(T);
 

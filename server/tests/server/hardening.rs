@@ -362,6 +362,16 @@ fn every_answer_says_nosniff_and_api_errors_are_json_with_their_status() {
     let page = http().get(server.url("/no-such-page")).send().unwrap();
     assert_eq!(page.status(), StatusCode::NOT_FOUND);
     assert!(page.text().unwrap().contains("id=\"problem\""));
+    // The dashboard's own paths answer a wrong method with a page, not JSON.
+    let page = http().get(server.url("/sign-out")).send().unwrap();
+    assert_eq!(page.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(page.text().unwrap().contains("id=\"problem\""));
 
     let download = server.get("/api/v1/export?format=csv&period=2026", &admin);
     assert_eq!(download.status(), StatusCode::OK);
