@@ -207,10 +207,18 @@ fn log_lines_with(server: &crate::running::RunningServer, text: &str, count: usi
     seen
 }
 
+/// The dashboard's tablets page, signed in as `lan`.
+fn devices_page(server: &crate::running::RunningServer) -> String {
+    use crate::dashboard::{PASSWORD, get, sign_in};
+    let answer = sign_in(server, "lan", PASSWORD);
+    let session = crate::running::cookie_from(answer.headers()["set-cookie"].to_str().unwrap());
+    get(server, "/devices", Some(&session)).text().unwrap()
+}
+
 #[test]
 fn scheduled_backups_are_checked_kept_to_their_number_and_shown_with_their_failures() {
-    use crate::dashboard::{PASSWORD, get, sign_in};
-    use crate::running::{RunningServer, cookie_from};
+    use crate::dashboard::PASSWORD;
+    use crate::running::RunningServer;
     let dir = tempfile::tempdir().unwrap();
     let backups = dir.path().join("sao lưu");
     let server = RunningServer::start_with(
@@ -246,12 +254,7 @@ fn scheduled_backups_are_checked_kept_to_their_number_and_shown_with_their_failu
         }
     }
     assert!(server.add_user("lan", PASSWORD).status.success());
-    let session = cookie_from(
-        sign_in(&server, "lan", PASSWORD).headers()["set-cookie"]
-            .to_str()
-            .unwrap(),
-    );
-    let page = get(&server, "/devices", Some(&session)).text().unwrap();
+    let page = devices_page(&server);
     assert!(page.contains("id=\"backup-last\""), "{page}");
     assert!(page.contains("hailong-20"), "the latest file is named");
     assert!(!page.contains("id=\"backup-failed\""));
@@ -266,15 +269,10 @@ fn scheduled_backups_are_checked_kept_to_their_number_and_shown_with_their_failu
         "127.0.0.1:0",
         &["--backup-dir".as_ref(), in_the_way.as_os_str()],
     );
-    let session = cookie_from(
-        sign_in(&failing, "lan", PASSWORD).headers()["set-cookie"]
-            .to_str()
-            .unwrap(),
-    );
     // The first backup is due at once (none yet): it fails, and the page says so.
     let mut page = String::new();
     crate::hardening::eventually(Duration::from_secs(60), "the failure shown", || {
-        page = get(&failing, "/devices", Some(&session)).text().unwrap();
+        page = devices_page(&failing);
         page.contains("id=\"backup-failed\"")
     });
     assert!(page.contains("không thành"), "in Vietnamese by default");
@@ -285,11 +283,6 @@ fn scheduled_backups_are_checked_kept_to_their_number_and_shown_with_their_failu
         std::path::Path::new(env!("CARGO_BIN_EXE_hailong-server")),
         &dir.path().join("server.db"),
     );
-    let session = cookie_from(
-        sign_in(&plain, "lan", PASSWORD).headers()["set-cookie"]
-            .to_str()
-            .unwrap(),
-    );
-    let page = get(&plain, "/devices", Some(&session)).text().unwrap();
+    let page = devices_page(&plain);
     assert!(page.contains("id=\"backups-off\""), "{page}");
 }
