@@ -2,6 +2,13 @@
 //! their exit code:
 //! 2 for bad input (arguments, paths, an unset data dir), 1 for everything else.
 
+/// `println!` for a command's answer: a closed pipe ends the command quietly (see `stdout`).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::stdout::line(format_args!($($arg)*))
+    };
+}
+
 use crate::auth;
 use crate::catalogue;
 use crate::cli::{
@@ -99,9 +106,9 @@ pub fn setup(dir: Option<PathBuf>, args: SetupArgs) -> Outcome {
         )))
     })?;
     if loaded > 0 {
-        println!("loaded the bundled procedure catalogue ({loaded} procedures)");
+        say!("loaded the bundled procedure catalogue ({loaded} procedures)");
     }
-    println!(
+    say!(
         "set up {} ({}), counter {}, in {}",
         settings.unit_name,
         settings.unit_code,
@@ -128,22 +135,22 @@ pub fn officer(dir: Option<PathBuf>, command: OfficerCommand) -> Outcome {
             let id = store
                 .add_officer(name, &hash, now)
                 .map_err(Failure::runtime)?;
-            println!("added officer {id}: {name}");
+            say!("added officer {id}: {name}");
         }
         OfficerCommand::List => {
             for officer in store.officers().map_err(Failure::runtime)? {
-                println!("{:>4}  {}", officer.id, officer.name);
+                say!("{:>4}  {}", officer.id, officer.name);
             }
         }
         OfficerCommand::Remove { id } => {
             store.remove_officer(id).map_err(not_found)?;
-            println!("officer {id} can no longer sign in");
+            say!("officer {id} can no longer sign in");
         }
         OfficerCommand::ResetPin { id } => {
             store.officer(id).map_err(not_found)?;
             let hash = pin_hash_from_stdin()?;
             store.set_officer_pin(id, &hash).map_err(not_found)?;
-            println!("officer {id} has a new PIN");
+            say!("officer {id} has a new PIN");
         }
     }
     Ok(())
@@ -169,7 +176,7 @@ pub fn catalogue(dir: Option<PathBuf>, command: CatalogueCommand) -> Outcome {
                 catalogue::ImportError::Store(_) => Failure::runtime(e),
                 other => Failure::usage(other),
             })?;
-            println!("imported {n} procedures from {}", file.display());
+            say!("imported {n} procedures from {}", file.display());
         }
     }
     Ok(())
@@ -204,7 +211,7 @@ pub fn pair(dir: Option<PathBuf>, args: PairArgs) -> Outcome {
         args.ca_file.as_deref(),
     ))?
     .map_err(sync_failure)?;
-    println!("paired with {} as device {}", link.server, link.device_id);
+    say!("paired with {} as device {}", link.server, link.device_id);
     if link.is_plain_http() {
         eprintln!(
             "warning: plain HTTP: ratings and the device token cross the network unencrypted"
@@ -223,9 +230,12 @@ pub fn sync(dir: Option<PathBuf>, _args: SyncArgs) -> Outcome {
     let counts = store.outbox_counts().map_err(Failure::runtime)?;
     match outcome {
         Ok(sent) => {
-            println!(
+            say!(
                 "sent {} ratings to {} ({} rejected by the server); {} waiting",
-                sent.delivered, link.server, sent.rejected, counts.queued
+                sent.delivered,
+                link.server,
+                sent.rejected,
+                counts.queued
             );
             if counts.queued > 0 {
                 return Err(Failure::runtime(anyhow!(
@@ -278,38 +288,40 @@ pub fn summary(dir: Option<PathBuf>, args: SummaryArgs) -> Outcome {
     let levels = settings.scale.levels();
     if args.json {
         let json = hailong_core::report::counts_json(&counts, settings.scale);
-        println!("{}", serde_json::Value::Object(json));
+        say!("{}", serde_json::Value::Object(json));
         return Ok(());
     }
     let shares = counts.shares_tenths(settings.scale).unwrap_or_default();
-    println!(
+    say!(
         "{} ({}), {}",
-        settings.unit_name, settings.unit_code, settings.counter_name
+        settings.unit_name,
+        settings.unit_code,
+        settings.counter_name
     );
-    println!("{:<18} {:>10} {:>7}", "level", "count", "%");
+    say!("{:<18} {:>10} {:>7}", "level", "count", "%");
     for &level in levels {
         let share = shares
             .iter()
             .find(|(l, _)| *l == level)
             .map_or("-".to_owned(), |(_, t)| format_tenths(*t));
-        println!(
+        say!(
             "{:<18} {:>10} {:>7}",
             level.code(),
             counts.count(level),
             share
         );
     }
-    println!("{:<18} {:>10}", "total", counts.total());
-    println!(
+    say!("{:<18} {:>10}", "total", counts.total());
+    say!(
         "{:<18} {:>10}",
         "satisfied_pct",
         counts
             .satisfied_tenths()
             .map_or("-".to_owned(), format_tenths)
     );
-    println!("{:<18} {:>10}", "unrated", counts.unrated);
-    println!("{:<18} {:>10}", "repeat_dossier", counts.repeat_dossier);
-    println!("{:<18} {:>10}", "misuse", counts.misuse);
+    say!("{:<18} {:>10}", "unrated", counts.unrated);
+    say!("{:<18} {:>10}", "repeat_dossier", counts.repeat_dossier);
+    say!("{:<18} {:>10}", "misuse", counts.misuse);
     Ok(())
 }
 
@@ -336,7 +348,7 @@ pub fn export(dir: Option<PathBuf>, args: ExportArgs) -> Outcome {
         ExportError::Write { .. } | ExportError::TooManyRows(_) => Failure::usage(e),
         other => Failure::runtime(other),
     })?;
-    println!(
+    say!(
         "exported {} ({} ratings) to {}",
         report.heading.period.code(),
         report.counts.total(),
@@ -356,13 +368,13 @@ pub fn demo(dir: Option<PathBuf>, args: DemoArgs) -> Outcome {
         demo::DemoError::RealData(_) | demo::DemoError::Settings(_) => Failure::usage(e),
         other => Failure::runtime(other),
     })?;
-    println!(
+    say!(
         "added {} demo ratings to {}",
         report.ratings,
         dir.root().display()
     );
     if report.created_settings {
-        println!(
+        say!(
             "demo settings: administrator PIN {}, officer PIN {}",
             demo::DEMO_ADMIN_PIN,
             demo::DEMO_OFFICER_PIN

@@ -23,6 +23,7 @@ pub mod kiosk;
 pub mod paths;
 pub mod settings;
 pub mod setup;
+pub mod stdout;
 pub mod store;
 pub mod sync;
 pub mod usb;

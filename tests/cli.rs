@@ -377,3 +377,38 @@ fn setup_loads_the_bundled_catalogue_and_an_import_replaces_it_only_when_valid()
     assert!(stderr(&out).contains("UTF-8"), "{}", stderr(&out));
     assert_eq!(store.procedure_count().unwrap(), 1);
 }
+
+#[test]
+fn a_reader_that_closes_the_pipe_early_ends_a_command_quietly_with_status_0() {
+    let dir = tempfile::tempdir().unwrap();
+    set_up(dir.path());
+    for name in ["Nguyễn Thị Hoa", "Trần Văn Bình"] {
+        let out = hailong_with_input(dir.path(), &["officer", "add", "--name", name], "2468\n");
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    tap(dir.path(), Level::Satisfied, "2026-11-20T09:00:00+07:00");
+    for args in [
+        &["officer", "list"][..],
+        &["summary"][..],
+        &["summary", "--json"][..],
+    ] {
+        // As `| head -1` leaves it once it has read its line: nobody reads any more.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_hailong"))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(args)
+            .env_remove("HAILONG_DATA_DIR")
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("panicked"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
