@@ -9,8 +9,10 @@ use unicode_normalization::UnicodeNormalization;
 
 /// Longest raw input looked at (a tracking URL); anything longer is refused before any work.
 const MAX_INPUT_CHARS: usize = 512;
-/// Longest code: a strict code is at most 26 characters; foreign patterns get some slack.
-const MAX_CODE_CHARS: usize = 40;
+/// Longest code: a level-1-first unit of up to 35 characters, the date, and an 8-digit tail.
+const MAX_CODE_CHARS: usize = 60;
+/// Longest level-1-first unit identifier (Quyết định 20/2020/QĐ-TTg).
+const MAX_UNIT_CHARS: usize = 35;
 
 /// A validated, normalised dossier code.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -55,7 +57,7 @@ impl DossierCodeError {
 /// Something about an accepted code the officer should see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DossierWarning {
-    /// The unit part is not of the national form `000.00.00.X00`.
+    /// The unit part is of neither standard form (`000.00.00.X00`, `X00.000.00`).
     NonStandardUnit,
     /// The unit is not one of the codes the administrator configured for this office.
     ForeignUnit,
@@ -95,7 +97,9 @@ impl DossierCode {
         if !is_unit(unit) || !is_digits(date_part, 6) {
             return Err(DossierCodeError::BadShape);
         }
-        if !(is_digits(seq, 4) || is_digits(seq, 5)) {
+        // 4 or 5 digits a day; 6 to 8 for centrally handled dossiers (Thông tư 04/2025/TT-VPCP:
+        // two digits of the central system's owner, then a daily sequence of 4 or more).
+        if !(4..=8).any(|n| is_digits(seq, n)) {
             return Err(if seq.is_empty() {
                 DossierCodeError::NoSequence
             } else {
@@ -127,8 +131,8 @@ impl DossierCode {
         self.date
     }
 
+    /// The tail after the date as a number (validated as 4 to 8 ASCII digits, so it fits).
     pub fn sequence(&self) -> u32 {
-        // Validated as 4 or 5 ASCII digits.
         self.seq.parse().unwrap_or_default()
     }
 
@@ -203,17 +207,21 @@ fn is_unit(s: &str) -> bool {
         && s.bytes().next().is_some_and(|b| b != b'.')
 }
 
-/// The national form `ddd.dd.dd.Xdd`.
+/// One of the two standard orders: the legacy `ddd.dd.dd.Xdd` (QCVN 102:2016, province code
+/// last), or the level-1-first `Xdd.ddd.dd[.dd]` (Quyết định 20/2020/QĐ-TTg, re-issued after the
+/// 2025 reorganisation), at most 35 characters.
 fn is_standard_unit(s: &str) -> bool {
+    let level_one =
+        |g: &str| g.len() == 3 && g.as_bytes()[0].is_ascii_uppercase() && is_digits(&g[1..], 2);
     let groups: Vec<&str> = s.split('.').collect();
     match groups.as_slice() {
-        [a, b, c, d] => {
-            is_digits(a, 3)
-                && is_digits(b, 2)
-                && is_digits(c, 2)
-                && d.len() == 3
-                && d.as_bytes()[0].is_ascii_uppercase()
-                && is_digits(&d[1..], 2)
+        [a, b, c, d] if is_digits(a, 3) => is_digits(b, 2) && is_digits(c, 2) && level_one(d),
+        [first, second, third, lower @ ..] if level_one(first) => {
+            s.len() <= MAX_UNIT_CHARS
+                && is_digits(second, 3)
+                && is_digits(third, 2)
+                && lower.len() <= 1
+                && lower.iter().all(|g| is_digits(g, 2) || is_digits(g, 3))
         }
         _ => false,
     }
@@ -282,6 +290,46 @@ mod tests {
                 .unwrap()
                 .to_string(),
             "000.17.22.H56-210531-0001"
+        );
+    }
+
+    #[test]
+    fn level_one_first_units_and_centralised_tails_are_standard() {
+        for (input, unit, seq) in [
+            ("H56.123.45-261120-0001", "H56.123.45", 1),
+            ("H56.123.45.06-261120-0001", "H56.123.45.06", 1),
+            ("H56.123.45-261120-010001", "H56.123.45", 10_001),
+            ("h56.123.45-261120-12345678", "H56.123.45", 12_345_678),
+        ] {
+            let code = parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(code.unit(), unit, "{input}");
+            assert_eq!(code.sequence(), seq, "{input}");
+            assert!(
+                code.warnings(&[]).is_empty(),
+                "{input}: no warning about its form"
+            );
+            assert_eq!(code.to_string(), input.to_uppercase());
+        }
+        assert_eq!(
+            parse("H56.123.45-261120-0123456789"),
+            Err(DossierCodeError::BadShape),
+            "a sequence of more than 8 digits"
+        );
+    }
+
+    #[test]
+    fn an_office_with_an_old_and_a_new_identifier_owns_both() {
+        let office = vec!["000.17.22.H56".to_owned(), "H56.123.45".to_owned()];
+        for input in ["000.17.22.H56-210531-0001", "H56.123.45-261120-0001"] {
+            assert!(
+                parse(input).unwrap().warnings(&office).is_empty(),
+                "{input}"
+            );
+        }
+        let other = parse("H29.001.02-261120-0001").unwrap();
+        assert_eq!(
+            other.warnings(&["H56.123.45".to_owned()]),
+            vec![DossierWarning::ForeignUnit]
         );
     }
 
