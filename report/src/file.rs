@@ -90,13 +90,18 @@ pub fn make_private(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// `path` with `suffix` added to its whole name: `server.db` and `-wal` give `server.db-wal`.
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
 /// A SQLite database and the files beside it (`-wal`, `-shm`, `-journal`), made private.
 pub fn make_database_private(db: &Path) -> std::io::Result<()> {
     make_private(db)?;
     for suffix in ["-wal", "-shm", "-journal"] {
-        let mut name = db.as_os_str().to_owned();
-        name.push(suffix);
-        make_private(Path::new(&name))?;
+        make_private(&with_suffix(db, suffix))?;
     }
     Ok(())
 }

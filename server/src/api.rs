@@ -2,7 +2,7 @@
 //! `{"error": "..."}` with the status that fits, a malformed query, an unknown path and a
 //! wrong method included.
 
-use crate::db::{Caller, Db, DbError, Incoming, Ingested, Misuse, PairError, Prepared};
+use crate::db::{Caller, Db, DbError, Incoming, Ingested, PairError, Prepared};
 use crate::limits::{AttemptLimiter, SignInLimits};
 use crate::password_checks::PasswordChecks;
 use crate::writer::Writer;
@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{NaiveDate, Utc};
-use hailong_core::batch::{BatchError, decode_batch};
+use hailong_core::batch::{BatchError, CheckedMisuse, decode_batch};
 use hailong_core::escape::Escaped;
 use hailong_core::period::{DateRange, ReportPeriod};
 use hailong_core::wire::{BatchResult, MAX_BATCH_BYTES, Status};
@@ -208,7 +208,7 @@ async fn json_body<T: serde::de::DeserializeOwned>(
 /// A batch as parsed: its ratings, and its well-formed misuse presses.
 struct Parsed {
     ratings: Vec<Ingested>,
-    misuse: Vec<Misuse>,
+    misuse: Vec<CheckedMisuse>,
     misuse_sent: u64,
     queued: Option<u64>,
     clock_skew: Option<i64>,
@@ -249,11 +249,7 @@ fn parse_batch(bytes: &[u8]) -> Result<Parsed, ApiError> {
                 },
             })
             .collect(),
-        misuse: batch
-            .misuse
-            .into_iter()
-            .map(|m| Misuse { id: m.id, at: m.at })
-            .collect(),
+        misuse: batch.misuse,
         misuse_sent: batch.misuse_sent,
         queued: batch.queued,
         clock_skew,

@@ -9,8 +9,9 @@
 use crate::db::{BackupMade, Db};
 use chrono::{DateTime, Local, NaiveDateTime, TimeZone};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// Where and how often.
@@ -129,46 +130,85 @@ pub fn initial_state(schedule: &Schedule, now: DateTime<Local>) -> BackupState {
     }
 }
 
-/// Runs the schedule on its own thread until `stop` is dropped or sent to.
-pub fn spawn(
-    db: PathBuf,
-    schedule: Schedule,
-    state: SharedState,
-    stop: Receiver<()>,
-) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new()
-        .name("backups".into())
-        .spawn(move || {
-            loop {
-                let due = state
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .next_at
-                    .unwrap_or_else(Local::now);
-                let wait = (due - Local::now()).to_std().unwrap_or_default();
-                match stop.recv_timeout(wait) {
-                    Err(RecvTimeoutError::Timeout) => {}
-                    Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
-                }
-                let now = Local::now();
-                let outcome = run_once(&db, &schedule, now);
-                let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
-                match outcome {
-                    Ok(made) => {
-                        tracing::info!(file = %made.file.display(), ratings = made.ratings, "backup made and checked");
-                        state.last_made = Some(made);
-                        state.last_failure = None;
-                    }
-                    Err(error) => {
-                        tracing::error!(dir = %schedule.dir.display(), %error, "scheduled backup failed; trying again at the next period");
-                        state.last_failure = Some(Failure { at: now, error });
-                    }
-                }
-                let every = chrono::Duration::from_std(schedule.every)
-                    .unwrap_or_else(|_| chrono::Duration::days(1));
-                state.next_at = Some(now + every);
-            }
+/// Scheduled backups on a thread of their own, or none. Dropping it stops the thread, after a
+/// backup under way.
+pub struct Scheduled {
+    pub state: SharedState,
+    stop: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Scheduled {
+    /// Starts `schedule` on database `db` (with `None`, a state that says backups are off).
+    pub fn start(db: &Path, schedule: Option<Schedule>) -> std::io::Result<Scheduled> {
+        let state = SharedState::default();
+        let Some(schedule) = schedule else {
+            return Ok(Scheduled {
+                state,
+                stop: None,
+                thread: None,
+            });
+        };
+        *state.lock().unwrap_or_else(|e| e.into_inner()) = initial_state(&schedule, Local::now());
+        tracing::info!(
+            dir = %schedule.dir.display(),
+            every_secs = schedule.every.as_secs(),
+            keep = schedule.keep,
+            "scheduled backups"
+        );
+        let (stop, stopped) = channel();
+        let (db, shared) = (db.to_owned(), state.clone());
+        let thread = std::thread::Builder::new()
+            .name("backups".into())
+            .spawn(move || run(&db, &schedule, &shared, &stopped))?;
+        Ok(Scheduled {
+            state,
+            stop: Some(stop),
+            thread: Some(thread),
         })
+    }
+}
+
+impl Drop for Scheduled {
+    fn drop(&mut self) {
+        self.stop = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Makes each backup when it is due, until `stop` is dropped or sent to.
+fn run(db: &Path, schedule: &Schedule, state: &SharedState, stop: &Receiver<()>) {
+    loop {
+        let due = state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .next_at
+            .unwrap_or_else(Local::now);
+        let wait = (due - Local::now()).to_std().unwrap_or_default();
+        match stop.recv_timeout(wait) {
+            Err(RecvTimeoutError::Timeout) => {}
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+        }
+        let now = Local::now();
+        let outcome = run_once(db, schedule, now);
+        let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
+        match outcome {
+            Ok(made) => {
+                tracing::info!(file = %made.file.display(), ratings = made.ratings, "backup made and checked");
+                state.last_made = Some(made);
+                state.last_failure = None;
+            }
+            Err(error) => {
+                tracing::error!(dir = %schedule.dir.display(), %error, "scheduled backup failed; trying again at the next period");
+                state.last_failure = Some(Failure { at: now, error });
+            }
+        }
+        let every = chrono::Duration::from_std(schedule.every)
+            .unwrap_or_else(|_| chrono::Duration::days(1));
+        state.next_at = Some(now + every);
+    }
 }
 
 #[cfg(test)]

@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// The downloads folder of database `db`.
 pub fn folder(db: &Path) -> PathBuf {
-    let mut name = db.file_name().unwrap_or_default().to_owned();
-    name.push(".exports");
-    db.with_file_name(name)
+    hailong_report::file::with_suffix(db, ".exports")
 }
 
 /// Makes the folder (private), and removes what a killed server left in it; returns how many

@@ -318,26 +318,9 @@ fn serve(
             every: backup_options.backup_every,
             keep: usize::from(backup_options.backup_keep),
         });
-    let backup_state = backups::SharedState::default();
     // Dropped when serving ends: the backup thread then stops (after a backup under way).
-    let (stop_backups, backups_stopped) = std::sync::mpsc::channel::<()>();
-    let backup_thread = match &schedule {
-        Some(schedule) => {
-            *backup_state.lock().unwrap_or_else(|e| e.into_inner()) =
-                backups::initial_state(schedule, chrono::Local::now());
-            tracing::info!(dir = %schedule.dir.display(), every_secs = schedule.every.as_secs(), keep = schedule.keep, "scheduled backups");
-            Some(
-                backups::spawn(
-                    db_path.to_owned(),
-                    schedule.clone(),
-                    backup_state.clone(),
-                    backups_stopped,
-                )
-                .context("cannot start the backup thread")?,
-            )
-        }
-        None => None,
-    };
+    let backups =
+        backups::Scheduled::start(db_path, schedule).context("cannot start the backup thread")?;
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
@@ -353,7 +336,7 @@ fn serve(
             db_path: db_path.to_owned(),
             exports,
             https: tls.is_some(),
-            backups: backup_state,
+            backups: backups.state.clone(),
         });
         let app = api::router(state);
         let listener = tokio::net::TcpListener::bind(listen)
@@ -363,10 +346,7 @@ fn serve(
         let scheme = if tls.is_some() { "https" } else { "http" };
         tracing::info!(%address, scheme, max_connections = limits.max_connections, "listening");
         net::serve(listener, app, tls, limits, shutdown()).await;
-        drop(stop_backups);
-        if let Some(thread) = backup_thread {
-            let _ = thread.join();
-        }
+        drop(backups);
         tracing::info!("stopped; the database is closed");
         Ok(())
     })

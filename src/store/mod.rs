@@ -162,9 +162,7 @@ fn quarantine(path: &Path, now: DateTime<FixedOffset>) -> std::io::Result<PathBu
     let moved_to = aside(path, now);
     std::fs::rename(path, &moved_to)?;
     for suffix in ["-wal", "-shm"] {
-        let mut side = path.as_os_str().to_owned();
-        side.push(suffix);
-        let side = PathBuf::from(side);
+        let side = hailong_report::file::with_suffix(path, suffix);
         if side.exists() {
             std::fs::rename(&side, aside(&side, now))?;
         }

@@ -9,7 +9,7 @@
 //! it, never deleting it.
 
 use super::{Db, DbError};
-use hailong_report::file::{create_private, partial_path};
+use hailong_report::file::{create_private, partial_path, with_suffix};
 use rusqlite::{Connection, OpenFlags};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -88,12 +88,6 @@ pub fn lock(db: &Path) -> std::io::Result<Option<File>> {
         }
     }
     Ok(Some(file))
-}
-
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -14,7 +14,7 @@ mod users;
 
 pub use backup::{BackupMade, RestoreError, lock, restore};
 pub use devices::{Caller, Device, PairError};
-pub use ratings::{Incoming, Ingested, Misuse, Prepared, Stored};
+pub use ratings::{Incoming, Ingested, Prepared, Stored};
 pub use summary::Totals;
 pub use users::SESSION_HOURS;
 

@@ -3,7 +3,8 @@
 
 use super::{Db, DbError};
 use crate::secrets;
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
+use hailong_core::batch::CheckedMisuse;
 use hailong_core::reason::Reason;
 use hailong_core::wire::{CheckedRating, ItemResult, Status};
 use rusqlite::{Transaction, TransactionBehavior, params};
@@ -12,12 +13,6 @@ use std::collections::BTreeMap;
 /// A tablet clock further than this from the server's makes its ratings' times doubtful; so
 /// does a rating made later than the server's clock by more than this.
 pub const SKEW_LIMIT_SECS: i64 = 10 * 60;
-
-/// A misuse press as the API parsed it.
-pub struct Misuse {
-    pub id: String,
-    pub at: DateTime<FixedOffset>,
-}
 
 /// One rating of a batch as the API parsed it.
 pub enum Ingested {
@@ -53,7 +48,7 @@ impl Prepared {
 pub struct Incoming {
     pub device_id: String,
     pub items: Vec<Ingested>,
-    pub misuse: Vec<Misuse>,
+    pub misuse: Vec<CheckedMisuse>,
     /// Ratings still waiting on the tablet after this batch, as it says.
     pub queued: Option<u64>,
     /// The tablet's clock minus the server's, in seconds, when it sent this batch (if it said).

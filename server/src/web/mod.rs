@@ -25,7 +25,7 @@ use maud::Markup;
 use pages::{Frame, Nav};
 use serde::Deserialize;
 use session::Session;
-use words::dash;
+use words::{Dash, dash};
 
 const LANG_COOKIE: &str = "hl_lang";
 const STYLE: &str = include_str!("style.css");
@@ -53,10 +53,7 @@ async fn posted_from_here(State(state): State<Shared>, request: Request, next: N
     if !safe && !csrf::same_origin(request.headers(), state.https) {
         let lang = lang_of(request.headers());
         tracing::warn!(path = %Escaped(request.uri().path()), "form refused: posted from another site");
-        return html_response(
-            StatusCode::FORBIDDEN,
-            pages::problem(lang, dash(lang).stale_form),
-        );
+        return problem_page(lang, StatusCode::FORBIDDEN, |d| d.stale_form);
     }
     next.run(request).await
 }
@@ -64,19 +61,13 @@ async fn posted_from_here(State(state): State<Shared>, request: Request, next: N
 /// A page that is not here (the API's own paths answer in JSON, see `api`).
 pub async fn not_found(headers: HeaderMap) -> Response {
     let lang = lang_of(&headers);
-    html_response(
-        StatusCode::NOT_FOUND,
-        pages::problem(lang, dash(lang).not_found),
-    )
+    problem_page(lang, StatusCode::NOT_FOUND, |d| d.not_found)
 }
 
 /// A page asked with a method it does not take (a form posted to a page, say).
 pub async fn wrong_method(headers: HeaderMap) -> Response {
     let lang = lang_of(&headers);
-    html_response(
-        StatusCode::METHOD_NOT_ALLOWED,
-        pages::problem(lang, dash(lang).wrong_method),
-    )
+    problem_page(lang, StatusCode::METHOD_NOT_ALLOWED, |d| d.wrong_method)
 }
 
 /// `Query` whose refusal (a malformed or repeated parameter) is a page in the user's language.
@@ -90,13 +81,17 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Pag
             Ok(Query(value)) => Ok(PageQuery(value)),
             Err(_) => {
                 let lang = lang_of(&parts.headers);
-                Err(html_response(
-                    StatusCode::BAD_REQUEST,
-                    pages::problem(lang, dash(lang).bad_period),
-                ))
+                Err(problem_page(lang, StatusCode::BAD_REQUEST, |d| {
+                    d.bad_period
+                }))
             }
         }
     }
+}
+
+/// A page that only says what went wrong (`words` picks the words), with `status`.
+fn problem_page(lang: Lang, status: StatusCode, words: fn(&Dash) -> &'static str) -> Response {
+    html_response(status, pages::problem(lang, words(dash(lang))))
 }
 
 /// The language chosen with the links at the top (a cookie); Vietnamese by default.
@@ -189,10 +184,7 @@ async fn period_page(
 ) -> Response {
     let lang = session.lang;
     let Some(period) = period_of(&query) else {
-        return html_response(
-            StatusCode::BAD_REQUEST,
-            pages::problem(lang, dash(lang).bad_period),
-        );
+        return problem_page(lang, StatusCode::BAD_REQUEST, |d| d.bad_period);
     };
     let path = state.db_path.clone();
     let rendered = blocking(move || {
@@ -212,10 +204,7 @@ async fn period_page(
     .await;
     match rendered {
         Ok(markup) => html_response(StatusCode::OK, markup),
-        Err(_) => html_response(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            pages::problem(lang, dash(lang).failed),
-        ),
+        Err(_) => problem_page(lang, StatusCode::INTERNAL_SERVER_ERROR, |d| d.failed),
     }
 }
 
@@ -320,10 +309,7 @@ async fn devices(State(state): State<Shared>, session: Session) -> Response {
                 pages::devices(&frame, &devices, &backup_state),
             )
         }
-        Err(_) => html_response(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            pages::problem(lang, dash(lang).failed),
-        ),
+        Err(_) => problem_page(lang, StatusCode::INTERNAL_SERVER_ERROR, |d| d.failed),
     }
 }
 
@@ -345,15 +331,12 @@ async fn export(
         period: query.period,
     });
     let (Ok(format), Some(period)) = (format, period) else {
-        return html_response(
-            StatusCode::BAD_REQUEST,
-            pages::problem(lang, dash(lang).bad_period),
-        );
+        return problem_page(lang, StatusCode::BAD_REQUEST, |d| d.bad_period);
     };
     tracing::info!(user = %Escaped(&session.user), format = format.code(), period = %period.code(), "report downloaded");
     match report_file(&state, period, format, lang).await {
         Ok(response) => response,
-        Err(status) => html_response(status, pages::problem(lang, dash(lang).failed)),
+        Err(status) => problem_page(lang, status, |d| d.failed),
     }
 }
 

@@ -3,7 +3,7 @@
 //! check, see `limits`), password checks a bounded number at a time, forms that carry a CSRF
 //! token, and the same answer for a wrong name as for a wrong password.
 
-use super::{csrf, html_response, lang_of, pages, words::dash};
+use super::{csrf, html_response, lang_of, pages, problem_page, words::dash};
 use crate::api::{Shared, with_db, with_reader};
 use axum::Form;
 use axum::extract::rejection::FormRejection;
@@ -58,10 +58,9 @@ impl FromRequestParts<Shared> for Session {
         match with_reader(state, move |db| db.session_user(&token, Utc::now())).await {
             Ok(Some(user)) => Ok(Session { user, lang, csrf }),
             Ok(None) => Err(Redirect::to("/sign-in").into_response()),
-            Err(_) => Err(html_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                pages::problem(lang, dash(lang).failed),
-            )),
+            Err(_) => Err(problem_page(lang, StatusCode::INTERNAL_SERVER_ERROR, |d| {
+                d.failed
+            })),
         }
     }
 }
@@ -205,10 +204,7 @@ pub async fn sign_out(
         _ => false,
     };
     if !from_its_form {
-        return html_response(
-            StatusCode::FORBIDDEN,
-            pages::problem(lang, dash(lang).stale_form),
-        );
+        return problem_page(lang, StatusCode::FORBIDDEN, |d| d.stale_form);
     }
     if let Some(token) = token {
         let _ = with_db(&state, move |db| db.end_session(&token)).await;
