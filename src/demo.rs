@@ -229,12 +229,12 @@ fn pick_level(rng: &mut StdRng, scale: Scale) -> Level {
 }
 
 fn pick_reasons(rng: &mut StdRng) -> String {
-    let picked: Vec<Reason> = Reason::ALL
+    let picked: Vec<Reason> = Reason::CHOICES
         .into_iter()
         .filter(|_| rng.random_bool(0.22))
         .collect();
     if picked.is_empty() {
-        Reason::join(&[Reason::ALL[rng.random_range(0..Reason::ALL.len())]])
+        Reason::join(&[Reason::CHOICES[rng.random_range(0..Reason::CHOICES.len())]])
     } else {
         Reason::join(&picked)
     }

@@ -52,6 +52,8 @@ pub struct Settings {
     pub reasons_timeout_secs: u32,
     pub armed_expiry_secs: u32,
     pub min_interval_secs: u32,
+    /// How long after a tap the citizen may choose again ("Chọn lại"); 0 turns it off.
+    pub change_of_mind_secs: u32,
     pub walk_up_allowed: bool,
     pub fullscreen: bool,
     /// The folder reports are saved in besides USB sticks; the data dir's `reports` if unset.
@@ -73,6 +75,7 @@ impl Default for Settings {
             reasons_timeout_secs: 60,
             armed_expiry_secs: 180,
             min_interval_secs: 3,
+            change_of_mind_secs: 10,
             walk_up_allowed: true,
             fullscreen: false,
             export_dir: None,

@@ -231,6 +231,13 @@ fn settings_saved_on_the_admin_screen_are_written_and_apply_at_once() {
 
     h.fill("settings-counter-name", "Quầy 2 – Đất đai");
     h.fill("settings-admin-pin", "13579246");
+    h.fill("settings-admin-pin-again", "13579264");
+    h.tap("settings-save");
+    assert!(
+        h.find("settings-problem-pin_mismatch").is_some(),
+        "a new PIN typed differently twice is refused"
+    );
+    h.fill("settings-admin-pin-again", "13579246");
     h.tap("settings-scale-5");
     h.tap("settings-interval-more");
     h.tap("settings-walk-up");

@@ -63,6 +63,7 @@ fn a_negative_tap_is_amended_with_its_reasons_and_finished() {
             &recorded.id,
             &[Reason::LongWait, Reason::Attitude],
             Some("  chờ lâu  "),
+            true,
         )
         .unwrap();
     let rating = store.rating(&recorded.id).unwrap();
@@ -71,9 +72,49 @@ fn a_negative_tap_is_amended_with_its_reasons_and_finished() {
     assert!(rating.finished);
     assert_eq!(rating.recorded_at, at("2026-11-23T09:15:00+07:00"));
     assert!(matches!(
-        store.amend_reasons("nope", &[], None),
+        store.amend_reasons("nope", &[], None, true),
         Err(StoreError::NoSuchRating(_))
     ));
+    // A finished rating (it may have been sent) is never amended again.
+    assert!(matches!(
+        store.amend_reasons(&recorded.id, &[Reason::Late], None, true),
+        Err(StoreError::NoSuchRating(_))
+    ));
+    assert!(matches!(
+        store.amend_level(&recorded.id, Level::Satisfied),
+        Err(StoreError::NoSuchRating(_))
+    ));
+}
+
+#[test]
+fn a_change_of_mind_replaces_the_level_keeps_the_first_and_moves_the_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("hailong.db")).unwrap();
+    let recorded = store
+        .record(&tap(Level::Unsatisfied, "2026-11-23T09:15:00+07:00"))
+        .unwrap();
+    store
+        .amend_reasons(&recorded.id, &[Reason::Late], Some("x"), false)
+        .unwrap();
+    store
+        .amend_level(&recorded.id, Level::VerySatisfied)
+        .unwrap();
+    store.amend_level(&recorded.id, Level::Satisfied).unwrap();
+    let rating = store.rating(&recorded.id).unwrap();
+    assert_eq!(rating.outcome.level(), Some(Level::Satisfied));
+    assert_eq!(
+        rating.first_outcome,
+        Some(Outcome::Rated(Level::Unsatisfied)),
+        "the level first tapped is kept"
+    );
+    assert!(rating.reasons.is_empty() && rating.comment.is_none());
+    assert!(!rating.finished);
+    let counts = store.summary(DateRange::all()).unwrap();
+    assert_eq!(counts.total(), 1);
+    assert_eq!(counts.count(Level::Satisfied), 1);
+    assert_eq!(counts.count(Level::Unsatisfied), 0);
+    store.finish(&recorded.id).unwrap();
+    assert!(store.rating(&recorded.id).unwrap().finished);
 }
 
 #[test]
@@ -335,7 +376,7 @@ fn the_outbox_holds_finished_unsent_ratings_in_order_in_a_form_the_server_accept
     assert_eq!(store.outbox(1, Scale::Three, "").unwrap().len(), 1);
 
     store
-        .amend_reasons(&pending.id, &[Reason::LongWait], None)
+        .amend_reasons(&pending.id, &[Reason::LongWait], None, true)
         .unwrap();
     store
         .record_sync(

@@ -6,6 +6,7 @@ mod support;
 use hailong::ui::{KioskAdapter, Screen};
 use hailong_core::level::{Level, Scale};
 use hailong_core::period::DateRange;
+use hailong_core::rating::Outcome;
 use hailong_core::reason::Reason;
 use slint::ComponentHandle;
 use std::time::Duration;
@@ -19,13 +20,21 @@ fn a_walk_up_positive_tap_is_on_disk_when_thanks_shows_and_the_screen_returns_af
     assert_eq!(h.screen(), Screen::Thanks);
     let rating = h.latest();
     assert_eq!(rating.outcome.level(), Some(Level::VerySatisfied));
-    assert!(rating.finished);
+    assert!(
+        !rating.finished,
+        "open to a change of mind, so not sent yet"
+    );
     assert_eq!(rating.dossier, None);
     assert_eq!(rating.recorded_at, now());
+    // The thank-you echoes the face chosen.
+    assert_eq!(h.label("thanks-choice"), "Rất hài lòng");
+    assert!(h.find("choose-again").is_some());
     wait(Duration::from_millis(3_900));
     assert_eq!(h.screen(), Screen::Thanks);
     wait(Duration::from_millis(200));
     assert_eq!(h.screen(), Screen::Citizen);
+    assert!(h.latest().finished);
+    assert_eq!(h.latest().first_outcome, None);
 }
 
 #[test]
@@ -37,9 +46,17 @@ fn a_negative_tap_asks_for_reasons_and_a_typed_comment_then_amends_the_same_reco
     let tapped = h.latest();
     assert_eq!(tapped.outcome.level(), Some(Level::Unsatisfied));
     assert!(!tapped.finished);
-    // Send needs at least one reason.
+    // Send needs at least one reason, and the screen says so.
+    assert_eq!(
+        h.label("send-hint"),
+        "Chọn một hoặc nhiều lý do, rồi bấm Gửi"
+    );
     h.tap("send");
     assert_eq!(h.screen(), Screen::Reasons);
+    assert_eq!(
+        h.label("send-hint"),
+        "Xin chọn ít nhất một lý do ở trên, rồi bấm Gửi."
+    );
     h.tap("reason-long_wait");
     h.tap("reason-attitude");
     h.tap("reason-late");
@@ -63,8 +80,11 @@ fn a_negative_tap_asks_for_reasons_and_a_typed_comment_then_amends_the_same_reco
     assert_eq!(rating.id, tapped.id);
     assert_eq!(rating.reasons, vec![Reason::LongWait, Reason::Attitude]);
     assert_eq!(rating.comment.as_deref(), Some("chờ lầu"));
-    assert!(rating.finished);
     assert_eq!(h.store().rating_count().unwrap(), 1);
+    assert_eq!(h.label("thanks-choice"), "Không hài lòng");
+    wait(Duration::from_secs(5));
+    assert_eq!(h.screen(), Screen::Citizen);
+    assert!(h.latest().finished);
 }
 
 #[test]
@@ -214,4 +234,114 @@ fn five_levels_on_a_portrait_screen_stack_top_to_bottom_in_key_order() {
     h.key("5");
     wait(Duration::from_millis(100));
     assert_eq!(h.latest().outcome.level(), Some(Level::VeryUnsatisfied));
+}
+
+#[test]
+fn keys_reach_the_citizen_screens_after_an_admin_text_field_had_the_focus() {
+    let h = kiosk(Scale::Three);
+    h.sign_in_as_admin();
+    h.tap("admin-tab-settings");
+    // The administrator touches the new-PIN field, types, and closes the screens.
+    h.tap("settings-admin-pin");
+    h.key("9");
+    h.tap("admin-close");
+    assert_eq!(h.screen(), Screen::Citizen);
+    h.key("1");
+    wait(Duration::from_millis(100));
+    assert_eq!(
+        h.store().rating_count().unwrap(),
+        1,
+        "the level key was lost"
+    );
+    assert_eq!(h.screen(), Screen::Thanks);
+    // The thank-you screen and the reasons screen take keys too.
+    wait(Duration::from_secs(5));
+    h.key("3");
+    wait(Duration::from_millis(100));
+    assert_eq!(h.screen(), Screen::Reasons);
+}
+
+#[test]
+fn choose_again_after_a_wrong_sad_face_amends_the_same_rating_and_keeps_the_first_level() {
+    let h = kiosk(Scale::Three);
+    h.tap("level-unsatisfied");
+    assert_eq!(h.screen(), Screen::Reasons);
+    let tapped = h.latest();
+    h.tap("reason-late");
+    h.tap("choose-again");
+    assert_eq!(h.screen(), Screen::Citizen);
+    assert_eq!(
+        h.label("citizen-prompt"),
+        "Mời Ông/Bà chọn lại mức độ hài lòng"
+    );
+    // Within the misuse interval, yet a choice, not misuse.
+    h.tap("level-very_satisfied");
+    assert_eq!(h.screen(), Screen::Thanks);
+    assert_eq!(h.label("thanks-choice"), "Rất hài lòng");
+    let rating = h.latest();
+    assert_eq!(rating.id, tapped.id, "the same rating, amended");
+    assert_eq!(rating.outcome.level(), Some(Level::VerySatisfied));
+    assert_eq!(
+        rating.first_outcome,
+        Some(Outcome::Rated(Level::Unsatisfied))
+    );
+    assert!(rating.reasons.is_empty());
+    assert!(!rating.finished);
+    let counts = h.store().summary(DateRange::all()).unwrap();
+    assert_eq!((counts.total(), counts.misuse), (1, 0));
+    assert_eq!(counts.count(Level::VerySatisfied), 1);
+    wait(Duration::from_secs(5));
+    assert_eq!(h.screen(), Screen::Citizen);
+    assert!(h.latest().finished);
+    assert_eq!(h.store().rating_count().unwrap(), 1);
+}
+
+#[test]
+fn choose_again_is_offered_only_for_the_configured_time_and_an_unused_one_keeps_the_rating() {
+    let h = kiosk(Scale::Three);
+    h.tap("level-unsatisfied");
+    wait(Duration::from_secs(11));
+    assert!(h.find("choose-again").is_none(), "offered for 10 s");
+    assert!(!h.latest().finished, "still waiting for its reasons");
+    h.tap("reason-attitude");
+    h.tap("send");
+    assert!(h.latest().finished, "sent at once: the window is over");
+    assert!(h.find("choose-again").is_none());
+
+    // Chọn lại tapped, then nobody picks: the rating stands and the next citizen's tap is new.
+    wait(Duration::from_secs(5));
+    h.tap("level-satisfied");
+    h.tap("choose-again");
+    assert_eq!(h.screen(), Screen::Citizen);
+    wait(Duration::from_secs(11));
+    assert_eq!(
+        h.label("citizen-prompt"),
+        "Mời Ông/Bà đánh giá mức độ hài lòng"
+    );
+    let stood = h.latest();
+    assert_eq!(stood.outcome.level(), Some(Level::Satisfied));
+    assert!(stood.finished);
+    h.tap("level-very_satisfied");
+    assert_eq!(h.store().rating_count().unwrap(), 3);
+
+    // Off in the settings: positive taps are finished at once and nothing is offered.
+    let h = {
+        let tablet = support::Tablet::new(Scale::Three, hailong::settings::Lang::Vi);
+        tablet.change_settings(|s| s.change_of_mind_secs = 0);
+        tablet.start(1280., 800.)
+    };
+    h.tap("level-satisfied");
+    assert!(h.find("choose-again").is_none());
+    assert!(h.latest().finished);
+}
+
+#[test]
+fn a_sad_face_left_without_a_reason_is_finished_as_no_reason_given() {
+    let h = kiosk(Scale::Three);
+    h.tap("level-unsatisfied");
+    wait(Duration::from_secs(61));
+    assert_eq!(h.screen(), Screen::Citizen);
+    let rating = h.latest();
+    assert!(rating.finished);
+    assert_eq!(rating.reasons, vec![Reason::NotGiven]);
 }

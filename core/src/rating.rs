@@ -56,6 +56,10 @@ pub struct Rating {
     /// Wall-clock time of the tap, with the tablet's UTC offset.
     pub recorded_at: DateTime<FixedOffset>,
     pub outcome: Outcome,
+    /// The level first tapped, when the citizen chose again before the rating was finished
+    /// (kept for audit; the rating counts as `outcome`).
+    #[serde(default)]
+    pub first_outcome: Option<Outcome>,
     pub reasons: Vec<Reason>,
     pub comment: Option<String>,
     /// Normalised dossier code; `None` for a walk-up rating.

@@ -14,11 +14,13 @@ pub enum Reason {
     UnofficialFees,
     UnclearGuidance,
     Other,
+    /// The citizen left a negative rating without choosing any reason (the screen timed out).
+    NotGiven,
 }
 
 impl Reason {
-    /// All reasons, in the order the chips are shown.
-    pub const ALL: [Reason; 8] = [
+    /// The reasons a citizen can choose, in the order the chips are shown.
+    pub const CHOICES: [Reason; 8] = [
         Reason::MultipleTrips,
         Reason::Late,
         Reason::LongWait,
@@ -27,6 +29,19 @@ impl Reason {
         Reason::UnofficialFees,
         Reason::UnclearGuidance,
         Reason::Other,
+    ];
+
+    /// Every code a rating may carry: the choices and "not given".
+    pub const ALL: [Reason; 9] = [
+        Reason::MultipleTrips,
+        Reason::Late,
+        Reason::LongWait,
+        Reason::Attitude,
+        Reason::ExtraDocuments,
+        Reason::UnofficialFees,
+        Reason::UnclearGuidance,
+        Reason::Other,
+        Reason::NotGiven,
     ];
 
     pub fn code(self) -> &'static str {
@@ -39,6 +54,7 @@ impl Reason {
             Reason::UnofficialFees => "unofficial_fees",
             Reason::UnclearGuidance => "unclear_guidance",
             Reason::Other => "other",
+            Reason::NotGiven => "not_given",
         }
     }
 
@@ -91,6 +107,13 @@ mod tests {
     }
 
     #[test]
+    fn not_given_is_a_code_but_never_a_choice() {
+        assert!(!Reason::CHOICES.contains(&Reason::NotGiven));
+        assert_eq!("not_given".parse(), Ok(Reason::NotGiven));
+        assert_eq!(&Reason::ALL[..8], &Reason::CHOICES[..]);
+    }
+
+    #[test]
     fn every_glossary_code_parses() {
         for code in [
             "multiple_trips",
@@ -101,6 +124,7 @@ mod tests {
             "unofficial_fees",
             "unclear_guidance",
             "other",
+            "not_given",
         ] {
             assert_eq!(code.parse::<Reason>().map(Reason::code), Ok(code));
         }

@@ -204,6 +204,7 @@ impl Lang {
                 "Guidance or procedure was unclear",
             ),
             Reason::Other => ("Lý do khác", "Other"),
+            Reason::NotGiven => ("Không nêu lý do", "No reason given"),
         };
         self.pick(vi, en)
     }

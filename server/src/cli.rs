@@ -196,7 +196,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 
 fn parse_ttl(s: &str) -> Result<Duration, String> {
     let secs = parse_duration(s)?.as_secs();
-    if secs < 60 || secs > 30 * 86_400 {
+    if !(60..=30 * 86_400).contains(&secs) {
         return Err(format!(
             "{s:?}: a pairing code lives between 1 minute and 30 days"
         ));

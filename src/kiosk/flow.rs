@@ -1,11 +1,14 @@
 //! The citizen flow: a tap is stored before the screen moves on, with the armed dossier if
-//! there is one; negative levels ask for reasons; presses too soon after a rating are misuse.
+//! there is one; negative levels ask for reasons; for a short while the citizen may choose
+//! again, which amends the same (still unfinished, so unsent) rating; presses too soon after a
+//! rating are misuse.
 
 use super::SharedSettings;
 use super::desk::Desk;
 use crate::clock::Clock;
 use crate::store::{NewRating, Store};
 use crate::ui::{AppWindow, KioskAdapter, ReasonItem, Screen};
+use hailong_core::level::Level;
 use hailong_core::rating::Outcome;
 use hailong_core::reason::Reason;
 use hailong_core::text::{Tone, apply_tone};
@@ -17,16 +20,23 @@ use std::time::Duration;
 
 const COMMENT_MAX_CHARS: usize = 500;
 
-/// The rating the citizen is giving reasons for.
-struct Pending {
+/// The rating just tapped and not yet finished: its reasons are being given, or the citizen
+/// may still choose again.
+struct Open {
     id: String,
+    /// The reasons screen is waiting for Send (or its time-out).
+    asking: bool,
     reasons: Vec<Reason>,
     comment: String,
 }
 
 #[derive(Default)]
 struct State {
-    pending: Option<Pending>,
+    open: Option<Open>,
+    /// "Chọn lại" is still offered for the open rating.
+    may_change: bool,
+    /// "Chọn lại" was tapped: the next face amends the open rating.
+    choosing_again: bool,
     cooling_down: bool,
 }
 
@@ -41,6 +51,7 @@ pub struct Flow {
     thanks_timer: Timer,
     reasons_timer: Timer,
     cooldown_timer: Timer,
+    change_timer: Timer,
 }
 
 impl Flow {
@@ -52,7 +63,7 @@ impl Flow {
         clock: Arc<dyn Clock>,
     ) -> Rc<Flow> {
         let reasons_model = Rc::new(VecModel::from(
-            Reason::ALL
+            Reason::CHOICES
                 .iter()
                 .map(|r| ReasonItem {
                     code: r.code().into(),
@@ -74,6 +85,7 @@ impl Flow {
             thanks_timer: Timer::default(),
             reasons_timer: Timer::default(),
             cooldown_timer: Timer::default(),
+            change_timer: Timer::default(),
         });
         flow.settings_changed();
         flow
@@ -113,7 +125,11 @@ impl Flow {
         let Some(level) = self.settings.borrow().scale.levels().get(index).copied() else {
             return;
         };
-        if !self.on_citizen_screens() {
+        if !matches!(self.screen(), Screen::Citizen | Screen::Thanks) {
+            return;
+        }
+        if self.state.borrow().choosing_again {
+            self.change_level(level);
             return;
         }
         if self.state.borrow().cooling_down {
@@ -126,6 +142,9 @@ impl Flow {
         if armed.is_none() && !self.settings.borrow().walk_up_allowed {
             return;
         }
+        // A rating still open from the last citizen is theirs as it stands.
+        self.finish_open();
+        let change_secs = self.settings.borrow().change_of_mind_secs;
         // A walk-up rating belongs to the officer on shift at this counter, if any.
         let officer = armed
             .as_ref()
@@ -138,7 +157,7 @@ impl Flow {
             dossier: armed.as_ref().map(|a| &a.dossier),
             procedure: armed.as_ref().and_then(|a| a.procedure.as_ref()),
             officer: officer.as_ref(),
-            finished: !level.is_negative(),
+            finished: !level.is_negative() && change_secs == 0,
         };
         let recorded = match self.store.borrow_mut().record(&tap) {
             Ok(recorded) => recorded,
@@ -162,10 +181,119 @@ impl Flow {
         }
         self.start_cooldown();
         self.adapter(|a| a.set_save_failure(SharedString::default()));
+        if !tap.finished {
+            self.state.borrow_mut().open = Some(Open {
+                id: recorded.id,
+                asking: false,
+                reasons: Vec::new(),
+                comment: String::new(),
+            });
+        }
+        self.open_change_window();
+        self.show_level(level);
+    }
+
+    /// A face tapped after "Chọn lại": the open rating takes the new level.
+    fn change_level(self: &Rc<Self>, level: Level) {
+        let Some(id) = self.state.borrow().open.as_ref().map(|o| o.id.clone()) else {
+            return;
+        };
+        if let Err(e) = self.store.borrow_mut().amend_level(&id, level) {
+            tracing::error!(error = %e, "a change of mind could not be saved");
+            self.adapter(|a| a.set_save_failure(e.code().into()));
+            self.back_to_citizen();
+            return;
+        }
+        tracing::info!(level = level.code(), "the citizen chose again");
+        {
+            let mut state = self.state.borrow_mut();
+            state.choosing_again = false;
+            if let Some(open) = state.open.as_mut() {
+                open.reasons.clear();
+                open.comment.clear();
+            }
+        }
+        self.adapter(|a| a.set_choosing_again(false));
+        self.open_change_window();
+        self.show_level(level);
+    }
+
+    /// The screen after a face: the reasons for a negative level, thanks otherwise.
+    fn show_level(self: &Rc<Self>, level: Level) {
+        self.adapter(|a| a.set_chosen_level(level.code().into()));
         if level.is_negative() {
-            self.ask_reasons(recorded.id);
+            self.ask_reasons();
         } else {
             self.show_thanks();
+        }
+    }
+
+    /// "Chọn lại" shows for the configured time after a tap (or a change), if the rating is
+    /// still open.
+    fn open_change_window(self: &Rc<Self>) {
+        let window = self.settings.borrow().change_of_mind_secs;
+        let open = window > 0 && self.state.borrow().open.is_some();
+        self.state.borrow_mut().may_change = open;
+        self.adapter(|a| a.set_can_choose_again(open));
+        if open {
+            self.after(&self.change_timer, secs(window), Flow::change_window_closed);
+        } else {
+            self.change_timer.stop();
+        }
+    }
+
+    /// The citizen tapped "Chọn lại": the faces again, and the next one amends the rating.
+    pub fn choose_again(self: &Rc<Self>) {
+        if !self.state.borrow().may_change || self.state.borrow().open.is_none() {
+            return;
+        }
+        self.thanks_timer.stop();
+        self.reasons_timer.stop();
+        {
+            let mut state = self.state.borrow_mut();
+            state.choosing_again = true;
+            if let Some(open) = state.open.as_mut() {
+                open.asking = false;
+            }
+        }
+        // The whole window again to pick; then the rating stands as it was.
+        self.open_change_window();
+        self.adapter(|a| {
+            a.set_can_choose_again(false);
+            a.set_choosing_again(true);
+            a.set_screen(Screen::Citizen);
+        });
+    }
+
+    /// The time to choose again is over: a rating not waiting for its reasons is finished.
+    fn change_window_closed(self: &Rc<Self>) {
+        let choosing_again = {
+            let mut state = self.state.borrow_mut();
+            state.may_change = false;
+            std::mem::take(&mut state.choosing_again)
+        };
+        self.adapter(|a| {
+            a.set_can_choose_again(false);
+            a.set_choosing_again(false);
+        });
+        let asking = self.state.borrow().open.as_ref().is_some_and(|o| o.asking);
+        if !asking {
+            self.finish_open();
+        }
+        if choosing_again {
+            tracing::info!("no new choice; the rating stands");
+            self.back_to_citizen();
+        }
+    }
+
+    /// Finishes the open rating as it stands, ready to send.
+    fn finish_open(&self) {
+        let Some(open) = self.state.borrow_mut().open.take() else {
+            return;
+        };
+        if let Err(e) = self.store.borrow_mut().finish(&open.id) {
+            // The start-up pass finishes it.
+            tracing::error!(error = %e, "a rating could not be finished");
         }
     }
 
@@ -188,12 +316,10 @@ impl Flow {
         );
     }
 
-    fn ask_reasons(self: &Rc<Self>, id: String) {
-        self.state.borrow_mut().pending = Some(Pending {
-            id,
-            reasons: Vec::new(),
-            comment: String::new(),
-        });
+    fn ask_reasons(self: &Rc<Self>) {
+        if let Some(open) = self.state.borrow_mut().open.as_mut() {
+            open.asking = true;
+        }
         for i in 0..self.reasons_model.row_count() {
             if let Some(mut item) = self.reasons_model.row_data(i) {
                 item.selected = false;
@@ -203,6 +329,7 @@ impl Flow {
         self.adapter(|a| {
             a.set_comment(SharedString::default());
             a.set_can_send(false);
+            a.set_send_hint(false);
             a.set_screen(Screen::Reasons);
         });
         self.restart_reasons_timer();
@@ -218,33 +345,38 @@ impl Flow {
 
     /// Any touch on the reasons screen keeps it open a while longer.
     pub fn interacted(self: &Rc<Self>) {
-        if self.state.borrow().pending.is_some() {
+        if self.asking() {
             self.restart_reasons_timer();
         }
     }
 
     pub fn toggle_reason(self: &Rc<Self>, index: usize) {
         let (Some(reason), Some(mut item)) = (
-            Reason::ALL.get(index).copied(),
+            Reason::CHOICES.get(index).copied(),
             self.reasons_model.row_data(index),
         ) else {
             return;
         };
         let can_send = {
             let mut state = self.state.borrow_mut();
-            let Some(pending) = state.pending.as_mut() else {
+            let Some(open) = state.open.as_mut().filter(|o| o.asking) else {
                 return;
             };
-            item.selected = !pending.reasons.contains(&reason);
+            item.selected = !open.reasons.contains(&reason);
             if item.selected {
-                pending.reasons.push(reason);
+                open.reasons.push(reason);
             } else {
-                pending.reasons.retain(|r| *r != reason);
+                open.reasons.retain(|r| *r != reason);
             }
-            !pending.reasons.is_empty()
+            !open.reasons.is_empty()
         };
         self.reasons_model.set_row_data(index, item);
-        self.adapter(|a| a.set_can_send(can_send));
+        self.adapter(|a| {
+            a.set_can_send(can_send);
+            if can_send {
+                a.set_send_hint(false);
+            }
+        });
         self.interacted();
     }
 
@@ -252,58 +384,80 @@ impl Flow {
     pub fn edit_comment(self: &Rc<Self>, edit: CommentEdit) {
         let comment = {
             let mut state = self.state.borrow_mut();
-            let Some(pending) = state.pending.as_mut() else {
+            let Some(open) = state.open.as_mut().filter(|o| o.asking) else {
                 return;
             };
             match edit {
-                CommentEdit::Type(text) if pending.comment.chars().count() < COMMENT_MAX_CHARS => {
-                    pending.comment.push_str(&text)
+                CommentEdit::Type(text) if open.comment.chars().count() < COMMENT_MAX_CHARS => {
+                    open.comment.push_str(&text)
                 }
                 CommentEdit::Type(_) => {}
-                CommentEdit::Tone(tone) => pending.comment = apply_tone(&pending.comment, tone),
+                CommentEdit::Tone(tone) => open.comment = apply_tone(&open.comment, tone),
                 CommentEdit::Erase => {
-                    pending.comment.pop();
+                    open.comment.pop();
                 }
             }
-            pending.comment.clone()
+            open.comment.clone()
         };
         self.adapter(|a| a.set_comment(comment.into()));
         self.interacted();
     }
 
-    /// Send on the reasons screen: amend the tapped rating and thank the citizen.
+    /// Whether the reasons screen is waiting for the open rating's reasons.
+    fn asking(&self) -> bool {
+        self.state.borrow().open.as_ref().is_some_and(|o| o.asking)
+    }
+
+    /// Send on the reasons screen: amend the tapped rating and thank the citizen. With no
+    /// reason chosen, the screen says what Send needs instead.
     pub fn send(self: &Rc<Self>) {
-        if self
-            .state
-            .borrow()
-            .pending
-            .as_ref()
-            .is_none_or(|p| p.reasons.is_empty())
-        {
+        let chosen = match self.state.borrow().open.as_ref().filter(|o| o.asking) {
+            None => return,
+            Some(open) => !open.reasons.is_empty(),
+        };
+        if !chosen {
+            self.adapter(|a| a.set_send_hint(true));
+            self.interacted();
             return;
         }
-        self.save_reasons();
+        let finish = !self.state.borrow().may_change;
+        self.save_reasons(finish);
         self.show_thanks();
     }
 
+    /// Nobody sent the reasons in time: what was chosen is kept, or "no reason given".
     fn reasons_timed_out(self: &Rc<Self>) {
         tracing::info!("reasons timed out");
-        self.save_reasons();
+        if let Some(open) = self.state.borrow_mut().open.as_mut()
+            && open.reasons.is_empty()
+        {
+            open.reasons.push(Reason::NotGiven);
+        }
+        self.save_reasons(true);
         self.back_to_citizen();
     }
 
-    /// Stores whatever reasons and comment were given and finishes the rating.
-    fn save_reasons(self: &Rc<Self>) {
+    /// Stores the reasons and comment given, finishing the rating if `finish` (otherwise the
+    /// change-of-mind window finishes it).
+    fn save_reasons(self: &Rc<Self>, finish: bool) {
         self.reasons_timer.stop();
-        let Some(pending) = self.state.borrow_mut().pending.take() else {
-            return;
+        let saved = {
+            let mut state = self.state.borrow_mut();
+            let Some(open) = state.open.as_mut().filter(|o| o.asking) else {
+                return;
+            };
+            open.asking = false;
+            let comment = Some(open.comment.as_str());
+            let saved =
+                self.store
+                    .borrow_mut()
+                    .amend_reasons(&open.id, &open.reasons, comment, finish);
+            if finish {
+                state.open = None;
+            }
+            saved
         };
-        let comment = Some(pending.comment.as_str());
-        if let Err(e) =
-            self.store
-                .borrow_mut()
-                .amend_reasons(&pending.id, &pending.reasons, comment)
-        {
+        if let Err(e) = saved {
             // The level itself is already on disk; the start-up pass will finish it.
             tracing::error!(error = %e, "reasons could not be saved");
             self.adapter(|a| a.set_save_failure(e.code().into()));
@@ -320,10 +474,26 @@ impl Flow {
     }
 
     /// Back to the idle screen, in the unit's own language for the next citizen (unless an
-    /// officer opened the console meanwhile).
+    /// officer opened the console meanwhile). The rating is finished as it stands.
     fn back_to_citizen(self: &Rc<Self>) {
         self.thanks_timer.stop();
-        if !matches!(self.screen(), Screen::Thanks | Screen::Reasons) {
+        self.change_timer.stop();
+        if !self.asking() {
+            self.finish_open();
+        }
+        {
+            let mut state = self.state.borrow_mut();
+            state.may_change = false;
+            state.choosing_again = false;
+        }
+        self.adapter(|a| {
+            a.set_can_choose_again(false);
+            a.set_choosing_again(false);
+        });
+        if !matches!(
+            self.screen(),
+            Screen::Thanks | Screen::Reasons | Screen::Citizen
+        ) {
             return;
         }
         self.adapter(|a| a.set_screen(Screen::Citizen));
@@ -337,9 +507,13 @@ impl Flow {
         }
     }
 
-    /// Whether the citizen screens are showing (keys and scans may act).
+    /// Whether a citizen screen is showing: keys and scans act (a level key only where the
+    /// faces or the thanks show).
     pub fn on_citizen_screens(&self) -> bool {
-        matches!(self.screen(), Screen::Citizen | Screen::Thanks)
+        matches!(
+            self.screen(),
+            Screen::Citizen | Screen::Reasons | Screen::Thanks
+        )
     }
 
     /// Makes the store's next write fail as on a full disk (fault tests).

@@ -274,6 +274,8 @@ fn connect(adapter: &KioskAdapter<'_>, flow: &Rc<Flow>) {
     let f = flow.clone();
     adapter.on_send(move || f.send());
     let f = flow.clone();
+    adapter.on_choose_again(move || f.choose_again());
+    let f = flow.clone();
     adapter.on_switch_language(move |code| f.switch_language(&code));
 }
 

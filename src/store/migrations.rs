@@ -91,6 +91,9 @@ const MIGRATIONS: &[&str] = &[
     // those above are sent again.
     "ALTER TABLE ratings ADD COLUMN server_receipt INTEGER;
     CREATE INDEX ratings_receipt ON ratings(server_receipt) WHERE server_receipt IS NOT NULL;",
+    // 6: a citizen may choose again before the rating is finished; the level first tapped is
+    // kept for audit.
+    "ALTER TABLE ratings ADD COLUMN first_outcome TEXT;",
 ];
 
 /// Brings the schema up to date.

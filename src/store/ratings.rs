@@ -3,7 +3,7 @@
 use super::{Store, StoreError};
 use chrono::{DateTime, FixedOffset};
 use hailong_core::dossier::DossierCode;
-use hailong_core::level::Scale;
+use hailong_core::level::{Level, Scale};
 use hailong_core::procedure::Procedure;
 use hailong_core::rating::{OfficerRef, Outcome, Rating};
 use hailong_core::reason::Reason;
@@ -19,7 +19,8 @@ pub struct NewRating<'a> {
     pub dossier: Option<&'a DossierCode>,
     pub procedure: Option<&'a Procedure>,
     pub officer: Option<&'a OfficerRef>,
-    /// Positive taps are finished at once; negative ones wait for their reasons.
+    /// Finished ratings are ready to send; a tap stays open while the citizen may still choose
+    /// again or give reasons.
     pub finished: bool,
 }
 
@@ -33,7 +34,7 @@ pub struct Recorded {
 }
 
 pub(super) const RATING_COLUMNS: &str = "id, seq, recorded_at, outcome, reasons, comment, dossier, \
-    procedure_code, officer_id, officer_name, repeat_dossier, finished";
+    procedure_code, officer_id, officer_name, repeat_dossier, finished, first_outcome";
 
 impl Store {
     /// Stores one rating in its own durable transaction.
@@ -81,12 +82,14 @@ impl Store {
         })
     }
 
-    /// Adds the reasons and comment to a tapped rating and finishes it.
+    /// Adds the reasons and comment to a tapped, unfinished rating, finishing it if `finish`
+    /// (otherwise the citizen may still choose again).
     pub fn amend_reasons(
         &mut self,
         id: &str,
         reasons: &[Reason],
         comment: Option<&str>,
+        finish: bool,
     ) -> Result<(), StoreError> {
         let comment = comment.map(str::trim).filter(|c| !c.is_empty());
         let tx = self
@@ -94,9 +97,31 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let changed = tx
             .prepare_cached(
-                "UPDATE ratings SET reasons = ?2, comment = ?3, finished = 1 WHERE id = ?1",
+                "UPDATE ratings SET reasons = ?2, comment = ?3, finished = ?4
+                 WHERE id = ?1 AND finished = 0",
             )?
-            .execute(params![id, Reason::join(reasons), comment])?;
+            .execute(params![id, Reason::join(reasons), comment, finish])?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchRating(id.to_owned()));
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The citizen chose again: the unfinished rating `id` takes `level` in one durable
+    /// transaction, dropping reasons and comment given for the old one; the level first tapped
+    /// is kept. A finished rating (it may have been sent) is never changed.
+    pub fn amend_level(&mut self, id: &str, level: Level) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let changed = tx
+            .prepare_cached(
+                "UPDATE ratings SET first_outcome = COALESCE(first_outcome, outcome),
+                     outcome = ?2, reasons = '', comment = NULL
+                 WHERE id = ?1 AND finished = 0 AND outcome <> 'not_rated'",
+            )?
+            .execute(params![id, level.code()])?;
         if changed == 0 {
             return Err(StoreError::NoSuchRating(id.to_owned()));
         }
@@ -188,12 +213,14 @@ pub(super) fn rating_from_row(row: &Row<'_>) -> rusqlite::Result<Rating> {
     let reasons: String = row.get(4)?;
     let officer_id: Option<i64> = row.get(8)?;
     let officer_name: Option<String> = row.get(9)?;
+    let first_outcome: Option<String> = row.get(12)?;
     Ok(Rating {
         id: row.get(0)?,
         seq: row.get(1)?,
         recorded_at: DateTime::parse_from_rfc3339(&recorded_at)
             .map_err(|_| bad(2, "bad timestamp"))?,
         outcome: Outcome::parse(&outcome).ok_or_else(|| bad(3, "unknown outcome"))?,
+        first_outcome: first_outcome.as_deref().and_then(Outcome::parse),
         reasons: Reason::split(&reasons).map_err(|_| bad(4, "unknown reason"))?,
         comment: row.get(5)?,
         dossier: row.get(6)?,

@@ -99,7 +99,7 @@ mod tests {
             (header::REFERER, "http://evil.example/192.168.1.10:8080")
         ]));
         assert!(
-            ok(&[host.clone()]),
+            ok(std::slice::from_ref(&host)),
             "no Origin and no Referer: the token decides"
         );
         assert!(

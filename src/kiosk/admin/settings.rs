@@ -33,9 +33,11 @@ impl Admin {
             reasons_timeout_secs: secs(s.reasons_timeout_secs),
             armed_expiry_secs: secs(s.armed_expiry_secs),
             min_interval_secs: secs(s.min_interval_secs),
+            change_of_mind_secs: secs(s.change_of_mind_secs),
             walk_up_allowed: s.walk_up_allowed,
             fullscreen: s.fullscreen,
             new_admin_pin: SharedString::default(),
+            new_admin_pin_again: SharedString::default(),
         };
         self.with(|a| {
             a.set_form(form);
@@ -64,6 +66,9 @@ impl Admin {
             problems.push("unit_code");
         }
         let new_pin = form.new_admin_pin.trim();
+        if new_pin != form.new_admin_pin_again.trim() {
+            problems.push("pin_mismatch");
+        }
         let pin_hash = if new_pin.is_empty() {
             None
         } else {
@@ -94,6 +99,7 @@ impl Admin {
             next.reasons_timeout_secs = from_secs(form.reasons_timeout_secs, 15, 300);
             next.armed_expiry_secs = from_secs(form.armed_expiry_secs, 30, 1800);
             next.min_interval_secs = from_secs(form.min_interval_secs, 1, 30);
+            next.change_of_mind_secs = from_secs(form.change_of_mind_secs, 0, 30);
             next.walk_up_allowed = form.walk_up_allowed;
             next.fullscreen = form.fullscreen;
             if let Some(hash) = pin_hash {
