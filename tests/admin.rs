@@ -260,7 +260,7 @@ fn settings_saved_on_the_admin_screen_are_written_and_apply_at_once() {
     h.tap("admin-close");
     assert!(h.find("waiting-for-officer").is_some());
     // The new PIN is the administrator's now.
-    h.tap("staff-corner");
+    h.open_staff();
     h.tap("officer-admin");
     h.type_pin(ADMIN_PIN);
     assert_eq!(h.screen(), Screen::SignIn);

@@ -4,7 +4,7 @@
 
 mod support;
 
-use hailong::kiosk::STAFF_IDLE;
+use hailong::kiosk::{CONSOLE_GRACE, STAFF_IDLE};
 use hailong::settings::Lang;
 use hailong::ui::{ConsoleAdapter, ConsoleStep, Screen, StaffAdapter};
 use hailong_core::level::{Level, Scale};
@@ -36,7 +36,7 @@ fn staff(h: &Harness) -> StaffAdapter<'_> {
 #[test]
 fn an_officer_signs_in_types_a_code_picks_a_procedure_and_the_citizens_tap_carries_them() {
     let (h, hoa, _) = staffed();
-    h.tap("staff-corner");
+    h.open_staff();
     assert_eq!(h.screen(), Screen::SignIn);
     // A PIN without a name chosen is refused in words.
     h.type_pin("2468");
@@ -87,11 +87,11 @@ fn an_officer_signs_in_types_a_code_picks_a_procedure_and_the_citizens_tap_carri
     assert!(h.find("armed-dossier").is_none());
 
     // The shift goes on: the corner opens the console without a PIN, until sign-out.
-    h.tap("staff-corner");
+    h.open_staff();
     assert_eq!(h.screen(), Screen::Console);
     h.tap("console-sign-out");
     assert_eq!(h.screen(), Screen::Citizen);
-    h.tap("staff-corner");
+    h.open_staff();
     assert_eq!(h.screen(), Screen::SignIn);
     h.tap("sign-in-cancel");
     assert_eq!(h.screen(), Screen::Citizen);
@@ -103,6 +103,13 @@ fn a_scanned_code_arms_the_tablet_from_the_citizen_screens_only_during_a_shift()
     h.scan(CODE);
     assert!(h.kiosk.armed().is_none(), "nobody is signed in");
     assert_eq!(h.screen(), Screen::Citizen);
+    assert!(
+        h.label("staff-note")
+            .contains("Chưa có cán bộ nào đăng nhập ca"),
+        "the officer is told why the scan did nothing"
+    );
+    wait(Duration::from_secs(11));
+    assert!(h.find("staff-note").is_none());
 
     h.sign_in(Some(hoa), "2468");
     h.tap("console-close");
@@ -143,7 +150,8 @@ fn a_scanned_code_arms_the_tablet_from_the_citizen_screens_only_during_a_shift()
         Some("000.00.14.H56-200203-0119")
     );
 
-    // Rubbish from the scanner opens the console with the reason.
+    // Rubbish from the scanner opens the console with the reason (no PIN: the officer used the
+    // console a moment ago).
     h.scan("ABC");
     assert_eq!(h.screen(), Screen::Console);
     assert_eq!(console(&h).get_error(), "bad_shape");
@@ -216,10 +224,10 @@ fn arming_a_dossier_already_rated_warns_and_its_second_rating_is_kept_but_not_co
 #[test]
 fn five_wrong_pins_lock_the_pad_for_thirty_seconds_and_a_restart_keeps_the_lock() {
     let tablet = Tablet::new(Scale::Three, Lang::Vi);
-    tablet.add_officer("Nguyễn Thị Hoa", "2468");
+    let hoa = tablet.add_officer("Nguyễn Thị Hoa", "2468");
     let h = tablet.start(1280., 800.);
     // With one officer, the name is already chosen.
-    h.tap("staff-corner");
+    h.open_staff();
     for left in (1..=4).rev() {
         h.type_pin("1111");
         assert_eq!(staff(&h).get_pin_status(), "wrong");
@@ -237,15 +245,15 @@ fn five_wrong_pins_lock_the_pad_for_thirty_seconds_and_a_restart_keeps_the_lock(
     assert_eq!(h.screen(), Screen::SignIn);
 
     let h = h.restart();
-    h.tap("staff-corner");
+    h.open_staff();
     assert_eq!(staff(&h).get_pin_status(), "locked");
     h.type_pin("2468");
     assert_eq!(h.screen(), Screen::SignIn);
-    // The countdown ticks each second.
+    // The countdown ticks each second (the long press that opened the pad took one).
     for _ in 0..10 {
         wait(Duration::from_secs(1));
     }
-    assert_eq!(staff(&h).get_locked_seconds(), 20);
+    assert_eq!(staff(&h).get_locked_seconds(), 19);
     wait(Duration::from_secs(21));
     assert_eq!(staff(&h).get_pin_status(), "");
     // The sixth wrong PIN in a row locks for twice as long.
@@ -254,7 +262,7 @@ fn five_wrong_pins_lock_the_pad_for_thirty_seconds_and_a_restart_keeps_the_lock(
     wait(Duration::from_secs(61));
     h.type_pin("2468");
     assert_eq!(h.screen(), Screen::Console);
-    assert_eq!(h.store().pin_lock().unwrap().failures, 0);
+    assert_eq!(h.store().pin_lock(&hoa.to_string()).unwrap().failures, 0);
 }
 
 #[test]
@@ -281,4 +289,138 @@ fn with_walk_up_ratings_off_the_faces_show_only_for_an_armed_dossier() {
     assert_eq!(rating.officer.map(|o| o.id), Some(hoa));
     wait(Duration::from_secs(5));
     assert!(h.find("level-very_satisfied").is_none());
+}
+
+#[test]
+fn only_a_long_press_opens_the_pin_pad_and_the_console_needs_the_pin_after_two_minutes() {
+    let (h, hoa, _) = staffed();
+    assert!(
+        h.find("staff-corner").is_none(),
+        "no menu icon on the citizen's side"
+    );
+    h.tap("staff-entry");
+    assert_eq!(
+        h.screen(),
+        Screen::Citizen,
+        "a tap on the unit name does nothing"
+    );
+    h.press_for("staff-entry", Duration::from_millis(800));
+    assert_eq!(h.screen(), Screen::Citizen, "nor does a short press");
+    h.sign_in(Some(hoa), "2468");
+    assert_eq!(h.screen(), Screen::Console);
+    h.tap("console-close");
+    assert_eq!(
+        h.label("header-counter"),
+        "Quầy 1 – Hộ tịch, Chứng thực · Cán bộ: Nguyễn Thị Hoa"
+    );
+    // Back within two minutes: no PIN.
+    wait(Duration::from_secs(60));
+    h.open_staff();
+    assert_eq!(h.screen(), Screen::Console);
+    h.tap("console-close");
+    // Later, the PIN pad, with the officer on shift already chosen.
+    wait(CONSOLE_GRACE + Duration::from_secs(1));
+    h.open_staff();
+    assert_eq!(h.screen(), Screen::SignIn);
+    assert_eq!(i64::from(staff(&h).get_chosen()), hoa);
+    h.type_pin("2468");
+    assert_eq!(h.screen(), Screen::Console);
+
+    // A code that needs the officer's eye, scanned after the grace time, goes through the PIN.
+    h.tap("console-close");
+    wait(CONSOLE_GRACE + Duration::from_secs(1));
+    h.scan("000.17.22.H56-210531-0001");
+    assert_eq!(h.screen(), Screen::SignIn);
+    h.type_pin("2468");
+    assert_eq!(h.screen(), Screen::Console);
+    assert!(h.find("dossier-warning-foreign_unit").is_some());
+    assert_eq!(console(&h).get_input(), "000.17.22.H56-210531-0001");
+}
+
+#[test]
+fn wrong_pins_lock_the_name_tried_and_never_lock_the_administrator_out() {
+    let tablet = Tablet::new(Scale::Three, Lang::Vi);
+    let hoa = tablet.add_officer("Nguyễn Thị Hoa", "2468");
+    let binh = tablet.add_officer("Trần Văn Bình", "1357");
+    let thu = tablet.add_officer("Lê Thị Thu", "8642");
+    let an = tablet.add_officer("Phạm Văn An", "1122");
+    let h = tablet.start(1280., 800.);
+    h.open_staff();
+    h.tap(&format!("officer-{hoa}"));
+    for _ in 0..5 {
+        h.type_pin("1111");
+    }
+    assert_eq!(staff(&h).get_pin_status(), "locked");
+    // Another name is not locked.
+    h.tap(&format!("officer-{binh}"));
+    assert_eq!(staff(&h).get_pin_status(), "");
+    h.type_pin("1357");
+    assert_eq!(h.screen(), Screen::Console);
+    h.tap("console-sign-out");
+
+    // Someone trying names one after another: twelve wrong PINs on the pad lock every officer
+    // name, but not the administrator's.
+    h.open_staff();
+    h.tap(&format!("officer-{binh}"));
+    for _ in 0..4 {
+        h.type_pin("1111");
+    }
+    assert_eq!(staff(&h).get_attempts_left(), 1);
+    h.tap(&format!("officer-{thu}"));
+    for _ in 0..4 {
+        h.type_pin("1111");
+    }
+    h.tap(&format!("officer-{an}"));
+    for _ in 0..3 {
+        h.type_pin("1111");
+    }
+    assert_eq!(staff(&h).get_pin_status(), "wrong");
+    assert_eq!(
+        staff(&h).get_attempts_left(),
+        1,
+        "the pad's, not the name's"
+    );
+    h.type_pin("1111");
+    assert_eq!(
+        staff(&h).get_pin_status(),
+        "locked",
+        "the pad's twelfth wrong PIN"
+    );
+    h.type_pin("1122");
+    assert_eq!(h.screen(), Screen::SignIn);
+    h.tap(&format!("officer-{binh}"));
+    assert_eq!(staff(&h).get_pin_status(), "locked");
+    h.tap("officer-admin");
+    assert_eq!(staff(&h).get_pin_status(), "");
+    h.type_pin(support::ADMIN_PIN);
+    assert_eq!(h.screen(), Screen::Admin);
+}
+
+#[test]
+fn a_shift_survives_a_restart_within_the_day() {
+    let (h, hoa, _) = staffed();
+    h.sign_in(Some(hoa), "2468");
+    h.tap("console-close");
+    let h = h.restart();
+    assert_eq!(
+        h.label("header-counter"),
+        "Quầy 1 – Hộ tịch, Chứng thực · Cán bộ: Nguyễn Thị Hoa"
+    );
+    h.scan(CODE);
+    assert_eq!(
+        h.kiosk.armed().unwrap().officer.id,
+        hoa,
+        "a scan right after a restart arms"
+    );
+    h.tap("level-satisfied");
+    assert_eq!(h.latest().officer.unwrap().id, hoa);
+    wait(Duration::from_secs(5));
+    // Signed out, the next start has no shift.
+    h.open_staff();
+    h.type_pin("2468");
+    h.tap("console-sign-out");
+    let h = h.restart();
+    assert_eq!(h.label("header-counter"), "Quầy 1 – Hộ tịch, Chứng thực");
+    h.scan(CODE);
+    assert!(h.kiosk.armed().is_none());
 }

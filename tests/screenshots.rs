@@ -58,7 +58,9 @@ fn the_staff_screens_render_in_both_languages_and_orientations() {
             let h = tablet.start(w, h_);
             let name =
                 |screen: &str| out.join(format!("{screen}-{}-{}x{}.png", lang.code(), w, h_));
-            h.tap("staff-corner");
+            h.scan("000.00.14.H56-200203-0118");
+            h.snapshot(&name("citizen-no-shift"));
+            h.open_staff();
             h.tap(&format!("officer-{hoa}"));
             h.type_pin("1111");
             h.tap("pin-1");

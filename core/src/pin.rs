@@ -46,28 +46,60 @@ impl std::fmt::Debug for Pin {
     }
 }
 
-/// Counts wrong PINs; from the fifth in a row, each one locks the pad for a growing time.
-#[derive(Debug, Clone, Default)]
+/// Counts wrong PINs; past the free attempts in a row (five for one name), each one locks
+/// for a growing time.
+#[derive(Debug, Clone)]
 pub struct Lockout {
     failures: u32,
+    free: u32,
+}
+
+impl Default for Lockout {
+    fn default() -> Self {
+        Lockout {
+            failures: 0,
+            free: Self::FREE_ATTEMPTS,
+        }
+    }
 }
 
 impl Lockout {
+    /// Wrong PINs for one name before it locks.
     pub const FREE_ATTEMPTS: u32 = 5;
+    /// Wrong PINs on one pad, across names, before every officer name locks (not the
+    /// administrator's): someone trying names one after another.
+    pub const PAD_FREE_ATTEMPTS: u32 = 12;
     const FIRST_LOCK: Duration = Duration::from_secs(30);
     const LONGEST_LOCK: Duration = Duration::from_secs(30 * 60);
 
     /// Records a wrong PIN; returns how long the pad now stays locked, if it does.
     pub fn fail(&mut self) -> Option<Duration> {
         self.failures = self.failures.saturating_add(1);
-        let over = self.failures.checked_sub(Self::FREE_ATTEMPTS)?;
+        let over = self.failures.checked_sub(self.free)?;
         let lock = Self::FIRST_LOCK.saturating_mul(2u32.saturating_pow(over.min(16)));
         Some(lock.min(Self::LONGEST_LOCK))
     }
 
-    /// A lockout that already counted `failures` wrong PINs in a row (kept across restarts).
+    /// A lockout for one name that already counted `failures` wrong PINs in a row (kept
+    /// across restarts).
     pub fn from_failures(failures: u32) -> Lockout {
-        Lockout { failures }
+        Lockout {
+            failures,
+            ..Lockout::default()
+        }
+    }
+
+    /// The pad-wide lockout, with `failures` already counted.
+    pub fn pad(failures: u32) -> Lockout {
+        Lockout {
+            failures,
+            free: Self::PAD_FREE_ATTEMPTS,
+        }
+    }
+
+    /// Wrong PINs left before the next one locks.
+    pub fn attempts_left(&self) -> u32 {
+        self.free.saturating_sub(self.failures)
     }
 
     pub fn succeed(&mut self) {
@@ -120,5 +152,11 @@ mod tests {
             Lockout::from_failures(5).fail(),
             Some(Duration::from_secs(60))
         );
+        let mut pad = Lockout::pad(0);
+        for _ in 0..11 {
+            assert_eq!(pad.fail(), None);
+        }
+        assert_eq!(pad.attempts_left(), 1);
+        assert_eq!(pad.fail(), Some(Duration::from_secs(30)));
     }
 }

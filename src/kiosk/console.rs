@@ -1,19 +1,26 @@
 //! The officer console: enter a dossier code (keypad or scanner), check it, pick the procedure
-//! from the catalogue (or skip), and arm the tablet for the citizen's rating.
+//! from the catalogue (or skip), and arm the tablet for the citizen's rating. An officer who
+//! used it a moment ago comes back without the PIN; anyone else goes through the PIN pad.
 
 use super::SharedSettings;
 use super::desk::Desk;
 use super::idle::IdleReturn;
 use crate::clock::Clock;
 use crate::store::Store;
-use crate::ui::{AppWindow, ConsoleAdapter, ConsoleStep, ProcedureItem, Screen};
+use crate::ui::{AppWindow, ConsoleAdapter, ConsoleStep, KioskAdapter, ProcedureItem, Screen};
 use hailong_core::dossier::{DossierCode, DossierWarning};
 use hailong_core::procedure::Procedure;
 use hailong_core::text::{Tone, apply_tone};
-use slint::{ComponentHandle, SharedString, VecModel, Weak};
+use slint::{ComponentHandle, SharedString, Timer, TimerMode, VecModel, Weak};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How long after using the console an officer may open it again without the PIN.
+pub const CONSOLE_GRACE: Duration = Duration::from_secs(120);
+/// How long the note for the officer (a scan with nobody signed in) shows.
+const NOTE_SHOWN: Duration = Duration::from_secs(10);
 
 /// Longest dossier code typed on the keypad (a scanner's input is checked by the parser).
 const INPUT_MAX_CHARS: usize = 40;
@@ -43,6 +50,9 @@ pub struct Console {
     entry: RefCell<Entry>,
     results_model: Rc<VecModel<ProcedureItem>>,
     idle: IdleReturn,
+    /// Runs while the officer may come back without the PIN.
+    grace: Timer,
+    note_timer: Timer,
 }
 
 impl Console {
@@ -66,6 +76,8 @@ impl Console {
             entry: RefCell::default(),
             results_model,
             idle: IdleReturn::new(window, Screen::Console),
+            grace: Timer::default(),
+            note_timer: Timer::default(),
         });
         console.connect(window);
         console
@@ -107,6 +119,7 @@ impl Console {
         adapter.on_back(move || c.show_step(ConsoleStep::Dossier));
         let c = self.clone();
         adapter.on_sign_out(move || {
+            c.grace.stop();
             c.desk.sign_out();
             c.idle.leave();
         });
@@ -120,12 +133,30 @@ impl Console {
         }
     }
 
+    /// The officer did something on the console: it stays open, and may be opened again
+    /// without the PIN for a while.
+    fn touched(&self) {
+        self.idle.touched();
+        self.grace
+            .start(TimerMode::SingleShot, CONSOLE_GRACE, || {});
+    }
+
+    /// Whether the officer on shift used the console within the grace time.
+    pub fn recently_used(&self) -> bool {
+        self.grace.running() && self.desk.officer().is_some()
+    }
+
     /// Opens the console on an empty dossier entry for the officer on shift.
     pub fn open(self: &Rc<Self>) {
         let Some(officer) = self.desk.officer() else {
             return;
         };
+        self.touched();
+        self.note_timer.stop();
         *self.entry.borrow_mut() = Entry::default();
+        if let Some(window) = self.window.upgrade() {
+            window.global::<KioskAdapter>().set_staff_note("".into());
+        }
         self.adapter(|a| {
             a.set_officer_name(officer.name.into());
             a.set_input(SharedString::default());
@@ -135,22 +166,45 @@ impl Console {
         self.idle.show();
     }
 
-    /// A code a scanner typed on the citizen screens: armed at once if it is clean; otherwise
-    /// the console opens with the code and says what is wrong.
-    pub fn scan(self: &Rc<Self>, text: &str) {
+    /// A code a scanner typed on the citizen screens. With nobody on shift it is not armed and
+    /// a note says why. A clean code is armed at once; otherwise it needs the officer's eye:
+    /// `Err` with the code for the console, which the caller opens (through the PIN pad unless
+    /// the officer used it a moment ago).
+    pub fn scan(self: &Rc<Self>, text: &str) -> Result<(), String> {
         if self.desk.officer().is_none() {
-            tracing::info!("scanned code ignored: no officer signed in");
-            return;
+            tracing::info!("scanned code not armed: no officer signed in");
+            self.show_note("no_shift");
+            return Ok(());
         }
         match self.check(text) {
-            Ok((code, warnings)) if warnings.is_empty() => self.desk.arm(code, None),
-            _ => {
-                self.open();
-                self.entry.borrow_mut().input = text.trim().to_owned();
-                self.adapter(|a| a.set_input(text.trim().into()));
-                self.next();
+            Ok((code, warnings)) if warnings.is_empty() => {
+                self.desk.arm(code, None);
+                Ok(())
             }
+            _ => Err(text.trim().to_owned()),
         }
+    }
+
+    /// Shows `code` and what is wrong with it, on the open console.
+    pub fn check_scanned(self: &Rc<Self>, code: &str) {
+        self.entry.borrow_mut().input = code.to_owned();
+        self.adapter(|a| a.set_input(code.into()));
+        self.next();
+    }
+
+    /// A short note for the officer over the citizen screen.
+    fn show_note(&self, note: &str) {
+        let Some(window) = self.window.upgrade() else {
+            return;
+        };
+        window.global::<KioskAdapter>().set_staff_note(note.into());
+        let weak = self.window.clone();
+        self.note_timer
+            .start(TimerMode::SingleShot, NOTE_SHOWN, move || {
+                if let Some(window) = weak.upgrade() {
+                    window.global::<KioskAdapter>().set_staff_note("".into());
+                }
+            });
     }
 
     /// A key typed while the console shows: into the code or the search; Enter goes on.
@@ -174,7 +228,7 @@ impl Console {
     }
 
     fn edit_input(&self, edit: impl FnOnce(&mut String)) {
-        self.idle.touched();
+        self.touched();
         let input = {
             let mut entry = self.entry.borrow_mut();
             edit(&mut entry.input);
@@ -216,7 +270,7 @@ impl Console {
 
     /// "Continue" on the dossier step: refuse with the reason, warn once, or go on.
     fn next(self: &Rc<Self>) {
-        self.idle.touched();
+        self.touched();
         let input = self.entry.borrow().input.clone();
         let (code, warnings) = match self.check(&input) {
             Ok(checked) => checked,
@@ -252,7 +306,7 @@ impl Console {
     }
 
     fn show_step(&self, step: ConsoleStep) {
-        self.idle.touched();
+        self.touched();
         if step == ConsoleStep::Dossier {
             self.entry.borrow_mut().dossier = None;
         }
@@ -260,7 +314,7 @@ impl Console {
     }
 
     fn edit_query(&self, edit: impl FnOnce(&mut String)) {
-        self.idle.touched();
+        self.touched();
         let query = {
             let mut entry = self.entry.borrow_mut();
             edit(&mut entry.query);

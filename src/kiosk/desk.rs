@@ -1,5 +1,6 @@
-//! The counter's desk: which officer's shift it is and which dossier is armed for the next
-//! rating. An armed dossier nobody rates in time is stored as "not rated".
+//! The counter's desk: which officer's shift it is (kept in the database, so a restart within
+//! the day keeps it) and which dossier is armed for the next rating. An armed dossier nobody
+//! rates in time is stored as "not rated".
 
 use super::SharedSettings;
 use crate::clock::Clock;
@@ -47,40 +48,66 @@ impl Desk {
         clock: Arc<dyn Clock>,
         settings: SharedSettings,
     ) -> Rc<Desk> {
-        Rc::new(Desk {
+        let shift = kept_shift(&store.borrow(), clock.now().date_naive());
+        let desk = Rc::new(Desk {
             window: window.as_weak(),
             store,
             clock,
             settings,
-            shift: RefCell::default(),
+            shift: RefCell::new(shift),
             armed: RefCell::default(),
             expiry_timer: Timer::default(),
-        })
+        });
+        desk.show_shift();
+        desk
     }
 
     pub fn sign_in(&self, officer: OfficerRef) {
         tracing::info!(officer = officer.id, "officer signed in");
-        *self.shift.borrow_mut() = Some(Shift {
-            officer,
-            date: self.clock.now().date_naive(),
-        });
+        let date = self.clock.now().date_naive();
+        self.save_shift(Some((officer.id, date)));
+        *self.shift.borrow_mut() = Some(Shift { officer, date });
+        self.show_shift();
     }
 
     pub fn sign_out(&self) {
         if let Some(shift) = self.shift.borrow_mut().take() {
             tracing::info!(officer = shift.officer.id, "officer signed out");
+            self.save_shift(None);
+        }
+        self.show_shift();
+    }
+
+    fn save_shift(&self, shift: Option<(i64, NaiveDate)>) {
+        if let Err(e) = self.store.borrow_mut().save_shift(shift) {
+            // The shift holds until the app stops; only a restart would forget it.
+            tracing::error!(error = %e, "the shift could not be saved");
         }
     }
 
     /// The officer on shift; a shift from an earlier day has ended.
     pub fn officer(&self) -> Option<OfficerRef> {
         let today = self.clock.now().date_naive();
-        let mut shift = self.shift.borrow_mut();
-        if shift.as_ref().is_some_and(|s| s.date != today) {
+        let ended = self
+            .shift
+            .borrow()
+            .as_ref()
+            .is_some_and(|s| s.date != today);
+        if ended {
             tracing::info!("the shift ended with the day");
-            *shift = None;
+            self.sign_out();
         }
-        shift.as_ref().map(|s| s.officer.clone())
+        self.shift.borrow().as_ref().map(|s| s.officer.clone())
+    }
+
+    /// Shows whose shift it is on the citizen screen.
+    fn show_shift(&self) {
+        if let Some(window) = self.window.upgrade() {
+            let name = self.shift.borrow().as_ref().map(|s| s.officer.name.clone());
+            window
+                .global::<KioskAdapter>()
+                .set_shift_officer(name.unwrap_or_default().into());
+        }
     }
 
     /// Links `dossier` to the next rating. A dossier still armed is stored as not rated first.
@@ -164,4 +191,28 @@ impl Desk {
         ));
         adapter.set_armed_officer(text(armed.as_ref().map(|a| a.officer.name.as_str())));
     }
+}
+
+/// The shift saved before a restart, if it began today and its officer is still active.
+fn kept_shift(store: &Store, today: NaiveDate) -> Option<Shift> {
+    let (id, date) = match store.shift() {
+        Ok(Some(saved)) => saved,
+        Ok(None) => return None,
+        Err(e) => {
+            tracing::error!(error = %e, "the saved shift could not be read");
+            return None;
+        }
+    };
+    if date != today {
+        return None;
+    }
+    let officer = store.officer(id).ok()?;
+    tracing::info!(officer = id, "the shift goes on after a restart");
+    Some(Shift {
+        officer: OfficerRef {
+            id,
+            name: officer.name,
+        },
+        date,
+    })
 }

@@ -11,6 +11,7 @@ mod keys;
 mod launch;
 mod signin;
 
+pub use console::CONSOLE_GRACE;
 pub use desk::Armed;
 pub use first_run::FirstRun;
 pub use flow::Flow;
@@ -32,7 +33,7 @@ use desk::Desk;
 use flow::CommentEdit;
 use hailong_core::text::Tone;
 use keys::{KeyInput, KeyReader};
-use signin::{SignIn, SignInParts};
+use signin::{SignIn, SignInParts, Then};
 use slint::ComponentHandle;
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -131,7 +132,7 @@ impl Kiosk {
         );
         flow.switch_language(lang.code());
         connect(&adapter, &flow);
-        connect_staff(&window, &flow, &desk, &console, &sign_in);
+        connect_staff(&window, &flow, &console, &sign_in);
         if let Some(q) = quarantined {
             tracing::error!(moved_to = %q.moved_to.display(), "started on a new database");
             show_damaged(&window, &q.moved_to);
@@ -279,27 +280,37 @@ fn connect(adapter: &KioskAdapter<'_>, flow: &Rc<Flow>) {
     adapter.on_switch_language(move |code| f.switch_language(&code));
 }
 
-/// The corner control and the keyboard: digits rate, scans arm, the console takes typing.
+/// The staff's long press and the keyboard: digits rate, scans arm (a code that needs the
+/// officer's eye opens the console, through the PIN pad unless it was used a moment ago), the
+/// console takes typing.
 fn connect_staff(
     window: &AppWindow,
     flow: &Rc<Flow>,
-    desk: &Rc<Desk>,
     console: &Rc<Console>,
     sign_in: &Rc<SignIn>,
 ) {
     let adapter = window.global::<KioskAdapter>();
-    let (d, c, s) = (desk.clone(), console.clone(), sign_in.clone());
+    let (c, s) = (console.clone(), sign_in.clone());
     adapter.on_staff(move || {
-        if d.officer().is_some() {
+        if c.recently_used() {
             c.open();
         } else {
-            s.open();
+            s.open(Then::Console);
         }
     });
-    let (f, c) = (flow.clone(), console.clone());
+    let (f, c, s) = (flow.clone(), console.clone(), sign_in.clone());
     let reader = KeyReader::new(move |input| match input {
         KeyInput::Digit(n) => f.choose_level(n - 1),
-        KeyInput::Scan(code) => c.scan(&code),
+        KeyInput::Scan(code) => {
+            if let Err(code) = c.scan(&code) {
+                if c.recently_used() {
+                    c.open();
+                    c.check_scanned(&code);
+                } else {
+                    s.open(Then::ConsoleWithCode(code));
+                }
+            }
+        }
     });
     let (f, c, window) = (flow.clone(), console.clone(), window.as_weak());
     adapter.on_key(move |text| {

@@ -1,5 +1,6 @@
 //! The staff PIN pad: an officer (or the administrator) picks their name and types their PIN.
-//! After five wrong PINs the pad locks for a growing time, and the lock survives a restart.
+//! Wrong PINs lock the name tried (five free, then a growing time); many wrong PINs across
+//! officer names lock every officer name but never the administrator. Locks survive a restart.
 
 use super::SharedSettings;
 use super::admin::Admin;
@@ -14,6 +15,7 @@ use hailong_core::pin::Lockout;
 use hailong_core::rating::OfficerRef;
 use slint::{ComponentHandle, Timer, TimerMode, VecModel, Weak};
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +33,40 @@ pub struct SignInParts {
     pub admin: Rc<Admin>,
 }
 
+/// Whose wrong PINs a lock counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum LockKey {
+    /// One name: an officer's id, or the administrator's 0.
+    Name(i64),
+    /// Every officer name on this pad (not the administrator's).
+    Pad,
+}
+
+impl LockKey {
+    fn stored(self) -> String {
+        match self {
+            LockKey::Name(id) => id.to_string(),
+            LockKey::Pad => "pad".to_owned(),
+        }
+    }
+}
+
+/// The wrong PINs of one key and, while it is locked, the seconds shown and the unlock.
+struct Lock {
+    lockout: RefCell<Lockout>,
+    /// Seconds shown on the locked pad; the unlock itself is `unlock`'s.
+    left: Cell<u32>,
+    unlock: Timer,
+}
+
+/// What the pad opens once an officer's PIN is right.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Then {
+    Console,
+    /// The console, on a code scanned on the citizen screen that needs the officer's eye.
+    ConsoleWithCode(String),
+}
+
 pub struct SignIn {
     window: Weak<AppWindow>,
     store: Rc<RefCell<Store>>,
@@ -43,10 +79,8 @@ pub struct SignIn {
     officers_model: Rc<VecModel<OfficerItem>>,
     chosen: Cell<Option<i64>>,
     pin: RefCell<String>,
-    lockout: RefCell<Lockout>,
-    /// Seconds shown on the locked pad; the unlock itself is `unlock_timer`'s.
-    locked_left: Cell<u32>,
-    unlock_timer: Timer,
+    locks: RefCell<HashMap<LockKey, Rc<Lock>>>,
+    then: RefCell<Then>,
     tick_timer: Timer,
     idle: IdleReturn,
 }
@@ -64,10 +98,6 @@ impl SignIn {
         window
             .global::<StaffAdapter>()
             .set_officers(officers_model.clone().into());
-        let saved = store.borrow().pin_lock().unwrap_or_else(|e| {
-            tracing::error!(error = %e, "the PIN lock could not be read");
-            PinLock::default()
-        });
         let sign_in = Rc::new(SignIn {
             window: window.as_weak(),
             store,
@@ -80,20 +110,47 @@ impl SignIn {
             officers_model,
             chosen: Cell::new(None),
             pin: RefCell::default(),
-            lockout: RefCell::new(Lockout::from_failures(saved.failures)),
-            locked_left: Cell::new(0),
-            unlock_timer: Timer::default(),
+            locks: RefCell::default(),
+            then: RefCell::new(Then::Console),
             tick_timer: Timer::default(),
             idle: IdleReturn::new(window, Screen::SignIn),
         });
-        if let Some(until) = saved.locked_until {
-            let left = (until - sign_in.clock.now()).num_seconds();
-            if left > 0 {
-                sign_in.lock(Duration::from_secs(left.unsigned_abs()));
-            }
-        }
+        sign_in.restore_locks();
         sign_in.connect(window);
         sign_in
+    }
+
+    /// Takes up the locks saved before a restart: each name's count, and any lock still on.
+    fn restore_locks(self: &Rc<Self>) {
+        let mut keys = vec![LockKey::Pad, LockKey::Name(ADMIN_ID)];
+        match self.store.borrow().officers() {
+            Ok(officers) => keys.extend(officers.iter().map(|o| LockKey::Name(o.id))),
+            Err(e) => tracing::error!(error = %e, "officers could not be read"),
+        }
+        for key in keys {
+            let saved = self
+                .store
+                .borrow()
+                .pin_lock(&key.stored())
+                .unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "a PIN lock could not be read");
+                    PinLock::default()
+                });
+            if saved.failures == 0 {
+                continue;
+            }
+            let lockout = match key {
+                LockKey::Pad => Lockout::pad(saved.failures),
+                LockKey::Name(_) => Lockout::from_failures(saved.failures),
+            };
+            *self.lock_entry(key).lockout.borrow_mut() = lockout;
+            if let Some(until) = saved.locked_until {
+                let left = (until - self.clock.now()).num_seconds();
+                if left > 0 {
+                    self.lock(key, Duration::from_secs(left.unsigned_abs()));
+                }
+            }
+        }
     }
 
     fn connect(self: &Rc<Self>, window: &AppWindow) {
@@ -116,8 +173,43 @@ impl SignIn {
         }
     }
 
-    /// Shows the pad with the administrator and the current officers, nothing typed.
-    pub fn open(self: &Rc<Self>) {
+    /// The lock state of `key`, made on first use.
+    fn lock_entry(&self, key: LockKey) -> Rc<Lock> {
+        self.locks
+            .borrow_mut()
+            .entry(key)
+            .or_insert_with(|| {
+                Rc::new(Lock {
+                    lockout: RefCell::new(match key {
+                        LockKey::Pad => Lockout::pad(0),
+                        LockKey::Name(_) => Lockout::default(),
+                    }),
+                    left: Cell::new(0),
+                    unlock: Timer::default(),
+                })
+            })
+            .clone()
+    }
+
+    /// Seconds `key` stays locked; 0 when open.
+    fn locked_left(&self, key: LockKey) -> u32 {
+        self.locks.borrow().get(&key).map_or(0, |l| l.left.get())
+    }
+
+    /// Seconds the name `id` stays locked, by its own lock or (an officer's) the pad's.
+    fn name_locked_left(&self, id: i64) -> u32 {
+        let own = self.locked_left(LockKey::Name(id));
+        if id == ADMIN_ID {
+            own
+        } else {
+            own.max(self.locked_left(LockKey::Pad))
+        }
+    }
+
+    /// Shows the pad with the administrator and the current officers, nothing typed; the
+    /// officer on shift, if any, already chosen. `then` says what a right officer PIN opens.
+    pub fn open(self: &Rc<Self>, then: Then) {
+        *self.then.borrow_mut() = then;
         let mut officers = match self.store.borrow().officers() {
             Ok(officers) => officers,
             Err(e) => {
@@ -142,23 +234,23 @@ impl SignIn {
                 })
                 .collect::<Vec<_>>(),
         );
-        // With a single officer there is nothing to choose.
+        // The officer on shift, or a single officer: nothing to choose.
+        let on_shift = self.desk.officer().map(|o| o.id);
         let only = (officers.len() == 2).then(|| officers[1].id);
         *self.officers.borrow_mut() = officers;
-        self.chosen.set(only);
-        self.pin.borrow_mut().clear();
-        self.adapter(|a| {
-            a.set_chosen(only.and_then(|id| i32::try_from(id).ok()).unwrap_or(-1));
-            a.set_pin_length(0);
-            if !self.is_locked() {
-                a.set_pin_status("".into());
-            }
-        });
         self.idle.show();
-    }
-
-    fn is_locked(&self) -> bool {
-        self.locked_left.get() > 0
+        match on_shift.or(only) {
+            Some(id) => self.choose(id),
+            None => {
+                self.chosen.set(None);
+                self.pin.borrow_mut().clear();
+                self.adapter(|a| {
+                    a.set_chosen(-1);
+                    a.set_pin_length(0);
+                    a.set_pin_status("".into());
+                });
+            }
+        }
     }
 
     fn choose(&self, id: i64) {
@@ -171,15 +263,33 @@ impl SignIn {
         self.adapter(|a| {
             a.set_chosen(i32::try_from(id).unwrap_or(-1));
             a.set_pin_length(0);
-            if !self.is_locked() {
+            a.set_pin_status("".into());
+        });
+        self.show_lock_status();
+    }
+
+    /// Shows whether the chosen name is locked, and for how long.
+    fn show_lock_status(&self) {
+        let left = self.chosen.get().map_or(0, |id| self.name_locked_left(id));
+        self.adapter(|a| {
+            a.set_locked_seconds(i32::try_from(left).unwrap_or(i32::MAX));
+            if left > 0 {
+                a.set_pin_status("locked".into());
+            } else if a.get_pin_status() == "locked" {
                 a.set_pin_status("".into());
             }
         });
     }
 
+    fn chosen_is_locked(&self) -> bool {
+        self.chosen
+            .get()
+            .is_some_and(|id| self.name_locked_left(id) > 0)
+    }
+
     fn digit(&self, digit: &str) {
         self.idle.touched();
-        if self.is_locked() || !digit.bytes().all(|b| b.is_ascii_digit()) {
+        if self.chosen_is_locked() || !digit.bytes().all(|b| b.is_ascii_digit()) {
             return;
         }
         let len = {
@@ -204,7 +314,7 @@ impl SignIn {
 
     fn submit(self: &Rc<Self>) {
         self.idle.touched();
-        if self.is_locked() || self.pin.borrow().is_empty() {
+        if self.chosen_is_locked() || self.pin.borrow().is_empty() {
             return;
         }
         let Some(officer) = self
@@ -217,90 +327,138 @@ impl SignIn {
         };
         let pin = std::mem::take(&mut *self.pin.borrow_mut());
         self.adapter(|a| a.set_pin_length(0));
+        let name = LockKey::Name(officer.id);
         if verify_pin(&officer.pin_hash, &pin) {
-            self.lockout.borrow_mut().succeed();
-            self.save_lock(None);
+            self.succeed(name);
+            if officer.id != ADMIN_ID {
+                self.succeed(LockKey::Pad);
+            }
             self.idle.leave();
             if officer.id == ADMIN_ID {
                 self.admin.open();
-            } else {
-                self.desk.sign_in(OfficerRef {
-                    id: officer.id,
-                    name: officer.name,
-                });
-                self.console.open();
+                return;
+            }
+            self.desk.sign_in(OfficerRef {
+                id: officer.id,
+                name: officer.name,
+            });
+            let then = std::mem::replace(&mut *self.then.borrow_mut(), Then::Console);
+            self.console.open();
+            if let Then::ConsoleWithCode(code) = then {
+                self.console.check_scanned(&code);
             }
             return;
         }
-        let lock = self.lockout.borrow_mut().fail();
-        tracing::warn!(failures = self.lockout.borrow().failures(), "wrong PIN");
-        match lock {
-            Some(lock) => {
-                self.save_lock(Some(lock));
-                self.lock(lock);
-            }
-            None => {
-                self.save_lock(None);
-                let left = Lockout::FREE_ATTEMPTS.saturating_sub(self.lockout.borrow().failures());
-                self.adapter(|a| {
-                    a.set_attempts_left(i32::try_from(left).unwrap_or(0));
-                    a.set_pin_status("wrong".into());
-                });
-            }
+        tracing::warn!(officer = officer.id, "wrong PIN");
+        let mut locked = self.fail(name);
+        if officer.id != ADMIN_ID {
+            locked |= self.fail(LockKey::Pad);
+        }
+        if !locked {
+            let left = self.lock_entry(name).lockout.borrow().attempts_left().min(
+                if officer.id == ADMIN_ID {
+                    u32::MAX
+                } else {
+                    self.lock_entry(LockKey::Pad)
+                        .lockout
+                        .borrow()
+                        .attempts_left()
+                },
+            );
+            self.adapter(|a| {
+                a.set_attempts_left(i32::try_from(left).unwrap_or(0));
+                a.set_pin_status("wrong".into());
+            });
         }
     }
 
-    fn save_lock(&self, lock: Option<Duration>) {
+    /// A right PIN: the key's count starts again.
+    fn succeed(&self, key: LockKey) {
+        let entry = self.lock_entry(key);
+        if entry.lockout.borrow().failures() == 0 {
+            return;
+        }
+        entry.lockout.borrow_mut().succeed();
+        self.save_lock(key, None);
+    }
+
+    /// A wrong PIN counted against `key`; returns whether it is now locked.
+    fn fail(self: &Rc<Self>, key: LockKey) -> bool {
+        let lock = self.lock_entry(key).lockout.borrow_mut().fail();
+        self.save_lock(key, lock);
+        match lock {
+            Some(duration) => {
+                self.lock(key, duration);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn save_lock(&self, key: LockKey, lock: Option<Duration>) {
         let saved = PinLock {
-            failures: self.lockout.borrow().failures(),
+            failures: self.lock_entry(key).lockout.borrow().failures(),
             locked_until: lock.and_then(|d| {
                 chrono::Duration::from_std(d)
                     .ok()
                     .map(|d| self.clock.now() + d)
             }),
         };
-        if let Err(e) = self.store.borrow_mut().save_pin_lock(&saved) {
-            tracing::error!(error = %e, "the PIN lock could not be saved");
+        if let Err(e) = self.store.borrow_mut().save_pin_lock(&key.stored(), &saved) {
+            tracing::error!(error = %e, "a PIN lock could not be saved");
         }
     }
 
-    /// Locks the pad for `duration`, counting down on screen.
-    fn lock(self: &Rc<Self>, duration: Duration) {
+    /// Locks `key` for `duration`, counting down on screen while its name is chosen.
+    fn lock(self: &Rc<Self>, key: LockKey, duration: Duration) {
         let secs = u32::try_from(duration.as_secs()).unwrap_or(u32::MAX).max(1);
-        tracing::warn!(secs, "PIN pad locked");
-        self.locked_left.set(secs);
+        tracing::warn!(?key, secs, "PIN locked");
+        let entry = self.lock_entry(key);
+        entry.left.set(secs);
         self.pin.borrow_mut().clear();
-        self.adapter(|a| {
-            a.set_pin_length(0);
-            a.set_locked_seconds(i32::try_from(secs).unwrap_or(i32::MAX));
-            a.set_pin_status("locked".into());
-        });
+        self.adapter(|a| a.set_pin_length(0));
         let this = Rc::downgrade(self);
-        self.unlock_timer
+        entry
+            .unlock
             .start(TimerMode::SingleShot, duration, move || {
                 if let Some(this) = this.upgrade() {
-                    this.unlock();
+                    this.unlock(key);
                 }
             });
+        self.show_lock_status();
+        if self.tick_timer.running() {
+            return;
+        }
         let this = Rc::downgrade(self);
         self.tick_timer
             .start(TimerMode::Repeated, Duration::from_secs(1), move || {
                 if let Some(this) = this.upgrade() {
-                    // Display only: never reaches zero before the unlock timer fires.
-                    let left = this.locked_left.get().saturating_sub(1).max(1);
-                    this.locked_left.set(left);
-                    this.adapter(|a| a.set_locked_seconds(i32::try_from(left).unwrap_or(0)));
+                    this.tick();
                 }
             });
     }
 
-    fn unlock(&self) {
-        self.tick_timer.stop();
-        self.locked_left.set(0);
-        self.adapter(|a| {
-            a.set_locked_seconds(0);
-            a.set_pin_status("".into());
-        });
+    /// One second of every countdown (display only: never reaches zero before its unlock).
+    fn tick(&self) {
+        let mut any = false;
+        for lock in self.locks.borrow().values() {
+            let left = lock.left.get();
+            if left > 0 {
+                lock.left.set(left.saturating_sub(1).max(1));
+                any = true;
+            }
+        }
+        if !any {
+            self.tick_timer.stop();
+        }
+        self.show_lock_status();
+    }
+
+    fn unlock(&self, key: LockKey) {
+        if let Some(lock) = self.locks.borrow().get(&key) {
+            lock.left.set(0);
+        }
+        self.show_lock_status();
     }
 }
 

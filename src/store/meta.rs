@@ -66,23 +66,46 @@ impl Store {
     }
 
     /// The PIN pad's lock as last saved; unreadable values count as no lock.
-    pub fn pin_lock(&self) -> Result<PinLock, StoreError> {
+    /// The wrong-PIN count and lock of one name (`key` is the officer's id, 0 for the
+    /// administrator) or of the whole pad (`key` "pad").
+    pub fn pin_lock(&self, key: &str) -> Result<PinLock, StoreError> {
         Ok(PinLock {
             failures: self
-                .meta("pin_failures")?
+                .meta(&format!("pin_failures:{key}"))?
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0),
-            locked_until: self.meta_time("pin_locked_until")?,
+            locked_until: self.meta_time(&format!("pin_locked_until:{key}"))?,
         })
     }
 
-    pub fn save_pin_lock(&mut self, lock: &PinLock) -> Result<(), StoreError> {
+    pub fn save_pin_lock(&mut self, key: &str, lock: &PinLock) -> Result<(), StoreError> {
         self.save_meta(&[
-            ("pin_failures", Some(lock.failures.to_string())),
             (
-                "pin_locked_until",
+                &format!("pin_failures:{key}"),
+                Some(lock.failures.to_string()),
+            ),
+            (
+                &format!("pin_locked_until:{key}"),
                 lock.locked_until.map(|t| t.to_rfc3339()),
             ),
+        ])
+    }
+
+    /// The officer whose shift it is and the day it began, kept so a restart within the day
+    /// keeps the shift.
+    pub fn shift(&self) -> Result<Option<(i64, chrono::NaiveDate)>, StoreError> {
+        let officer = self.meta("shift_officer")?.and_then(|v| v.parse().ok());
+        let date = self.meta("shift_date")?.and_then(|v| v.parse().ok());
+        Ok(officer.zip(date))
+    }
+
+    pub fn save_shift(
+        &mut self,
+        shift: Option<(i64, chrono::NaiveDate)>,
+    ) -> Result<(), StoreError> {
+        self.save_meta(&[
+            ("shift_officer", shift.map(|(id, _)| id.to_string())),
+            ("shift_date", shift.map(|(_, date)| date.to_string())),
         ])
     }
 

@@ -220,10 +220,33 @@ impl Harness {
         self.key("\n");
     }
 
-    /// Signs in from the citizen screen through the corner control, choosing `officer` if
-    /// given (with one officer there is nothing to choose).
+    /// Holds a finger on `id` for `held` (mock time), then lifts it.
+    pub fn press_for(&self, id: &str, held: Duration) {
+        let element = self.find(id).unwrap_or_else(|| panic!("no element {id}"));
+        let at = element.absolute_position();
+        let size = element.size();
+        let position = slint::LogicalPosition::new(at.x + size.width / 2., at.y + size.height / 2.);
+        let window = self.kiosk.window.window();
+        window.dispatch_event(WindowEvent::PointerPressed {
+            position,
+            button: PointerEventButton::Left,
+        });
+        wait(held);
+        window.dispatch_event(WindowEvent::PointerReleased {
+            position,
+            button: PointerEventButton::Left,
+        });
+    }
+
+    /// The staff's way in: a long press on the unit name.
+    pub fn open_staff(&self) {
+        self.press_for("staff-entry", Duration::from_millis(1600));
+    }
+
+    /// Signs in from the citizen screen through the long press, choosing `officer` if given
+    /// (with one officer, or the officer on shift, it is already chosen).
     pub fn sign_in(&self, officer: Option<i64>, pin: &str) {
-        self.tap("staff-corner");
+        self.open_staff();
         assert_eq!(self.screen(), Screen::SignIn);
         if let Some(id) = officer {
             self.tap(&format!("officer-{id}"));
@@ -233,7 +256,7 @@ impl Harness {
 
     /// Signs in as the administrator from the citizen screen.
     pub fn sign_in_as_admin(&self) {
-        self.tap("staff-corner");
+        self.open_staff();
         self.tap("officer-admin");
         self.type_pin(ADMIN_PIN);
         assert_eq!(self.screen(), Screen::Admin);
