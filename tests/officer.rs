@@ -10,7 +10,7 @@ use hailong::ui::{ConsoleAdapter, ConsoleStep, Screen, StaffAdapter};
 use hailong_core::level::{Level, Scale};
 use hailong_core::period::DateRange;
 use hailong_core::rating::Outcome;
-use slint::ComponentHandle;
+use slint::{ComponentHandle, Model};
 use std::time::Duration;
 use support::{Harness, Tablet, wait};
 
@@ -423,4 +423,89 @@ fn a_shift_survives_a_restart_within_the_day() {
     assert_eq!(h.label("header-counter"), "Quầy 1 – Hộ tịch, Chứng thực");
     h.scan(CODE);
     assert!(h.kiosk.armed().is_none());
+}
+
+#[test]
+fn a_code_is_armed_by_hand_in_at_most_twelve_taps_and_a_pasted_tracking_url_works() {
+    let tablet = Tablet::new(Scale::Three, Lang::Vi);
+    tablet.change_settings(|s| s.extra_unit_codes = vec!["H56.123.45".into()]);
+    let hoa = tablet.add_officer("Nguyễn Thị Hoa", "2468");
+    tablet.load_catalogue();
+    let h = tablet.start(1280., 800.);
+    h.sign_in(Some(hoa), "2468");
+    assert_eq!(console(&h).get_today(), "261123");
+    // The office's second identifier, today, the sequence, continue, no procedure: 8 taps.
+    let mut taps = 0;
+    let mut tap = |id: &str| {
+        h.tap(id);
+        taps += 1;
+    };
+    tap("dossier-unit-1");
+    tap("dossier-today");
+    for d in ["0", "1", "1", "8"] {
+        tap(&format!("pad-{d}"));
+    }
+    assert_eq!(console(&h).get_input(), "H56.123.45-261123-0118");
+    tap("dossier-next");
+    assert!(
+        console(&h).get_warnings().row_count() == 0,
+        "ours, so no warning"
+    );
+    tap("procedure-skip");
+    assert!(taps <= 12, "{taps} taps");
+    assert_eq!(
+        h.kiosk.armed().unwrap().dossier.to_string(),
+        "H56.123.45-261123-0118"
+    );
+
+    // Typed letter by letter, the letters page stays until closed: fewer taps than before.
+    h.open_staff();
+    let typed = h.type_code("H56.123.45-261123-0119");
+    assert!(typed <= 24, "{typed} taps");
+    assert_eq!(console(&h).get_input(), "H56.123.45-261123-0119");
+
+    // A whole tracking URL pasted into the field (over 512 characters) is read for its code.
+    let url = format!(
+        "https://dichvucong.example.gov.vn/tra-cuu-ho-so?ma-ho-so=000.00.14.H56-261123-0120&{}",
+        "x=1&".repeat(120)
+    );
+    assert!(url.len() > 512);
+    h.tap("pad-clear");
+    h.fill("dossier-input", &url);
+    assert_eq!(console(&h).get_input().len(), url.len());
+    h.tap("dossier-next");
+    assert_eq!(console(&h).get_error(), "");
+    assert_eq!(console(&h).get_dossier(), "000.00.14.H56-261123-0120");
+}
+
+#[test]
+fn the_procedures_used_lately_at_this_counter_come_first() {
+    let (h, hoa, _) = staffed();
+    h.sign_in(Some(hoa), "2468");
+    h.type_code(CODE);
+    h.tap("dossier-next");
+    let first_alphabetical = console(&h).get_results().row_data(0).unwrap();
+    assert!(!first_alphabetical.recent);
+    // Pick one further down the list, by search, and rate it.
+    h.type_on(
+        "search",
+        &[
+            "key-k", "key-h", "key-a", "key-i", "space", "key-s", "key-i", "key-n", "key-h",
+        ],
+    );
+    let picked = console(&h).get_results().row_data(0).unwrap();
+    assert_ne!(picked.code, first_alphabetical.code);
+    h.tap(&format!("procedure-{}", picked.code));
+    h.tap("level-satisfied");
+    wait(Duration::from_secs(5));
+    h.open_staff();
+    h.type_code("000.00.14.H56-200203-0119");
+    h.tap("dossier-next");
+    let top = console(&h).get_results().row_data(0).unwrap();
+    assert_eq!(top.code, picked.code);
+    assert!(top.recent);
+    assert!(
+        h.label(&format!("procedure-{}", picked.code))
+            .contains("khai sinh")
+    );
 }

@@ -7,8 +7,9 @@ use chrono::NaiveDate;
 use std::fmt;
 use unicode_normalization::UnicodeNormalization;
 
-/// Longest raw input looked at (a tracking URL); anything longer is refused before any work.
-const MAX_INPUT_CHARS: usize = 512;
+/// Longest raw input looked at (a tracking URL, which browsers keep under about 2,000
+/// characters); anything longer is refused before any work.
+pub const MAX_INPUT_CHARS: usize = 2048;
 /// Longest code: a level-1-first unit of up to 35 characters, the date, and an 8-digit tail.
 const MAX_CODE_CHARS: usize = 60;
 /// Longest level-1-first unit identifier (Quyết định 20/2020/QĐ-TTg).
@@ -411,6 +412,7 @@ mod tests {
     #[test]
     fn very_long_input_is_refused_as_too_long() {
         assert_eq!(parse(&"1".repeat(300)), Err(DossierCodeError::TooLong));
+        assert_eq!(parse(&"1".repeat(2100)), Err(DossierCodeError::TooLong));
         assert_eq!(parse(&"1".repeat(100_000)), Err(DossierCodeError::TooLong));
     }
 

@@ -22,8 +22,11 @@ pub const CONSOLE_GRACE: Duration = Duration::from_secs(120);
 /// How long the note for the officer (a scan with nobody signed in) shows.
 const NOTE_SHOWN: Duration = Duration::from_secs(10);
 
-/// Longest dossier code typed on the keypad (a scanner's input is checked by the parser).
-const INPUT_MAX_CHARS: usize = 40;
+/// Longest input kept in the code field: a whole tracking URL fits (the parser finds the code
+/// in it), as a scanner's would.
+const INPUT_MAX_CHARS: usize = hailong_core::dossier::MAX_INPUT_CHARS;
+/// Procedures used lately at this counter, listed first while the search is empty.
+const RECENT_SHOWN: usize = 6;
 const QUERY_MAX_CHARS: usize = 60;
 /// Procedures listed for a search: the officer narrows the search rather than scrolls.
 const RESULTS_SHOWN: usize = 30;
@@ -87,6 +90,32 @@ impl Console {
         let adapter = window.global::<ConsoleAdapter>();
         let c = self.clone();
         adapter.on_pad(move |key| c.edit_input(|input| push_limited(input, &key, INPUT_MAX_CHARS)));
+        let c = self.clone();
+        adapter.on_input_edited(move |text| {
+            c.edit_input(|input| *input = text.chars().take(INPUT_MAX_CHARS).collect())
+        });
+        let c = self.clone();
+        adapter.on_start_with_unit(move |i| {
+            let unit = c
+                .settings
+                .borrow()
+                .office_unit_codes()
+                .get(usize::try_from(i).unwrap_or(usize::MAX))
+                .cloned();
+            if let Some(unit) = unit {
+                c.edit_input(|input| *input = format!("{unit}-"));
+            }
+        });
+        let c = self.clone();
+        adapter.on_add_today(move || {
+            let today = c.clock.now().format("%y%m%d").to_string();
+            c.edit_input(|input| {
+                if !input.is_empty() && !input.ends_with('-') {
+                    input.push('-');
+                }
+                push_limited(input, &format!("{today}-"), INPUT_MAX_CHARS);
+            })
+        });
         let c = self.clone();
         adapter.on_erase(move || {
             c.edit_input(|input| {
@@ -157,9 +186,19 @@ impl Console {
         if let Some(window) = self.window.upgrade() {
             window.global::<KioskAdapter>().set_staff_note("".into());
         }
+        let units: Vec<SharedString> = self
+            .settings
+            .borrow()
+            .office_unit_codes()
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        let today = self.clock.now().format("%y%m%d").to_string();
         self.adapter(|a| {
             a.set_officer_name(officer.name.into());
             a.set_input(SharedString::default());
+            a.set_units(Rc::new(VecModel::from(units)).into());
+            a.set_today(today.into());
         });
         self.clear_messages();
         self.show_step(ConsoleStep::Dossier);
@@ -320,26 +359,49 @@ impl Console {
             edit(&mut entry.query);
             entry.query.clone()
         };
-        let results = self
-            .store
-            .borrow()
-            .search_procedures(&query, RESULTS_SHOWN)
-            .unwrap_or_else(|e| {
-                tracing::error!(error = %e, "procedure search failed");
-                Vec::new()
-            });
+        let (results, recent) = self.find_procedures(&query);
         self.results_model.set_vec(
             results
                 .iter()
-                .map(|p| ProcedureItem {
+                .enumerate()
+                .map(|(i, p)| ProcedureItem {
                     code: p.code.as_str().into(),
                     name: p.name.as_str().into(),
                     field: p.field_name.as_str().into(),
+                    recent: i < recent,
                 })
                 .collect::<Vec<_>>(),
         );
         self.entry.borrow_mut().results = results;
         self.adapter(|a| a.set_query(query.into()));
+    }
+
+    /// The procedures matching `query`; with no query, the ones used lately at this counter
+    /// first (their number is the second value).
+    fn find_procedures(&self, query: &str) -> (Vec<Procedure>, usize) {
+        let store = self.store.borrow();
+        let logged = |e: crate::store::StoreError| {
+            tracing::error!(error = %e, "procedure search failed");
+            Vec::new()
+        };
+        let mut found = if query.trim().is_empty() {
+            store.recent_procedures(RECENT_SHOWN).unwrap_or_else(logged)
+        } else {
+            Vec::new()
+        };
+        let recent = found.len();
+        for p in store
+            .search_procedures(query, RESULTS_SHOWN)
+            .unwrap_or_else(logged)
+        {
+            if found.len() == RESULTS_SHOWN {
+                break;
+            }
+            if !found[..recent].iter().any(|r| r.code == p.code) {
+                found.push(p);
+            }
+        }
+        (found, recent)
     }
 
     fn choose(self: &Rc<Self>, index: usize) {

@@ -9,7 +9,7 @@ use std::time::Duration;
 /// A scanner types a whole code within milliseconds; a lone digit after this pause is a key.
 pub const KEY_SETTLE: Duration = Duration::from_millis(80);
 /// Longest scan kept; longer input is still consumed but cut (the parser refuses it anyway).
-const MAX_SCAN_CHARS: usize = 600;
+const MAX_SCAN_CHARS: usize = hailong_core::dossier::MAX_INPUT_CHARS + 1;
 
 /// What the typing meant.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -283,12 +283,7 @@ fn connect(adapter: &KioskAdapter<'_>, flow: &Rc<Flow>) {
 /// The staff's long press and the keyboard: digits rate, scans arm (a code that needs the
 /// officer's eye opens the console, through the PIN pad unless it was used a moment ago), the
 /// console takes typing.
-fn connect_staff(
-    window: &AppWindow,
-    flow: &Rc<Flow>,
-    console: &Rc<Console>,
-    sign_in: &Rc<SignIn>,
-) {
+fn connect_staff(window: &AppWindow, flow: &Rc<Flow>, console: &Rc<Console>, sign_in: &Rc<SignIn>) {
     let adapter = window.global::<KioskAdapter>();
     let (c, s) = (console.clone(), sign_in.clone());
     adapter.on_staff(move || {

@@ -49,6 +49,24 @@ impl Store {
         Ok(found)
     }
 
+    /// The procedures of the latest ratings at this counter, most recent first (looking at the
+    /// last 2,000 ratings, so it stays quick on a long history).
+    pub fn recent_procedures(&self, limit: usize) -> Result<Vec<Procedure>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT p.code, p.name, p.field_name, p.field_code
+             FROM (SELECT procedure_code, max(seq) AS last
+                   FROM (SELECT seq, procedure_code FROM ratings ORDER BY seq DESC LIMIT 2000)
+                   WHERE procedure_code IS NOT NULL GROUP BY procedure_code) AS r
+             JOIN procedures AS p ON p.code = r.procedure_code
+             ORDER BY r.last DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map(
+            [i64::try_from(limit).unwrap_or(i64::MAX)],
+            procedure_from_row,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub fn procedure(&self, code: &str) -> Result<Option<Procedure>, StoreError> {
         Ok(self
             .conn

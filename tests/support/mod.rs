@@ -191,19 +191,33 @@ impl Harness {
         self.type_on("comment", keys);
     }
 
-    /// Types a dossier code on the console's keypad, switching to letters where needed.
-    pub fn type_code(&self, code: &str) {
+    /// Types a dossier code on the console's keypad, switching to the letters page and back
+    /// where needed (the letters page stays until "123"); returns the taps it took.
+    pub fn type_code(&self, code: &str) -> usize {
+        let mut letters = false;
+        let mut taps = 0;
+        let mut tap = |id: &str| {
+            self.tap(id);
+            taps += 1;
+        };
         for c in code.chars() {
+            let letter = c.is_ascii_alphabetic();
+            if letter != letters && (letter || c.is_ascii_digit()) {
+                tap("pad-letters");
+                letters = letter;
+            }
             match c {
-                '.' => self.tap("pad-dot"),
-                '-' => self.tap("pad-dash"),
-                c if c.is_ascii_digit() => self.tap(&format!("pad-{c}")),
-                c => {
-                    self.tap("pad-letters");
-                    self.tap(&format!("pad-{}", c.to_ascii_uppercase()));
-                }
+                '.' if letters => tap("pad-letters-dot"),
+                '-' if letters => tap("pad-letters-dash"),
+                '.' => tap("pad-dot"),
+                '-' => tap("pad-dash"),
+                c => tap(&format!("pad-{}", c.to_ascii_uppercase())),
             }
         }
+        if letters {
+            tap("pad-letters");
+        }
+        taps
     }
 
     pub fn key(&self, text: &str) {
