@@ -345,3 +345,23 @@ fn a_sad_face_left_without_a_reason_is_finished_as_no_reason_given() {
     assert!(rating.finished);
     assert_eq!(rating.reasons, vec![Reason::NotGiven]);
 }
+
+#[test]
+fn a_phone_number_in_the_comment_is_masked_before_it_is_stored() {
+    let h = kiosk(Scale::Three);
+    h.tap("level-unsatisfied");
+    assert!(
+        h.label("comment-privacy")
+            .contains("Số điện thoại, số CCCD sẽ được che")
+    );
+    h.tap("reason-long_wait");
+    h.kiosk
+        .window
+        .global::<KioskAdapter>()
+        .invoke_type_text("gọi tôi 0912 345 678, CCCD 001203004567".into());
+    h.tap("send");
+    assert_eq!(
+        h.latest().comment.as_deref(),
+        Some("gọi tôi •••• ••• •••, CCCD ••••••••••••")
+    );
+}

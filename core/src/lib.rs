@@ -21,6 +21,7 @@ pub mod escape;
 pub mod level;
 pub mod period;
 pub mod pin;
+pub mod privacy;
 pub mod procedure;
 pub mod rating;
 pub mod reason;

@@ -108,7 +108,8 @@ pub struct CheckedRating {
 }
 
 impl WireRating {
-    /// Checks every field; trims texts and drops empty ones.
+    /// Checks every field; trims texts and drops empty ones; masks phone and citizen-ID
+    /// numbers in the comment.
     pub fn check(mut self) -> Result<CheckedRating, WireError> {
         if !is_uuid(&self.id) {
             return Err(WireError::BadId);
@@ -153,6 +154,11 @@ impl WireRating {
                 .map(|t| t.trim().to_owned())
                 .filter(|t| !t.is_empty());
         }
+        // A tablet masks personal numbers before storing; a ratings sender may not have.
+        self.comment = self
+            .comment
+            .take()
+            .map(|c| crate::privacy::mask_personal_numbers(&c));
         if self
             .comment
             .as_ref()

@@ -9,6 +9,7 @@ use crate::clock::Clock;
 use crate::store::{NewRating, Store};
 use crate::ui::{AppWindow, KioskAdapter, ReasonItem, Screen};
 use hailong_core::level::Level;
+use hailong_core::privacy::mask_personal_numbers;
 use hailong_core::rating::Outcome;
 use hailong_core::reason::Reason;
 use hailong_core::text::{Tone, apply_tone};
@@ -447,7 +448,9 @@ impl Flow {
                 return;
             };
             open.asking = false;
-            let comment = Some(open.comment.as_str());
+            // A phone or citizen-ID number written into the comment is not kept.
+            let comment = mask_personal_numbers(&open.comment);
+            let comment = Some(comment.as_str());
             let saved =
                 self.store
                     .borrow_mut()

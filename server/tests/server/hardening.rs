@@ -454,6 +454,28 @@ fn csv_cells_that_a_spreadsheet_would_run_are_written_as_text() {
     assert!(summary.contains(",'+84 912 345 678,"), "{summary}");
 }
 
+#[test]
+fn a_phone_number_in_a_sent_comment_is_masked_before_the_server_stores_it() {
+    let server = Server::start();
+    let token = server.device("Quầy 1");
+    let mut sent = rating(&id(1), "unsatisfied");
+    sent["reasons"] = json!(["attitude"]);
+    sent["comment"] = json!("gọi 0912.345.678 hoặc CCCD 001203004567, hồ sơ -200203-0118");
+    assert_eq!(server.statuses(&token, vec![sent]), ["accepted"]);
+    let csv = server
+        .get(
+            "/api/v1/export?format=csv&period=2026",
+            &server.admin_token(),
+        )
+        .text()
+        .unwrap();
+    assert!(
+        csv.contains("gọi ••••.•••.••• hoặc CCCD ••••••••••••, hồ sơ -200203-0118"),
+        "{csv}"
+    );
+    assert!(!csv.contains("0912"), "{csv}");
+}
+
 #[cfg(unix)]
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
