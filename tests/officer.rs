@@ -273,6 +273,11 @@ fn with_walk_up_ratings_off_the_faces_show_only_for_an_armed_dossier() {
     let h = tablet.start(1280., 800.);
     assert!(h.find("level-very_satisfied").is_none());
     assert!(h.find("waiting-for-officer").is_some());
+    assert_eq!(
+        h.label("citizen-prompt"),
+        "Vui lòng chờ cán bộ trả kết quả hồ sơ",
+        "a waiting screen, not an invitation"
+    );
     h.key("1");
     wait(Duration::from_millis(100));
     assert!(h.ratings().is_empty());
@@ -283,6 +288,10 @@ fn with_walk_up_ratings_off_the_faces_show_only_for_an_armed_dossier() {
     h.tap("dossier-next");
     assert_eq!(h.screen(), Screen::Citizen);
     assert!(h.find("waiting-for-officer").is_none());
+    assert_eq!(
+        h.label("citizen-prompt"),
+        "Mời Ông/Bà đánh giá mức độ hài lòng"
+    );
     h.tap("level-very_satisfied");
     let rating = h.latest();
     assert_eq!(rating.dossier.as_deref(), Some(CODE));

@@ -1,5 +1,8 @@
-//! One colour per level wherever levels are shown: the tablet's theme, the dashboard's
-//! stylesheet and the PNG chart agree, so a filed chart looks like the screens.
+//! Colours: one per level wherever levels are shown (the tablet's theme, the dashboard's
+//! stylesheet and the PNG chart agree, so a filed chart looks like the screens), and every text
+//! colour of the tablet's theme readable on each background it is drawn on (WCAG 2.2).
+
+mod support;
 
 use hailong_core::level::{Level, Scale};
 use std::path::Path;
@@ -34,4 +37,50 @@ fn the_tablet_the_dashboard_and_the_chart_colour_each_level_alike() {
             "theme.slint: {in_theme} in {body}"
         );
     }
+}
+
+/// WCAG 2.2 relative luminance of an sRGB colour.
+fn luminance(c: slint::Color) -> f64 {
+    let channel = |v: u8| {
+        let v = f64::from(v) / 255.;
+        if v <= 0.04045 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * channel(c.red()) + 0.7152 * channel(c.green()) + 0.0722 * channel(c.blue())
+}
+
+fn contrast(a: slint::Color, b: slint::Color) -> f64 {
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+#[test]
+fn contrast_is_computed_as_wcag_defines_it() {
+    let black = slint::Color::from_rgb_u8(0, 0, 0);
+    let white = slint::Color::from_rgb_u8(255, 255, 255);
+    assert!((contrast(black, white) - 21.).abs() < 1e-9);
+    assert!((contrast(white, white) - 1.).abs() < 1e-9);
+    // #777 on white is the classic just-failing grey.
+    let grey = slint::Color::from_rgb_u8(0x77, 0x77, 0x77);
+    assert!((contrast(grey, white) - 4.48).abs() < 0.01);
+}
+
+#[test]
+fn every_text_colour_of_the_theme_meets_wcag_aa_on_its_backgrounds() {
+    use hailong::ui::{AppWindow, Theme};
+    use slint::{ComponentHandle, Model};
+    support::init_backend();
+    let window = AppWindow::new().unwrap();
+    let pairs = window.global::<Theme>().get_text_pairs();
+    assert!(pairs.row_count() >= 20, "the theme lists its pairs");
+    let failing: Vec<String> = pairs
+        .iter()
+        .map(|p| (p.name.to_string(), contrast(p.ink, p.paper)))
+        .filter(|(_, ratio)| *ratio < 4.5)
+        .map(|(name, ratio)| format!("{name}: {ratio:.2}:1"))
+        .collect();
+    assert!(failing.is_empty(), "below 4.5:1: {failing:#?}");
 }

@@ -8,7 +8,7 @@ use hailong_core::level::{Level, Scale};
 use hailong_core::period::DateRange;
 use hailong_core::rating::Outcome;
 use hailong_core::reason::Reason;
-use slint::ComponentHandle;
+use slint::{ComponentHandle, Model};
 use std::time::Duration;
 use support::{kiosk, now, wait};
 
@@ -364,4 +364,36 @@ fn a_phone_number_in_the_comment_is_masked_before_it_is_stored() {
         h.latest().comment.as_deref(),
         Some("gọi tôi •••• ••• •••, CCCD ••••••••••••")
     );
+}
+
+#[test]
+fn three_levels_on_a_portrait_screen_stack_and_use_the_height() {
+    let h = support::Tablet::new(Scale::Three, hailong::settings::Lang::Vi).start(800., 1280.);
+    let faces: Vec<_> = ["very_satisfied", "satisfied", "unsatisfied"]
+        .iter()
+        .map(|code| h.find(&format!("level-{code}")).unwrap())
+        .collect();
+    let ys: Vec<f32> = faces.iter().map(|f| f.absolute_position().y).collect();
+    assert!(ys.windows(2).all(|w| w[0] < w[1]), "{ys:?}");
+    let covered: f32 = faces.iter().map(|f| f.size().height).sum();
+    assert!(covered > 700., "the rows fill the height: {covered}");
+}
+
+#[test]
+fn face_labels_break_between_words_only() {
+    let h = kiosk(Scale::Five);
+    let labels = h.kiosk.window.global::<hailong::ui::Labels>();
+    // "hài lòng" and "bình thường" are single words: a no-break space joins their syllables, so
+    // a narrow column breaks "Rất không / hài lòng", never inside the word.
+    let words = |code: &str| {
+        labels
+            .invoke_level_on_face(code.into())
+            .split(' ')
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(words("very_unsatisfied"), ["Rất", "không", "hài\u{a0}lòng"]);
+    assert_eq!(words("neutral"), ["Bình\u{a0}thường"]);
+    h.tap("lang-en");
+    assert_eq!(words("very_unsatisfied"), ["Very", "unsatisfied"]);
 }
