@@ -10,7 +10,8 @@
 //! - [`auth`]: argon2 PIN hashes; [`clock`]: wall-clock time, settable in tests;
 //! - [`demo`]: synthetic ratings; [`export`]: report files from the tablet's store;
 //! - [`usb`]: where USB sticks are mounted;
-//! - [`sync`]: pairing with the commune server and sending the outbox.
+//! - [`sync`]: pairing with the commune server and sending the outbox;
+//! - [`voice`]: the recorded prompts and the speaker that plays them.
 
 pub mod auth;
 pub mod catalogue;
@@ -27,6 +28,7 @@ pub mod stdout;
 pub mod store;
 pub mod sync;
 pub mod usb;
+pub mod voice;
 
 /// The Slint UI compiled from `ui/`: the window and its adapter globals.
 #[allow(clippy::all)]

@@ -9,7 +9,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// UI language; Vietnamese first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     #[default]
@@ -55,6 +57,9 @@ pub struct Settings {
     /// How long after a tap the citizen may choose again ("Chọn lại"); 0 turns it off.
     pub change_of_mind_secs: u32,
     pub walk_up_allowed: bool,
+    /// The citizen screens' prompts read aloud, and how loud (0 to 100).
+    pub voice_on: bool,
+    pub voice_volume: u8,
     pub fullscreen: bool,
     /// The folder reports are saved in besides USB sticks; the data dir's `reports` if unset.
     pub export_dir: Option<PathBuf>,
@@ -77,6 +82,8 @@ impl Default for Settings {
             min_interval_secs: 3,
             change_of_mind_secs: 10,
             walk_up_allowed: true,
+            voice_on: true,
+            voice_volume: 80,
             fullscreen: false,
             export_dir: None,
         }

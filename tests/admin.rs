@@ -239,6 +239,7 @@ fn settings_saved_on_the_admin_screen_are_written_and_apply_at_once() {
     );
     h.fill("settings-admin-pin-again", "13579246");
     h.tap("settings-scale-5");
+    h.tap("settings-page-screens");
     h.tap("settings-interval-more");
     h.tap("settings-walk-up");
     h.tap("settings-save");
@@ -278,4 +279,39 @@ fn the_about_page_carries_the_slint_attribution_and_a_failed_save_shows_as_a_war
     h.tap("admin-tab-about");
     assert!(h.find("about-slint").is_some());
     assert!(h.label("about-version").starts_with("Hài Lòng "));
+}
+
+/// A voice whose device could not be opened.
+struct Mute;
+
+impl hailong::voice::Voice for Mute {
+    fn say(&self, _: Lang, _: &[hailong::voice::Prompt]) {}
+    fn set_volume(&self, _: u8) {}
+    fn status(&self) -> hailong::voice::VoiceStatus {
+        hailong::voice::VoiceStatus::NoDevice("no soundcards found".into())
+    }
+}
+
+#[test]
+fn the_settings_show_a_missing_speaker_and_save_the_voice_settings() {
+    let h = Tablet::new(Scale::Three, Lang::Vi).start(1280., 800.);
+    h.kiosk.use_voice(std::rc::Rc::new(Mute));
+    h.sign_in_as_admin();
+    h.tap("admin-tab-settings");
+    h.tap("settings-page-screens");
+    assert!(
+        h.label("settings-voice-problem")
+            .contains("no soundcards found"),
+        "the administrator sees why there is no sound"
+    );
+    let mut form = h.admin().get_form();
+    form.voice_volume = 50;
+    h.admin().set_form(form);
+    h.tap("settings-save");
+    let saved = match settings::load(&h.tablet.data, now()).unwrap() {
+        settings::Loaded::Ready(s) => s,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(saved.voice_volume, 50);
+    assert!(saved.voice_on);
 }

@@ -113,8 +113,14 @@ fn a_scanned_code_arms_the_tablet_from_the_citizen_screens_only_during_a_shift()
 
     h.sign_in(Some(hoa), "2468");
     h.tap("console-close");
+    let voice = h.listen();
     h.scan(CODE);
     assert_eq!(h.screen(), Screen::Citizen);
+    assert_eq!(
+        voice.take(),
+        [(Lang::Vi, vec![hailong::voice::Prompt::Invite])],
+        "the citizen is invited aloud"
+    );
     let armed = h.kiosk.armed().unwrap();
     assert_eq!(armed.dossier.to_string(), CODE);
     assert_eq!(armed.procedure, None);

@@ -116,6 +116,9 @@ fn the_admin_screens_render_in_both_languages_and_orientations() {
                 h.tap(&format!("admin-tab-{tab}"));
                 h.snapshot(&name(&format!("admin-{tab}")));
             }
+            h.tap("admin-tab-settings");
+            h.tap("settings-page-screens");
+            h.snapshot(&name("admin-settings-screens"));
             // The messages: a refused officer, a refused catalogue, refused settings.
             h.tap("admin-tab-officers");
             h.fill("admin-officer-name", "Trần Văn Bình");

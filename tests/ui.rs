@@ -8,7 +8,7 @@ use hailong_core::level::{Level, Scale};
 use hailong_core::period::DateRange;
 use hailong_core::rating::Outcome;
 use hailong_core::reason::Reason;
-use slint::{ComponentHandle, Model};
+use slint::ComponentHandle;
 use std::time::Duration;
 use support::{kiosk, now, wait};
 
@@ -396,4 +396,62 @@ fn face_labels_break_between_words_only() {
     assert_eq!(words("neutral"), ["Bình\u{a0}thường"]);
     h.tap("lang-en");
     assert_eq!(words("very_unsatisfied"), ["Very", "unsatisfied"]);
+}
+
+#[test]
+fn the_voice_says_the_face_pressed_then_the_next_screens_prompt_in_the_language_showing() {
+    use hailong::settings::Lang;
+    use hailong::voice::Prompt;
+    let h = kiosk(Scale::Three);
+    let voice = h.listen();
+    h.tap("speak");
+    assert_eq!(voice.take(), [(Lang::Vi, vec![Prompt::Invite])]);
+    h.tap("level-satisfied");
+    assert_eq!(
+        voice.take(),
+        [(
+            Lang::Vi,
+            vec![Prompt::Level(Level::Satisfied), Prompt::Thanks]
+        )]
+    );
+    wait(Duration::from_secs(5));
+    h.tap("lang-en");
+    h.tap("level-unsatisfied");
+    assert_eq!(
+        voice.take(),
+        [(
+            Lang::En,
+            vec![Prompt::Level(Level::Unsatisfied), Prompt::Reasons]
+        )]
+    );
+    h.tap("speak");
+    assert_eq!(voice.take(), [(Lang::En, vec![Prompt::Reasons])]);
+    h.tap("choose-again");
+    assert_eq!(voice.take(), [(Lang::En, vec![Prompt::ChooseAgain])]);
+    h.tap("level-very_satisfied");
+    assert_eq!(
+        voice.take(),
+        [(
+            Lang::En,
+            vec![Prompt::Level(Level::VerySatisfied), Prompt::Thanks]
+        )]
+    );
+    // A tap that cannot be saved is said too.
+    wait(Duration::from_secs(5));
+    h.tap_until_the_disk_is_full();
+    assert_eq!(
+        voice.take().last(),
+        Some(&(Lang::Vi, vec![Prompt::SaveFailure]))
+    );
+}
+
+#[test]
+fn with_the_voice_turned_off_nothing_is_said() {
+    let tablet = support::Tablet::new(Scale::Three, hailong::settings::Lang::Vi);
+    tablet.change_settings(|s| s.voice_on = false);
+    let h = tablet.start(1280., 800.);
+    let voice = h.listen();
+    h.tap("speak");
+    h.tap("level-unsatisfied");
+    assert!(voice.take().is_empty());
 }

@@ -3,9 +3,11 @@
 //! rates in time is stored as "not rated".
 
 use super::SharedSettings;
+use super::speech::Speech;
 use crate::clock::Clock;
 use crate::store::{NewRating, Store};
 use crate::ui::{AppWindow, KioskAdapter};
+use crate::voice::Prompt;
 use chrono::NaiveDate;
 use hailong_core::dossier::DossierCode;
 use hailong_core::procedure::Procedure;
@@ -36,6 +38,7 @@ pub struct Desk {
     store: Rc<RefCell<Store>>,
     clock: Arc<dyn Clock>,
     settings: SharedSettings,
+    speech: Rc<Speech>,
     shift: RefCell<Option<Shift>>,
     armed: RefCell<Option<Armed>>,
     expiry_timer: Timer,
@@ -47,6 +50,7 @@ impl Desk {
         store: Rc<RefCell<Store>>,
         clock: Arc<dyn Clock>,
         settings: SharedSettings,
+        speech: Rc<Speech>,
     ) -> Rc<Desk> {
         let shift = kept_shift(&store.borrow(), clock.now().date_naive());
         let desk = Rc::new(Desk {
@@ -54,6 +58,7 @@ impl Desk {
             store,
             clock,
             settings,
+            speech,
             shift: RefCell::new(shift),
             armed: RefCell::default(),
             expiry_timer: Timer::default(),
@@ -136,6 +141,7 @@ impl Desk {
                 }
             });
         self.show();
+        self.speech.say(&[Prompt::Invite]);
     }
 
     /// The armed dossier, if any, for the tap about to be stored.

@@ -5,9 +5,11 @@
 
 use super::SharedSettings;
 use super::desk::Desk;
+use super::speech::Speech;
 use crate::clock::Clock;
 use crate::store::{NewRating, Store};
 use crate::ui::{AppWindow, KioskAdapter, ReasonItem, Screen};
+use crate::voice::Prompt;
 use hailong_core::level::Level;
 use hailong_core::privacy::mask_personal_numbers;
 use hailong_core::rating::Outcome;
@@ -41,11 +43,20 @@ struct State {
     cooling_down: bool,
 }
 
+/// What the citizen flow stores into, reads and speaks through.
+pub struct FlowParts {
+    pub store: Rc<RefCell<Store>>,
+    pub desk: Rc<Desk>,
+    pub settings: SharedSettings,
+    pub speech: Rc<Speech>,
+}
+
 pub struct Flow {
     window: Weak<AppWindow>,
     store: Rc<RefCell<Store>>,
     desk: Rc<Desk>,
     settings: SharedSettings,
+    speech: Rc<Speech>,
     clock: Arc<dyn Clock>,
     state: RefCell<State>,
     reasons_model: Rc<VecModel<ReasonItem>>,
@@ -56,13 +67,13 @@ pub struct Flow {
 }
 
 impl Flow {
-    pub fn new(
-        window: &AppWindow,
-        store: Rc<RefCell<Store>>,
-        desk: Rc<Desk>,
-        settings: SharedSettings,
-        clock: Arc<dyn Clock>,
-    ) -> Rc<Flow> {
+    pub fn new(window: &AppWindow, parts: FlowParts, clock: Arc<dyn Clock>) -> Rc<Flow> {
+        let FlowParts {
+            store,
+            desk,
+            settings,
+            speech,
+        } = parts;
         let reasons_model = Rc::new(VecModel::from(
             Reason::CHOICES
                 .iter()
@@ -80,6 +91,7 @@ impl Flow {
             store,
             desk,
             settings,
+            speech,
             clock,
             state: RefCell::default(),
             reasons_model,
@@ -168,6 +180,7 @@ impl Flow {
                     a.set_save_failure(e.code().into());
                     a.set_screen(Screen::Citizen);
                 });
+                self.speech.say(&[Prompt::SaveFailure]);
                 return;
             }
         };
@@ -219,14 +232,29 @@ impl Flow {
         self.show_level(level);
     }
 
-    /// The screen after a face: the reasons for a negative level, thanks otherwise.
+    /// The screen after a face: the reasons for a negative level, thanks otherwise; the face's
+    /// name is said first.
     fn show_level(self: &Rc<Self>, level: Level) {
         self.adapter(|a| a.set_chosen_level(level.code().into()));
         if level.is_negative() {
             self.ask_reasons();
+            self.speech.say(&[Prompt::Level(level), Prompt::Reasons]);
         } else {
             self.show_thanks();
+            self.speech.say(&[Prompt::Level(level), Prompt::Thanks]);
         }
+    }
+
+    /// The speaker button: what the screen showing asks of the citizen, said again.
+    pub fn speak(&self) {
+        let prompt = match self.screen() {
+            Screen::Reasons => Prompt::Reasons,
+            Screen::Thanks => Prompt::Thanks,
+            Screen::Citizen if self.state.borrow().choosing_again => Prompt::ChooseAgain,
+            Screen::Citizen => Prompt::Invite,
+            _ => return,
+        };
+        self.speech.say(&[prompt]);
     }
 
     /// "Chọn lại" shows for the configured time after a tap (or a change), if the rating is
@@ -264,6 +292,7 @@ impl Flow {
             a.set_choosing_again(true);
             a.set_screen(Screen::Citizen);
         });
+        self.speech.say(&[Prompt::ChooseAgain]);
     }
 
     /// The time to choose again is over: a rating not waiting for its reasons is finished.

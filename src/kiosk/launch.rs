@@ -43,6 +43,7 @@ fn show_kiosk(kiosk: &Kiosk, fullscreen: bool) -> Result<(), slint::PlatformErro
     if fullscreen || kiosk.settings.borrow().fullscreen {
         kiosk.enter_kiosk_mode();
     }
+    kiosk.start_voice();
     if let Err(e) = kiosk.start_sync() {
         // Ratings still go to disk; the administrator's server tab shows the problem.
         tracing::error!(error = %e, "the background sender could not start");

@@ -10,6 +10,7 @@ mod idle;
 mod keys;
 mod launch;
 mod signin;
+mod speech;
 
 pub use console::CONSOLE_GRACE;
 pub use desk::Armed;
@@ -27,7 +28,7 @@ use crate::store::{Store, StoreError};
 use crate::sync::{SyncError, SyncHandle, SyncStatus};
 use crate::ui::{AppWindow, FaultAdapter, KioskAdapter, Screen, Theme};
 use crate::usb::MountTable;
-use admin::Admin;
+use admin::{Admin, AdminParts};
 use console::Console;
 use desk::Desk;
 use flow::CommentEdit;
@@ -71,6 +72,7 @@ pub struct Kiosk {
     clock: Arc<dyn Clock>,
     sync: SyncSlot,
     admin: Rc<Admin>,
+    speech: Rc<speech::Speech>,
 }
 
 impl Kiosk {
@@ -94,7 +96,14 @@ impl Kiosk {
         let lang = settings.lang;
         let settings = Rc::new(RefCell::new(settings));
         let store = Rc::new(RefCell::new(store));
-        let desk = Desk::new(&window, store.clone(), clock.clone(), settings.clone());
+        let speech = speech::Speech::new(&window, settings.clone());
+        let desk = Desk::new(
+            &window,
+            store.clone(),
+            clock.clone(),
+            settings.clone(),
+            speech.clone(),
+        );
         let console = Console::new(
             &window,
             store.clone(),
@@ -104,20 +113,26 @@ impl Kiosk {
         );
         let flow = Flow::new(
             &window,
-            store.clone(),
-            desk.clone(),
-            settings.clone(),
+            flow::FlowParts {
+                store: store.clone(),
+                desk: desk.clone(),
+                settings: settings.clone(),
+                speech: speech.clone(),
+            },
             clock.clone(),
         );
         let sync = SyncSlot::default();
         let admin = Admin::new(
             &window,
-            store.clone(),
-            settings.clone(),
-            flow.clone(),
+            AdminParts {
+                store: store.clone(),
+                settings: settings.clone(),
+                flow: flow.clone(),
+                dir: dir.clone(),
+                sync: sync.clone(),
+                speech: speech.clone(),
+            },
             clock.clone(),
-            dir.clone(),
-            sync.clone(),
         );
         let sign_in = SignIn::new(
             &window,
@@ -146,6 +161,7 @@ impl Kiosk {
             clock,
             sync,
             admin,
+            speech,
         })
     }
 
@@ -184,6 +200,19 @@ impl Kiosk {
     /// Shows an export's progress or outcome on the administrator's screen.
     pub fn show_export(&self, event: &ExportEvent) {
         admin::show_export(&self.window, event);
+    }
+
+    /// Starts the voice on the system's audio device (a missing device is logged and shown on
+    /// the administrator's screen; the kiosk goes on without it).
+    pub fn start_voice(&self) {
+        let volume = self.settings.borrow().voice_volume;
+        self.speech
+            .use_voice(Rc::new(crate::voice::Speaker::start(volume)));
+    }
+
+    /// Speaks through `voice` instead of the speaker: for tests, which record the prompts.
+    pub fn use_voice(&self, voice: Rc<dyn crate::voice::Voice>) {
+        self.speech.use_voice(voice);
     }
 
     /// Looks for USB sticks in `mounts` instead of the system's mount table: for tests.
@@ -276,6 +305,8 @@ fn connect(adapter: &KioskAdapter<'_>, flow: &Rc<Flow>) {
     adapter.on_send(move || f.send());
     let f = flow.clone();
     adapter.on_choose_again(move || f.choose_again());
+    let f = flow.clone();
+    adapter.on_speak(move || f.speak());
     let f = flow.clone();
     adapter.on_switch_language(move |code| f.switch_language(&code));
 }

@@ -13,6 +13,7 @@ use hailong::setup::SetupForm;
 use hailong::store::Store;
 use hailong::ui::{AdminAdapter, KioskAdapter, Screen};
 use hailong::usb::MountTable;
+use hailong::voice::{Prompt, Voice, VoiceStatus};
 use hailong_core::level::Scale;
 use hailong_core::period::DateRange;
 use hailong_core::pin::{OFFICER_PIN_MIN, Pin};
@@ -146,11 +147,41 @@ pub struct Harness {
     pub kiosk: Kiosk,
 }
 
+/// A voice that records what the screens asked it to say.
+#[derive(Default)]
+pub struct Recorder {
+    pub said: std::cell::RefCell<Vec<(Lang, Vec<Prompt>)>>,
+}
+
+impl Voice for Recorder {
+    fn say(&self, lang: Lang, prompts: &[Prompt]) {
+        self.said.borrow_mut().push((lang, prompts.to_vec()));
+    }
+    fn set_volume(&self, _: u8) {}
+    fn status(&self) -> VoiceStatus {
+        VoiceStatus::Ready
+    }
+}
+
+impl Recorder {
+    /// What was said since the last call.
+    pub fn take(&self) -> Vec<(Lang, Vec<Prompt>)> {
+        std::mem::take(&mut *self.said.borrow_mut())
+    }
+}
+
 pub fn kiosk(scale: Scale) -> Harness {
     Tablet::new(scale, Lang::Vi).start(1280., 800.)
 }
 
 impl Harness {
+    /// Records what the kiosk says from now on.
+    pub fn listen(&self) -> std::rc::Rc<Recorder> {
+        let recorder = std::rc::Rc::new(Recorder::default());
+        self.kiosk.use_voice(recorder.clone());
+        recorder
+    }
+
     /// Closes this kiosk and starts a new one on the same data dir, as after a restart.
     pub fn restart(self) -> Harness {
         let Harness { tablet, kiosk, .. } = self;

@@ -12,6 +12,7 @@ mod settings;
 mod summary;
 
 use super::idle::IdleReturn;
+use super::speech::Speech;
 use super::{Flow, SharedSettings, SyncSlot};
 use crate::clock::Clock;
 use crate::paths::DataDir;
@@ -24,6 +25,17 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 
+/// What the administrator's screens read and change.
+pub struct AdminParts {
+    pub store: Rc<RefCell<Store>>,
+    pub settings: SharedSettings,
+    pub flow: Rc<Flow>,
+    pub dir: DataDir,
+    /// The background sender, once started.
+    pub sync: SyncSlot,
+    pub speech: Rc<Speech>,
+}
+
 pub struct Admin {
     window: Weak<AppWindow>,
     store: Rc<RefCell<Store>>,
@@ -33,6 +45,7 @@ pub struct Admin {
     dir: DataDir,
     /// The background sender, once started.
     sync: SyncSlot,
+    speech: Rc<Speech>,
     /// Folders searched for catalogue CSV files: the data dir and where USB sticks mount.
     catalogue_roots: Vec<PathBuf>,
     /// Where USB sticks for exports are looked for.
@@ -43,15 +56,15 @@ pub struct Admin {
 }
 
 impl Admin {
-    pub fn new(
-        window: &AppWindow,
-        store: Rc<RefCell<Store>>,
-        settings: SharedSettings,
-        flow: Rc<Flow>,
-        clock: Arc<dyn Clock>,
-        dir: DataDir,
-        sync: SyncSlot,
-    ) -> Rc<Admin> {
+    pub fn new(window: &AppWindow, parts: AdminParts, clock: Arc<dyn Clock>) -> Rc<Admin> {
+        let AdminParts {
+            store,
+            settings,
+            flow,
+            dir,
+            sync,
+            speech,
+        } = parts;
         let catalogue_roots = vec![
             dir.root().to_owned(),
             PathBuf::from("/media"),
@@ -65,6 +78,7 @@ impl Admin {
             clock,
             dir,
             sync,
+            speech,
             catalogue_roots,
             mounts: RefCell::new(MountTable::default()),
             export_reporter: RefCell::new(export::reporter_for(window)),
@@ -159,7 +173,10 @@ impl Admin {
                     }
                 });
             }
-            AdminTab::Settings => self.show_settings(),
+            AdminTab::Settings => {
+                self.with(|a| a.set_settings_page(0));
+                self.show_settings();
+            }
             AdminTab::About => {
                 let device = self.settings.borrow().device_id.clone();
                 self.with(|a| a.set_device_id(device.into()));

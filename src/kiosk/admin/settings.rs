@@ -6,6 +6,7 @@ use crate::auth::hash_pin;
 use crate::settings::{self, Lang, Settings};
 use crate::setup::{SetupProblem, identity_problems, is_unit_code};
 use crate::ui::SettingsForm;
+use crate::voice::VoiceStatus;
 use hailong_core::level::Scale;
 use hailong_core::pin::{ADMIN_PIN_MIN, Pin};
 use slint::{SharedString, VecModel};
@@ -35,11 +36,20 @@ impl Admin {
             min_interval_secs: secs(s.min_interval_secs),
             change_of_mind_secs: secs(s.change_of_mind_secs),
             walk_up_allowed: s.walk_up_allowed,
+            voice_on: s.voice_on,
+            voice_volume: i32::from(s.voice_volume),
             fullscreen: s.fullscreen,
             new_admin_pin: SharedString::default(),
             new_admin_pin_again: SharedString::default(),
         };
+        let (status, problem) = match self.speech.status() {
+            VoiceStatus::Off => ("off", String::new()),
+            VoiceStatus::Ready => ("ready", String::new()),
+            VoiceStatus::NoDevice(reason) => ("no_device", reason),
+        };
         self.with(|a| {
+            a.set_voice_status(status.into());
+            a.set_voice_problem(problem.into());
             a.set_form(form);
             a.set_settings_problems(Rc::new(VecModel::<SharedString>::default()).into());
             a.set_settings_saved(false);
@@ -101,6 +111,8 @@ impl Admin {
             next.min_interval_secs = from_secs(form.min_interval_secs, 1, 30);
             next.change_of_mind_secs = from_secs(form.change_of_mind_secs, 0, 30);
             next.walk_up_allowed = form.walk_up_allowed;
+            next.voice_on = form.voice_on;
+            next.voice_volume = u8::try_from(form.voice_volume.clamp(10, 100)).unwrap_or(80);
             next.fullscreen = form.fullscreen;
             if let Some(hash) = pin_hash {
                 next.admin_pin_hash = hash;
@@ -113,6 +125,7 @@ impl Admin {
                     }
                     *self.settings.borrow_mut() = next;
                     self.flow.settings_changed();
+                    self.speech.settings_changed();
                     if let Some(window) = self.window.upgrade() {
                         super::super::set_kiosk_mode(&window, form.fullscreen);
                     }
