@@ -60,6 +60,9 @@ pub struct Settings {
     /// The citizen screens' prompts read aloud, and how loud (0 to 100).
     pub voice_on: bool,
     pub voice_volume: u8,
+    /// The citizen screens start in large text and high contrast (citizens may switch with
+    /// "Aa"; each next citizen gets this again).
+    pub large_text: bool,
     pub fullscreen: bool,
     /// The folder reports are saved in besides USB sticks; the data dir's `reports` if unset.
     pub export_dir: Option<PathBuf>,
@@ -84,6 +87,7 @@ impl Default for Settings {
             walk_up_allowed: true,
             voice_on: true,
             voice_volume: 80,
+            large_text: false,
             fullscreen: false,
             export_dir: None,
         }

@@ -76,11 +76,18 @@ fn every_text_colour_of_the_theme_meets_wcag_aa_on_its_backgrounds() {
     let window = AppWindow::new().unwrap();
     let pairs = window.global::<Theme>().get_text_pairs();
     assert!(pairs.row_count() >= 20, "the theme lists its pairs");
-    let failing: Vec<String> = pairs
-        .iter()
-        .map(|p| (p.name.to_string(), contrast(p.ink, p.paper)))
-        .filter(|(_, ratio)| *ratio < 4.5)
-        .map(|(name, ratio)| format!("{name}: {ratio:.2}:1"))
-        .collect();
-    assert!(failing.is_empty(), "below 4.5:1: {failing:#?}");
+    let failing = |least: f64| -> Vec<String> {
+        let pairs = window.global::<Theme>().get_text_pairs();
+        pairs
+            .iter()
+            .map(|p| (p.name.to_string(), contrast(p.ink, p.paper)))
+            .filter(|(_, ratio)| *ratio < least)
+            .map(|(name, ratio)| format!("{name}: {ratio:.2}:1"))
+            .collect()
+    };
+    assert!(failing(4.5).is_empty(), "below 4.5:1: {:#?}", failing(4.5));
+    // Large text and high contrast: WCAG AAA.
+    window.global::<Theme>().set_strong(true);
+    assert!(failing(7.).is_empty(), "below 7:1: {:#?}", failing(7.));
+    assert!(window.global::<Theme>().get_text_scale() >= 1.2);
 }

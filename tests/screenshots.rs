@@ -5,7 +5,8 @@ mod support;
 
 use hailong::settings::Lang;
 use hailong_core::level::Scale;
-use support::Tablet;
+use std::time::Duration;
+use support::{Tablet, wait};
 
 #[test]
 fn every_screen_renders_in_both_languages_and_orientations() {
@@ -25,6 +26,19 @@ fn every_screen_renders_in_both_languages_and_orientations() {
                     ))
                 };
                 h.snapshot(&name("citizen"));
+                // Large text and high contrast; in grayscale too, where the faces differ by shape.
+                h.tap("text-size");
+                h.snapshot(&name("citizen-aa"));
+                let colour = image::open(name("citizen-aa")).unwrap();
+                colour.grayscale().save(name("citizen-aa-gray")).unwrap();
+                if scale == Scale::Three {
+                    h.tap("level-unsatisfied");
+                    h.tap("reason-late");
+                    h.snapshot(&name("reasons-aa"));
+                    h.tap("send");
+                    h.snapshot(&name("thanks-aa"));
+                    wait(Duration::from_secs(5));
+                }
                 if scale == Scale::Five {
                     continue;
                 }

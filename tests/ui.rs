@@ -455,3 +455,32 @@ fn with_the_voice_turned_off_nothing_is_said() {
     h.tap("level-unsatisfied");
     assert!(voice.take().is_empty());
 }
+
+#[test]
+fn aa_gives_this_citizen_large_text_and_high_contrast_and_the_next_one_the_default() {
+    use hailong::ui::Theme;
+    let h = kiosk(Scale::Three);
+    let strong = || h.kiosk.window.global::<Theme>().get_strong();
+    assert!(!strong());
+    let prompt_height = h.find("citizen-prompt").unwrap().size().height;
+    h.tap("text-size");
+    assert!(strong());
+    assert!(
+        h.find("citizen-prompt").unwrap().size().height > prompt_height,
+        "the text is larger"
+    );
+    h.tap("level-unsatisfied");
+    assert!(strong(), "kept on the reasons screen");
+    h.tap("reason-late");
+    h.tap("send");
+    wait(Duration::from_secs(5));
+    assert!(!strong(), "the next citizen starts with the default");
+
+    // The administrator's default: large from the start.
+    let tablet = support::Tablet::new(Scale::Three, hailong::settings::Lang::Vi);
+    tablet.change_settings(|s| s.large_text = true);
+    let h = tablet.start(1280., 800.);
+    assert!(h.kiosk.window.global::<Theme>().get_strong());
+    h.tap("text-size");
+    assert!(!h.kiosk.window.global::<Theme>().get_strong());
+}

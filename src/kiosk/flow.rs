@@ -8,7 +8,7 @@ use super::desk::Desk;
 use super::speech::Speech;
 use crate::clock::Clock;
 use crate::store::{NewRating, Store};
-use crate::ui::{AppWindow, KioskAdapter, ReasonItem, Screen};
+use crate::ui::{AppWindow, KioskAdapter, ReasonItem, Screen, Theme};
 use crate::voice::Prompt;
 use hailong_core::level::Level;
 use hailong_core::privacy::mask_personal_numbers;
@@ -104,8 +104,9 @@ impl Flow {
         flow
     }
 
-    /// Shows what the settings say: unit, counter, levels, walk-up ratings.
+    /// Shows what the settings say: unit, counter, levels, walk-up ratings, text size.
     pub fn settings_changed(&self) {
+        self.reset_text_size();
         let settings = self.settings.borrow();
         self.adapter(|a| {
             a.set_unit_name(settings.unit_name.as_str().into());
@@ -242,6 +243,22 @@ impl Flow {
         } else {
             self.show_thanks();
             self.speech.say(&[Prompt::Level(level), Prompt::Thanks]);
+        }
+    }
+
+    /// "Aa": large text and high contrast on or off, for this citizen.
+    pub fn toggle_text_size(&self) {
+        if let Some(window) = self.window.upgrade() {
+            let theme = window.global::<Theme>();
+            theme.set_strong(!theme.get_strong());
+        }
+    }
+
+    /// The text size the administrator chose, for the next citizen.
+    fn reset_text_size(&self) {
+        let large = self.settings.borrow().large_text;
+        if let Some(window) = self.window.upgrade() {
+            window.global::<Theme>().set_strong(large);
         }
     }
 
@@ -531,6 +548,7 @@ impl Flow {
         self.adapter(|a| a.set_screen(Screen::Citizen));
         let lang = self.settings.borrow().lang;
         self.switch_language(lang.code());
+        self.reset_text_size();
     }
 
     pub fn switch_language(&self, code: &str) {

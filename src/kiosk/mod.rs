@@ -308,6 +308,8 @@ fn connect(adapter: &KioskAdapter<'_>, flow: &Rc<Flow>) {
     let f = flow.clone();
     adapter.on_speak(move || f.speak());
     let f = flow.clone();
+    adapter.on_toggle_text_size(move || f.toggle_text_size());
+    let f = flow.clone();
     adapter.on_switch_language(move |code| f.switch_language(&code));
 }
 

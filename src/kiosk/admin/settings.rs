@@ -38,6 +38,7 @@ impl Admin {
             walk_up_allowed: s.walk_up_allowed,
             voice_on: s.voice_on,
             voice_volume: i32::from(s.voice_volume),
+            large_text: s.large_text,
             fullscreen: s.fullscreen,
             new_admin_pin: SharedString::default(),
             new_admin_pin_again: SharedString::default(),
@@ -112,6 +113,7 @@ impl Admin {
             next.change_of_mind_secs = from_secs(form.change_of_mind_secs, 0, 30);
             next.walk_up_allowed = form.walk_up_allowed;
             next.voice_on = form.voice_on;
+            next.large_text = form.large_text;
             next.voice_volume = u8::try_from(form.voice_volume.clamp(10, 100)).unwrap_or(80);
             next.fullscreen = form.fullscreen;
             if let Some(hash) = pin_hash {
