@@ -158,3 +158,146 @@ fn a_database_that_cannot_be_opened_gets_a_screen_that_says_so_and_nothing_is_de
     assert!(path.contains("hailong.db"), "{path}");
     assert!(tablet.data.database().join("keep.txt").exists());
 }
+
+/// A bare X server (no window manager, as on a counter device) for the real-window check, and
+/// the kiosk's process on it; both are killed on drop.
+struct BareX {
+    display: String,
+    server: std::process::Child,
+    kiosk: Option<std::process::Child>,
+}
+
+impl BareX {
+    fn start(width: u32, height: u32) -> BareX {
+        // A display number of our own: taken from the process id, moved on while taken.
+        let mut n = 200 + std::process::id() % 500;
+        while std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
+            n += 1;
+        }
+        let display = format!(":{n}");
+        let server = std::process::Command::new("Xvfb")
+            .args([
+                &display,
+                "-screen",
+                "0",
+                &format!("{width}x{height}x24"),
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("Xvfb (Debian: apt-get install xvfb xdotool)");
+        let x = BareX {
+            display,
+            server,
+            kiosk: None,
+        };
+        x.wait_for("the X server", || {
+            std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+        });
+        x
+    }
+
+    fn xdotool(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new("xdotool")
+            .args(args)
+            .env("DISPLAY", &self.display)
+            .output()
+            .expect("xdotool (Debian: apt-get install xdotool)");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// Waits (up to 60 s, for a slow machine) until `ready`; an external process has no mock
+    /// time, so this polls the condition, it does not time anything.
+    fn wait_for(&self, what: &str, mut ready: impl FnMut() -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !ready() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "waited in vain for {what}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    fn run_kiosk(&mut self, dir: &std::path::Path) {
+        let kiosk = std::process::Command::new(env!("CARGO_BIN_EXE_hailong"))
+            .arg("--data-dir")
+            .arg(dir)
+            .args(["run", "--fullscreen"])
+            .env("DISPLAY", &self.display)
+            .env_remove("WAYLAND_DISPLAY")
+            .env_remove("HAILONG_DATA_DIR")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        self.kiosk = Some(kiosk);
+    }
+
+    /// The focused window's id and size, once it is a Hài Lòng window of `width` x `height`.
+    fn focused_window(&self, width: u32, height: u32) -> String {
+        let mut id = String::new();
+        self.wait_for("a full-screen window with the focus", || {
+            id = self.xdotool(&["getwindowfocus"]);
+            let geometry = self.xdotool(&["getwindowgeometry", "--shell", &id]);
+            geometry.contains(&format!("WIDTH={width}"))
+                && geometry.contains(&format!("HEIGHT={height}"))
+                && self.xdotool(&["getwindowname", &id]) == "Hài Lòng"
+        });
+        id
+    }
+
+    fn ratings(&self, dir: &std::path::Path) -> u64 {
+        hailong::store::Store::open(&DataDir::new(dir).database())
+            .and_then(|s| s.rating_count())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for BareX {
+    fn drop(&mut self) {
+        if let Some(kiosk) = self.kiosk.as_mut() {
+            let _ = kiosk.kill();
+            let _ = kiosk.wait();
+        }
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+#[test]
+fn on_a_bare_x_server_the_kiosk_fills_the_screen_and_keeps_the_keyboard_through_setup() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut x = BareX::start(1024, 768);
+    x.run_kiosk(dir.path());
+    let setup = x.focused_window(1024, 768);
+    // Setup from the keyboard alone: Tab to each field, Enter in the last one.
+    for text in ["UBND xã Thử", "000.00.14.H56", "Quầy 1", "246810", "246810"] {
+        x.xdotool(&["key", "Tab"]);
+        x.xdotool(&["type", "--delay", "5", text]);
+    }
+    x.xdotool(&["key", "Return"]);
+    x.wait_for("the settings", || {
+        DataDir::new(dir.path()).settings().exists()
+    });
+    let settings = std::fs::read_to_string(DataDir::new(dir.path()).settings()).unwrap();
+    assert!(settings.contains("UBND xã Thử"), "{settings}");
+    // The kiosk's window replaces the setup's, at the screen's size, with the keyboard.
+    let mut kiosk = String::new();
+    x.wait_for("the kiosk's own window", || {
+        kiosk = x.focused_window(1024, 768);
+        kiosk != setup
+    });
+    x.xdotool(&["key", "1"]);
+    x.wait_for("the level key's rating", || x.ratings(dir.path()) == 1);
+    drop(x);
+
+    // A portrait screen, straight into the kiosk.
+    let mut x = BareX::start(768, 1024);
+    x.run_kiosk(dir.path());
+    x.focused_window(768, 1024);
+    x.xdotool(&["key", "2"]);
+    x.wait_for("the second rating", || x.ratings(dir.path()) == 2);
+}

@@ -40,7 +40,8 @@ pub fn run(dir: Option<PathBuf>, fullscreen: bool) -> Result<(), Failure> {
 
 /// Shows the kiosk's window and starts sending to the commune server behind it.
 fn show_kiosk(kiosk: &Kiosk, fullscreen: bool) -> Result<(), slint::PlatformError> {
-    if fullscreen || kiosk.settings.borrow().fullscreen {
+    let kiosk_mode = fullscreen || kiosk.settings.borrow().fullscreen;
+    if kiosk_mode {
         kiosk.enter_kiosk_mode();
     }
     kiosk.start_voice();
@@ -51,7 +52,9 @@ fn show_kiosk(kiosk: &Kiosk, fullscreen: bool) -> Result<(), slint::PlatformErro
         status.record.last_error = Some(e.code().to_owned());
         kiosk.show_sync(&status);
     }
-    kiosk.window.show()
+    kiosk.window.show()?;
+    super::appliance::settle(&kiosk.window, kiosk_mode);
+    Ok(())
 }
 
 /// The setup screen; once saved, the kiosk opens in a new window and the setup window closes.
@@ -85,6 +88,7 @@ fn first_run(
         setup.window.window().set_fullscreen(true);
     }
     setup.window.show()?;
+    super::appliance::settle(&setup.window, fullscreen);
     slint::run_event_loop()?;
     drop(running);
     Ok(())

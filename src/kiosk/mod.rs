@@ -2,6 +2,7 @@
 //! flow, the officer's sign-in and console, the administrator's screens.
 
 mod admin;
+mod appliance;
 mod console;
 mod desk;
 mod first_run;
