@@ -315,3 +315,39 @@ fn the_settings_show_a_missing_speaker_and_save_the_voice_settings() {
     assert_eq!(saved.voice_volume, 50);
     assert!(saved.voice_on);
 }
+
+#[test]
+fn an_officer_is_added_on_a_bare_touch_tablet_with_the_kiosks_own_keyboard() {
+    let h = Tablet::new(Scale::Three, Lang::Vi).start(1280., 800.);
+    h.sign_in_as_admin();
+    h.tap("admin-tab-officers");
+    assert!(
+        h.find("staff-key-a").is_none(),
+        "no keyboard before a field is touched"
+    );
+    h.tap("admin-officer-name");
+    for key in [
+        "shift", "l", "ê", "space", "shift", "t", "h", "i", "tone-5", "space", "shift", "t", "h",
+        "u", "u", "erase",
+    ] {
+        h.tap(&format!("staff-key-{key}"));
+    }
+    h.tap("admin-officer-pin");
+    for key in ["2", "4", "6", "8"] {
+        h.tap(&format!("staff-key-{key}"));
+    }
+    h.tap("staff-key-hide");
+    assert!(h.find("staff-key-a").is_none());
+    h.tap("admin-officer-add");
+    let officers = h.store().officers().unwrap();
+    assert_eq!(
+        officers.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(),
+        ["Lê Thị Thu"]
+    );
+    assert!(hailong::auth::verify_pin(&officers[0].pin_hash, "2468"));
+    // The keyboard goes with the screen.
+    h.tap("admin-officer-name");
+    assert!(h.find("staff-key-a").is_some());
+    h.tap("admin-close");
+    assert!(h.find("staff-key-a").is_none());
+}

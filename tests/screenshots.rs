@@ -139,6 +139,9 @@ fn the_admin_screens_render_in_both_languages_and_orientations() {
             h.fill("admin-officer-pin", "12");
             h.tap("admin-officer-add");
             h.snapshot(&name("admin-officers-problem"));
+            h.tap("admin-officer-name");
+            h.snapshot(&name("admin-officers-keyboard"));
+            h.tap("staff-key-hide");
             std::fs::write(
                 h.tablet.dir.path().join("tinh.csv"),
                 "code,name_vi,field_vi,field_code\n1.1,A,B,c\n1.1,D,E,f\n",
@@ -256,6 +259,13 @@ fn the_start_screens_render_in_both_languages_and_orientations() {
             let setup =
                 FirstRun::new(&DataDir::new(empty.path()), clock.clone(), None, |_| {}).unwrap();
             shoot(&setup.window, "setup");
+            // The kiosk's keyboard under a field of the form (as when it is touched).
+            let keys = setup.window.global::<hailong::ui::FieldKeys>();
+            keys.set_active("setup-unit-name".into());
+            keys.set_field_bottom(280.);
+            keys.set_shown(true);
+            shoot(&setup.window, "setup-keyboard");
+            keys.set_shown(false);
 
             let tablet = Tablet::new(Scale::Three, lang);
             std::fs::write(tablet.data.database(), b"not a database".repeat(200)).unwrap();

@@ -27,7 +27,7 @@ use crate::paths::DataDir;
 use crate::settings::{self, Settings};
 use crate::store::{Store, StoreError};
 use crate::sync::{SyncError, SyncHandle, SyncStatus};
-use crate::ui::{AppWindow, FaultAdapter, KioskAdapter, Screen, Theme};
+use crate::ui::{AppWindow, FaultAdapter, FieldKeys, KioskAdapter, Screen, Theme};
 use crate::usb::MountTable;
 use admin::{Admin, AdminParts};
 use console::Console;
@@ -93,6 +93,7 @@ impl Kiosk {
             tracing::info!(finished, "finished ratings left open by the last run");
         }
         let window = AppWindow::new()?;
+        connect_field_keys(&window);
         let adapter = window.global::<KioskAdapter>();
         let lang = settings.lang;
         let settings = Rc::new(RefCell::new(settings));
@@ -253,6 +254,7 @@ fn show_damaged(window: &AppWindow, moved_to: &std::path::Path) {
 /// fault): the app's name in the header, working language buttons, Vietnamese first.
 fn lone_window(screen: Screen) -> Result<AppWindow, slint::PlatformError> {
     let window = AppWindow::new()?;
+    connect_field_keys(&window);
     let kiosk = window.global::<KioskAdapter>();
     kiosk.set_unit_name("Hài Lòng".into());
     kiosk.set_screen(screen);
@@ -264,6 +266,33 @@ fn lone_window(screen: Screen) -> Result<AppWindow, slint::PlatformError> {
     });
     show_language(&window, "vi");
     Ok(window)
+}
+
+/// The staff keyboard's keys applied to the focused field's text.
+fn connect_field_keys(window: &AppWindow) {
+    window
+        .global::<FieldKeys>()
+        .on_edit(|text, key| edit_field(&text, &key).into());
+}
+
+/// Longest text the staff keyboard types into a field.
+const FIELD_MAX_CHARS: usize = 200;
+
+/// One key of the staff keyboard applied to a field's text: "⌫" erases a character, "tone-N"
+/// puts tone N on the last word's vowel, anything else is appended.
+pub fn edit_field(text: &str, key: &str) -> String {
+    if key == "⌫" {
+        let mut text = text.to_owned();
+        text.pop();
+        return text;
+    }
+    if let Some(n) = key.strip_prefix("tone-").and_then(|n| n.parse().ok()) {
+        return hailong_core::text::apply_tone(text, Tone::from_index(n));
+    }
+    if text.chars().count() >= FIELD_MAX_CHARS {
+        return text.to_owned();
+    }
+    format!("{text}{key}")
 }
 
 /// Switches the bundled translation and tells the window which language shows.
