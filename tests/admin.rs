@@ -351,3 +351,106 @@ fn an_officer_is_added_on_a_bare_touch_tablet_with_the_kiosks_own_keyboard() {
     h.tap("admin-close");
     assert!(h.find("staff-key-a").is_none());
 }
+
+/// The visible controls of the current screen smaller than 48 px either way (with their id or
+/// label and size), and how many controls were looked at.
+fn small_controls(h: &support::Harness) -> (Vec<String>, usize) {
+    use i_slint_backend_testing::{AccessibleRole, ElementQuery};
+    let window = h.kiosk.window.window().size();
+    let mut small = Vec::new();
+    let mut looked = 0;
+    for role in [
+        AccessibleRole::Button,
+        AccessibleRole::Checkbox,
+        AccessibleRole::TextInput,
+    ] {
+        for e in ElementQuery::from_root(&h.kiosk.window)
+            .match_accessible_role(role)
+            .find_all()
+        {
+            let (at, size) = (e.absolute_position(), e.size());
+            // Scrolled out of view, or not laid out.
+            if size.width <= 0. || at.y >= window.height as f32 || at.y + size.height <= 0. {
+                continue;
+            }
+            looked += 1;
+            if size.width < 48. || size.height < 48. {
+                let name = e
+                    .accessible_id()
+                    .or_else(|| e.accessible_label())
+                    .unwrap_or_default();
+                small.push(format!("{name} {}x{}", size.width, size.height));
+            }
+        }
+    }
+    (small, looked)
+}
+
+#[test]
+fn every_staff_control_is_at_least_48_px_in_both_directions() {
+    let tablet = Tablet::new(Scale::Three, Lang::Vi);
+    tablet.add_officer("Nguyễn Thị Hoa", "2468");
+    tablet.load_catalogue();
+    let h = tablet.start(1280., 800.);
+    let mut seen = Vec::new();
+    h.open_staff();
+    seen.push(("sign-in", small_controls(&h)));
+    h.tap("officer-admin");
+    h.type_pin(ADMIN_PIN);
+    for tab in [
+        "summary",
+        "negatives",
+        "export",
+        "officers",
+        "catalogue",
+        "server",
+        "settings",
+        "about",
+    ] {
+        h.tap(&format!("admin-tab-{tab}"));
+        seen.push((tab, small_controls(&h)));
+    }
+    h.tap("admin-tab-settings");
+    h.tap("settings-page-screens");
+    seen.push(("settings, citizen screens", small_controls(&h)));
+    h.tap("admin-tab-officers");
+    h.tap("admin-officer-name");
+    seen.push(("keyboard", small_controls(&h)));
+    for (screen, (_, looked)) in &seen {
+        assert!(*looked >= 3, "{screen}: only {looked} controls found");
+    }
+    let small: Vec<_> = seen
+        .into_iter()
+        .filter(|(_, (s, _))| !s.is_empty())
+        .map(|(screen, (s, _))| (screen, s))
+        .collect();
+    assert!(small.is_empty(), "under 48 px: {small:#?}");
+}
+
+#[test]
+fn a_message_never_moves_the_button_that_was_tapped() {
+    let h = Tablet::new(Scale::Three, Lang::Vi).start(1280., 800.);
+    std::fs::write(h.tablet.dir.path().join("sai.csv"), "code,name\n1,2\n").unwrap();
+    h.sign_in_as_admin();
+    let place = |id: &str| {
+        let e = h.find(id).unwrap_or_else(|| panic!("no element {id}"));
+        (e.absolute_position(), e.size())
+    };
+    h.tap("admin-tab-catalogue");
+    let before = place("admin-catalogue-import-0");
+    h.tap("admin-catalogue-import-0");
+    assert!(h.find("admin-catalogue-result").is_some());
+    assert_eq!(
+        place("admin-catalogue-import-0"),
+        before,
+        "a second tap lands on the same file"
+    );
+
+    h.tap("admin-tab-settings");
+    let before = place("settings-save");
+    h.fill("settings-counter-name", "");
+    h.fill("settings-admin-pin", "1");
+    h.tap("settings-save");
+    assert!(h.find("settings-problem-counter_name").is_some());
+    assert_eq!(place("settings-save"), before);
+}

@@ -91,3 +91,34 @@ fn every_text_colour_of_the_theme_meets_wcag_aa_on_its_backgrounds() {
     assert!(failing(7.).is_empty(), "below 7:1: {:#?}", failing(7.));
     assert!(window.global::<Theme>().get_text_scale() >= 1.2);
 }
+
+#[test]
+fn no_text_in_the_screens_is_set_under_18_px() {
+    let mut small = Vec::new();
+    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("ui")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                let Some(rest) = line.split("font-size:").nth(1) else {
+                    continue;
+                };
+                // Literal sizes, and the theme's sizes made smaller.
+                let literal = rest
+                    .trim_start()
+                    .split("px")
+                    .next()
+                    .and_then(|v| v.trim().trim_start_matches('(').parse::<f32>().ok());
+                if literal.is_some_and(|px| px < 18.) || rest.contains("small-size -") {
+                    small.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(small.is_empty(), "{small:#?}");
+}
