@@ -31,18 +31,16 @@ impl Reason {
         Reason::Other,
     ];
 
-    /// Every code a rating may carry: the choices and "not given".
-    pub const ALL: [Reason; 9] = [
-        Reason::MultipleTrips,
-        Reason::Late,
-        Reason::LongWait,
-        Reason::Attitude,
-        Reason::ExtraDocuments,
-        Reason::UnofficialFees,
-        Reason::UnclearGuidance,
-        Reason::Other,
-        Reason::NotGiven,
-    ];
+    /// Every code a rating may carry: the choices, then "not given".
+    pub const ALL: [Reason; 9] = {
+        let mut all = [Reason::NotGiven; 9];
+        let mut i = 0;
+        while i < Reason::CHOICES.len() {
+            all[i] = Reason::CHOICES[i];
+            i += 1;
+        }
+        all
+    };
 
     pub fn code(self) -> &'static str {
         match self {
