@@ -165,6 +165,8 @@ struct BareX {
     display: String,
     server: std::process::Child,
     kiosk: Option<std::process::Child>,
+    /// The kiosk's log, shown if the test fails.
+    log: Option<std::path::PathBuf>,
 }
 
 impl BareX {
@@ -192,6 +194,7 @@ impl BareX {
             display,
             server,
             kiosk: None,
+            log: None,
         };
         x.wait_for("the X server", || {
             std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
@@ -222,6 +225,7 @@ impl BareX {
     }
 
     fn run_kiosk(&mut self, dir: &std::path::Path) {
+        let log = dir.join(format!("kiosk{}.log", self.display.replace(':', "-")));
         let kiosk = std::process::Command::new(env!("CARGO_BIN_EXE_hailong"))
             .arg("--data-dir")
             .arg(dir)
@@ -230,10 +234,11 @@ impl BareX {
             .env_remove("WAYLAND_DISPLAY")
             .env_remove("HAILONG_DATA_DIR")
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
         self.kiosk = Some(kiosk);
+        self.log = Some(log);
     }
 
     /// The focused window's id and size, once it is a Hài Lòng window of `width` x `height`.
@@ -258,6 +263,15 @@ impl BareX {
 
 impl Drop for BareX {
     fn drop(&mut self) {
+        if std::thread::panicking()
+            && let Some(log) = &self.log
+        {
+            eprintln!(
+                "the kiosk's log:\n{}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+            eprintln!("windows: {}", self.xdotool(&["search", "--name", "."]));
+        }
         if let Some(kiosk) = self.kiosk.as_mut() {
             let _ = kiosk.kill();
             let _ = kiosk.wait();

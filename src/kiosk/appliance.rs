@@ -1,94 +1,110 @@
 //! The kiosk as a counter device's only window. Under a bare X server (no window manager, as on
 //! an appliance), asking for full screen does nothing and nobody gives a new window the keyboard:
 //! so in kiosk mode the window is placed on its monitor at the monitor's size and takes the X
-//! input focus itself, at start and after setup. Any other window larger than its screen is
-//! shrunk to fit it. Without winit (the tests' backend) these do nothing.
+//! input focus itself, at start, after setup, and whenever it loses it. Any other window larger
+//! than its screen is shrunk to fit it. Without winit (the tests' backend) these do nothing.
 
-use slint::winit_030::{WinitWindowAccessor, winit};
-use slint::{ComponentHandle, Timer};
-use std::time::Duration;
+use slint::ComponentHandle;
+use slint::winit_030::{EventResult, WinitWindowAccessor, winit};
+use winit::event::WindowEvent;
 
-/// When to (re)apply after showing: the winit window is made, then mapped, a moment after.
-const SETTLE: [Duration; 3] = [
-    Duration::from_millis(50),
-    Duration::from_millis(400),
-    Duration::from_millis(1500),
-];
-
-/// After `component` is shown: full screen with the keyboard focus in kiosk mode, otherwise
-/// shrunk to fit its screen if it is larger.
-pub fn settle<C: ComponentHandle + 'static>(component: &C, kiosk: bool) {
-    for delay in SETTLE {
-        let weak = component.as_weak();
-        Timer::single_shot(delay, move || {
-            if let Some(component) = weak.upgrade() {
-                if kiosk {
-                    fill_screen(component.window());
+/// Watches `component`'s window events: once it is mapped and drawn, full screen with the
+/// keyboard focus in kiosk mode (taken back whenever it is lost), otherwise shrunk to fit its
+/// screen if it is larger. Event-driven, so a slow start under load changes nothing.
+pub fn settle<C: ComponentHandle>(component: &C, kiosk: bool) {
+    let mut settled = false;
+    component
+        .window()
+        .on_winit_window_event(move |window, event| {
+            let lost_focus = kiosk && matches!(event, WindowEvent::Focused(false));
+            let early = !settled
+                && matches!(
+                    event,
+                    WindowEvent::RedrawRequested
+                        | WindowEvent::Resized(_)
+                        | WindowEvent::Focused(_)
+                        | WindowEvent::Moved(_)
+                );
+            if early || lost_focus {
+                settled = if kiosk {
+                    fill_screen(window)
                 } else {
-                    fit_screen(component.window());
-                }
+                    fit_screen(window)
+                };
             }
+            EventResult::Propagate
         });
-    }
 }
 
-/// Full screen at the monitor's real size, and the keyboard focus.
-pub fn fill_screen(window: &slint::Window) {
-    window.with_winit_window(|w| {
-        let Some(monitor) = w.current_monitor().or_else(|| w.primary_monitor()) else {
-            return;
-        };
-        let size = monitor.size();
-        if w.fullscreen().is_none() {
-            w.set_fullscreen(Some(winit::window::Fullscreen::Borderless(Some(
-                monitor.clone(),
-            ))));
-        }
-        w.set_outer_position(monitor.position());
-        if w.inner_size() != size {
-            tracing::info!(
-                width = size.width,
-                height = size.height,
-                "window sized to the screen"
-            );
-            let _ = w.request_inner_size(size);
-        }
-        w.focus_window();
-        take_x11_focus(w);
-    });
+/// Full screen at the monitor's real size, and the keyboard focus; whether both are done.
+pub fn fill_screen(window: &slint::Window) -> bool {
+    window
+        .with_winit_window(|w| {
+            // Not mapped yet, or on its way out (setup, once saved, leaves the focus to the
+            // kiosk): nothing to do now.
+            if w.is_visible() == Some(false) {
+                return false;
+            }
+            let Some(monitor) = w.current_monitor().or_else(|| w.primary_monitor()) else {
+                return false;
+            };
+            let size = monitor.size();
+            if w.fullscreen().is_none() {
+                w.set_fullscreen(Some(winit::window::Fullscreen::Borderless(Some(
+                    monitor.clone(),
+                ))));
+            }
+            let sized = w.inner_size() == size;
+            if !sized {
+                tracing::info!(
+                    width = size.width,
+                    height = size.height,
+                    "window sized to the screen"
+                );
+                w.set_outer_position(monitor.position());
+                let _ = w.request_inner_size(size);
+            }
+            w.focus_window();
+            take_x11_focus(w) && sized
+        })
+        .unwrap_or(true)
 }
 
-/// A window taller or wider than its screen shrinks to fit it.
-pub fn fit_screen(window: &slint::Window) {
-    window.with_winit_window(|w| {
-        let Some(monitor) = w.current_monitor().or_else(|| w.primary_monitor()) else {
-            return;
-        };
-        let (screen, inner) = (monitor.size(), w.inner_size());
-        if inner.width > screen.width || inner.height > screen.height {
-            let fitted = winit::dpi::PhysicalSize::new(
-                inner.width.min(screen.width),
-                inner.height.min(screen.height),
-            );
-            tracing::info!(
-                width = fitted.width,
-                height = fitted.height,
-                "window shrunk to the screen"
-            );
-            let _ = w.request_inner_size(fitted);
-            w.set_outer_position(monitor.position());
-        }
-    });
+/// A window taller or wider than its screen shrinks to fit it; whether it fits.
+pub fn fit_screen(window: &slint::Window) -> bool {
+    window
+        .with_winit_window(|w| {
+            let Some(monitor) = w.current_monitor().or_else(|| w.primary_monitor()) else {
+                return false;
+            };
+            let (screen, inner) = (monitor.size(), w.inner_size());
+            if inner.width > screen.width || inner.height > screen.height {
+                let fitted = winit::dpi::PhysicalSize::new(
+                    inner.width.min(screen.width),
+                    inner.height.min(screen.height),
+                );
+                tracing::info!(
+                    width = fitted.width,
+                    height = fitted.height,
+                    "window shrunk to the screen"
+                );
+                let _ = w.request_inner_size(fitted);
+                w.set_outer_position(monitor.position());
+                return false;
+            }
+            true
+        })
+        .unwrap_or(true)
 }
 
-/// Gives the X input focus to `window` directly: without a window manager, winit's request for
-/// focus (a message to the window manager) goes nowhere.
-fn take_x11_focus(window: &winit::window::Window) {
+/// Gives the X input focus to `window` directly (without a window manager, winit's request for
+/// focus, a message to the window manager, goes nowhere); whether it has it, or is not on X11.
+fn take_x11_focus(window: &winit::window::Window) -> bool {
     use raw_window_handle::{HasWindowHandle, RawWindowHandle};
     use x11rb::connection::Connection;
     use x11rb::protocol::xproto::{ConnectionExt, InputFocus};
     let Ok(handle) = window.window_handle() else {
-        return;
+        return true;
     };
     let id = match handle.as_raw() {
         RawWindowHandle::Xlib(h) => u32::try_from(h.window).ok(),
@@ -96,7 +112,7 @@ fn take_x11_focus(window: &winit::window::Window) {
         _ => None,
     };
     let Some(id) = id else {
-        return;
+        return true;
     };
     let focused = x11rb::connect(None).ok().and_then(|(conn, _)| {
         conn.set_input_focus(InputFocus::PARENT, id, x11rb::CURRENT_TIME)
@@ -106,7 +122,8 @@ fn take_x11_focus(window: &winit::window::Window) {
         conn.flush().ok()
     });
     if focused.is_none() {
-        // Not mapped yet (a later try will do), or not X11.
+        // Not mapped yet: the next event tries again.
         tracing::debug!("the X input focus could not be taken yet");
     }
+    focused.is_some()
 }
