@@ -61,8 +61,9 @@ pub struct SetupArgs {
     /// The unit's name, e.g. "UBND xã Tân Lập"
     #[arg(long, value_name = "NAME")]
     pub unit_name: String,
-    /// The unit's code, e.g. 000.00.14.H56
-    #[arg(long, value_name = "CODE")]
+    /// The unit's code, e.g. 000.00.14.H56; further codes whose dossiers the office also
+    /// handles follow it, separated by spaces ("000.00.14.H56 H56.123.45")
+    #[arg(long, value_name = "CODES")]
     pub unit_code: String,
     /// The counter's name, e.g. "Quầy 1"
     #[arg(long, value_name = "NAME")]

@@ -64,13 +64,23 @@ pub fn identity_problems(
     if unit_name.trim().is_empty() {
         problems.push(SetupProblem::UnitName);
     }
-    if !is_unit_code(unit_code) {
+    let codes = unit_codes(unit_code);
+    if codes.is_empty() || !codes.iter().all(|c| is_unit_code(c)) {
         problems.push(SetupProblem::UnitCode);
     }
     if counter_name.trim().is_empty() {
         problems.push(SetupProblem::CounterName);
     }
     problems
+}
+
+/// The unit identifiers typed in one field, separated by spaces or commas, in upper case: the
+/// office's own first, then others whose dossiers it also handles.
+pub fn unit_codes(text: &str) -> Vec<String> {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|c| !c.is_empty())
+        .map(str::to_uppercase)
+        .collect()
 }
 
 /// Letters, digits and dots, like `000.00.14.H56`.
@@ -107,12 +117,23 @@ impl SetupForm {
             settings::Loaded::Ready(s) => Some(s),
             _ => None,
         };
+        let mut codes = unit_codes(&self.unit_code).into_iter();
+        let unit_code = codes.next().unwrap_or_default();
+        let extra: Vec<String> = codes.collect();
         let settings = Settings {
+            extra_unit_codes: if extra.is_empty() {
+                previous
+                    .as_ref()
+                    .map(|p| p.extra_unit_codes.clone())
+                    .unwrap_or_default()
+            } else {
+                extra
+            },
             device_id: previous
                 .as_ref()
                 .map_or_else(|| uuid::Uuid::now_v7().to_string(), |p| p.device_id.clone()),
             unit_name: self.unit_name.trim().to_owned(),
-            unit_code: self.unit_code.trim().to_uppercase(),
+            unit_code,
             counter_name: self.counter_name.trim().to_owned(),
             lang: self.lang,
             scale: self.scale,

@@ -71,7 +71,8 @@ fn the_first_run_screen_refuses_an_incomplete_form_then_sets_up_the_tablet() {
     assert!(find(w, "setup-problem-unit_code").is_some());
 
     type_into(w, "setup-unit-name", "UBND xã Tân Lập");
-    type_into(w, "setup-unit-code", "000.00.14.h56");
+    // The office's own code, then another whose dossiers it also handles.
+    type_into(w, "setup-unit-code", "000.00.14.h56 h56.123.45");
     type_into(w, "setup-counter-name", "Quầy 1 – Hộ tịch");
     type_into(w, "setup-admin-pin", "246810");
     type_into(w, "setup-admin-pin-again", "246811");
@@ -89,6 +90,7 @@ fn the_first_run_screen_refuses_an_incomplete_form_then_sets_up_the_tablet() {
         other => panic!("{other:?}"),
     };
     assert_eq!(saved.unit_code, "000.00.14.H56");
+    assert_eq!(saved.extra_unit_codes, ["H56.123.45"]);
     assert_eq!(saved.scale, Scale::Five);
     assert!(hailong::auth::verify_pin(&saved.admin_pin_hash, "246810"));
     assert!(!saved.admin_pin_hash.contains("246810"));

@@ -4,7 +4,7 @@
 use super::Admin;
 use crate::auth::hash_pin;
 use crate::settings::{self, Lang, Settings};
-use crate::setup::{SetupProblem, identity_problems, is_unit_code};
+use crate::setup::{SetupProblem, identity_problems, is_unit_code, unit_codes};
 use crate::ui::SettingsForm;
 use crate::voice::VoiceStatus;
 use hailong_core::level::Scale;
@@ -67,12 +67,10 @@ impl Admin {
                 .into_iter()
                 .map(SetupProblem::code)
                 .collect();
-        let extra: Vec<String> = form
-            .extra_unit_codes
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .filter(|c| !c.is_empty())
-            .map(str::to_uppercase)
-            .collect();
+        // Codes typed after the first in the unit code field count as further codes too.
+        let mut typed = unit_codes(&form.unit_code).into_iter();
+        let unit_code = typed.next().unwrap_or_default();
+        let extra: Vec<String> = typed.chain(unit_codes(&form.extra_unit_codes)).collect();
         if !extra.iter().all(|c| is_unit_code(c)) && !problems.contains(&"unit_code") {
             problems.push("unit_code");
         }
@@ -97,7 +95,7 @@ impl Admin {
         if problems.is_empty() {
             let mut next: Settings = self.settings.borrow().clone();
             next.unit_name = form.unit_name.trim().to_owned();
-            next.unit_code = form.unit_code.trim().to_uppercase();
+            next.unit_code = unit_code;
             next.extra_unit_codes = extra;
             next.counter_name = form.counter_name.trim().to_owned();
             next.lang = Lang::parse(&form.lang).unwrap_or(next.lang);
