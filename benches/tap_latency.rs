@@ -1,5 +1,8 @@
 //! Tap-to-durable latency: `Store::record` (one IMMEDIATE transaction, WAL, synchronous=FULL)
-//! beside a bare rusqlite insert+commit with the same pragmas on the same disk.
+//! beside a bare rusqlite insert+commit with the same pragmas on the same disk. Then the voice:
+//! from a screen's request to the audio output being handed the prompt's samples (the audio
+//! thread's queue, its wake-up, decoding or the cache), beside a bare hand-off of a timestamp
+//! to another thread through the same kind of channel.
 //! Run: `cargo bench --bench tap_latency` (HAILONG_BENCH_DIR picks the disk; default: target/).
 
 use hailong::store::{NewRating, Store};
@@ -73,5 +76,68 @@ fn main() {
         "ratio tap/bare              p50 {:>8.2}x     p99 {:>8.2}x   (goal: at most 2x)",
         tap50.as_secs_f64() / bare50.as_secs_f64(),
         tap99.as_secs_f64() / bare99.as_secs_f64()
+    );
+    voice();
+}
+
+const PROMPTS: usize = 200;
+
+/// Hands the time each prompt reaches the output back to the bench.
+struct Stamp(std::sync::mpsc::Sender<Instant>);
+
+impl hailong::voice::Output for Stamp {
+    fn play(&mut self, _: &[std::sync::Arc<hailong::voice::Clip>], _: f32) {
+        let _ = self.0.send(Instant::now());
+    }
+}
+
+fn voice() {
+    use hailong::settings::Lang;
+    use hailong::voice::{Output, Prompt, Speaker, Voice};
+    let (stamps, reached) = std::sync::mpsc::channel();
+    let speaker = Speaker::start_with(
+        Box::new(move || Ok(Box::new(Stamp(stamps.clone())) as Box<dyn Output>)),
+        80,
+    );
+    // The baseline: a thread that stamps whatever it receives through a bounded channel.
+    let (to_bare, bare_queue) = std::sync::mpsc::sync_channel::<Instant>(4);
+    let (bare_stamps, bare_reached) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        while bare_queue.recv().is_ok() {
+            let _ = bare_stamps.send(Instant::now());
+        }
+    });
+    let levels = Level::ALL;
+    let mut first = Vec::new();
+    let mut voice_samples = Vec::with_capacity(PROMPTS);
+    let mut bare_samples = Vec::with_capacity(PROMPTS);
+    for i in 0..PROMPTS {
+        let start = Instant::now();
+        to_bare.send(start).unwrap();
+        bare_samples.push(bare_reached.recv().unwrap() - start);
+
+        let prompts = [Prompt::Level(levels[i % levels.len()]), Prompt::Thanks];
+        let start = Instant::now();
+        speaker.say(Lang::Vi, &prompts);
+        let took = reached.recv().unwrap() - start;
+        // The first time each level is said it is decoded; later it comes from the cache.
+        if i < levels.len() {
+            first.push(took);
+        } else {
+            voice_samples.push(took);
+        }
+    }
+    println!("{PROMPTS} prompts (a face's name, then the thanks)");
+    first.sort();
+    println!(
+        "voice, first time (decode)   max {:>8.3} ms",
+        first.last().unwrap().as_secs_f64() * 1e3
+    );
+    let (bare50, bare99) = report("bare thread hand-off", bare_samples);
+    let (voice50, voice99) = report("voice request to output", voice_samples);
+    println!(
+        "ratio voice/bare            p50 {:>8.2}x     p99 {:>8.2}x   (goal: start within 150 ms)",
+        voice50.as_secs_f64() / bare50.as_secs_f64(),
+        voice99.as_secs_f64() / bare99.as_secs_f64()
     );
 }
