@@ -296,7 +296,7 @@ fn with_walk_up_ratings_off_the_faces_show_only_for_an_armed_dossier() {
     assert!(h.find("waiting-for-officer").is_none());
     assert_eq!(
         h.label("citizen-prompt"),
-        "Mời Ông/Bà đánh giá mức độ hài lòng"
+        "Mời Ông/Bà đánh giá mức độ hài lòng"
     );
     h.tap("level-very_satisfied");
     let rating = h.latest();

@@ -172,7 +172,7 @@ fn the_language_switches_live_and_returns_to_vietnamese_for_the_next_citizen() {
             .unwrap()
             .to_string()
     };
-    assert_eq!(prompt(), "Mời Ông/Bà đánh giá mức độ hài lòng");
+    assert_eq!(prompt(), "Mời Ông/Bà đánh giá mức độ hài lòng");
     h.tap("lang-en");
     assert_eq!(prompt(), "Please rate how satisfied you are");
     assert_eq!(
@@ -185,7 +185,7 @@ fn the_language_switches_live_and_returns_to_vietnamese_for_the_next_citizen() {
     h.tap("level-satisfied");
     wait(Duration::from_secs(5));
     assert_eq!(h.screen(), Screen::Citizen);
-    assert_eq!(prompt(), "Mời Ông/Bà đánh giá mức độ hài lòng");
+    assert_eq!(prompt(), "Mời Ông/Bà đánh giá mức độ hài lòng");
 }
 
 #[test]
@@ -272,7 +272,7 @@ fn choose_again_after_a_wrong_sad_face_amends_the_same_rating_and_keeps_the_firs
     assert_eq!(h.screen(), Screen::Citizen);
     assert_eq!(
         h.label("citizen-prompt"),
-        "Mời Ông/Bà chọn lại mức độ hài lòng"
+        "Mời Ông/Bà chọn lại mức độ hài lòng"
     );
     // Within the misuse interval, yet a choice, not misuse.
     h.tap("level-very_satisfied");
@@ -316,7 +316,7 @@ fn choose_again_is_offered_only_for_the_configured_time_and_an_unused_one_keeps_
     wait(Duration::from_secs(11));
     assert_eq!(
         h.label("citizen-prompt"),
-        "Mời Ông/Bà đánh giá mức độ hài lòng"
+        "Mời Ông/Bà đánh giá mức độ hài lòng"
     );
     let stood = h.latest();
     assert_eq!(stood.outcome.level(), Some(Level::Satisfied));
