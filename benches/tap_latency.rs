@@ -27,6 +27,15 @@ fn report(name: &str, mut samples: Vec<Duration>) -> (Duration, Duration) {
     (p50, p99)
 }
 
+/// Prints the p50 and p99 of `measured` against `baseline`.
+fn ratio(name: &str, measured: (Duration, Duration), baseline: (Duration, Duration), goal: &str) {
+    println!(
+        "ratio {name:<22} p50 {:>8.2}x     p99 {:>8.2}x   (goal: {goal})",
+        measured.0.as_secs_f64() / baseline.0.as_secs_f64(),
+        measured.1.as_secs_f64() / baseline.1.as_secs_f64()
+    );
+}
+
 fn main() {
     let base = std::env::var_os("HAILONG_BENCH_DIR")
         .map_or_else(|| std::path::PathBuf::from("target"), Into::into);
@@ -72,11 +81,7 @@ fn main() {
     println!("{TAPS} taps each, on {}", base.display());
     let (bare50, bare99) = report("bare rusqlite insert+commit", bare_samples);
     let (tap50, tap99) = report("Store::record (a tap)", store_samples);
-    println!(
-        "ratio tap/bare              p50 {:>8.2}x     p99 {:>8.2}x   (goal: at most 2x)",
-        tap50.as_secs_f64() / bare50.as_secs_f64(),
-        tap99.as_secs_f64() / bare99.as_secs_f64()
-    );
+    ratio("tap/bare", (tap50, tap99), (bare50, bare99), "at most 2x");
     voice();
 }
 
@@ -135,9 +140,10 @@ fn voice() {
     );
     let (bare50, bare99) = report("bare thread hand-off", bare_samples);
     let (voice50, voice99) = report("voice request to output", voice_samples);
-    println!(
-        "ratio voice/bare            p50 {:>8.2}x     p99 {:>8.2}x   (goal: start within 150 ms)",
-        voice50.as_secs_f64() / bare50.as_secs_f64(),
-        voice99.as_secs_f64() / bare99.as_secs_f64()
+    ratio(
+        "voice/bare",
+        (voice50, voice99),
+        (bare50, bare99),
+        "start within 150 ms",
     );
 }

@@ -397,16 +397,7 @@ fn every_staff_control_is_at_least_48_px_in_both_directions() {
     seen.push(("sign-in", small_controls(&h)));
     h.tap("officer-admin");
     h.type_pin(ADMIN_PIN);
-    for tab in [
-        "summary",
-        "negatives",
-        "export",
-        "officers",
-        "catalogue",
-        "server",
-        "settings",
-        "about",
-    ] {
+    for tab in support::ADMIN_TABS {
         h.tap(&format!("admin-tab-{tab}"));
         seen.push((tab, small_controls(&h)));
     }

@@ -37,7 +37,7 @@ pub fn settle<C: ComponentHandle>(component: &C, kiosk: bool) {
 }
 
 /// Full screen at the monitor's real size, and the keyboard focus; whether both are done.
-pub fn fill_screen(window: &slint::Window) -> bool {
+fn fill_screen(window: &slint::Window) -> bool {
     window
         .with_winit_window(|w| {
             // Not mapped yet, or on its way out (setup, once saved, leaves the focus to the
@@ -45,7 +45,7 @@ pub fn fill_screen(window: &slint::Window) -> bool {
             if w.is_visible() == Some(false) {
                 return false;
             }
-            let Some(monitor) = w.current_monitor().or_else(|| w.primary_monitor()) else {
+            let Some(monitor) = monitor_of(w) else {
                 return false;
             };
             let size = monitor.size();
@@ -71,10 +71,10 @@ pub fn fill_screen(window: &slint::Window) -> bool {
 }
 
 /// A window taller or wider than its screen shrinks to fit it; whether it fits.
-pub fn fit_screen(window: &slint::Window) -> bool {
+fn fit_screen(window: &slint::Window) -> bool {
     window
         .with_winit_window(|w| {
-            let Some(monitor) = w.current_monitor().or_else(|| w.primary_monitor()) else {
+            let Some(monitor) = monitor_of(w) else {
                 return false;
             };
             let (screen, inner) = (monitor.size(), w.inner_size());
@@ -95,6 +95,13 @@ pub fn fit_screen(window: &slint::Window) -> bool {
             true
         })
         .unwrap_or(true)
+}
+
+/// The monitor the window is on, or else the primary one.
+fn monitor_of(window: &winit::window::Window) -> Option<winit::monitor::MonitorHandle> {
+    window
+        .current_monitor()
+        .or_else(|| window.primary_monitor())
 }
 
 /// Gives the X input focus to `window` directly (without a window manager, winit's request for

@@ -108,7 +108,7 @@ impl Console {
         });
         let c = self.clone();
         adapter.on_add_today(move || {
-            let today = c.clock.now().format("%y%m%d").to_string();
+            let today = c.today();
             c.edit_input(|input| {
                 if !input.is_empty() && !input.ends_with('-') {
                     input.push('-');
@@ -170,6 +170,11 @@ impl Console {
             .start(TimerMode::SingleShot, CONSOLE_GRACE, || {});
     }
 
+    /// Today's date as a dossier code writes it (yymmdd).
+    fn today(&self) -> String {
+        self.clock.now().format("%y%m%d").to_string()
+    }
+
     /// Whether the officer on shift used the console within the grace time.
     pub fn recently_used(&self) -> bool {
         self.grace.running() && self.desk.officer().is_some()
@@ -180,12 +185,9 @@ impl Console {
         let Some(officer) = self.desk.officer() else {
             return;
         };
-        self.touched();
         self.note_timer.stop();
+        set_note(&self.window, "");
         *self.entry.borrow_mut() = Entry::default();
-        if let Some(window) = self.window.upgrade() {
-            window.global::<KioskAdapter>().set_staff_note("".into());
-        }
         let units: Vec<SharedString> = self
             .settings
             .borrow()
@@ -193,7 +195,7 @@ impl Console {
             .into_iter()
             .map(Into::into)
             .collect();
-        let today = self.clock.now().format("%y%m%d").to_string();
+        let today = self.today();
         self.adapter(|a| {
             a.set_officer_name(officer.name.into());
             a.set_input(SharedString::default());
@@ -233,16 +235,11 @@ impl Console {
 
     /// A short note for the officer over the citizen screen.
     fn show_note(&self, note: &str) {
-        let Some(window) = self.window.upgrade() else {
-            return;
-        };
-        window.global::<KioskAdapter>().set_staff_note(note.into());
-        let weak = self.window.clone();
+        set_note(&self.window, note);
+        let window = self.window.clone();
         self.note_timer
             .start(TimerMode::SingleShot, NOTE_SHOWN, move || {
-                if let Some(window) = weak.upgrade() {
-                    window.global::<KioskAdapter>().set_staff_note("".into());
-                }
+                set_note(&window, "")
             });
     }
 
@@ -419,6 +416,13 @@ impl Console {
         self.desk.arm(dossier, procedure);
         *self.entry.borrow_mut() = Entry::default();
         self.idle.leave();
+    }
+}
+
+/// Sets the note for the officer over the citizen screen ("" for none).
+fn set_note(window: &Weak<AppWindow>, note: &str) {
+    if let Some(window) = window.upgrade() {
+        window.global::<KioskAdapter>().set_staff_note(note.into());
     }
 }
 

@@ -314,23 +314,29 @@ impl Flow {
 
     /// The time to choose again is over: a rating not waiting for its reasons is finished.
     fn change_window_closed(self: &Rc<Self>) {
-        let choosing_again = {
+        if self.state.borrow().choosing_again {
+            tracing::info!("no new choice; the rating stands");
+            self.back_to_citizen();
+            return;
+        }
+        self.end_change_window();
+        if !self.asking() {
+            self.finish_open();
+        }
+    }
+
+    /// "Chọn lại" is no longer offered, nor under way.
+    fn end_change_window(&self) {
+        self.change_timer.stop();
+        {
             let mut state = self.state.borrow_mut();
             state.may_change = false;
-            std::mem::take(&mut state.choosing_again)
-        };
+            state.choosing_again = false;
+        }
         self.adapter(|a| {
             a.set_can_choose_again(false);
             a.set_choosing_again(false);
         });
-        let asking = self.state.borrow().open.as_ref().is_some_and(|o| o.asking);
-        if !asking {
-            self.finish_open();
-        }
-        if choosing_again {
-            tracing::info!("no new choice; the rating stands");
-            self.back_to_citizen();
-        }
     }
 
     /// Finishes the open rating as it stands, ready to send.
@@ -526,19 +532,10 @@ impl Flow {
     /// officer opened the console meanwhile). The rating is finished as it stands.
     fn back_to_citizen(self: &Rc<Self>) {
         self.thanks_timer.stop();
-        self.change_timer.stop();
+        self.end_change_window();
         if !self.asking() {
             self.finish_open();
         }
-        {
-            let mut state = self.state.borrow_mut();
-            state.may_change = false;
-            state.choosing_again = false;
-        }
-        self.adapter(|a| {
-            a.set_can_choose_again(false);
-            a.set_choosing_again(false);
-        });
         if !matches!(
             self.screen(),
             Screen::Thanks | Screen::Reasons | Screen::Citizen

@@ -92,8 +92,7 @@ impl Kiosk {
         if finished > 0 {
             tracing::info!(finished, "finished ratings left open by the last run");
         }
-        let window = AppWindow::new()?;
-        connect_field_keys(&window);
+        let window = new_window()?;
         let adapter = window.global::<KioskAdapter>();
         let lang = settings.lang;
         let settings = Rc::new(RefCell::new(settings));
@@ -253,8 +252,7 @@ fn show_damaged(window: &AppWindow, moved_to: &std::path::Path) {
 /// A window that shows only `screen`, for when there is no kiosk behind it (setup, a fatal
 /// fault): the app's name in the header, working language buttons, Vietnamese first.
 fn lone_window(screen: Screen) -> Result<AppWindow, slint::PlatformError> {
-    let window = AppWindow::new()?;
-    connect_field_keys(&window);
+    let window = new_window()?;
     let kiosk = window.global::<KioskAdapter>();
     kiosk.set_unit_name("Hài Lòng".into());
     kiosk.set_screen(screen);
@@ -268,11 +266,13 @@ fn lone_window(screen: Screen) -> Result<AppWindow, slint::PlatformError> {
     Ok(window)
 }
 
-/// The staff keyboard's keys applied to the focused field's text.
-fn connect_field_keys(window: &AppWindow) {
+/// A new window, its staff keyboard typing into the focused field.
+fn new_window() -> Result<AppWindow, slint::PlatformError> {
+    let window = AppWindow::new()?;
     window
         .global::<FieldKeys>()
         .on_edit(|text, key| edit_field(&text, &key).into());
+    Ok(window)
 }
 
 /// Longest text the staff keyboard types into a field.

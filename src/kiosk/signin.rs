@@ -43,6 +43,20 @@ enum LockKey {
 }
 
 impl LockKey {
+    /// The keys a wrong PIN for the name `id` counts against: the name, and for an officer the
+    /// pad too.
+    fn of_name(id: i64) -> impl Iterator<Item = LockKey> {
+        std::iter::once(LockKey::Name(id)).chain((id != ADMIN_ID).then_some(LockKey::Pad))
+    }
+
+    /// This key's lockout, with `failures` already counted.
+    fn lockout(self, failures: u32) -> Lockout {
+        match self {
+            LockKey::Pad => Lockout::pad(failures),
+            LockKey::Name(_) => Lockout::from_failures(failures),
+        }
+    }
+
     fn stored(self) -> String {
         match self {
             LockKey::Name(id) => id.to_string(),
@@ -139,11 +153,7 @@ impl SignIn {
             if saved.failures == 0 {
                 continue;
             }
-            let lockout = match key {
-                LockKey::Pad => Lockout::pad(saved.failures),
-                LockKey::Name(_) => Lockout::from_failures(saved.failures),
-            };
-            *self.lock_entry(key).lockout.borrow_mut() = lockout;
+            *self.lock_entry(key).lockout.borrow_mut() = key.lockout(saved.failures);
             if let Some(until) = saved.locked_until {
                 let left = (until - self.clock.now()).num_seconds();
                 if left > 0 {
@@ -180,10 +190,7 @@ impl SignIn {
             .entry(key)
             .or_insert_with(|| {
                 Rc::new(Lock {
-                    lockout: RefCell::new(match key {
-                        LockKey::Pad => Lockout::pad(0),
-                        LockKey::Name(_) => Lockout::default(),
-                    }),
+                    lockout: RefCell::new(key.lockout(0)),
                     left: Cell::new(0),
                     unlock: Timer::default(),
                 })
@@ -198,12 +205,10 @@ impl SignIn {
 
     /// Seconds the name `id` stays locked, by its own lock or (an officer's) the pad's.
     fn name_locked_left(&self, id: i64) -> u32 {
-        let own = self.locked_left(LockKey::Name(id));
-        if id == ADMIN_ID {
-            own
-        } else {
-            own.max(self.locked_left(LockKey::Pad))
-        }
+        LockKey::of_name(id)
+            .map(|key| self.locked_left(key))
+            .max()
+            .unwrap_or(0)
     }
 
     /// Shows the pad with the administrator and the current officers, nothing typed; the
@@ -327,12 +332,8 @@ impl SignIn {
         };
         let pin = std::mem::take(&mut *self.pin.borrow_mut());
         self.adapter(|a| a.set_pin_length(0));
-        let name = LockKey::Name(officer.id);
         if verify_pin(&officer.pin_hash, &pin) {
-            self.succeed(name);
-            if officer.id != ADMIN_ID {
-                self.succeed(LockKey::Pad);
-            }
+            LockKey::of_name(officer.id).for_each(|key| self.succeed(key));
             self.idle.leave();
             if officer.id == ADMIN_ID {
                 self.admin.open();
@@ -350,21 +351,16 @@ impl SignIn {
             return;
         }
         tracing::warn!(officer = officer.id, "wrong PIN");
-        let mut locked = self.fail(name);
-        if officer.id != ADMIN_ID {
-            locked |= self.fail(LockKey::Pad);
+        // Counted against every key, the name's and, for an officer, the pad's.
+        let mut locked = false;
+        for key in LockKey::of_name(officer.id) {
+            locked |= self.fail(key);
         }
         if !locked {
-            let left = self.lock_entry(name).lockout.borrow().attempts_left().min(
-                if officer.id == ADMIN_ID {
-                    u32::MAX
-                } else {
-                    self.lock_entry(LockKey::Pad)
-                        .lockout
-                        .borrow()
-                        .attempts_left()
-                },
-            );
+            let left = LockKey::of_name(officer.id)
+                .map(|key| self.lock_entry(key).lockout.borrow().attempts_left())
+                .min()
+                .unwrap_or(0);
             self.adapter(|a| {
                 a.set_attempts_left(i32::try_from(left).unwrap_or(0));
                 a.set_pin_status("wrong".into());

@@ -26,8 +26,8 @@ impl Speech {
     }
 
     pub fn use_voice(&self, voice: Rc<dyn Voice>) {
-        voice.set_volume(self.settings.borrow().voice_volume);
         *self.voice.borrow_mut() = voice;
+        self.settings_changed();
     }
 
     /// Says `prompts` (replacing what is being said) if the voice is on; returns at once.

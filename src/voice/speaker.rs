@@ -7,7 +7,6 @@ use super::{Prompt, Voice};
 use crate::settings::Lang;
 use std::collections::HashMap;
 use std::num::NonZero;
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -46,7 +45,7 @@ pub struct Speaker {
     requests: SyncSender<Request>,
     status: Arc<Mutex<VoiceStatus>>,
     /// Set once a dropped request has been logged.
-    dropped_logged: AtomicU8,
+    dropped_logged: std::cell::Cell<bool>,
 }
 
 impl Speaker {
@@ -73,7 +72,7 @@ impl Speaker {
         Speaker {
             requests,
             status,
-            dropped_logged: AtomicU8::new(0),
+            dropped_logged: std::cell::Cell::new(false),
         }
     }
 
@@ -81,7 +80,7 @@ impl Speaker {
         match self.requests.try_send(request) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
-                if self.dropped_logged.swap(1, Ordering::Relaxed) == 0 {
+                if !self.dropped_logged.replace(true) {
                     tracing::warn!("the voice is behind; a prompt was skipped");
                 }
             }

@@ -29,6 +29,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub const UNIT_CODE: &str = "000.00.14.H56";
+/// The administrator's tabs, left to right, by the id suffix of their buttons.
+pub const ADMIN_TABS: [&str; 8] = [
+    "summary",
+    "negatives",
+    "export",
+    "officers",
+    "catalogue",
+    "server",
+    "settings",
+    "about",
+];
+
 /// The administrator PIN every test tablet is set up with.
 pub const ADMIN_PIN: &str = "246810";
 
