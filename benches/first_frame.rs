@@ -5,8 +5,10 @@
 //! The first frame is the first screenshot of the root window that shows the first face's green;
 //! screenshots are taken back to back, so the figure is late by at most one capture (~20 ms).
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+mod window;
+
+use std::process::{Command, Stdio};
+use window::{demo_tablet, hailong, median, rss_mb};
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 5;
@@ -14,12 +16,6 @@ const RUNS: usize = 5;
 const DEFAULT_RATINGS: &str = "10000";
 /// The "very satisfied" face colour (`Theme.level-color`).
 const FACE: [u8; 3] = [0x1b, 0x8a, 0x4a];
-
-fn hailong(dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_hailong"));
-    command.arg("--data-dir").arg(dir);
-    command
-}
 
 /// One screenshot of the root window as (width, height, bytes per line, 32-bit BGRX pixels).
 fn capture() -> Option<(usize, usize, usize, Vec<u8>)> {
@@ -55,19 +51,6 @@ fn shows_face() -> bool {
     })
 }
 
-fn rss_kib(child: &Child) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() {
     if std::env::var_os("DISPLAY").is_none() || capture().is_none() {
         eprintln!(
@@ -77,15 +60,7 @@ fn main() {
     }
     let ratings = std::env::var("FIRST_FRAME_RATINGS").unwrap_or_else(|_| DEFAULT_RATINGS.into());
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let demo = hailong(dir.path())
-        .args(["demo", "--count", &ratings, "--days", "90"])
-        .output()
-        .expect("hailong demo runs");
-    assert!(
-        demo.status.success(),
-        "{}",
-        String::from_utf8_lossy(&demo.stderr)
-    );
+    demo_tablet(dir.path(), &ratings);
     let (mut frames, mut rss) = (Vec::new(), Vec::new());
     for _ in 0..RUNS {
         let started = Instant::now();
@@ -102,7 +77,7 @@ fn main() {
         }
         frames.push(started.elapsed().as_secs_f64() * 1000.0);
         std::thread::sleep(Duration::from_secs(2));
-        rss.push(rss_kib(&kiosk).unwrap_or(0) as f64 / 1024.0);
+        rss.push(rss_mb(kiosk.id()).unwrap_or(0.0));
         kiosk.kill().ok();
         kiosk.wait().ok();
         // The next run must not see this run's window.
@@ -111,7 +86,7 @@ fn main() {
         }
     }
     println!("kiosk start to first frame, {ratings} ratings, {RUNS} runs (ms): {frames:.0?}");
-    println!("  median {:.0} ms (goal < 1000 ms)", median(frames));
+    println!("  median {:.0} ms (goal < 1000 ms)", median(&frames));
     println!("resident memory 2 s after the first frame (MB): {rss:.1?}");
-    println!("  median {:.1} MB (goal < 100 MB)", median(rss));
+    println!("  median {:.1} MB (goal < 100 MB)", median(&rss));
 }

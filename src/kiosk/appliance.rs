@@ -2,7 +2,8 @@
 //! an appliance), asking for full screen does nothing and nobody gives a new window the keyboard:
 //! so in kiosk mode the window is placed on its monitor at the monitor's size and takes the X
 //! input focus itself, at start, after setup, and whenever it loses it. Any other window larger
-//! than its screen is shrunk to fit it. Without winit (the tests' backend) these do nothing.
+//! than its screen is shrunk to fit it. A touch or a key is answered in the next frame, not one
+//! refresh later. Without winit (the tests' backend) these do nothing.
 
 use slint::ComponentHandle;
 use slint::winit_030::{EventResult, WinitWindowAccessor, winit};
@@ -16,6 +17,9 @@ pub fn settle<C: ComponentHandle>(component: &C, kiosk: bool) {
     component
         .window()
         .on_winit_window_event(move |window, event| {
+            if is_input(event) {
+                draw_after(window);
+            }
             let lost_focus = kiosk && matches!(event, WindowEvent::Focused(false));
             let early = !settled
                 && matches!(
@@ -34,6 +38,21 @@ pub fn settle<C: ComponentHandle>(component: &C, kiosk: bool) {
             }
             EventResult::Propagate
         });
+}
+
+fn is_input(event: &WindowEvent) -> bool {
+    matches!(
+        event,
+        WindowEvent::MouseInput { .. } | WindowEvent::Touch(_) | WindowEvent::KeyboardInput { .. }
+    )
+}
+
+/// Asks for a frame as soon as the event being handled has been handled. Under X11, Slint
+/// (1.18) paces frames with a timer whose first tick comes one refresh interval (16.7 ms) after
+/// the window was idle, so a pressed face showed 17-18 ms after the touch (`benches/touch.rs`).
+/// winit delivers this request after the input, so the frame shows its effect.
+fn draw_after(window: &slint::Window) {
+    window.with_winit_window(|w| w.request_redraw());
 }
 
 /// Full screen at the monitor's real size, and the keyboard focus; whether both are done.
