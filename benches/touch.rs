@@ -8,6 +8,10 @@
 //! Presses are real X input (XTEST); a frame is the moment the X server tells this bench that the
 //! window's pixels changed (DAMAGE), so the figures include the kiosk's event handling, the
 //! software renderer and the upload of the frame.
+//!
+//! With PulseAudio installed, the kiosk speaks into a null sink of the bench's own
+//! (`window/sink.rs`), and the bench also measures from the thank-you frame to the first sound
+//! of its prompt at the sink, beside a bare player's tone handed to the same sink.
 
 mod window;
 
@@ -15,6 +19,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
+use window::sink::Sink;
 use window::{demo_tablet, hailong, median, percentile, rss_mb};
 use x11rb::connection::Connection;
 use x11rb::protocol::Event;
@@ -28,8 +33,9 @@ use x11rb::protocol::xproto::{
 use x11rb::protocol::xtest::ConnectionExt as _;
 use x11rb::rust_connection::RustConnection;
 
-/// Presses measured on the kiosk, each with a bare-client press beside it.
-const PRESSES: usize = 200;
+/// Presses measured on the kiosk, each with a bare-client press beside it; `TOUCH_PRESSES`
+/// changes it for a quick look.
+const DEFAULT_PRESSES: usize = 200;
 /// No frame for this long: the window is at rest.
 const QUIET: Duration = Duration::from_millis(150);
 /// The "very satisfied" face colour (`Theme.level-color`).
@@ -54,6 +60,10 @@ fn main() {
         return;
     }
 
+    let presses = std::env::var("TOUCH_PRESSES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(DEFAULT_PRESSES);
     let dir = tempfile::tempdir().expect("a temporary folder");
     demo_tablet(dir.path(), "10000");
     // A citizen every second: the shortest thank-you and pause between ratings that settings allow.
@@ -64,15 +74,20 @@ fn main() {
     json["min_interval_secs"] = 1.into();
     std::fs::write(&settings, json.to_string()).expect("settings written");
 
-    let mut kiosk = hailong(dir.path())
+    let mut sink = Sink::start();
+    let mut command = hailong(dir.path());
+    command
         .arg("--fullscreen")
         .env("SLINT_BACKEND", "winit-software")
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("the kiosk starts");
+        .stderr(std::process::Stdio::null());
+    match &sink {
+        Some(sink) => sink.connect(&mut command),
+        None => eprintln!("touch: no PulseAudio (pulseaudio, pulseaudio-utils): no voice figures"),
+    }
+    let mut kiosk = command.spawn().expect("the kiosk starts");
     let events = listen(&conn);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        measure(&conn, root, kiosk.id(), &events)
+        measure(&conn, root, kiosk.id(), &events, sink.as_mut(), presses)
     }));
     let rss = rss_mb(kiosk.id());
     kiosk.kill().ok();
@@ -92,18 +107,43 @@ fn main() {
             p99 / b99
         );
     };
-    println!("{PRESSES} presses on the first face, 10,000 ratings in the store, software renderer");
+    println!("{presses} presses on the first face, 10,000 ratings in the store, software renderer");
     row("press to pressed frame", &m.pressed, &m.bare, "goal p99 <= 17 ms");
     row("release to thank-you frame", &m.next, &m.bare, "goal p99 <= 50 ms");
+    if !m.voice.is_empty() {
+        let (p50, p99) = (median(&m.voice), percentile(&m.voice, 99.0));
+        let (b50, b99) = (median(&m.tone), percentile(&m.tone, 99.0));
+        println!(
+            "thank-you frame to the voice at the sink, after the first: p50 {p50:.1} ms, p99 {p99:.1} ms, max \
+             {:.1} ms (goal p99 <= 150 ms), {} of {presses} silent | bare rodio tone to the \
+             sink: p50 {b50:.1} ms, p99 {b99:.1} ms | ratio p50 {:.1}x, p99 {:.1}x",
+            percentile(&m.voice, 100.0),
+            m.silent,
+            p50 / b50,
+            p99 / b99
+        );
+        if let Some(first) = m.first_voice {
+            println!("  the first prompt since the kiosk started (not in the figures): {first:.0} ms");
+        }
+    }
     if let Some(rss) = rss {
-        println!("resident memory after the {PRESSES} ratings: {rss:.1} MB (goal < 50 MB)");
+        println!("resident memory after the {presses} ratings: {rss:.1} MB (goal < 50 MB)");
     }
 }
 
+#[derive(Default)]
 struct Measured {
     pressed: Vec<f64>,
     next: Vec<f64>,
     bare: Vec<f64>,
+    /// From the thank-you frame to the prompt's first sound at the sink.
+    voice: Vec<f64>,
+    /// The first prompt since the kiosk started, kept apart.
+    first_voice: Option<f64>,
+    /// Thank-you screens no sound followed within 3 s.
+    silent: usize,
+    /// From handing a tone to the sound server to its first sound at the sink.
+    tone: Vec<f64>,
 }
 
 /// Every X event, stamped the moment it arrives, from a thread of its own.
@@ -120,7 +160,14 @@ fn listen(conn: &Conn) -> Receiver<(Instant, Event)> {
     rx
 }
 
-fn measure(conn: &Conn, root: Window, pid: u32, events: &Receiver<(Instant, Event)>) -> Measured {
+fn measure(
+    conn: &Conn,
+    root: Window,
+    pid: u32,
+    events: &Receiver<(Instant, Event)>,
+    mut sink: Option<&mut Sink>,
+    presses: usize,
+) -> Measured {
     let kiosk = wait_for_window(conn, root, pid);
     let kiosk_damage = conn.generate_id().unwrap();
     conn.damage_create(kiosk_damage, kiosk, ReportLevel::NON_EMPTY)
@@ -139,14 +186,15 @@ fn measure(conn: &Conn, root: Window, pid: u32, events: &Receiver<(Instant, Even
         .unwrap();
     conn.flush().unwrap();
 
-    let mut m = Measured {
-        pressed: Vec::new(),
-        next: Vec::new(),
-        bare: Vec::new(),
-    };
+    let mut m = Measured::default();
+    // Longer than the pauses between a prompt's sentences, so one prompt is one sound.
+    let silence = Duration::from_secs(1);
     pointer(conn, MOTION_NOTIFY_EVENT, root, face);
-    for _ in 0..PRESSES {
-        // The kiosk: press, the pressed frame, release, the thank-you frame.
+    for _ in 0..presses {
+        // The kiosk: press, the pressed frame, release, the thank-you frame, its voice.
+        if let Some(sink) = sink.as_deref() {
+            sink.wait_for_silence(silence);
+        }
         rest(conn, events, kiosk_damage);
         let sent = pointer(conn, BUTTON_PRESS_EVENT, root, face);
         m.pressed.push(ms(next_frame(events, kiosk_damage) - sent));
@@ -154,12 +202,29 @@ fn measure(conn: &Conn, root: Window, pid: u32, events: &Receiver<(Instant, Even
         assert_ne!(pressed_colour, FACE, "the pressed frame shows the face pressed");
         rest(conn, events, kiosk_damage);
         let sent = pointer(conn, BUTTON_RELEASE_EVENT, root, face);
-        m.next.push(ms(next_frame(events, kiosk_damage) - sent));
+        let thanks = next_frame(events, kiosk_damage);
+        m.next.push(ms(thanks - sent));
         let now = pixel(conn, kiosk, in_window);
         assert!(
             now != FACE && now != pressed_colour,
             "the frame after the release is the thank-you screen"
         );
+        if let Some(sink) = sink.as_deref_mut() {
+            match sink.next_onset(Duration::from_secs(3)) {
+                // The first prompt also waits for the sound server to start the kiosk's stream.
+                Some(at) if m.first_voice.is_none() => {
+                    m.first_voice = Some(ms(at.saturating_duration_since(thanks)));
+                }
+                Some(at) => m.voice.push(ms(at.saturating_duration_since(thanks))),
+                None => m.silent += 1,
+            }
+            sink.wait_for_silence(silence);
+            let sent = sink.click();
+            let onset = sink.next_onset(Duration::from_secs(3));
+            if let (Some(sent), Some(at)) = (sent, onset) {
+                m.tone.push(ms(at.saturating_duration_since(sent)));
+            }
+        }
         // The bare client, while the thank-you shows.
         bare.raise();
         let at = (bare.x + 10, bare.y + 10);

@@ -2,6 +2,8 @@
 //! filled with demo ratings, resident memory from `/proc`, and order statistics.
 #![allow(dead_code)] // each bench uses its own part
 
+pub mod sink;
+
 use std::path::Path;
 use std::process::Command;
 
