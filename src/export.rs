@@ -46,6 +46,7 @@ pub fn heading(settings: &Settings, period: ReportPeriod, now: DateTime<FixedOff
         unit: settings.unit_name.clone(),
         period,
         made_at: now.to_rfc3339(),
+        letterhead: settings.letterhead.clone(),
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::paths::DataDir;
 use chrono::{DateTime, FixedOffset};
 use hailong_core::level::Scale;
+use hailong_core::report::Letterhead;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -66,6 +67,8 @@ pub struct Settings {
     pub fullscreen: bool,
     /// The folder reports are saved in besides USB sticks; the data dir's `reports` if unset.
     pub export_dir: Option<PathBuf>,
+    /// The body above the unit, the place and the signers printed on reports.
+    pub letterhead: Letterhead,
 }
 
 impl Default for Settings {
@@ -90,6 +93,7 @@ impl Default for Settings {
             large_text: false,
             fullscreen: false,
             export_dir: None,
+            letterhead: Letterhead::default(),
         }
     }
 }

@@ -10,6 +10,7 @@ mod report_files;
 
 use binary::{hailong, ok};
 use report_files::{check_every_format, number, report_path};
+use chrono::Datelike;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -146,4 +147,101 @@ fn bad_input_exits_2_with_a_clear_message_and_leaves_no_file() {
         .filter(|n| n.starts_with("r.") || n.ends_with(".partial"))
         .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// Converts `file` to PDF with LibreOffice, headless, as an office would print it; the text of
+/// each page (`pdftotext -layout`).
+fn printed_pages(file: &Path) -> Vec<String> {
+    let dir = file.parent().unwrap();
+    let profile = dir.join("libreoffice-profile");
+    let converted = std::process::Command::new("soffice")
+        .arg(format!("-env:UserInstallation=file://{}", profile.display()))
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(dir)
+        .arg(file)
+        .output()
+        .expect("LibreOffice prints the report (Debian: libreoffice-calc-nogui)");
+    assert!(converted.status.success(), "{converted:?}");
+    let pdf = file.with_extension("pdf");
+    let text = std::process::Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8"])
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext reads the printed report (Debian: poppler-utils)");
+    assert!(text.status.success(), "{text:?}");
+    let mut pages: Vec<String> = String::from_utf8(text.stdout)
+        .unwrap()
+        .split('\u{c}')
+        .map(str::to_owned)
+        .collect();
+    if pages.last().is_some_and(|p| p.trim().is_empty()) {
+        pages.pop();
+    }
+    pages
+}
+
+/// Issue 15: the quarter's XLSX printed through a real spreadsheet program is a report an
+/// office signs and files: the administrative heading whole on page 1, the summary sheets on at
+/// most four pages, the signers' block, every page numbered, and the per-dossier list with its
+/// header on every page.
+#[test]
+fn the_quarters_xlsx_prints_as_an_office_files_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    demo(dir, 3000);
+    // The office's letterhead: the body above it and its own signers.
+    let settings = dir.join("settings.json");
+    let mut json: Value = serde_json::from_slice(&std::fs::read(&settings).unwrap()).unwrap();
+    json["letterhead"] = serde_json::json!({
+        "superior": "UBND tỉnh Thanh Hóa",
+        "signers": ["Người lập biểu", "Chủ tịch"],
+    });
+    std::fs::write(&settings, json.to_string()).unwrap();
+    let today = chrono::Local::now().date_naive();
+    let quarter = format!("{}-Q{}", today.year(), today.month0() / 3 + 1);
+    let xlsx = export(dir, "xlsx", &["--period", &quarter]);
+    let pages = printed_pages(&xlsx);
+
+    let words = |page: &str| page.split_whitespace().collect::<Vec<_>>().join(" ");
+    let first = &pages[0];
+    for whole in [
+        "UBND TỈNH THANH HÓA",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "BÁO CÁO KẾT QUẢ ĐÁNH GIÁ MỨC ĐỘ HÀI LÒNG",
+        "NGƯỜI LẬP BIỂU",
+        "CHỦ TỊCH",
+        "(Ký, ghi rõ họ tên)",
+        "Nơi nhận:",
+    ] {
+        assert!(first.contains(whole), "page 1 has {whole:?} whole:\n{first}");
+    }
+    // The unit's name may wrap in its block, but every word of it is there.
+    for word in "UBND XÃ HÒA BÌNH (DỮ LIỆU MẪU)".split(' ') {
+        assert!(words(first).contains(word), "page 1 has {word:?} of the unit's name:\n{first}");
+    }
+    assert!(
+        words(first).contains("Hòa Bình, ngày"),
+        "the place and date line:\n{first}"
+    );
+    // Each sheet starts with the title: six sheets; the four summary sheets on ≤ 4 pages.
+    let starts: Vec<usize> = (0..pages.len())
+        .filter(|&i| pages[i].contains("BÁO CÁO KẾT QUẢ ĐÁNH GIÁ MỨC ĐỘ HÀI LÒNG"))
+        .collect();
+    assert_eq!(starts.len(), 6, "one title per sheet: {starts:?}");
+    assert!(starts[4] <= 4, "the summary sheets print on {} pages", starts[4]);
+    for (i, page) in pages.iter().enumerate() {
+        assert!(page.contains("Trang "), "page {} is numbered:\n{page}", i + 1);
+    }
+    // Chi tiết: more than one page, each with the table's header.
+    let detail = &pages[starts[5]..];
+    assert!(detail.len() > 1, "the detail list of a quarter takes pages");
+    for (i, page) in detail.iter().enumerate() {
+        assert!(
+            page.contains("Mã hồ sơ") && page.contains("Thời gian"),
+            "detail page {} repeats the header:\n{page}",
+            i + 1
+        );
+    }
 }

@@ -75,6 +75,56 @@ pub struct Heading {
     pub period: ReportPeriod,
     /// Local time the report was made, RFC 3339.
     pub made_at: String,
+    pub letterhead: Letterhead,
+}
+
+/// What the administrative layout adds around the figures (Nghị định 30/2020/NĐ-CP): the body
+/// above the unit, the place in the date line, and who signs. Set by the office; every part may
+/// be left out.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Letterhead {
+    /// The body above the unit, printed over its name ("UBND TỈNH THANH HÓA").
+    pub superior: Option<String>,
+    /// The place in the date line ("Liêm Chung, ngày 29 tháng 11 năm 2026"); by default the
+    /// unit's own name without "UBND xã" ([`place_of`]).
+    pub place: Option<String>,
+    /// The signers' titles, left to right ("NGƯỜI LẬP BIỂU", "THỦ TRƯỞNG ĐƠN VỊ"); empty: the
+    /// report's language gives those two.
+    pub signers: Vec<String>,
+}
+
+impl Letterhead {
+    /// The place for the date line: the one set, or the one in the unit's name.
+    pub fn place_for(&self, unit: &str) -> Option<String> {
+        match self.place.as_deref().map(str::trim) {
+            Some(place) if !place.is_empty() => Some(place.to_owned()),
+            _ => place_of(unit),
+        }
+    }
+}
+
+/// The place named in a unit's name: "UBND xã Tân Phú" is in Tân Phú, "Trung tâm Phục vụ hành
+/// chính công phường Ba Đình" in Ba Đình. A note in brackets is left out. `None` when the name
+/// names no commune, ward or special zone.
+pub fn place_of(unit: &str) -> Option<String> {
+    let name = unit.split('(').next().unwrap_or(unit);
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+    let kinds: [&[&str]; 4] = [&["xã"], &["phường"], &["đặc", "khu"], &["thị", "trấn"]];
+    // The first word that says what kind of place it is; the name follows it.
+    let start = (0..words.len()).find_map(|i| {
+        kinds
+            .iter()
+            .find(|kind| {
+                kind.iter()
+                    .enumerate()
+                    .all(|(k, word)| lower.get(i + k).is_some_and(|l| l == word))
+            })
+            .map(|kind| i + kind.len())
+    })?;
+    let place = words[start..].join(" ");
+    (!place.is_empty()).then_some(place)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -358,7 +408,34 @@ mod tests {
             unit: "UBND xã Tân Phú".into(),
             period: ReportPeriod::Range(DateRange::all()),
             made_at: "2026-11-23T10:00:00+07:00".into(),
+            letterhead: Letterhead::default(),
         }
+    }
+
+    #[test]
+    fn the_place_comes_from_the_units_name_unless_set() {
+        let cases = [
+            ("UBND xã Tân Phú", Some("Tân Phú")),
+            ("UBND xã Hòa Bình (dữ liệu mẫu)", Some("Hòa Bình")),
+            ("Trung tâm Phục vụ hành chính công phường Ba Đình", Some("Ba Đình")),
+            ("UBND Xã Liêm Chung", Some("Liêm Chung")),
+            ("Ủy ban nhân dân đặc khu Phú Quốc", Some("Phú Quốc")),
+            ("UBND xã Xã Đàn", Some("Xã Đàn")),
+            ("Bộ phận Một cửa", None),
+            ("UBND xã ", None),
+        ];
+        for (unit, place) in cases {
+            assert_eq!(place_of(unit).as_deref(), place, "{unit}");
+        }
+        let set = Letterhead {
+            place: Some(" Liêm Chung ".into()),
+            ..Letterhead::default()
+        };
+        assert_eq!(set.place_for("UBND xã Tân Phú").as_deref(), Some("Liêm Chung"));
+        assert_eq!(
+            Letterhead::default().place_for("UBND xã Tân Phú").as_deref(),
+            Some("Tân Phú")
+        );
     }
 
     #[test]

@@ -31,7 +31,18 @@ pub struct Words {
     pub office: &'static str,
     pub title: &'static str,
     pub period: &'static str,
-    pub made_at: &'static str,
+    pub total: &'static str,
+    /// "Nơi nhận:" and the short list under it, as the administrative layout ends.
+    pub recipients: &'static str,
+    pub recipient_lines: [&'static str; 2],
+    /// Under each signer's title.
+    pub sign_here: &'static str,
+    /// The signers when the office has set none.
+    pub signers: [&'static str; 2],
+    /// The page footer, in the spreadsheet's codes (&P page, &N pages).
+    pub page_footer: &'static str,
+    pub sheet_device: &'static str,
+    pub device: &'static str,
     pub sheet_summary: &'static str,
     pub sheet_field: &'static str,
     pub sheet_procedure: &'static str,
@@ -78,7 +89,14 @@ const VI: Words = Words {
     office: "Bộ phận Một cửa",
     title: "BÁO CÁO KẾT QUẢ ĐÁNH GIÁ MỨC ĐỘ HÀI LÒNG",
     period: "Thời điểm đánh giá",
-    made_at: "Ngày lập báo cáo",
+    total: "Tổng cộng",
+    recipients: "Nơi nhận:",
+    recipient_lines: ["- Lãnh đạo đơn vị;", "- Lưu: VT."],
+    sign_here: "(Ký, ghi rõ họ tên)",
+    signers: ["NGƯỜI LẬP BIỂU", "THỦ TRƯỞNG ĐƠN VỊ"],
+    page_footer: "Trang &P/&N",
+    sheet_device: "Theo quầy",
+    device: "Quầy (máy tính bảng)",
     sheet_summary: "Tổng hợp",
     sheet_field: "Theo lĩnh vực",
     sheet_procedure: "Theo thủ tục",
@@ -125,7 +143,14 @@ const EN: Words = Words {
     office: "One-stop office",
     title: "SATISFACTION RATING REPORT",
     period: "Period",
-    made_at: "Report made",
+    total: "Total",
+    recipients: "Recipients:",
+    recipient_lines: ["- Head of unit;", "- Filed."],
+    sign_here: "(Signature and full name)",
+    signers: ["PREPARED BY", "HEAD OF UNIT"],
+    page_footer: "Page &P of &N",
+    sheet_device: "By counter",
+    device: "Counter (tablet)",
     sheet_summary: "Summary",
     sheet_field: "By field",
     sheet_procedure: "By procedure",
@@ -226,6 +251,25 @@ impl Lang {
         }
     }
 
+    /// The place and date line of the administrative layout: "Liêm Chung, ngày 05 tháng 02 năm
+    /// 2026" (a day under 10 and the months 1 and 2 take a leading zero), "Liem Chung,
+    /// 5 February 2026".
+    pub fn place_and_date(self, place: Option<&str>, date: chrono::NaiveDate) -> String {
+        use chrono::Datelike;
+        let place = place.map(|p| format!("{p}, ")).unwrap_or_default();
+        match self {
+            Lang::Vi => {
+                let month = match date.month() {
+                    m @ (1 | 2) => format!("{m:02}"),
+                    m => m.to_string(),
+                };
+                let ngay = if place.is_empty() { "Ngày" } else { "ngày" };
+                format!("{place}{ngay} {:02} tháng {month} năm {}", date.day(), date.year())
+            }
+            Lang::En => format!("{place}{}", date.format("%-d %B %Y")),
+        }
+    }
+
     /// A count as this language writes it: 12.345 in Vietnamese, 12,345 in English.
     pub fn count(self, n: u64) -> String {
         let separator = self.pick(".", ",");
@@ -272,6 +316,27 @@ mod tests {
         assert_eq!(
             Lang::Vi.reasons(&[Reason::Late, Reason::Other]),
             "Trả kết quả trễ hẹn; Lý do khác"
+        );
+    }
+
+    #[test]
+    fn the_date_line_is_written_as_the_administrative_format_asks() {
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(
+            Lang::Vi.place_and_date(Some("Liêm Chung"), d(2026, 2, 5)),
+            "Liêm Chung, ngày 05 tháng 02 năm 2026"
+        );
+        assert_eq!(
+            Lang::Vi.place_and_date(Some("Tân Phú"), d(2026, 11, 29)),
+            "Tân Phú, ngày 29 tháng 11 năm 2026"
+        );
+        assert_eq!(
+            Lang::Vi.place_and_date(None, d(2026, 3, 1)),
+            "Ngày 01 tháng 3 năm 2026"
+        );
+        assert_eq!(
+            Lang::En.place_and_date(Some("Tan Phu"), d(2026, 2, 5)),
+            "Tan Phu, 5 February 2026"
         );
     }
 

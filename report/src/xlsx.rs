@@ -1,80 +1,28 @@
-//! The XLSX report as it is filed: the national heading, the unit and the period on every sheet,
-//! then "Tổng hợp", "Theo lĩnh vực", "Theo thủ tục", "Theo cán bộ", "Không hài lòng" and
-//! "Chi tiết". Numbers are numbers; columns are as wide as their Vietnamese text.
+//! The XLSX report as it is printed, signed and filed: "Tổng hợp", "Theo lĩnh vực", "Theo thủ
+//! tục", "Theo cán bộ" (and "Theo quầy" on the server), "Không hài lòng" and "Chi tiết". Every
+//! sheet opens with the administrative heading ([`layout`]) and prints on A4, one page wide, its
+//! table's header on every page, "Trang N/M" in the footer. Numbers are numbers, times and
+//! months are dates; wrapped cells get rows tall enough for their text.
+
+mod layout;
 
 use crate::words::{Lang, Words};
 use crate::{ExportError, Progress, Source, tally};
 use hailong_core::report::{Entry, Group, Heading, Report};
 use hailong_core::summary::Counts;
-use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
+use layout::{Page, Styles, Widths, row_height};
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 use std::io::Write;
 
 /// Rows a worksheet holds.
 const MAX_ROWS: u64 = 1_048_576;
-/// Rows above the detail table: the heading and the column names.
-const TABLE_TOP: u32 = 7;
-/// Widest column, in characters; longer text wraps.
-const MAX_WIDTH: usize = 60;
+/// Rows above a table: the heading block.
+const TABLE_TOP: u32 = layout::HEADING_ROWS;
 
 fn xlsx_error(e: XlsxError) -> ExportError {
     match e {
         XlsxError::IoError(source) => source.into(),
         other => ExportError::Xlsx(other.to_string()),
-    }
-}
-
-/// The formats of the report's cells.
-struct Styles {
-    bold_centre: Format,
-    centre: Format,
-    title: Format,
-    italic_centre: Format,
-    header: Format,
-    text: Format,
-    wrapped: Format,
-    count: Format,
-    pct: Format,
-    total_text: Format,
-    total_count: Format,
-    total_pct: Format,
-}
-
-impl Styles {
-    fn new() -> Styles {
-        let cell = Format::new()
-            .set_border(FormatBorder::Thin)
-            .set_font_name("Times New Roman")
-            .set_font_size(12);
-        let plain = Format::new()
-            .set_font_name("Times New Roman")
-            .set_font_size(12);
-        Styles {
-            bold_centre: plain.clone().set_bold().set_align(FormatAlign::Center),
-            centre: plain.clone().set_align(FormatAlign::Center),
-            title: plain
-                .clone()
-                .set_bold()
-                .set_font_size(14)
-                .set_align(FormatAlign::Center),
-            italic_centre: plain.clone().set_italic().set_align(FormatAlign::Center),
-            header: cell
-                .clone()
-                .set_bold()
-                .set_text_wrap()
-                .set_align(FormatAlign::Center)
-                .set_align(FormatAlign::VerticalCenter)
-                .set_background_color(0xDDEBF7),
-            text: cell.clone().set_align(FormatAlign::VerticalCenter),
-            wrapped: cell
-                .clone()
-                .set_text_wrap()
-                .set_align(FormatAlign::VerticalCenter),
-            count: cell.clone().set_num_format("#,##0"),
-            pct: cell.clone().set_num_format("0.0"),
-            total_text: cell.clone().set_bold(),
-            total_count: cell.clone().set_bold().set_num_format("#,##0"),
-            total_pct: cell.set_bold().set_num_format("0.0"),
-        }
     }
 }
 
@@ -91,18 +39,25 @@ pub fn write(
     if entries + u64::from(TABLE_TOP) + 1 > MAX_ROWS {
         return Err(ExportError::TooManyRows(entries));
     }
+    let by_device = !source
+        .by_device(range)
+        .map_err(ExportError::Source)?
+        .is_empty();
     let words = lang.words();
     let styles = Styles::new();
     let mut book = Workbook::new();
-    let names = [
+    let mut names = vec![
         words.sheet_summary,
         words.sheet_field,
         words.sheet_procedure,
         words.sheet_officer,
-        words.sheet_negative,
     ];
-    for name in names {
-        book.add_worksheet().set_name(name).map_err(xlsx_error)?;
+    if by_device {
+        names.push(words.sheet_device);
+    }
+    names.push(words.sheet_negative);
+    for name in &names {
+        book.add_worksheet().set_name(*name).map_err(xlsx_error)?;
     }
     let detail = book
         .add_worksheet_with_constant_memory()
@@ -125,17 +80,22 @@ pub fn write(
     if let Some(e) = failure {
         return Err(xlsx_error(e));
     }
+    details.finish().map_err(xlsx_error)?;
     summary_sheet(sheet(&mut book, 0)?, &report, lang, &styles).map_err(xlsx_error)?;
-    let [field, procedure, officer] = [
+    let mut breakdowns = vec![
         (&report.by_field, words.field, false),
         (&report.by_procedure, words.procedure, true),
         (&report.by_officer, words.officer, false),
     ];
-    for (i, (groups, name, with_code)) in [field, procedure, officer].into_iter().enumerate() {
+    if by_device {
+        breakdowns.push((&report.by_device, words.device, false));
+    }
+    let negatives = breakdowns.len() + 1;
+    for (i, (groups, name, with_code)) in breakdowns.into_iter().enumerate() {
         let ws = sheet(&mut book, i + 1)?;
         breakdown_sheet(ws, &report, groups, name, with_code, lang, &styles).map_err(xlsx_error)?;
     }
-    negative_sheet(sheet(&mut book, 4)?, &report, lang, &styles).map_err(xlsx_error)?;
+    negative_sheet(sheet(&mut book, negatives)?, &report, lang, &styles).map_err(xlsx_error)?;
     book.save_to_writer(out).map_err(xlsx_error)?;
     Ok(report)
 }
@@ -144,73 +104,68 @@ fn sheet(book: &mut Workbook, index: usize) -> Result<&mut Worksheet, ExportErro
     book.worksheet_from_index(index).map_err(xlsx_error)
 }
 
-/// The national heading, the unit, the title and the period, over `columns` columns.
-fn heading_rows(
+/// `2026-03-02T08:05:00+07:00` as a date cell showing `02/03/2026 08:05`, the clock time where
+/// the rating was made; text if it is not a time.
+fn write_time(
     ws: &mut Worksheet,
-    heading: &Heading,
-    lang: Lang,
+    row: u32,
+    col: u16,
+    rfc3339: &str,
     styles: &Styles,
-    columns: u16,
 ) -> Result<(), XlsxError> {
-    let words = lang.words();
-    let last = columns.max(6) - 1;
-    let split = (last / 2).max(2);
-    ws.merge_range(
-        0,
-        0,
-        0,
-        split - 1,
-        &heading.unit.to_uppercase(),
-        &styles.bold_centre,
-    )?;
-    ws.merge_range(0, split, 0, last, words.motto, &styles.bold_centre)?;
-    ws.merge_range(1, 0, 1, split - 1, words.office, &styles.centre)?;
-    ws.merge_range(1, split, 1, last, words.motto_sub, &styles.bold_centre)?;
-    ws.merge_range(3, 0, 3, last, words.title, &styles.title)?;
-    let period = format!("{}: {}", words.period, lang.period(&heading.period));
-    ws.merge_range(4, 0, 4, last, &period, &styles.italic_centre)?;
-    let made = format!("{}: {}", words.made_at, local_time(&heading.made_at));
-    ws.merge_range(5, 0, 5, last, &made, &styles.italic_centre)?;
-    ws.set_landscape();
-    ws.set_paper_size(9); // A4
+    use chrono::{Datelike, Timelike};
+    let at = chrono::DateTime::parse_from_rfc3339(rfc3339).map(|t| t.naive_local());
+    let cell = at.ok().and_then(|t| {
+        ExcelDateTime::from_ymd(t.year() as u16, t.month() as u8, t.day() as u8)
+            .and_then(|d| d.and_hms(t.hour() as u16, t.minute() as u8, t.second()))
+            .ok()
+    });
+    match cell {
+        Some(cell) => ws.write_datetime_with_format(row, col, cell, &styles.date_time)?,
+        None => ws.write_string_with_format(row, col, rfc3339, &styles.text)?,
+    };
     Ok(())
 }
 
-/// `2026-03-02T08:05:00+07:00` as `02/03/2026 08:05`.
-fn local_time(rfc3339: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| t.format("%d/%m/%Y %H:%M").to_string())
-        .unwrap_or_else(|_| rfc3339.to_owned())
+/// A month key (`2026-03`) as a date cell showing `03/2026`; text if it is not a month.
+fn write_month(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    key: &str,
+    styles: &Styles,
+) -> Result<(), XlsxError> {
+    let month = key.split_once('-').and_then(|(y, m)| {
+        let (y, m) = (y.parse::<u16>().ok()?, m.parse::<u8>().ok()?);
+        ExcelDateTime::from_ymd(y, m, 1).ok()
+    });
+    match month {
+        Some(month) => ws.write_datetime_with_format(row, col, month, &styles.month)?,
+        None => ws.write_string_with_format(row, col, key, &styles.text)?,
+    };
+    Ok(())
 }
 
-/// Widths from the longest text of each column, in characters (not bytes: "Hộ tịch" is 7).
-struct Widths(Vec<usize>);
-
-impl Widths {
-    fn new(headers: &[&str]) -> Widths {
-        // A header wraps onto two lines, so it needs about half its length.
-        Widths(
-            headers
-                .iter()
-                .map(|h| h.chars().count().div_ceil(2) + 2)
-                .collect(),
-        )
-    }
-
-    fn fit(&mut self, col: usize, text: &str) {
-        if let Some(w) = self.0.get_mut(col) {
-            *w = (*w).max(text.chars().count() + 2);
-        }
-    }
-
-    fn apply(&self, ws: &mut Worksheet) -> Result<(), XlsxError> {
-        for (col, &w) in self.0.iter().enumerate() {
-            ws.set_column_width(col as u16, w.clamp(6, MAX_WIDTH) as f64)?;
-        }
-        Ok(())
-    }
+fn tenths(t: u32) -> f64 {
+    f64::from(t) / 10.0
 }
 
+fn write_pct(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    tenths_value: Option<u32>,
+    format: &Format,
+) -> Result<(), XlsxError> {
+    match tenths_value {
+        Some(t) => ws.write_number_with_format(row, col, tenths(t), format)?,
+        None => ws.write_blank(row, col, format)?,
+    };
+    Ok(())
+}
+
+/// The summary: the unit's figures, then the levels by month with a total, then the place for
+/// signatures. One portrait page for a month, a quarter or a year.
 fn summary_sheet(
     ws: &mut Worksheet,
     report: &Report,
@@ -218,17 +173,26 @@ fn summary_sheet(
     styles: &Styles,
 ) -> Result<(), XlsxError> {
     let words = lang.words();
-    heading_rows(ws, &report.heading, lang, styles, 6)?;
+    let levels = report.scale.levels();
+    // The month table has the most columns: month, ratings, each level, tỷ lệ hài lòng.
+    let columns = (3 + levels.len()).max(6) as u16;
+    let mut widths = Widths::fixed(&[12.0, 13.0, 13.0, 13.0, 13.0, 13.0]);
+    widths.extend_to(columns as usize, 13.0);
+    let page = Page::new(&widths, styles);
+    page.heading(ws, &report.heading, lang)?;
     let c = &report.counts;
     let top = TABLE_TOP;
+    let last = columns - 1;
+    // Number, item (three columns), count, share: the first six columns.
     ws.write_string_with_format(top, 0, words.number, &styles.header)?;
     ws.merge_range(top, 1, top, 3, words.item, &styles.header)?;
     ws.write_string_with_format(top, 4, words.count, &styles.header)?;
     ws.write_string_with_format(top, 5, words.share, &styles.header)?;
+    ws.set_row_height(top, row_height(2))?;
     let shares = c.shares_tenths(report.scale).unwrap_or_default();
     let mut rows: Vec<(String, u64, Option<u32>, bool)> =
         vec![(words.ratings.to_owned(), c.total(), None, true)];
-    for &level in report.scale.levels() {
+    for &level in levels {
         let share = shares.iter().find(|(l, _)| *l == level).map(|(_, t)| *t);
         rows.push((lang.level(level).to_owned(), c.count(level), share, false));
     }
@@ -268,72 +232,49 @@ fn summary_sheet(
             None => ws.write_blank(row, 5, pct)?,
         };
     }
-    // Levels per month under the summary.
+    // Levels per month under the summary, with their total.
     let top = top + rows.len() as u32 + 2;
-    ws.merge_range(top, 0, top, 5, words.by_month, &styles.bold_centre)?;
-    let levels = report.scale.levels();
+    ws.merge_range(top, 0, top, last, words.by_month, &styles.bold_centre)?;
     let mut header = vec![words.month, words.ratings];
     header.extend(levels.iter().map(|&l| lang.level(l)));
     header.push(words.satisfied_pct);
     for (col, h) in header.iter().enumerate() {
         ws.write_string_with_format(top + 1, col as u16, *h, &styles.header)?;
     }
-    for (i, g) in report.by_month.iter().enumerate() {
-        let row = top + 2 + i as u32;
-        ws.write_string_with_format(row, 0, g.key.as_deref().unwrap_or(""), &styles.text)?;
-        ws.write_number_with_format(row, 1, g.counts.total() as f64, &styles.count)?;
+    ws.set_row_height(top + 1, row_height(widths.lines_of_headers(&header)))?;
+    let month_row = |ws: &mut Worksheet, row: u32, counts: &Counts, total: bool| {
+        let (count, pct) = if total {
+            (&styles.total_count, &styles.total_pct)
+        } else {
+            (&styles.count, &styles.pct)
+        };
+        ws.write_number_with_format(row, 1, counts.total() as f64, count)?;
         for (j, &l) in levels.iter().enumerate() {
-            ws.write_number_with_format(
-                row,
-                2 + j as u16,
-                g.counts.count(l) as f64,
-                &styles.count,
-            )?;
+            ws.write_number_with_format(row, 2 + j as u16, counts.count(l) as f64, count)?;
         }
         write_pct(
             ws,
             row,
             2 + levels.len() as u16,
-            g.counts.satisfied_tenths(),
-            &styles.pct,
-        )?;
-    }
-    // The first columns hold the summary's merged labels; the rest fit the month table.
-    let mut widths = Widths::new(&header);
-    widths.0.resize(widths.0.len().max(6), 0);
-    for (col, width) in widths.0.iter_mut().enumerate() {
-        *width = match col {
-            0 => 8,
-            1 | 2 => 14,
-            3 => 18,
-            _ => (*width).max(12),
-        };
-    }
-    widths.apply(ws)?;
-    ws.set_row_height(top + 1, 32)?;
-    Ok(())
-}
-
-fn tenths(t: u32) -> f64 {
-    f64::from(t) / 10.0
-}
-
-fn write_pct(
-    ws: &mut Worksheet,
-    row: u32,
-    col: u16,
-    tenths_value: Option<u32>,
-    format: &Format,
-) -> Result<(), XlsxError> {
-    match tenths_value {
-        Some(t) => ws.write_number_with_format(row, col, tenths(t), format)?,
-        None => ws.write_blank(row, col, format)?,
+            counts.satisfied_tenths(),
+            pct,
+        )
     };
+    let mut row = top + 2;
+    for g in &report.by_month {
+        write_month(ws, row, 0, g.key.as_deref().unwrap_or(""), styles)?;
+        month_row(ws, row, &g.counts, false)?;
+        row += 1;
+    }
+    ws.write_string_with_format(row, 0, words.total, &styles.total_text)?;
+    month_row(ws, row, &report.counts, true)?;
+    let end = page.signatures(ws, row + 2, &report.heading, lang)?;
+    page.finish(ws, words, false, None, end)?;
     Ok(())
 }
 
-/// One sheet of a breakdown: a row per field, procedure or officer, each level's count and
-/// share (adding up to 100.0), tỷ lệ hài lòng, then a total row.
+/// One sheet of a breakdown: a row per field, procedure, officer or counter, each level's count
+/// and share (adding up to 100.0), tỷ lệ hài lòng, then the "Tổng cộng" row. Landscape.
 fn breakdown_sheet(
     ws: &mut Worksheet,
     report: &Report,
@@ -347,7 +288,34 @@ fn breakdown_sheet(
     let levels = report.scale.levels();
     let first = if with_code { 3 } else { 2 }; // columns before the ratings count
     let columns = first + 1 + 2 * levels.len() as u16 + 3;
-    heading_rows(ws, &report.heading, lang, styles, columns)?;
+    let label = |g: &Group| -> String {
+        g.label
+            .as_deref()
+            .or(g.key.as_deref())
+            .unwrap_or(words.none)
+            .to_owned()
+    };
+    // The name column takes what the labels need, up to a limit; long names wrap.
+    let longest = groups
+        .iter()
+        .map(|g| label(g).chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut widths = Widths::fixed(&[6.0]);
+    if with_code {
+        widths.push(13.0);
+    }
+    widths.push((longest as f64 + 2.0).clamp(24.0, 46.0));
+    widths.push(11.0);
+    for _ in levels {
+        widths.push(10.0);
+        widths.push(9.0);
+    }
+    widths.push(11.0);
+    widths.push(11.0);
+    widths.push(11.0);
+    let page = Page::new(&widths, styles);
+    page.heading(ws, &report.heading, lang)?;
     let top = TABLE_TOP;
     let mut headers = vec![words.number];
     if with_code {
@@ -357,22 +325,23 @@ fn breakdown_sheet(
     for (col, h) in headers.iter().enumerate() {
         ws.merge_range(top, col as u16, top + 1, col as u16, h, &styles.header)?;
     }
-    let mut widths = Widths::new(&headers);
+    let mut header_lines = widths.lines_of_headers(&headers);
     for (j, &level) in levels.iter().enumerate() {
         let col = first + 1 + 2 * j as u16;
         ws.merge_range(top, col, top, col + 1, lang.level(level), &styles.header)?;
         ws.write_string_with_format(top + 1, col, words.count, &styles.header)?;
         ws.write_string_with_format(top + 1, col + 1, words.share, &styles.header)?;
-        widths.0.extend([10, 10]);
     }
     let tail = [words.satisfied_pct, words.unrated, words.repeat];
     for (k, h) in tail.iter().enumerate() {
         let col = columns - 3 + k as u16;
         ws.merge_range(top, col, top + 1, col, h, &styles.header)?;
-        widths.0.push(14);
+        header_lines = header_lines.max(widths.lines(col as usize, h));
     }
-    ws.set_row_height(top, 32)?;
-    ws.set_row_height(top + 1, 32)?;
+    // The two header rows share the tallest header's lines.
+    let half = header_lines.div_ceil(2).max(2);
+    ws.set_row_height(top, row_height(half))?;
+    ws.set_row_height(top + 1, row_height(half))?;
     let mut row = top + 2;
     let counts_row = |ws: &mut Worksheet, row: u32, c: &Counts, total: bool| {
         let (count, pct) = if total {
@@ -395,29 +364,24 @@ fn breakdown_sheet(
     };
     for (i, g) in groups.iter().enumerate() {
         ws.write_number_with_format(row, 0, (i + 1) as f64, &styles.text)?;
-        let label = g
-            .label
-            .as_deref()
-            .or(g.key.as_deref())
-            .unwrap_or(words.none);
+        let label = label(g);
         if with_code {
-            let code = g.key.as_deref().unwrap_or("");
-            ws.write_string_with_format(row, 1, code, &styles.text)?;
-            widths.fit(1, code);
+            // A code stays text: 1.013978 is a procedure, not a number.
+            ws.write_string_with_format(row, 1, g.key.as_deref().unwrap_or(""), &styles.text)?;
         }
-        ws.write_string_with_format(row, first - 1, label, &styles.wrapped)?;
-        widths.fit(first as usize - 1, label);
+        ws.write_string_with_format(row, first - 1, &label, &styles.wrapped)?;
+        ws.set_row_height(row, row_height(widths.lines(first as usize - 1, &label)))?;
         counts_row(ws, row, &g.counts, false)?;
         row += 1;
     }
-    ws.merge_range(row, 0, row, first - 1, words.ratings, &styles.total_text)?;
+    ws.merge_range(row, 0, row, first - 1, words.total, &styles.total_text)?;
     counts_row(ws, row, &report.counts, true)?;
-    widths.0[0] = 6;
-    widths.apply(ws)?;
     ws.set_freeze_panes(top + 2, 0)?;
+    page.finish(ws, words, true, Some((top, top + 1)), row)?;
     Ok(())
 }
 
+/// Every negative rating of the period, with its reasons and comment, for follow-up.
 fn negative_sheet(
     ws: &mut Worksheet,
     report: &Report,
@@ -436,19 +400,21 @@ fn negative_sheet(
         words.reasons,
         words.comment,
     ];
-    heading_rows(ws, &report.heading, lang, styles, headers.len() as u16)?;
-    let mut widths = Widths::new(&headers);
+    let widths = Widths::fixed(&[5.0, 17.0, 27.0, 34.0, 16.0, 10.0, 14.0, 26.0, 34.0]);
+    let page = Page::new(&widths, styles);
+    page.heading(ws, &report.heading, lang)?;
     for (col, h) in headers.iter().enumerate() {
         ws.write_string_with_format(TABLE_TOP, col as u16, *h, &styles.header)?;
     }
+    ws.set_row_height(TABLE_TOP, row_height(widths.lines_of_headers(&headers)))?;
+    let mut row = TABLE_TOP;
     for (i, n) in report.negatives.iter().enumerate() {
-        let row = TABLE_TOP + 1 + i as u32;
+        row = TABLE_TOP + 1 + i as u32;
         let procedure = match (&n.procedure_code, &n.procedure_name) {
             (Some(code), Some(name)) => format!("{code} - {name}"),
             (code, name) => name.clone().or_else(|| code.clone()).unwrap_or_default(),
         };
         let cells = [
-            local_time(&n.at),
             n.dossier.clone().unwrap_or_default(),
             procedure,
             n.officer.clone().unwrap_or_default(),
@@ -458,14 +424,16 @@ fn negative_sheet(
             n.comment.clone().unwrap_or_default(),
         ];
         ws.write_number_with_format(row, 0, (i + 1) as f64, &styles.text)?;
+        write_time(ws, row, 1, &n.at, styles)?;
+        let mut lines = 1;
         for (j, text) in cells.iter().enumerate() {
-            ws.write_string_with_format(row, 1 + j as u16, text, &styles.wrapped)?;
-            widths.fit(1 + j, text);
+            ws.write_string_with_format(row, 2 + j as u16, text, &styles.wrapped)?;
+            lines = lines.max(widths.lines(2 + j, text));
         }
+        ws.set_row_height(row, row_height(lines))?;
     }
-    widths.0[0] = 6;
-    widths.apply(ws)?;
     ws.set_freeze_panes(TABLE_TOP + 1, 0)?;
+    page.finish(ws, words, true, Some((TABLE_TOP, TABLE_TOP)), row)?;
     Ok(())
 }
 
@@ -476,6 +444,7 @@ struct Details<'a> {
     lang: Lang,
     words: &'static Words,
     styles: &'a Styles,
+    widths: Widths,
     row: u32,
 }
 
@@ -502,20 +471,22 @@ impl<'a> Details<'a> {
             words.counted,
         ];
         // Widths are fixed here: the rows are not known yet. Long names wrap.
-        let widths = [6, 17, 28, 12, 45, 18, 22, 10, 16, 30, 30, 9];
-        for (col, w) in widths.into_iter().enumerate() {
-            ws.set_column_width(col as u16, w)?;
-        }
-        heading_rows(ws, heading, lang, styles, headers.len() as u16)?;
+        let widths = Widths::fixed(&[
+            7.0, 17.0, 27.0, 11.0, 34.0, 16.0, 16.0, 10.0, 14.0, 24.0, 26.0, 9.0,
+        ]);
+        let page = Page::new(&widths, styles);
+        page.heading(ws, heading, lang)?;
         for (col, h) in headers.iter().enumerate() {
             ws.write_string_with_format(TABLE_TOP, col as u16, *h, &styles.header)?;
         }
+        ws.set_row_height(TABLE_TOP, row_height(widths.lines_of_headers(&headers)))?;
         ws.set_freeze_panes(TABLE_TOP + 1, 0)?;
         Ok(Details {
             ws,
             lang,
             words,
             styles,
+            widths,
             row: TABLE_TOP + 1,
         })
     }
@@ -525,8 +496,8 @@ impl<'a> Details<'a> {
         let text = |v: &Option<String>| v.as_deref().unwrap_or("").to_owned();
         let level = e.level.map_or(self.words.not_rated, |l| self.lang.level(l));
         ws.write_number_with_format(row, 0, f64::from(row - TABLE_TOP), &s.text)?;
+        write_time(ws, row, 1, &e.at, s)?;
         let cells = [
-            local_time(&e.at),
             text(&e.dossier),
             text(&e.procedure_code),
             text(&e.procedure_name),
@@ -543,10 +514,27 @@ impl<'a> Details<'a> {
             }
             .to_owned(),
         ];
+        let mut lines = 1;
         for (j, value) in cells.iter().enumerate() {
-            ws.write_string_with_format(row, 1 + j as u16, value, &s.text)?;
+            ws.write_string_with_format(row, 2 + j as u16, value, &s.wrapped)?;
+            lines = lines.max(self.widths.lines(2 + j, value));
+        }
+        if lines > 1 {
+            ws.set_row_height(row, row_height(lines))?;
         }
         self.row += 1;
         Ok(())
+    }
+
+    /// The print set-up, once the last row is known.
+    fn finish(self) -> Result<(), XlsxError> {
+        let page = Page::new(&self.widths, self.styles);
+        page.finish(
+            self.ws,
+            self.words,
+            true,
+            Some((TABLE_TOP, TABLE_TOP)),
+            self.row.saturating_sub(1).max(TABLE_TOP),
+        )
     }
 }

@@ -68,11 +68,22 @@ pub enum Command {
         db: PathBuf,
         device_id: String,
     },
-    /// Set the unit's name printed on reports, e.g. "UBND xã Tân Phú"
+    /// Set the unit's name printed on reports, e.g. "UBND xã Tân Phú", and what the
+    /// administrative layout prints around it
     Unit {
         #[arg(long, value_name = "FILE")]
         db: PathBuf,
         name: String,
+        /// The body above the unit, printed over its name, e.g. "UBND tỉnh Thanh Hóa" ("" for none)
+        #[arg(long)]
+        superior: Option<String>,
+        /// The place in the date line, e.g. "Liêm Chung" (by default, from the unit's name)
+        #[arg(long)]
+        place: Option<String>,
+        /// A signer's title at the end of the summary, left to right; repeat for several
+        /// (by default "NGƯỜI LẬP BIỂU" and "THỦ TRƯỞNG ĐƠN VỊ")
+        #[arg(long = "signer", value_name = "TITLE")]
+        signers: Vec<String>,
     },
     /// Copy the database, consistently, while the server runs and tablets send; the copy is
     /// checked before it counts

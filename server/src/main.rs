@@ -239,8 +239,27 @@ fn run(command: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Unit { db, name } => {
-            open(&db)?.set_unit_name(&name)?;
+        Command::Unit {
+            db,
+            name,
+            superior,
+            place,
+            signers,
+        } => {
+            let mut store = open(&db)?;
+            store.set_unit_name(&name)?;
+            let mut letterhead = store.letterhead()?;
+            let given = |text: String| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+            if let Some(superior) = superior {
+                letterhead.superior = given(superior);
+            }
+            if let Some(place) = place {
+                letterhead.place = given(place);
+            }
+            if !signers.is_empty() {
+                letterhead.signers = signers.into_iter().filter_map(given).collect();
+            }
+            store.set_letterhead(&letterhead)?;
             println!("reports are now headed {:?}", name.trim());
             Ok(())
         }
@@ -284,6 +303,7 @@ pub fn report_heading(db: &Db, period: ReportPeriod) -> Result<Heading, db::DbEr
         unit: db.unit_name()?,
         period,
         made_at: chrono::Local::now().fixed_offset().to_rfc3339(),
+        letterhead: db.letterhead()?,
     })
 }
 

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// First row of the tables under the formal heading, 0-based.
-pub const TABLE_TOP: u32 = 7;
+pub const TABLE_TOP: u32 = 8;
 
 /// The breakdowns: the summary CSV's name for each, and the JSON report's key.
 const GROUPS: [(&str, &str); 5] = [
@@ -305,6 +305,18 @@ fn text_cell(sheet: &Range<Data>, row: u32, col: u32) -> String {
     }
 }
 
+/// A date cell's month, as the report's JSON keys it (`2026-03`).
+fn month_cell(sheet: &Range<Data>, row: u32, col: u32) -> String {
+    match sheet.get_value((row, col)) {
+        Some(Data::DateTime(d)) => {
+            let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap();
+            let day = epoch + chrono::Duration::days(d.as_f64() as i64);
+            day.format("%Y-%m").to_string()
+        }
+        other => panic!("({row}, {col}) holds {other:?}, not a date"),
+    }
+}
+
 /// The XLSX report (in Vietnamese): every sheet's cells are the report's figures.
 pub fn check_xlsx(report: &Value, path: &Path) {
     let scale = scale_of(report);
@@ -312,17 +324,16 @@ pub fn check_xlsx(report: &Value, path: &Path) {
     let whole = Figures::of(report, scale);
     let words = Lang::Vi.words();
     let mut book: Xlsx<_> = open_workbook(path).unwrap();
-    assert_eq!(
-        book.sheet_names(),
-        [
-            "Tổng hợp",
-            "Theo lĩnh vực",
-            "Theo thủ tục",
-            "Theo cán bộ",
-            "Không hài lòng",
-            "Chi tiết"
-        ]
-    );
+    // The server's report has a sheet by counter (tablet) too.
+    let by_device = report["by_device"]
+        .as_array()
+        .is_some_and(|d| !d.is_empty());
+    let mut names = vec!["Tổng hợp", "Theo lĩnh vực", "Theo thủ tục", "Theo cán bộ"];
+    if by_device {
+        names.push("Theo quầy");
+    }
+    names.extend(["Không hài lòng", "Chi tiết"]);
+    assert_eq!(book.sheet_names(), names);
 
     // Tổng hợp: the figures, one per row, then the months.
     let sheet = book.worksheet_range("Tổng hợp").unwrap();
@@ -335,7 +346,7 @@ pub fn check_xlsx(report: &Value, path: &Path) {
         "Thời điểm đánh giá: {}",
         report["period"]["label"].as_str().unwrap()
     );
-    assert_eq!(text_cell(&sheet, 4, 0), label);
+    assert_eq!(text_cell(&sheet, 6, 0), label);
     let mut row = TABLE_TOP + 1;
     let mut next = |count: u64, share: Option<f64>, what: &str| {
         assert_eq!(count_cell(&sheet, row, 4), count, "Tổng hợp: {what}");
@@ -366,7 +377,11 @@ pub fn check_xlsx(report: &Value, path: &Path) {
     let months_top = row + 2 + 1;
     for (i, (key, g)) in groups(report, "by_month").iter().enumerate() {
         let r = months_top + i as u32;
-        assert_eq!(Some(text_cell(&sheet, r, 0)), key.clone(), "month row {i}");
+        assert_eq!(
+            Some(month_cell(&sheet, r, 0)),
+            key.clone(),
+            "month row {i}: a date cell"
+        );
         assert_eq!(count_cell(&sheet, r, 1), g.total);
         for (j, (n, _)) in g.levels.iter().enumerate() {
             assert_eq!(count_cell(&sheet, r, 2 + j as u32), *n);
@@ -374,12 +389,16 @@ pub fn check_xlsx(report: &Value, path: &Path) {
         assert_eq!(cell(&sheet, r, 2 + levels.len() as u32), g.satisfied_pct);
     }
 
-    // Theo lĩnh vực, thủ tục, cán bộ: a row per group, then the total row.
-    for (name, key, with_code) in [
+    // Theo lĩnh vực, thủ tục, cán bộ (, quầy): a row per group, then the total row.
+    let mut breakdowns = vec![
         ("Theo lĩnh vực", "by_field", false),
         ("Theo thủ tục", "by_procedure", true),
         ("Theo cán bộ", "by_officer", false),
-    ] {
+    ];
+    if by_device {
+        breakdowns.push(("Theo quầy", "by_device", false));
+    }
+    for (name, key, with_code) in breakdowns {
         let sheet = book.worksheet_range(name).unwrap();
         let first = if with_code { 3 } else { 2 };
         let figures = |r: u32| Figures {
@@ -419,6 +438,7 @@ pub fn check_xlsx(report: &Value, path: &Path) {
             ..whole.clone()
         };
         assert_eq!(figures(total_row), json, "{name}: the total row");
+        assert_eq!(text_cell(&sheet, total_row, 0), "Tổng cộng", "{name}");
     }
 
     // Không hài lòng: a row per negative rating, in the report's order.

@@ -4,7 +4,7 @@
 use super::{Db, DbError};
 use hailong_core::level::Scale;
 use hailong_core::period::DateRange;
-use hailong_core::report::{Entry, Group, sort_groups};
+use hailong_core::report::{Entry, Group, Letterhead, sort_groups};
 use hailong_report::{Source, SourceError, sqlite};
 use rusqlite::{OptionalExtension, params};
 
@@ -27,6 +27,32 @@ impl Db {
             "INSERT INTO settings (key, value) VALUES ('unit_name', ?1)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [name.trim()],
+        )?;
+        Ok(())
+    }
+
+    /// What reports print around the figures: the body above the unit, the place, the
+    /// signers. Kept as JSON; unset or unreadable, nothing beyond the defaults.
+    pub fn letterhead(&self) -> Result<Letterhead, DbError> {
+        let json: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM settings WHERE key = 'letterhead'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(json
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default())
+    }
+
+    pub fn set_letterhead(&mut self, letterhead: &Letterhead) -> Result<(), DbError> {
+        let json = serde_json::to_string(letterhead).unwrap_or_default();
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES ('letterhead', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [json],
         )?;
         Ok(())
     }

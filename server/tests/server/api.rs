@@ -523,10 +523,39 @@ fn exports_give_the_summarys_figures_in_every_format_and_refuse_bad_requests() {
     let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
     use calamine::Reader;
     let sheet = book.worksheet_range("Tổng hợp").unwrap();
-    assert_eq!(sheet.get_value((8, 4)), Some(&calamine::Data::Float(3.0)));
-    assert_eq!(
-        sheet.get_value((0, 0)),
-        Some(&calamine::Data::String("UBND XÃ TÂN PHÚ".into()))
+    let text = |s: &str| Some(calamine::Data::String(s.into()));
+    assert_eq!(sheet.get_value((9, 4)), Some(&calamine::Data::Float(3.0)));
+    assert_eq!(sheet.get_value((0, 0)).cloned(), text("UBND XÃ TÂN PHÚ"));
+    let devices = book.worksheet_range("Theo quầy").unwrap();
+    assert_eq!(devices.get_value((10, 1)).cloned(), text("Quầy 1"));
+
+    // The letterhead: the body above the unit, the place, the signers.
+    server.cli(&[
+        "unit",
+        "UBND xã Tân Phú",
+        "--superior",
+        "UBND tỉnh Thanh Hóa",
+        "--place",
+        "Tân Phú",
+        "--signer",
+        "Người lập biểu",
+        "--signer",
+        "Chủ tịch",
+    ]);
+    let bytes = get(&format!("?format=xlsx&period={year}"), &admin)
+        .bytes()
+        .unwrap();
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = book.worksheet_range("Tổng hợp").unwrap();
+    assert_eq!(sheet.get_value((0, 0)).cloned(), text("UBND TỈNH THANH HÓA"));
+    assert_eq!(sheet.get_value((1, 0)).cloned(), text("UBND XÃ TÂN PHÚ"));
+    let cells: Vec<String> = sheet.used_cells().map(|(_, _, v)| v.to_string()).collect();
+    for wanted in ["NGƯỜI LẬP BIỂU", "CHỦ TỊCH", "(Ký, ghi rõ họ tên)", "Nơi nhận:"] {
+        assert!(cells.iter().any(|c| c == wanted), "{wanted} in {cells:?}");
+    }
+    assert!(
+        cells.iter().any(|c| c.starts_with("Tân Phú, ngày ")),
+        "the place and date line in {cells:?}"
     );
 
     // The command line writes the same summary CSV the API sends.
