@@ -147,7 +147,8 @@ pub struct SummaryArgs {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// csv (one row per rating), summary-csv, xlsx (the formal report), png (chart) or json
+    /// csv (one row per rating), summary-csv, csv-excel and summary-csv-excel (for a spreadsheet
+    /// with Vietnamese settings), xlsx (the formal report), png (chart) or json
     #[arg(long, value_parser = parse_format, value_name = "FORMAT")]
     pub format: Format,
     #[arg(long, value_name = "FILE")]

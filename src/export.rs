@@ -116,23 +116,23 @@ impl ExportProblem {
 }
 
 /// A file name in `folder` for `job` that no earlier file has: `hailong-2026-Q1.xlsx`, then
-/// `hailong-2026-Q1-2.xlsx`, … so an earlier report is never overwritten.
+/// `hailong-2026-Q1-2.xlsx`, … so an earlier report is never overwritten. The name says what
+/// the file holds (`hailong-2026-Q1-summary.csv`, [`Format::file_name`]).
 pub fn free_name(folder: &Path, period: ReportPeriod, format: Format) -> PathBuf {
-    let stem = match format {
-        Format::SummaryCsv => format!("hailong-{}-tong-hop", period.code()),
-        _ => format!("hailong-{}", period.code()),
-    };
+    let first = format.file_name(&period.code());
+    let extension = format!(".{}", format.extension());
+    let stem = first.strip_suffix(&extension).unwrap_or(&first).to_owned();
     (1u32..)
         .map(|n| {
             let name = if n == 1 {
-                format!("{stem}.{}", format.extension())
+                first.clone()
             } else {
-                format!("{stem}-{n}.{}", format.extension())
+                format!("{stem}-{n}{extension}")
             };
             folder.join(name)
         })
         .find(|path| !path.exists() && !hailong_report::file::partial_path(path).exists())
-        .unwrap_or_else(|| folder.join(format!("{stem}.{}", format.extension())))
+        .unwrap_or_else(|| folder.join(&first))
 }
 
 /// Runs `job` on the database at `db` (read through its own connection), telling `report`

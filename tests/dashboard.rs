@@ -175,7 +175,7 @@ fn an_administrator_signs_in_reads_the_database_figures_and_downloads_a_csv() {
     browser.follow("#nav-overview");
     browser.click("#export-csv");
     let month = chrono::Local::now().format("%Y-%m").to_string();
-    let csv = browser.downloaded(&format!("hailong-{month}.csv"));
+    let csv = browser.downloaded(&format!("hailong-{month}-ratings.csv"));
     let bytes = std::fs::read(&csv).unwrap();
     assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "a BOM for Excel");
     let mut reader = csv::Reader::from_reader(&bytes[3..]);

@@ -245,3 +245,94 @@ fn the_quarters_xlsx_prints_as_an_office_files_it() {
         );
     }
 }
+
+/// Opens `csv` in LibreOffice as a spreadsheet with Vietnamese settings would (`;` between
+/// fields, decimal commas, day before month) and saves it as XLSX; the workbook.
+fn opened_in_a_vietnamese_spreadsheet(csv: &Path) -> calamine::Xlsx<std::io::BufReader<std::fs::File>> {
+    let dir = csv.parent().unwrap();
+    let out = dir.join("opened");
+    let converted = std::process::Command::new("soffice")
+        .arg(format!("-env:UserInstallation=file://{}", dir.join("libreoffice-profile").display()))
+        // Separator ;, quote ", UTF-8, from line 1, language 1066 (Vietnamese), special
+        // numbers (dates) detected, formulas evaluated.
+        .arg("--infilter=CSV:59,34,76,1,,1066,false,true,false,false,false,0,true")
+        .args(["--headless", "--convert-to", "xlsx", "--outdir"])
+        .arg(&out)
+        .arg(csv)
+        .output()
+        .expect("LibreOffice opens the CSV (Debian: libreoffice-calc-nogui)");
+    assert!(converted.status.success(), "{converted:?}");
+    let xlsx = out.join(csv.file_name().unwrap()).with_extension("xlsx");
+    calamine::open_workbook(&xlsx).unwrap()
+}
+
+/// Issue 15: the CSV for programs keeps codes and ISO times and gains labels; the CSV for
+/// people, opened in a spreadsheet with Vietnamese settings, has dates as dates, shares as
+/// numbers with their decimals, and procedure codes as the text they are.
+#[test]
+fn both_csv_flavours_read_back_with_the_right_types() {
+    use calamine::{Data, Reader};
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    demo(dir, 1500);
+    let machine = export(dir, "csv", &[]);
+    let (header, rows) = report_files::csv_file(&machine);
+    let col = |row: &csv::StringRecord, name: &str| row[header[name]].to_owned();
+    for row in &rows {
+        chrono::DateTime::parse_from_rfc3339(&col(row, "recorded_at")).expect("an ISO time");
+        let outcome = col(row, "outcome");
+        let label = match outcome.as_str() {
+            "not_rated" => "Không đánh giá".to_owned(),
+            code => hailong_report::Lang::Vi
+                .level(code.parse().unwrap())
+                .to_owned(),
+        };
+        assert_eq!(col(row, "outcome_label"), label, "{row:?}");
+    }
+    let summary = export(dir, "summary-csv", &[]);
+    let (sheader, srows) = report_files::csv_file(&summary);
+    let walk_up = srows
+        .iter()
+        .find(|r| &r[sheader["group"]] == "procedure" && r[sheader["key"]].is_empty())
+        .expect("a walk-up row");
+    assert_eq!(&walk_up[sheader["label"]], "Không gắn hồ sơ, thủ tục");
+    let total_share: f64 = srows[0][sheader["satisfied_pct"]].parse().unwrap();
+
+    // For people: a date, a code as text, a share as a number.
+    let people = export(dir, "csv-excel", &[]);
+    let text = std::fs::read_to_string(&people).unwrap();
+    assert!(text.lines().next().unwrap().contains(";Mã thủ tục;"), "{text:.200}");
+    let mut book = opened_in_a_vietnamese_spreadsheet(&people);
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    let mut codes = 0;
+    for (i, row) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        assert!(
+            matches!(sheet.get_value((r, 0)), Some(Data::DateTime(_))),
+            "row {r}: the time is a date: {:?}",
+            sheet.get_value((r, 0))
+        );
+        let code = col(row, "procedure_code");
+        if !code.is_empty() {
+            codes += 1;
+            assert_eq!(
+                sheet.get_value((r, 5)),
+                Some(&Data::String(code.clone())),
+                "row {r}: the procedure code {code} stays text"
+            );
+        }
+    }
+    assert!(codes > 100, "procedure codes were checked ({codes})");
+    let people_summary = export(dir, "summary-csv-excel", &[]);
+    let mut book = opened_in_a_vietnamese_spreadsheet(&people_summary);
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    assert_eq!(sheet.get_value((1, 0)), Some(&Data::String("Tổng cộng".into())));
+    let satisfied_col = (0..sheet.width() as u32)
+        .find(|&c| sheet.get_value((0, c)) == Some(&Data::String("Tỷ lệ hài lòng (%)".into())))
+        .unwrap();
+    assert_eq!(
+        sheet.get_value((1, satisfied_col)),
+        Some(&Data::Float(total_share)),
+        "the share is a number with its decimals"
+    );
+}

@@ -216,7 +216,7 @@ fn officers_panel(canvas: &mut Canvas, report: &Report, lang: Lang, top: u32, bo
             .label
             .as_deref()
             .or(g.key.as_deref())
-            .unwrap_or(words.none);
+            .unwrap_or(lang.no_key("by_officer"));
         let name = fit(canvas, name, (left - 80) as f32);
         let w = canvas.width(20.0, false, &name) as i32;
         canvas.text(

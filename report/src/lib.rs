@@ -78,19 +78,26 @@ impl From<std::io::Error> for ExportError {
 /// A report file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// One row per rating (and per unrated dossier).
+    /// One row per rating (and per unrated dossier), for programs: RFC 4180, codes, ISO times.
     Csv,
-    /// The summary and its breakdowns, one row per group.
+    /// The summary and its breakdowns, one row per group, for programs.
     SummaryCsv,
+    /// One row per rating for a spreadsheet with Vietnamese settings: `;` between fields, dates
+    /// as dd/mm/yyyy hh:mm, labels, codes kept as text.
+    CsvExcel,
+    /// The summary for a spreadsheet with Vietnamese settings: `;`, decimal commas, labels.
+    SummaryCsvExcel,
     Xlsx,
     Png,
     Json,
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 7] = [
         Format::Csv,
         Format::SummaryCsv,
+        Format::CsvExcel,
+        Format::SummaryCsvExcel,
         Format::Xlsx,
         Format::Png,
         Format::Json,
@@ -100,6 +107,8 @@ impl Format {
         match self {
             Format::Csv => "csv",
             Format::SummaryCsv => "summary-csv",
+            Format::CsvExcel => "csv-excel",
+            Format::SummaryCsvExcel => "summary-csv-excel",
             Format::Xlsx => "xlsx",
             Format::Png => "png",
             Format::Json => "json",
@@ -109,19 +118,32 @@ impl Format {
     /// The file name extension.
     pub fn extension(self) -> &'static str {
         match self {
-            Format::Csv | Format::SummaryCsv => "csv",
+            Format::Csv | Format::SummaryCsv | Format::CsvExcel | Format::SummaryCsvExcel => "csv",
             other => other.code(),
         }
     }
 
     /// The HTTP content type.
     pub fn content_type(self) -> &'static str {
-        match self {
-            Format::Csv | Format::SummaryCsv => "text/csv; charset=utf-8",
-            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            Format::Png => "image/png",
-            Format::Json => "application/json",
+        match self.extension() {
+            "csv" => "text/csv; charset=utf-8",
+            "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "png" => "image/png",
+            _ => "application/json",
         }
+    }
+
+    /// The file's name for a period (its code, `2026-Q4`): what it holds is in the name, so
+    /// two CSV files of a period are never both `hailong-2026-Q4.csv`.
+    pub fn file_name(self, period: &str) -> String {
+        let what = match self {
+            Format::Csv => "-ratings",
+            Format::SummaryCsv => "-summary",
+            Format::CsvExcel => "-ratings-excel",
+            Format::SummaryCsvExcel => "-summary-excel",
+            Format::Xlsx | Format::Png | Format::Json => "",
+        };
+        format!("hailong-{period}{what}.{}", self.extension())
     }
 }
 
@@ -129,10 +151,12 @@ impl std::str::FromStr for Format {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Format, String> {
-        Format::ALL
-            .into_iter()
-            .find(|f| f.code() == s)
-            .ok_or_else(|| format!("{s:?} is not a format: csv, summary-csv, xlsx, png or json"))
+        Format::ALL.into_iter().find(|f| f.code() == s).ok_or_else(|| {
+            format!(
+                "{s:?} is not a format: csv, summary-csv, csv-excel, summary-csv-excel, xlsx, \
+                 png or json"
+            )
+        })
     }
 }
 
@@ -189,12 +213,14 @@ pub fn export(
     progress: Progress<'_>,
 ) -> Result<Report, ExportError> {
     file::write_whole(out, |w| match format {
-        Format::Csv => csv_files::ratings(source, heading, w, progress),
+        Format::Csv => csv_files::ratings(source, heading, lang, w, progress),
+        Format::CsvExcel => csv_files::ratings_for_excel(source, heading, lang, w, progress),
         Format::Xlsx => xlsx::write(source, heading, lang, w, progress),
-        Format::SummaryCsv | Format::Json | Format::Png => {
+        Format::SummaryCsv | Format::SummaryCsvExcel | Format::Json | Format::Png => {
             let report = tally(source, heading, &mut |_| true, progress)?;
             match format {
-                Format::SummaryCsv => csv_files::summary(&report, w)?,
+                Format::SummaryCsv => csv_files::summary(&report, lang, w)?,
+                Format::SummaryCsvExcel => csv_files::summary_for_excel(&report, lang, w)?,
                 Format::Json => serde_json::to_writer_pretty(&mut *w, &report.to_json())
                     .map_err(std::io::Error::from)?,
                 _ => chart::write(&report, lang, w)?,

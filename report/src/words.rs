@@ -43,6 +43,15 @@ pub struct Words {
     pub page_footer: &'static str,
     pub sheet_device: &'static str,
     pub device: &'static str,
+    /// The row of ratings with no procedure: walk-ups, and dossiers linked without one.
+    pub no_procedure: &'static str,
+    /// The row of ratings with no field: walk-ups, and procedures the catalogue gives none.
+    pub no_field: &'static str,
+    /// The row of ratings given while no officer was on shift.
+    pub no_officer: &'static str,
+    /// The column of the people's summary CSV that names each row's breakdown.
+    pub breakdown: &'static str,
+    pub rating_id: &'static str,
     pub sheet_summary: &'static str,
     pub sheet_field: &'static str,
     pub sheet_procedure: &'static str,
@@ -97,6 +106,11 @@ const VI: Words = Words {
     page_footer: "Trang &P/&N",
     sheet_device: "Theo quầy",
     device: "Quầy (máy tính bảng)",
+    no_procedure: "Không gắn hồ sơ, thủ tục",
+    no_field: "Không gắn hồ sơ, lĩnh vực",
+    no_officer: "Không có cán bộ trực",
+    breakdown: "Nhóm",
+    rating_id: "Mã đánh giá",
     sheet_summary: "Tổng hợp",
     sheet_field: "Theo lĩnh vực",
     sheet_procedure: "Theo thủ tục",
@@ -151,6 +165,11 @@ const EN: Words = Words {
     page_footer: "Page &P of &N",
     sheet_device: "By counter",
     device: "Counter (tablet)",
+    no_procedure: "Walk-up or no procedure",
+    no_field: "Walk-up or no field",
+    no_officer: "No officer on shift",
+    breakdown: "Breakdown",
+    rating_id: "Rating id",
     sheet_summary: "Summary",
     sheet_field: "By field",
     sheet_procedure: "By procedure",
@@ -248,6 +267,31 @@ impl Lang {
         match self {
             Lang::Vi => period.label_vi(),
             Lang::En => period.label_en(),
+        }
+    }
+
+    /// What a breakdown's row without a key is called: `by_field` and `by_procedure` rows
+    /// hold walk-ups, `by_officer` rows the ratings given with no officer on shift.
+    pub fn no_key(self, breakdown: &str) -> &'static str {
+        let words = self.words();
+        match breakdown {
+            "by_field" => words.no_field,
+            "by_procedure" => words.no_procedure,
+            "by_officer" => words.no_officer,
+            _ => words.none,
+        }
+    }
+
+    /// A breakdown's name (`by_field`) as a column header says it ("Lĩnh vực").
+    pub fn breakdown(self, breakdown: &str) -> &'static str {
+        let words = self.words();
+        match breakdown {
+            "by_month" => words.month,
+            "by_field" => words.field,
+            "by_procedure" => words.procedure,
+            "by_officer" => words.officer,
+            "by_device" => words.device,
+            _ => words.total,
         }
     }
 

@@ -83,17 +83,23 @@ pub fn write(
     details.finish().map_err(xlsx_error)?;
     summary_sheet(sheet(&mut book, 0)?, &report, lang, &styles).map_err(xlsx_error)?;
     let mut breakdowns = vec![
-        (&report.by_field, words.field, false),
-        (&report.by_procedure, words.procedure, true),
-        (&report.by_officer, words.officer, false),
+        (&report.by_field, "by_field", false),
+        (&report.by_procedure, "by_procedure", true),
+        (&report.by_officer, "by_officer", false),
     ];
     if by_device {
-        breakdowns.push((&report.by_device, words.device, false));
+        breakdowns.push((&report.by_device, "by_device", false));
     }
     let negatives = breakdowns.len() + 1;
-    for (i, (groups, name, with_code)) in breakdowns.into_iter().enumerate() {
+    for (i, (groups, breakdown, with_code)) in breakdowns.into_iter().enumerate() {
         let ws = sheet(&mut book, i + 1)?;
-        breakdown_sheet(ws, &report, groups, name, with_code, lang, &styles).map_err(xlsx_error)?;
+        let columns = Breakdown {
+            groups,
+            name: lang.breakdown(breakdown),
+            no_key: lang.no_key(breakdown),
+            with_code,
+        };
+        breakdown_sheet(ws, &report, &columns, lang, &styles).map_err(xlsx_error)?;
     }
     negative_sheet(sheet(&mut book, negatives)?, &report, lang, &styles).map_err(xlsx_error)?;
     book.save_to_writer(out).map_err(xlsx_error)?;
@@ -275,15 +281,30 @@ fn summary_sheet(
 
 /// One sheet of a breakdown: a row per field, procedure, officer or counter, each level's count
 /// and share (adding up to 100.0), tỷ lệ hài lòng, then the "Tổng cộng" row. Landscape.
+/// One breakdown of the report, as its sheet shows it.
+struct Breakdown<'a> {
+    groups: &'a [Group],
+    /// The header of the rows' names: "Lĩnh vực", "Thủ tục hành chính"…
+    name: &'static str,
+    /// What the row without a key is called.
+    no_key: &'static str,
+    /// Whether a code column comes before the name (procedures).
+    with_code: bool,
+}
+
 fn breakdown_sheet(
     ws: &mut Worksheet,
     report: &Report,
-    groups: &[Group],
-    name: &str,
-    with_code: bool,
+    breakdown: &Breakdown<'_>,
     lang: Lang,
     styles: &Styles,
 ) -> Result<(), XlsxError> {
+    let Breakdown {
+        groups,
+        name,
+        no_key,
+        with_code,
+    } = *breakdown;
     let words = lang.words();
     let levels = report.scale.levels();
     let first = if with_code { 3 } else { 2 }; // columns before the ratings count
@@ -292,7 +313,7 @@ fn breakdown_sheet(
         g.label
             .as_deref()
             .or(g.key.as_deref())
-            .unwrap_or(words.none)
+            .unwrap_or(no_key)
             .to_owned()
     };
     // The name column takes what the labels need, up to a limit; long names wrap.

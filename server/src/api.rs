@@ -469,7 +469,7 @@ pub(crate) async fn report_file(
     })?;
     let length = file.metadata().map(|m| m.len()).ok();
     let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
-    let name = format!("hailong-{}.{}", period.code(), format.extension());
+    let name = format.file_name(&period.code());
     let mut response = (
         [
             (header::CONTENT_TYPE, format.content_type().to_owned()),

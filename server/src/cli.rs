@@ -115,7 +115,8 @@ pub enum Command {
     Export {
         #[arg(long, value_name = "FILE")]
         db: PathBuf,
-        /// csv (one row per rating), summary-csv, xlsx (the formal report), png (chart) or json
+        /// csv (one row per rating), summary-csv, csv-excel and summary-csv-excel (for a
+        /// spreadsheet with Vietnamese settings), xlsx (the formal report), png (chart) or json
         #[arg(long, value_parser = |s: &str| s.parse::<Format>(), value_name = "FORMAT")]
         format: Format,
         #[arg(long, value_name = "FILE")]

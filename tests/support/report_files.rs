@@ -420,7 +420,7 @@ pub fn check_xlsx(report: &Value, path: &Path) {
             let label = group["label"].as_str().or(group["key"].as_str());
             assert_eq!(
                 text_cell(&sheet, r, first - 1),
-                label.unwrap_or(words.none),
+                label.unwrap_or(Lang::Vi.no_key(key)),
                 "{name} {i}"
             );
             if with_code {

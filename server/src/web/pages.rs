@@ -237,6 +237,8 @@ fn export_buttons(f: &Frame<'_>) -> Markup {
     let formats = [
         (Format::Xlsx, d.export_xlsx),
         (Format::Png, d.export_png),
+        (Format::SummaryCsvExcel, d.export_summary_csv_excel),
+        (Format::CsvExcel, d.export_csv_excel),
         (Format::SummaryCsv, d.export_summary_csv),
         (Format::Csv, d.export_csv),
         (Format::Json, d.export_json),

@@ -570,6 +570,28 @@ fn exports_give_the_summarys_figures_in_every_format_and_refuse_bad_requests() {
     let file = std::fs::read_to_string(&out).unwrap();
     let sent = get("?format=summary-csv", &admin).text().unwrap();
     assert_eq!(file, sent);
+    // Each CSV is named for what it holds; the one for people is for Vietnamese settings.
+    for (format, name) in [
+        ("csv", "ratings"),
+        ("summary-csv", "summary"),
+        ("csv-excel", "ratings-excel"),
+        ("summary-csv-excel", "summary-excel"),
+    ] {
+        let response = get(&format!("?format={format}&period={year}"), &admin);
+        assert_eq!(
+            response.headers()["content-disposition"],
+            format!("attachment; filename=\"hailong-{year}-{name}.csv\"").as_str()
+        );
+        if format == "summary-csv-excel" {
+            let text = response.text().unwrap();
+            assert!(
+                text.lines().nth(1).unwrap().starts_with("Tổng cộng;;3;1;1;1;33,4;33,3;33,3;66,7;"),
+                "{text}"
+            );
+            // A procedure code alone stays text in the spreadsheet.
+            assert!(text.contains("Thủ tục hành chính;\"=\"\"1.001193\"\"\";"), "{text}");
+        }
+    }
     assert!(
         file.lines().nth(1).unwrap().starts_with("total,,,3,1,1,1,"),
         "{file}"

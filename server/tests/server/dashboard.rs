@@ -152,7 +152,7 @@ fn sign_in_sets_a_strict_http_only_session_and_refuses_without_a_hint() {
     assert_eq!(export.status(), StatusCode::OK);
     assert_eq!(
         export.headers()["content-disposition"],
-        "attachment; filename=\"hailong-2026.csv\""
+        "attachment; filename=\"hailong-2026-summary.csv\""
     );
 
     // Languages: back only to a page of this server.
