@@ -13,6 +13,7 @@ use crate::{ExportError, Progress, Source, tally};
 use hailong_core::escape::csv_cell;
 use hailong_core::report::{Entry, Group, Heading, Report};
 use hailong_core::summary::{Counts, format_tenths};
+use std::borrow::Cow;
 use std::io::Write;
 
 /// The columns of the one-row-per-entry CSV for programs.
@@ -42,14 +43,14 @@ fn each_entry(
     source: &dyn Source,
     heading: Heading,
     writer: &mut csv::Writer<&mut dyn Write>,
-    record: &dyn Fn(&Entry) -> Vec<String>,
+    record: &dyn for<'e> Fn(&'e Entry) -> Vec<Cow<'e, str>>,
     progress: Progress<'_>,
 ) -> Result<Report, ExportError> {
     let mut failure = None;
     let report = tally(
         source,
         heading,
-        &mut |e| match writer.write_record(record(e)) {
+        &mut |e| match writer.write_record(record(e).iter().map(|cell| cell.as_bytes())) {
             Ok(()) => true,
             Err(err) => {
                 failure = Some(err);
@@ -65,8 +66,8 @@ fn each_entry(
     Ok(report)
 }
 
-fn text(t: &Option<String>) -> String {
-    csv_cell(t.as_deref().unwrap_or("")).into_owned()
+fn text(t: &Option<String>) -> Cow<'_, str> {
+    csv_cell(t.as_deref().unwrap_or(""))
 }
 
 fn flag(b: bool) -> &'static str {
@@ -90,28 +91,43 @@ pub fn ratings(
     writer
         .write_record(RATING_COLUMNS)
         .map_err(std::io::Error::from)?;
-    let record = |e: &Entry| {
-        let reasons: Vec<&str> = e.reasons.iter().map(|r| r.code()).collect();
-        vec![
-            csv_cell(&e.id).into_owned(),
-            csv_cell(&e.at).into_owned(),
-            e.outcome().code().to_owned(),
-            e.level.map_or("", |l| flag(l.is_satisfied())).to_owned(),
-            reasons.join(" "),
-            text(&e.comment),
-            text(&e.dossier),
-            text(&e.procedure_code),
-            text(&e.procedure_name),
-            text(&e.field_name),
-            text(&e.officer),
-            text(&e.counter),
-            flag(e.repeat_dossier).to_owned(),
-            flag(e.counted()).to_owned(),
-            outcome_label(e, lang).to_owned(),
-            lang.reasons(&e.reasons),
-        ]
+    each_entry(source, heading, &mut writer, &|e| machine_record(e, lang), progress)
+}
+
+/// One row of the CSV for programs: codes, ISO time, then the labels.
+fn machine_record(e: &Entry, lang: Lang) -> Vec<Cow<'_, str>> {
+    let reasons = if e.reasons.is_empty() {
+        Cow::Borrowed("")
+    } else {
+        let codes: Vec<&str> = e.reasons.iter().map(|r| r.code()).collect();
+        Cow::Owned(codes.join(" "))
     };
-    each_entry(source, heading, &mut writer, &record, progress)
+    vec![
+        csv_cell(&e.id),
+        csv_cell(&e.at),
+        e.outcome().code().into(),
+        e.level.map_or("", |l| flag(l.is_satisfied())).into(),
+        reasons,
+        text(&e.comment),
+        text(&e.dossier),
+        text(&e.procedure_code),
+        text(&e.procedure_name),
+        text(&e.field_name),
+        text(&e.officer),
+        text(&e.counter),
+        flag(e.repeat_dossier).into(),
+        flag(e.counted()).into(),
+        outcome_label(e, lang).into(),
+        reasons_label(e, lang),
+    ]
+}
+
+fn reasons_label(e: &Entry, lang: Lang) -> Cow<'static, str> {
+    match e.reasons.as_slice() {
+        [] => Cow::Borrowed(""),
+        [one] => Cow::Borrowed(lang.reason(*one)),
+        _ => Cow::Owned(lang.reasons(&e.reasons)),
+    }
 }
 
 /// A spreadsheet with Vietnamese settings: fields between semicolons.
@@ -132,7 +148,7 @@ fn code_as_text(code: &Option<String>) -> String {
         {
             format!("=\"{c}\"")
         }
-        _ => text(code),
+        _ => text(code).into_owned(),
     }
 }
 
@@ -171,25 +187,28 @@ pub fn ratings_for_excel(
             w.rating_id,
         ])
         .map_err(std::io::Error::from)?;
-    let yes_no = |b: bool| if b { w.yes } else { w.no }.to_owned();
-    let record = |e: &Entry| {
-        vec![
-            local_time(&e.at),
-            outcome_label(e, lang).to_owned(),
-            lang.reasons(&e.reasons),
-            text(&e.comment),
-            code_as_text(&e.dossier),
-            code_as_text(&e.procedure_code),
-            text(&e.procedure_name),
-            text(&e.field_name),
-            text(&e.officer),
-            text(&e.counter),
-            yes_no(e.repeat_dossier),
-            yes_no(e.counted()),
-            csv_cell(&e.id).into_owned(),
-        ]
-    };
-    each_entry(source, heading, &mut writer, &record, progress)
+    each_entry(source, heading, &mut writer, &|e| people_record(e, lang), progress)
+}
+
+/// One row of the CSV for people: words, local times, codes as text.
+fn people_record(e: &Entry, lang: Lang) -> Vec<Cow<'_, str>> {
+    let w = lang.words();
+    let yes_no = |b: bool| Cow::Borrowed(if b { w.yes } else { w.no });
+    vec![
+        local_time(&e.at).into(),
+        outcome_label(e, lang).into(),
+        reasons_label(e, lang),
+        text(&e.comment),
+        code_as_text(&e.dossier).into(),
+        code_as_text(&e.procedure_code).into(),
+        text(&e.procedure_name),
+        text(&e.field_name),
+        text(&e.officer),
+        text(&e.counter),
+        yes_no(e.repeat_dossier),
+        yes_no(e.counted()),
+        csv_cell(&e.id),
+    ]
 }
 
 /// One summary row's cells after its name: the count, each level's count and share,
