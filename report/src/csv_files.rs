@@ -74,11 +74,6 @@ fn flag(b: bool) -> &'static str {
     if b { "1" } else { "0" }
 }
 
-/// The entry's outcome in words: its level, or "not rated".
-fn outcome_label(e: &Entry, lang: Lang) -> &'static str {
-    e.level.map_or(lang.words().not_rated, |l| lang.level(l))
-}
-
 pub fn ratings(
     source: &dyn Source,
     heading: Heading,
@@ -117,7 +112,7 @@ fn machine_record(e: &Entry, lang: Lang) -> Vec<Cow<'_, str>> {
         text(&e.counter),
         flag(e.repeat_dossier).into(),
         flag(e.counted()).into(),
-        outcome_label(e, lang).into(),
+        lang.outcome(e.level).into(),
         reasons_label(e, lang),
     ]
 }
@@ -196,7 +191,7 @@ fn people_record(e: &Entry, lang: Lang) -> Vec<Cow<'_, str>> {
     let yes_no = |b: bool| Cow::Borrowed(if b { w.yes } else { w.no });
     vec![
         local_time(&e.at).into(),
-        outcome_label(e, lang).into(),
+        lang.outcome(e.level).into(),
         reasons_label(e, lang),
         text(&e.comment),
         code_as_text(&e.dossier).into(),

@@ -229,6 +229,11 @@ impl Lang {
         self.pick(vi, en)
     }
 
+    /// An entry's outcome in words: its level, or "not rated" for an armed dossier nobody rated.
+    pub fn outcome(self, level: Option<Level>) -> &'static str {
+        level.map_or(self.words().not_rated, |l| self.level(l))
+    }
+
     pub fn reason(self, reason: Reason) -> &'static str {
         let (vi, en) = match reason {
             Reason::MultipleTrips => ("Phải đi lại nhiều lần", "Had to come back several times"),

@@ -515,7 +515,7 @@ impl<'a> Details<'a> {
     fn add(&mut self, e: &Entry) -> Result<(), XlsxError> {
         let (ws, s, row) = (&mut *self.ws, self.styles, self.row);
         let text = |v: &Option<String>| v.as_deref().unwrap_or("").to_owned();
-        let level = e.level.map_or(self.words.not_rated, |l| self.lang.level(l));
+        let level = self.lang.outcome(e.level);
         ws.write_number_with_format(row, 0, f64::from(row - TABLE_TOP), &s.text)?;
         write_time(ws, row, 1, &e.at, s)?;
         let cells = [
