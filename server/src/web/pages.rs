@@ -93,6 +93,12 @@ fn link(nav: Nav, period: ReportPeriod) -> String {
     }
 }
 
+/// The tab's icon: a smiling face in the "very satisfied" green, inline (no request, no 404).
+const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' \
+    viewBox='0 0 32 32'%3E%3Ccircle cx='16' cy='16' r='15' fill='%231b8a4a'/%3E%3Ccircle \
+    cx='11' cy='12' r='2.2' fill='white'/%3E%3Ccircle cx='21' cy='12' r='2.2' fill='white'/%3E\
+    %3Cpath d='M9 18q7 8 14 0' stroke='white' stroke-width='3' fill='none'/%3E%3C/svg%3E";
+
 fn document(lang: Lang, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
@@ -102,6 +108,7 @@ fn document(lang: Lang, title: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) }
                 link rel="stylesheet" href="/static/style.css";
+                link rel="icon" href=(FAVICON);
             }
             body { (body) }
         }
@@ -110,7 +117,7 @@ fn document(lang: Lang, title: &str, body: Markup) -> Markup {
 
 fn language_links(lang: Lang, back: &str) -> Markup {
     html! {
-        nav.langs {
+        nav.langs aria-label=(dash(lang).languages) {
             @for (l, name) in [(Lang::Vi, "Tiếng Việt"), (Lang::En, "English")] {
                 @if l == lang {
                     span.lang.on aria-current="true" { (name) }
@@ -223,6 +230,12 @@ fn percent(lang: Lang, tenths: Option<u32>) -> String {
     tenths.map_or_else(|| "–".to_owned(), |t| format!("{} %", lang.tenths(t)))
 }
 
+/// A label without its "(%)": on the dashboard the value carries its percent sign, so
+/// "Tỷ lệ hài lòng (%)" above "91,9 %" would say it twice.
+fn without_percent(label: &'static str) -> &'static str {
+    label.strip_suffix(" (%)").unwrap_or(label)
+}
+
 fn figure(id: &str, label: &str, value: String) -> Markup {
     html! {
         div.figure {
@@ -270,9 +283,9 @@ pub fn overview(f: &Frame<'_>, totals: &Totals, months: &[(String, Counts)]) -> 
         html! {
             section.figures {
                 (figure("total", w.ratings, lang.count(counts.total())))
-                (figure("satisfied", w.satisfied_pct, percent(lang, counts.satisfied_tenths())))
+                (figure("satisfied", without_percent(w.satisfied_pct), percent(lang, counts.satisfied_tenths())))
                 (figure("unrated", w.unrated, lang.count(counts.unrated)))
-                (figure("response", w.response_pct, percent(lang, counts.response_tenths(totals.rated_dossiers))))
+                (figure("response", without_percent(w.response_pct), percent(lang, counts.response_tenths(totals.rated_dossiers))))
             }
             section.levels {
                 @for &level in totals.scale.levels() {
@@ -313,7 +326,7 @@ fn groups_table(f: &Frame<'_>, report: &Report, id: &str, first: &str, groups: &
                     th { (first) }
                     th.n { (w.ratings) }
                     @for &level in report.scale.levels() { th.n { (lang.level(level)) } }
-                    th.n { (w.satisfied_pct) }
+                    th.n { (without_percent(w.satisfied_pct)) }
                     th.n { (w.unrated) }
                 }
             }
@@ -447,7 +460,7 @@ pub fn devices(f: &Frame<'_>, devices: &[Device], backup_state: &BackupState) ->
     frame(
         f,
         html! {
-            h2 { (d.devices) }
+            h1 { (d.devices) }
             @if devices.is_empty() {
                 p.empty { (d.no_devices) }
             } @else {
