@@ -189,6 +189,26 @@ fn an_administrator_signs_in_reads_the_database_figures_and_downloads_a_csv() {
     let counted = rows.iter().filter(|r| &r[counted_column] == "1").count() as u64;
     assert_eq!(counted, total);
 
+    // On a phone (390 px wide) no page is wider than the screen: wide tables scroll in their
+    // own box.
+    browser.resize(390, 844);
+    for page in ["", "officers", "fields", "negatives", "devices"] {
+        browser.go(&format!("{}/{page}", server.url));
+        let fits = browser.run(
+            "const page = document.documentElement.scrollWidth; \
+             if (page > window.innerWidth + 1) return 'the page is ' + page + ' px wide'; \
+             const stuck = [...document.querySelectorAll('table')] \
+               .filter(t => getComputedStyle(t.parentElement).overflowX !== 'auto') \
+               .map(t => t.id); \
+             return stuck.length ? 'no scrolling for ' + stuck.join(', ') : 'fits';",
+        );
+        assert_eq!(fits, "fits", "/{page} at 390 px");
+        let name = if page.is_empty() { "overview" } else { page };
+        browser.screenshot(&shots.join(format!("dashboard-{name}-phone-vi.png")));
+    }
+    browser.resize(1280, 1000);
+    browser.go(&format!("{}/", server.url));
+
     // English, then sign out: the session no longer opens the pages.
     browser.follow("a.lang[href^='/lang/en']");
     assert_eq!(browser.text("#sign-out"), "Sign out");

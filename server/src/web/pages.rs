@@ -320,7 +320,7 @@ pub fn overview(f: &Frame<'_>, totals: &Totals, months: &[(String, Counts)]) -> 
 fn groups_table(f: &Frame<'_>, report: &Report, id: &str, first: &str, groups: &[Group]) -> Markup {
     let (w, lang) = (f.lang.words(), f.lang);
     html! {
-        table id=(id) {
+        div.scroll { table id=(id) {
             thead {
                 tr {
                     th { (first) }
@@ -343,7 +343,7 @@ fn groups_table(f: &Frame<'_>, report: &Report, id: &str, first: &str, groups: &
                     }
                 }
             }
-        }
+        } }
     }
 }
 
@@ -385,7 +385,7 @@ pub fn negatives(f: &Frame<'_>, report: &Report) -> Markup {
             @if report.negatives.is_empty() {
                 p.empty { (d.no_negatives) }
             } @else {
-                table id="negatives" {
+                div.scroll { table id="negatives" {
                     thead {
                         tr {
                             th { (w.time) } th { (w.level) } th { (w.reasons) } th { (w.comment) }
@@ -407,7 +407,7 @@ pub fn negatives(f: &Frame<'_>, report: &Report) -> Markup {
                             }
                         }
                     }
-                }
+                } }
             }
         },
     )
@@ -464,7 +464,7 @@ pub fn devices(f: &Frame<'_>, devices: &[Device], backup_state: &BackupState) ->
             @if devices.is_empty() {
                 p.empty { (d.no_devices) }
             } @else {
-                table id="devices" {
+                div.scroll { table id="devices" {
                     thead {
                         tr {
                             th { (w.counter) } th { (d.device_name) } th { (d.paired) } th { (d.last_seen) }
@@ -486,7 +486,7 @@ pub fn devices(f: &Frame<'_>, devices: &[Device], backup_state: &BackupState) ->
                             }
                         }
                     }
-                }
+                } }
             }
             (backups(f, backup_state))
         },
