@@ -8,8 +8,8 @@
 mod window;
 
 use std::process::{Command, Stdio};
-use window::{demo_tablet, hailong, median, rss_mb};
 use std::time::{Duration, Instant};
+use window::{demo_tablet, hailong, median, rss_mb};
 
 const RUNS: usize = 5;
 /// Ratings in the data dir; `FIRST_FRAME_RATINGS=1000000` measures a big tablet.

@@ -17,15 +17,15 @@ use chrono::DateTime;
 use hailong::clock::ManualClock;
 use hailong::kiosk::Kiosk;
 use hailong::paths::DataDir;
-use hailong::setup::SetupForm;
 use hailong::settings::Lang;
+use hailong::setup::SetupForm;
 use hailong::store::Store;
+use hailong::ui::KioskAdapter;
 use hailong_core::level::Scale;
 use hailong_core::period::DateRange;
 use hailong_core::summary::Counts;
-use hailong::ui::KioskAdapter;
 use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
-use slint::{ComponentHandle, Global};
+use slint::ComponentHandle;
 use window::rss_mb;
 
 /// Citizens rating; `MEMORY_RATINGS=30000` looks further.

@@ -26,9 +26,9 @@ use x11rb::protocol::Event;
 use x11rb::protocol::damage::{ConnectionExt as _, ReportLevel};
 use x11rb::protocol::xfixes::ConnectionExt as _;
 use x11rb::protocol::xproto::{
-    AtomEnum, BUTTON_PRESS_EVENT, ConfigureWindowAux, StackMode, BUTTON_RELEASE_EVENT, ChangeGCAux, ConnectionExt as _,
-    CreateGCAux, CreateWindowAux, EventMask, ImageFormat, MOTION_NOTIFY_EVENT, MapState,
-    Rectangle, Window, WindowClass,
+    AtomEnum, BUTTON_PRESS_EVENT, BUTTON_RELEASE_EVENT, ChangeGCAux, ConfigureWindowAux,
+    ConnectionExt as _, CreateGCAux, CreateWindowAux, EventMask, ImageFormat, MOTION_NOTIFY_EVENT,
+    MapState, Rectangle, StackMode, Window, WindowClass,
 };
 use x11rb::protocol::xtest::ConnectionExt as _;
 use x11rb::rust_connection::RustConnection;
@@ -52,9 +52,15 @@ fn main() {
     };
     let conn = Arc::new(conn);
     let root = conn.setup().roots[screen].root;
-    let has_extensions = conn.xtest_get_version(2, 2).is_ok_and(|c| c.reply().is_ok())
-        && conn.xfixes_query_version(5, 0).is_ok_and(|c| c.reply().is_ok())
-        && conn.damage_query_version(1, 1).is_ok_and(|c| c.reply().is_ok());
+    let has_extensions = conn
+        .xtest_get_version(2, 2)
+        .is_ok_and(|c| c.reply().is_ok())
+        && conn
+            .xfixes_query_version(5, 0)
+            .is_ok_and(|c| c.reply().is_ok())
+        && conn
+            .damage_query_version(1, 1)
+            .is_ok_and(|c| c.reply().is_ok());
     if !has_extensions {
         eprintln!("touch: the X server lacks XTEST, XFIXES or DAMAGE");
         return;
@@ -108,22 +114,34 @@ fn main() {
         );
     };
     println!("{presses} presses on the first face, 10,000 ratings in the store, software renderer");
-    row("press to pressed frame", &m.pressed, &m.bare, "goal p99 <= 17 ms");
-    row("release to thank-you frame", &m.next, &m.bare, "goal p99 <= 50 ms");
+    row(
+        "press to pressed frame",
+        &m.pressed,
+        &m.bare,
+        "goal p99 <= 17 ms",
+    );
+    row(
+        "release to thank-you frame",
+        &m.next,
+        &m.bare,
+        "goal p99 <= 50 ms",
+    );
     if !m.voice.is_empty() {
         let (p50, p99) = (median(&m.voice), percentile(&m.voice, 99.0));
         let (b50, b99) = (median(&m.tone), percentile(&m.tone, 99.0));
         println!(
             "thank-you frame to the voice at the sink, after the first: p50 {p50:.1} ms, p99 {p99:.1} ms, max \
              {:.1} ms (goal p99 <= 150 ms), {} of {presses} silent | bare rodio tone to the \
-             sink: p50 {b50:.1} ms, p99 {b99:.1} ms | ratio p50 {:.1}x, p99 {:.1}x",
+             sink, after the first: p50 {b50:.1} ms, p99 {b99:.1} ms | ratio p50 {:.1}x, p99 {:.1}x",
             percentile(&m.voice, 100.0),
             m.silent,
             p50 / b50,
             p99 / b99
         );
         if let Some(first) = m.first_voice {
-            println!("  the first prompt since the kiosk started (not in the figures): {first:.0} ms");
+            println!(
+                "  the first prompt since the kiosk started (not in the figures): {first:.0} ms"
+            );
         }
     }
     if let Some(rss) = rss {
@@ -199,7 +217,10 @@ fn measure(
         let sent = pointer(conn, BUTTON_PRESS_EVENT, root, face);
         m.pressed.push(ms(next_frame(events, kiosk_damage) - sent));
         let pressed_colour = pixel(conn, kiosk, in_window);
-        assert_ne!(pressed_colour, FACE, "the pressed frame shows the face pressed");
+        assert_ne!(
+            pressed_colour, FACE,
+            "the pressed frame shows the face pressed"
+        );
         rest(conn, events, kiosk_damage);
         let sent = pointer(conn, BUTTON_RELEASE_EVENT, root, face);
         let thanks = next_frame(events, kiosk_damage);
@@ -238,7 +259,10 @@ fn measure(
         // Back to the faces for the next citizen.
         let started = Instant::now();
         while pixel(conn, kiosk, in_window) != FACE {
-            assert!(started.elapsed() < Duration::from_secs(10), "the faces came back");
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the faces came back"
+            );
             let _ = events.recv_timeout(Duration::from_millis(50));
         }
     }
@@ -294,7 +318,10 @@ fn wait_for_window(conn: &Conn, root: Window, pid: u32) -> Window {
         .atom;
     let started = Instant::now();
     loop {
-        assert!(started.elapsed() < Duration::from_secs(30), "no kiosk window in 30 s");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no kiosk window in 30 s"
+        );
         let children = conn.query_tree(root).unwrap().reply().unwrap().children;
         for window in children {
             let owned = conn

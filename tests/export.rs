@@ -9,8 +9,8 @@ mod binary;
 mod report_files;
 
 use binary::{hailong, ok};
-use report_files::{check_every_format, number, report_path};
 use chrono::Datelike;
+use report_files::{check_every_format, number, report_path};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -149,14 +149,24 @@ fn bad_input_exits_2_with_a_clear_message_and_leaves_no_file() {
     assert!(left.is_empty(), "{left:?}");
 }
 
+/// LibreOffice, headless, with a profile of its own in `dir` (so that runs never share one).
+fn soffice(dir: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new("soffice");
+    command
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            dir.join("libreoffice-profile").display()
+        ))
+        .arg("--headless");
+    command
+}
+
 /// Converts `file` to PDF with LibreOffice, headless, as an office would print it; the text of
 /// each page (`pdftotext -layout`).
 fn printed_pages(file: &Path) -> Vec<String> {
     let dir = file.parent().unwrap();
-    let profile = dir.join("libreoffice-profile");
-    let converted = std::process::Command::new("soffice")
-        .arg(format!("-env:UserInstallation=file://{}", profile.display()))
-        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+    let converted = soffice(dir)
+        .args(["--convert-to", "pdf", "--outdir"])
         .arg(dir)
         .arg(file)
         .output()
@@ -215,11 +225,17 @@ fn the_quarters_xlsx_prints_as_an_office_files_it() {
         "(Ký, ghi rõ họ tên)",
         "Nơi nhận:",
     ] {
-        assert!(first.contains(whole), "page 1 has {whole:?} whole:\n{first}");
+        assert!(
+            first.contains(whole),
+            "page 1 has {whole:?} whole:\n{first}"
+        );
     }
     // The unit's name may wrap in its block, but every word of it is there.
     for word in "UBND XÃ HÒA BÌNH (DỮ LIỆU MẪU)".split(' ') {
-        assert!(words(first).contains(word), "page 1 has {word:?} of the unit's name:\n{first}");
+        assert!(
+            words(first).contains(word),
+            "page 1 has {word:?} of the unit's name:\n{first}"
+        );
     }
     assert!(
         words(first).contains("Hòa Bình, ngày"),
@@ -230,9 +246,17 @@ fn the_quarters_xlsx_prints_as_an_office_files_it() {
         .filter(|&i| pages[i].contains("BÁO CÁO KẾT QUẢ ĐÁNH GIÁ MỨC ĐỘ HÀI LÒNG"))
         .collect();
     assert_eq!(starts.len(), 6, "one title per sheet: {starts:?}");
-    assert!(starts[4] <= 4, "the summary sheets print on {} pages", starts[4]);
+    assert!(
+        starts[4] <= 4,
+        "the summary sheets print on {} pages",
+        starts[4]
+    );
     for (i, page) in pages.iter().enumerate() {
-        assert!(page.contains("Trang "), "page {} is numbered:\n{page}", i + 1);
+        assert!(
+            page.contains("Trang "),
+            "page {} is numbered:\n{page}",
+            i + 1
+        );
     }
     // Chi tiết: more than one page, each with the table's header.
     let detail = &pages[starts[5]..];
@@ -248,15 +272,16 @@ fn the_quarters_xlsx_prints_as_an_office_files_it() {
 
 /// Opens `csv` in LibreOffice as a spreadsheet with Vietnamese settings would (`;` between
 /// fields, decimal commas, day before month) and saves it as XLSX; the workbook.
-fn opened_in_a_vietnamese_spreadsheet(csv: &Path) -> calamine::Xlsx<std::io::BufReader<std::fs::File>> {
+fn opened_in_a_vietnamese_spreadsheet(
+    csv: &Path,
+) -> calamine::Xlsx<std::io::BufReader<std::fs::File>> {
     let dir = csv.parent().unwrap();
     let out = dir.join("opened");
-    let converted = std::process::Command::new("soffice")
-        .arg(format!("-env:UserInstallation=file://{}", dir.join("libreoffice-profile").display()))
+    let converted = soffice(dir)
         // Separator ;, quote ", UTF-8, from line 1, language 1066 (Vietnamese), special
         // numbers (dates) detected, formulas evaluated.
         .arg("--infilter=CSV:59,34,76,1,,1066,false,true,false,false,false,0,true")
-        .args(["--headless", "--convert-to", "xlsx", "--outdir"])
+        .args(["--convert-to", "xlsx", "--outdir"])
         .arg(&out)
         .arg(csv)
         .output()
@@ -301,7 +326,10 @@ fn both_csv_flavours_read_back_with_the_right_types() {
     // For people: a date, a code as text, a share as a number.
     let people = export(dir, "csv-excel", &[]);
     let text = std::fs::read_to_string(&people).unwrap();
-    assert!(text.lines().next().unwrap().contains(";Mã thủ tục;"), "{text:.200}");
+    assert!(
+        text.lines().next().unwrap().contains(";Mã thủ tục;"),
+        "{text:.200}"
+    );
     let mut book = opened_in_a_vietnamese_spreadsheet(&people);
     let sheet = book.worksheet_range_at(0).unwrap().unwrap();
     let mut codes = 0;
@@ -326,7 +354,10 @@ fn both_csv_flavours_read_back_with_the_right_types() {
     let people_summary = export(dir, "summary-csv-excel", &[]);
     let mut book = opened_in_a_vietnamese_spreadsheet(&people_summary);
     let sheet = book.worksheet_range_at(0).unwrap().unwrap();
-    assert_eq!(sheet.get_value((1, 0)), Some(&Data::String("Tổng cộng".into())));
+    assert_eq!(
+        sheet.get_value((1, 0)),
+        Some(&Data::String("Tổng cộng".into()))
+    );
     let satisfied_col = (0..sheet.width() as u32)
         .find(|&c| sheet.get_value((0, c)) == Some(&Data::String("Tỷ lệ hài lòng (%)".into())))
         .unwrap();

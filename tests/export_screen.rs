@@ -218,7 +218,10 @@ fn a_stick_pulled_out_mid_export_leaves_no_file_and_the_message_says_so() {
     assert!(!stick.exists());
     assert_eq!(h.admin().get_export_outcome(), "gone");
     assert!(h.admin().get_export_removed());
-    assert!(h.label("export-outcome").contains("hailong-2026-11-ratings.csv"));
+    assert!(
+        h.label("export-outcome")
+            .contains("hailong-2026-11-ratings.csv")
+    );
 
     // The system unmounts it; looking again finds only the report folder, and exporting
     // there works.

@@ -417,7 +417,10 @@ mod tests {
         let cases = [
             ("UBND xã Tân Phú", Some("Tân Phú")),
             ("UBND xã Hòa Bình (dữ liệu mẫu)", Some("Hòa Bình")),
-            ("Trung tâm Phục vụ hành chính công phường Ba Đình", Some("Ba Đình")),
+            (
+                "Trung tâm Phục vụ hành chính công phường Ba Đình",
+                Some("Ba Đình"),
+            ),
             ("UBND Xã Liêm Chung", Some("Liêm Chung")),
             ("Ủy ban nhân dân đặc khu Phú Quốc", Some("Phú Quốc")),
             ("UBND xã Xã Đàn", Some("Xã Đàn")),
@@ -431,9 +434,14 @@ mod tests {
             place: Some(" Liêm Chung ".into()),
             ..Letterhead::default()
         };
-        assert_eq!(set.place_for("UBND xã Tân Phú").as_deref(), Some("Liêm Chung"));
         assert_eq!(
-            Letterhead::default().place_for("UBND xã Tân Phú").as_deref(),
+            set.place_for("UBND xã Tân Phú").as_deref(),
+            Some("Liêm Chung")
+        );
+        assert_eq!(
+            Letterhead::default()
+                .place_for("UBND xã Tân Phú")
+                .as_deref(),
             Some("Tân Phú")
         );
     }

@@ -1,7 +1,7 @@
 //! The PNG chart: levels per month as stacked bars, and tỷ lệ hài lòng per officer, with
 //! Vietnamese labels drawn by a real font rasteriser (ab_glyph, DejaVu Sans).
 
-use crate::words::Lang;
+use crate::words::{Lang, month_label};
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
 use hailong_core::level::Level;
 use hailong_core::report::Report;
@@ -269,14 +269,6 @@ fn fit(canvas: &Canvas, name: &str, max: f32) -> String {
         }
     }
     String::new()
-}
-
-/// `2026-03` as `03/2026`.
-fn month_label(key: &str) -> String {
-    match key.split_once('-') {
-        Some((y, m)) => format!("{m}/{y}"),
-        None => key.to_owned(),
-    }
 }
 
 /// A round step for about five grid lines up to `most`.

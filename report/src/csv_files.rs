@@ -8,7 +8,7 @@
 //! officer or a catalogue wrote goes through [`csv_cell`], so that no cell runs as a formula.
 //! README.md documents the columns.
 
-use crate::words::Lang;
+use crate::words::{Lang, month_label};
 use crate::{ExportError, Progress, Source, tally};
 use hailong_core::escape::csv_cell;
 use hailong_core::report::{Entry, Group, Heading, Report};
@@ -81,12 +81,17 @@ pub fn ratings(
     out: &mut dyn Write,
     progress: Progress<'_>,
 ) -> Result<Report, ExportError> {
-    out.write_all(BOM)?;
-    let mut writer = csv::Writer::from_writer(out);
+    let mut writer = start(out, FOR_PROGRAMS)?;
     writer
         .write_record(RATING_COLUMNS)
         .map_err(std::io::Error::from)?;
-    each_entry(source, heading, &mut writer, &|e| machine_record(e, lang), progress)
+    each_entry(
+        source,
+        heading,
+        &mut writer,
+        &|e| machine_record(e, lang),
+        progress,
+    )
 }
 
 /// One row of the CSV for programs: codes, ISO time, then the labels.
@@ -125,9 +130,16 @@ fn reasons_label(e: &Entry, lang: Lang) -> Cow<'static, str> {
     }
 }
 
-/// A spreadsheet with Vietnamese settings: fields between semicolons.
-fn excel_writer(out: &mut dyn Write) -> csv::Writer<&mut dyn Write> {
-    csv::WriterBuilder::new().delimiter(b';').from_writer(out)
+/// Between fields: `,` for programs (RFC 4180), `;` for a spreadsheet with Vietnamese settings.
+const FOR_PROGRAMS: u8 = b',';
+const FOR_PEOPLE: u8 = b';';
+
+/// A CSV file's start: the byte-order mark, then a writer with `delimiter` between fields.
+fn start(out: &mut dyn Write, delimiter: u8) -> std::io::Result<csv::Writer<&mut dyn Write>> {
+    out.write_all(BOM)?;
+    Ok(csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .from_writer(out))
 }
 
 /// A code a spreadsheet would read as a number (`1.001193`, `000123`) kept as text: the
@@ -163,8 +175,7 @@ pub fn ratings_for_excel(
     progress: Progress<'_>,
 ) -> Result<Report, ExportError> {
     let w = lang.words();
-    out.write_all(BOM)?;
-    let mut writer = excel_writer(out);
+    let mut writer = start(out, FOR_PEOPLE)?;
     writer
         .write_record([
             w.time,
@@ -182,7 +193,13 @@ pub fn ratings_for_excel(
             w.rating_id,
         ])
         .map_err(std::io::Error::from)?;
-    each_entry(source, heading, &mut writer, &|e| people_record(e, lang), progress)
+    each_entry(
+        source,
+        heading,
+        &mut writer,
+        &|e| people_record(e, lang),
+        progress,
+    )
 }
 
 /// One row of the CSV for people: words, local times, codes as text.
@@ -238,8 +255,7 @@ fn summary_rows(report: &Report) -> Vec<(&'static str, Option<&str>, Option<&str
 /// The summary CSV for programs: a `total` row, then one row per month, field, procedure,
 /// officer and device. A row without a key is labelled in the report's language.
 pub fn summary(report: &Report, lang: Lang, out: &mut dyn Write) -> std::io::Result<()> {
-    out.write_all(BOM)?;
-    let mut writer = csv::Writer::from_writer(out);
+    let mut writer = start(out, FOR_PROGRAMS)?;
     let levels = report.scale.levels();
     let mut header = vec![
         "group".to_owned(),
@@ -252,11 +268,10 @@ pub fn summary(report: &Report, lang: Lang, out: &mut dyn Write) -> std::io::Res
     header.extend(["satisfied_pct", "unrated", "repeat_dossier", "misuse"].map(str::to_owned));
     writer.write_record(&header)?;
     for (name, key, label, counts) in summary_rows(report) {
-        let label = match (name, key, label) {
-            ("total", ..) => "",
-            (_, None, _) => lang.no_key(name),
-            (_, Some(_), Some(label)) => label,
-            (_, Some(_), None) => "",
+        let label = match (name, key) {
+            ("total", _) => "",
+            (_, None) => lang.no_key(name),
+            (_, Some(_)) => label.unwrap_or(""),
         };
         let mut record = vec![
             name.trim_start_matches("by_").to_owned(),
@@ -274,8 +289,7 @@ pub fn summary(report: &Report, lang: Lang, out: &mut dyn Write) -> std::io::Res
 /// decimal commas.
 pub fn summary_for_excel(report: &Report, lang: Lang, out: &mut dyn Write) -> std::io::Result<()> {
     let w = lang.words();
-    out.write_all(BOM)?;
-    let mut writer = excel_writer(out);
+    let mut writer = start(out, FOR_PEOPLE)?;
     let levels = report.scale.levels();
     let mut header = vec![w.breakdown, w.item, w.ratings];
     header.extend(levels.iter().map(|&l| lang.level(l)));
@@ -289,7 +303,7 @@ pub fn summary_for_excel(report: &Report, lang: Lang, out: &mut dyn Write) -> st
     for (name, key, label, counts) in summary_rows(report) {
         let item = match (name, key, label) {
             ("total", ..) => String::new(),
-            ("by_month", Some(month), _) => month_label(month),
+            ("by_month", Some(month), _) => csv_cell(&month_label(month)).into_owned(),
             (_, None, _) => lang.no_key(name).to_owned(),
             (_, Some(key), Some(label)) if name == "by_procedure" => {
                 csv_cell(&format!("{key} - {label}")).into_owned()
@@ -303,12 +317,4 @@ pub fn summary_for_excel(report: &Report, lang: Lang, out: &mut dyn Write) -> st
     }
     writer.flush()?;
     Ok(())
-}
-
-/// `2026-03` as `03/2026`.
-fn month_label(key: &str) -> String {
-    match key.split_once('-') {
-        Some((year, month)) => format!("{month}/{year}"),
-        None => csv_cell(key).into_owned(),
-    }
 }

@@ -151,12 +151,15 @@ impl std::str::FromStr for Format {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Format, String> {
-        Format::ALL.into_iter().find(|f| f.code() == s).ok_or_else(|| {
-            format!(
-                "{s:?} is not a format: csv, summary-csv, csv-excel, summary-csv-excel, xlsx, \
+        Format::ALL
+            .into_iter()
+            .find(|f| f.code() == s)
+            .ok_or_else(|| {
+                format!(
+                    "{s:?} is not a format: csv, summary-csv, csv-excel, summary-csv-excel, xlsx, \
                  png or json"
-            )
-        })
+                )
+            })
     }
 }
 

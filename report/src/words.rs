@@ -28,7 +28,6 @@ impl std::str::FromStr for Lang {
 pub struct Words {
     pub motto: &'static str,
     pub motto_sub: &'static str,
-    pub office: &'static str,
     pub title: &'static str,
     pub period: &'static str,
     pub total: &'static str,
@@ -95,7 +94,6 @@ pub struct Words {
 const VI: Words = Words {
     motto: "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
     motto_sub: "Độc lập - Tự do - Hạnh phúc",
-    office: "Bộ phận Một cửa",
     title: "BÁO CÁO KẾT QUẢ ĐÁNH GIÁ MỨC ĐỘ HÀI LÒNG",
     period: "Thời điểm đánh giá",
     total: "Tổng cộng",
@@ -154,7 +152,6 @@ const VI: Words = Words {
 const EN: Words = Words {
     motto: "SOCIALIST REPUBLIC OF VIETNAM",
     motto_sub: "Independence - Freedom - Happiness",
-    office: "One-stop office",
     title: "SATISFACTION RATING REPORT",
     period: "Period",
     total: "Total",
@@ -313,7 +310,11 @@ impl Lang {
                     m => m.to_string(),
                 };
                 let ngay = if place.is_empty() { "Ngày" } else { "ngày" };
-                format!("{place}{ngay} {:02} tháng {month} năm {}", date.day(), date.year())
+                format!(
+                    "{place}{ngay} {:02} tháng {month} năm {}",
+                    date.day(),
+                    date.year()
+                )
             }
             Lang::En => format!("{place}{}", date.format("%-d %B %Y")),
         }
@@ -347,6 +348,14 @@ impl Lang {
             Lang::Vi => vi,
             Lang::En => en,
         }
+    }
+}
+
+/// A month key (`2026-03`) as reports write it: `03/2026`.
+pub(crate) fn month_label(key: &str) -> String {
+    match key.split_once('-') {
+        Some((year, month)) => format!("{month}/{year}"),
+        None => key.to_owned(),
     }
 }
 

@@ -93,13 +93,13 @@ pub fn write(
     let negatives = breakdowns.len() + 1;
     for (i, (groups, breakdown, with_code)) in breakdowns.into_iter().enumerate() {
         let ws = sheet(&mut book, i + 1)?;
-        let columns = Breakdown {
+        let what = Breakdown {
             groups,
             name: lang.breakdown(breakdown),
             no_key: lang.no_key(breakdown),
             with_code,
         };
-        breakdown_sheet(ws, &report, &columns, lang, &styles).map_err(xlsx_error)?;
+        breakdown_sheet(ws, &report, &what, lang, &styles).map_err(xlsx_error)?;
     }
     negative_sheet(sheet(&mut book, negatives)?, &report, lang, &styles).map_err(xlsx_error)?;
     book.save_to_writer(out).map_err(xlsx_error)?;

@@ -146,7 +146,11 @@ impl Widths {
         for (col, &w) in self.0.iter().enumerate() {
             let part = starts.len();
             let enough_left = n - col >= parts - part;
-            if part < parts && col > 0 && enough_left && sum + w / 2.0 >= total * part as f64 / parts as f64 {
+            if part < parts
+                && col > 0
+                && enough_left
+                && sum + w / 2.0 >= total * part as f64 / parts as f64
+            {
                 starts.push(col);
             }
             sum += w;
@@ -247,7 +251,12 @@ impl<'a> Page<'a> {
     }
 
     /// The heading block over rows 0 to [`HEADING_ROWS`], and the columns' widths.
-    pub fn heading(&self, ws: &mut Worksheet, heading: &Heading, lang: Lang) -> Result<(), XlsxError> {
+    pub fn heading(
+        &self,
+        ws: &mut Worksheet,
+        heading: &Heading,
+        lang: Lang,
+    ) -> Result<(), XlsxError> {
         self.widths.apply(ws)?;
         let words = lang.words();
         let s = self.styles;
@@ -324,9 +333,23 @@ impl<'a> Page<'a> {
         signers.truncate(n.saturating_sub(1).max(1));
         let starts = self.widths.split(signers.len() + 1);
         let end_of = |i: usize| starts.get(i + 1).map_or(n, |&next| next) - 1;
-        merge(ws, row, 0, end_of(0) as u16, words.recipients, &s.recipients)?;
+        merge(
+            ws,
+            row,
+            0,
+            end_of(0) as u16,
+            words.recipients,
+            &s.recipients,
+        )?;
         for (k, line) in words.recipient_lines.iter().enumerate() {
-            merge(ws, row + 1 + k as u32, 0, end_of(0) as u16, line, &s.recipient)?;
+            merge(
+                ws,
+                row + 1 + k as u32,
+                0,
+                end_of(0) as u16,
+                line,
+                &s.recipient,
+            )?;
         }
         let mut title_lines = 1;
         for (i, title) in signers.iter().enumerate() {
@@ -335,7 +358,14 @@ impl<'a> Page<'a> {
             };
             let last = end_of(i + 1);
             merge(ws, row, first as u16, last as u16, title, &s.head_bold)?;
-            merge(ws, row + 1, first as u16, last as u16, words.sign_here, &s.head_italic)?;
+            merge(
+                ws,
+                row + 1,
+                first as u16,
+                last as u16,
+                words.sign_here,
+                &s.head_italic,
+            )?;
             title_lines = title_lines.max(lines(title, self.widths.span(first..last + 1), true));
         }
         ws.set_row_height(row, row_height(title_lines))?;
@@ -380,7 +410,10 @@ mod tests {
         assert_eq!(lines("Hộ tịch", 20.0, false), 1);
         assert_eq!(lines("", 20.0, false), 1);
         // 36 small letters and spaces in a column of 20: two lines.
-        assert_eq!(lines("Đăng ký khai sinh cho trẻ em mới sinh", 20.0, false), 2);
+        assert_eq!(
+            lines("Đăng ký khai sinh cho trẻ em mới sinh", 20.0, false),
+            2
+        );
         // Capitals take more room than small letters.
         assert!(lines("UBND XÃ HÒA BÌNH (DỮ LIỆU MẪU)", 28.0, true) >= 2);
         assert_eq!(lines("Phải chờ đợi lâu; Lý do khác", 40.0, false), 1);

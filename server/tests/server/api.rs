@@ -547,10 +547,18 @@ fn exports_give_the_summarys_figures_in_every_format_and_refuse_bad_requests() {
         .unwrap();
     let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let sheet = book.worksheet_range("Tổng hợp").unwrap();
-    assert_eq!(sheet.get_value((0, 0)).cloned(), text("UBND TỈNH THANH HÓA"));
+    assert_eq!(
+        sheet.get_value((0, 0)).cloned(),
+        text("UBND TỈNH THANH HÓA")
+    );
     assert_eq!(sheet.get_value((1, 0)).cloned(), text("UBND XÃ TÂN PHÚ"));
     let cells: Vec<String> = sheet.used_cells().map(|(_, _, v)| v.to_string()).collect();
-    for wanted in ["NGƯỜI LẬP BIỂU", "CHỦ TỊCH", "(Ký, ghi rõ họ tên)", "Nơi nhận:"] {
+    for wanted in [
+        "NGƯỜI LẬP BIỂU",
+        "CHỦ TỊCH",
+        "(Ký, ghi rõ họ tên)",
+        "Nơi nhận:",
+    ] {
         assert!(cells.iter().any(|c| c == wanted), "{wanted} in {cells:?}");
     }
     assert!(
@@ -585,11 +593,17 @@ fn exports_give_the_summarys_figures_in_every_format_and_refuse_bad_requests() {
         if format == "summary-csv-excel" {
             let text = response.text().unwrap();
             assert!(
-                text.lines().nth(1).unwrap().starts_with("Tổng cộng;;3;1;1;1;33,4;33,3;33,3;66,7;"),
+                text.lines()
+                    .nth(1)
+                    .unwrap()
+                    .starts_with("Tổng cộng;;3;1;1;1;33,4;33,3;33,3;66,7;"),
                 "{text}"
             );
             // A procedure code alone stays text in the spreadsheet.
-            assert!(text.contains("Thủ tục hành chính;\"=\"\"1.001193\"\"\";"), "{text}");
+            assert!(
+                text.contains("Thủ tục hành chính;\"=\"\"1.001193\"\"\";"),
+                "{text}"
+            );
         }
     }
     assert!(

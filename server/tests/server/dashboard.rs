@@ -117,8 +117,14 @@ fn sign_in_sets_a_strict_http_only_session_and_refuses_without_a_hint() {
     assert!(html.contains("id=\"total\">0<"), "an empty month is zeros");
     // Issue 15: an icon with no request of its own, a named language menu, the percent sign
     // once, a heading on every page.
-    assert!(html.contains("<link rel=\"icon\" href=\"data:image/svg+xml,"), "{html}");
-    assert!(html.contains("<nav class=\"langs\" aria-label=\"Ngôn ngữ\">"), "{html}");
+    assert!(
+        html.contains("<link rel=\"icon\" href=\"data:image/svg+xml,"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<nav class=\"langs\" aria-label=\"Ngôn ngữ\">"),
+        "{html}"
+    );
     assert!(
         !html.contains("Tỷ lệ hài lòng (%)") && html.contains("Tỷ lệ hài lòng<"),
         "the values carry their own percent sign"
