@@ -565,6 +565,18 @@ fn exports_give_the_summarys_figures_in_every_format_and_refuse_bad_requests() {
         cells.iter().any(|c| c.starts_with("Tân Phú, ngày ")),
         "the place and date line in {cells:?}"
     );
+    // An empty --superior takes the body above away; the signers set stay.
+    server.cli(&["unit", "UBND xã Tân Phú", "--superior", ""]);
+    let bytes = get(&format!("?format=xlsx&period={year}"), &admin)
+        .bytes()
+        .unwrap();
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = book.worksheet_range("Tổng hợp").unwrap();
+    assert_eq!(sheet.get_value((0, 0)).cloned(), text("UBND XÃ TÂN PHÚ"));
+    assert!(
+        sheet.used_cells().any(|(_, _, v)| v.to_string() == "CHỦ TỊCH"),
+        "the signers set before stay"
+    );
 
     // The command line writes the same summary CSV the API sends.
     let out = server.running.db.with_file_name("summary.csv");
