@@ -148,7 +148,7 @@ pub struct SummaryArgs {
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// csv (one row per rating), summary-csv, csv-excel and summary-csv-excel (for a spreadsheet
-    /// with Vietnamese settings), xlsx (the formal report), png (chart) or json
+    /// with Vietnamese settings), xlsx (the formal report), pdf (the report to sign), png (chart) or json
     #[arg(long, value_parser = parse_format, value_name = "FORMAT")]
     pub format: Format,
     #[arg(long, value_name = "FILE")]
@@ -158,7 +158,7 @@ pub struct ExportArgs {
     pub period: Option<ReportPeriod>,
     #[command(flatten)]
     pub range: PeriodArgs,
-    /// Language of the labels in xlsx and png files: vi or en
+    /// Language of the labels in xlsx, pdf and png files: vi or en
     #[arg(long, default_value = "vi", value_parser = parse_lang, value_name = "LANG")]
     pub lang: ReportLang,
 }

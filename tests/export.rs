@@ -89,7 +89,7 @@ fn bad_input_exits_2_with_a_clear_message_and_leaves_no_file() {
     let out = dir.join("r.json");
     let out = out.to_str().unwrap();
     let cases: [(&[&str], &str); 7] = [
-        (&["--format", "pdf", "--out", out], "not a format"),
+        (&["--format", "docx", "--out", out], "not a format"),
         (
             &["--format", "xlsx", "--out", out, "--lang", "fr"],
             "not a report language",
@@ -172,23 +172,7 @@ fn printed_pages(file: &Path) -> Vec<String> {
         .output()
         .expect("LibreOffice prints the report (Debian: libreoffice-calc-nogui)");
     assert!(converted.status.success(), "{converted:?}");
-    let pdf = file.with_extension("pdf");
-    let text = std::process::Command::new("pdftotext")
-        .args(["-layout", "-enc", "UTF-8"])
-        .arg(&pdf)
-        .arg("-")
-        .output()
-        .expect("pdftotext reads the printed report (Debian: poppler-utils)");
-    assert!(text.status.success(), "{text:?}");
-    let mut pages: Vec<String> = String::from_utf8(text.stdout)
-        .unwrap()
-        .split('\u{c}')
-        .map(str::to_owned)
-        .collect();
-    if pages.last().is_some_and(|p| p.trim().is_empty()) {
-        pages.pop();
-    }
-    pages
+    report_files::pdf_pages(&file.with_extension("pdf"))
 }
 
 /// Issue 15: the quarter's XLSX printed through a real spreadsheet program is a report an

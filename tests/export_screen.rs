@@ -177,11 +177,25 @@ fn a_quarter_exported_to_a_usb_stick_holds_the_figures_of_the_database() {
             .unwrap()
             .total()
     );
+    // The PDF report is the first choice on the screen, for the office to sign.
+    h.tap("export-format-pdf");
+    assert_eq!(h.admin().get_export_format(), "pdf");
+    h.tap("export-start");
+    let ExportEvent::Written { path, .. } = follow(&h, &events) else {
+        panic!("the PDF export failed");
+    };
+    assert_eq!(path, stick.join("hailong-2026.pdf"));
+    let pdf = std::fs::read(&path).unwrap();
+    assert!(
+        pdf.starts_with(b"%PDF-") && pdf.len() > 10_000,
+        "{} bytes",
+        pdf.len()
+    );
     let names: Vec<String> = std::fs::read_dir(&stick)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), 3, "no partial file left: {names:?}");
+    assert_eq!(names.len(), 4, "no partial file left: {names:?}");
 }
 
 #[test]

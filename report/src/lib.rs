@@ -1,5 +1,6 @@
 //! Report files administrators file, the same from a tablet and from the commune server: one
-//! row per rating (CSV), the summary (CSV, JSON), the formal XLSX report, and a PNG chart.
+//! row per rating (CSV), the summary (CSV, JSON), the formal XLSX report, the PDF report an
+//! office signs, and a PNG chart.
 //!
 //! Every format is drawn from one pass over a [`Source`]'s entries (see
 //! [`hailong_core::report::Tally`]), so every file shows the same figures. Files are written
@@ -7,7 +8,9 @@
 
 mod chart;
 mod csv_files;
+mod figures;
 pub mod file;
+mod pdf;
 pub mod sqlite;
 mod words;
 mod xlsx;
@@ -88,17 +91,20 @@ pub enum Format {
     /// The summary for a spreadsheet with Vietnamese settings: `;`, decimal commas, labels.
     SummaryCsvExcel,
     Xlsx,
+    /// The report an office prints, signs and files.
+    Pdf,
     Png,
     Json,
 }
 
 impl Format {
-    pub const ALL: [Format; 7] = [
+    pub const ALL: [Format; 8] = [
         Format::Csv,
         Format::SummaryCsv,
         Format::CsvExcel,
         Format::SummaryCsvExcel,
         Format::Xlsx,
+        Format::Pdf,
         Format::Png,
         Format::Json,
     ];
@@ -110,6 +116,7 @@ impl Format {
             Format::CsvExcel => "csv-excel",
             Format::SummaryCsvExcel => "summary-csv-excel",
             Format::Xlsx => "xlsx",
+            Format::Pdf => "pdf",
             Format::Png => "png",
             Format::Json => "json",
         }
@@ -129,6 +136,7 @@ impl Format {
             "csv" => "text/csv; charset=utf-8",
             "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "png" => "image/png",
+            "pdf" => "application/pdf",
             _ => "application/json",
         }
     }
@@ -141,7 +149,7 @@ impl Format {
             Format::SummaryCsv => "-summary",
             Format::CsvExcel => "-ratings-excel",
             Format::SummaryCsvExcel => "-summary-excel",
-            Format::Xlsx | Format::Png | Format::Json => "",
+            Format::Xlsx | Format::Pdf | Format::Png | Format::Json => "",
         };
         format!("hailong-{period}{what}.{}", self.extension())
     }
@@ -157,7 +165,7 @@ impl std::str::FromStr for Format {
             .ok_or_else(|| {
                 format!(
                     "{s:?} is not a format: csv, summary-csv, csv-excel, summary-csv-excel, xlsx, \
-                 png or json"
+                 pdf, png or json"
                 )
             })
     }
@@ -219,13 +227,14 @@ pub fn export(
         Format::Csv => csv_files::ratings(source, heading, lang, w, progress),
         Format::CsvExcel => csv_files::ratings_for_excel(source, heading, lang, w, progress),
         Format::Xlsx => xlsx::write(source, heading, lang, w, progress),
-        Format::SummaryCsv | Format::SummaryCsvExcel | Format::Json | Format::Png => {
+        Format::SummaryCsv | Format::SummaryCsvExcel | Format::Json | Format::Png | Format::Pdf => {
             let report = tally(source, heading, &mut |_| true, progress)?;
             match format {
                 Format::SummaryCsv => csv_files::summary(&report, lang, w)?,
                 Format::SummaryCsvExcel => csv_files::summary_for_excel(&report, lang, w)?,
                 Format::Json => serde_json::to_writer_pretty(&mut *w, &report.to_json())
                     .map_err(std::io::Error::from)?,
+                Format::Pdf => pdf::write(&report, lang, w)?,
                 _ => chart::write(&report, lang, w)?,
             }
             Ok(report)

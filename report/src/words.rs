@@ -88,7 +88,14 @@ pub struct Words {
     pub not_rated: &'static str,
     pub chart_months: &'static str,
     pub chart_officers: &'static str,
+    /// Under the months: what the labels under the bars are.
+    pub chart_month_axis: &'static str,
     pub no_ratings: &'static str,
+    /// The PDF report's sections that the workbook's sheets do not name.
+    pub overall: &'static str,
+    pub chart: &'static str,
+    pub negatives: &'static str,
+    pub no_negatives: &'static str,
 }
 
 const VI: Words = Words {
@@ -146,7 +153,12 @@ const VI: Words = Words {
     not_rated: "Không đánh giá",
     chart_months: "Số phiếu đánh giá theo tháng",
     chart_officers: "Tỷ lệ hài lòng theo cán bộ (%)",
+    chart_month_axis: "Tháng",
     no_ratings: "Không có phiếu đánh giá trong kỳ",
+    overall: "Kết quả chung",
+    chart: "Biểu đồ",
+    negatives: "Phiếu không hài lòng",
+    no_negatives: "Không có phiếu không hài lòng trong kỳ.",
 };
 
 const EN: Words = Words {
@@ -204,7 +216,12 @@ const EN: Words = Words {
     not_rated: "Not rated",
     chart_months: "Ratings per month",
     chart_officers: "Satisfaction per officer (%)",
+    chart_month_axis: "Month",
     no_ratings: "No ratings in the period",
+    overall: "Overall results",
+    chart: "Chart",
+    negatives: "Negative ratings",
+    no_negatives: "No negative ratings in the period.",
 };
 
 impl Lang {
@@ -262,6 +279,69 @@ impl Lang {
             .map(|&r| self.reason(r))
             .collect::<Vec<_>>()
             .join("; ")
+    }
+
+    /// The note under a list of negatives cut short: which ones it shows and where the rest are.
+    pub fn negatives_cut(self, shown: usize, all: usize) -> String {
+        match self {
+            Lang::Vi => format!(
+                "Danh sách trên gồm {} phiếu gần nhất trong {} phiếu không hài lòng của kỳ; \
+                 danh sách đầy đủ ở trang tính “{}” của báo cáo Excel.",
+                self.count(shown as u64),
+                self.count(all as u64),
+                self.words().sheet_negative
+            ),
+            Lang::En => format!(
+                "The list above holds the {} most recent of the period's {} negative ratings; \
+                 the full list is on the “{}” sheet of the Excel report.",
+                self.count(shown as u64),
+                self.count(all as u64),
+                self.words().sheet_negative
+            ),
+        }
+    }
+
+    /// What the officers' axis shows, said under the chart's title, since it may not start at 0.
+    pub fn officer_axis(self, from: u32) -> String {
+        match (self, from) {
+            (Lang::Vi, 0) => "Trục ngang từ 0 % đến 100 %; trong ngoặc: số phiếu".to_owned(),
+            (Lang::Vi, f) => {
+                format!(
+                    "Trục ngang bắt đầu từ {f} % (không phải 0 %) đến 100 %; trong ngoặc: số phiếu"
+                )
+            }
+            (Lang::En, 0) => "The axis runs from 0% to 100%; in brackets: ratings".to_owned(),
+            (Lang::En, f) => {
+                format!("The axis starts at {f}% (not 0%) and ends at 100%; in brackets: ratings")
+            }
+        }
+    }
+
+    /// An officer's figures beside the bar: "91,9 % (480 phiếu)".
+    pub fn officer_value(self, tenths: u32, ratings: u64) -> String {
+        match self {
+            Lang::Vi => format!("{} % ({} phiếu)", self.tenths(tenths), self.count(ratings)),
+            Lang::En => format!("{}% ({} ratings)", self.tenths(tenths), self.count(ratings)),
+        }
+    }
+
+    /// A page's footer: "Trang 2/5".
+    pub fn page_of(self, page: usize, pages: usize) -> String {
+        self.words()
+            .page_footer
+            .replace("&P", &page.to_string())
+            .replace("&N", &pages.to_string())
+    }
+
+    /// Section `n` (from 1) of a printed report: "III. Theo lĩnh vực".
+    pub fn section(self, n: usize, title: &str) -> String {
+        const ROMAN: [&str; 12] = [
+            "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII",
+        ];
+        match ROMAN.get(n.wrapping_sub(1)) {
+            Some(r) => format!("{r}. {title}"),
+            None => format!("{n}. {title}"),
+        }
     }
 
     /// The period as a formal report names it.

@@ -6,6 +6,7 @@
 
 mod layout;
 
+use crate::figures::{group_label, procedure_of, summary_rows};
 use crate::words::{Lang, Words};
 use crate::{ExportError, Progress, Source, tally};
 use hailong_core::report::{Entry, Group, Heading, Report};
@@ -186,7 +187,6 @@ fn summary_sheet(
     widths.extend_to(columns as usize, 13.0);
     let page = Page::new(&widths, styles);
     page.heading(ws, &report.heading, lang)?;
-    let c = &report.counts;
     let top = TABLE_TOP;
     let last = columns - 1;
     // Number, item (three columns), count, share: the first six columns.
@@ -195,46 +195,19 @@ fn summary_sheet(
     ws.write_string_with_format(top, 4, words.count, &styles.header)?;
     ws.write_string_with_format(top, 5, words.share, &styles.header)?;
     ws.set_row_height(top, row_height(2))?;
-    let shares = c.shares_tenths(report.scale).unwrap_or_default();
-    let mut rows: Vec<(String, u64, Option<u32>, bool)> =
-        vec![(words.ratings.to_owned(), c.total(), None, true)];
-    for &level in levels {
-        let share = shares.iter().find(|(l, _)| *l == level).map(|(_, t)| *t);
-        rows.push((lang.level(level).to_owned(), c.count(level), share, false));
-    }
-    rows.push((
-        words.satisfied_pct.to_owned(),
-        c.satisfied(),
-        c.satisfied_tenths(),
-        true,
-    ));
-    rows.push((
-        words.armed.to_owned(),
-        report.rated_dossiers + c.unrated,
-        None,
-        false,
-    ));
-    rows.push((
-        words.rated_dossiers.to_owned(),
-        report.rated_dossiers,
-        report.response_tenths(),
-        false,
-    ));
-    rows.push((words.unrated.to_owned(), c.unrated, None, false));
-    rows.push((words.repeat.to_owned(), c.repeat_dossier, None, false));
-    rows.push((words.misuse.to_owned(), c.misuse, None, false));
-    for (i, (label, n, share, bold)) in rows.iter().enumerate() {
+    let rows = summary_rows(report, lang);
+    for (i, line) in rows.iter().enumerate() {
         let row = top + 1 + i as u32;
-        let (text, count, pct) = if *bold {
+        let (text, count, pct) = if line.bold {
             (&styles.total_text, &styles.total_count, &styles.total_pct)
         } else {
             (&styles.text, &styles.count, &styles.pct)
         };
         ws.write_number_with_format(row, 0, (i + 1) as f64, text)?;
-        ws.merge_range(row, 1, row, 3, label, text)?;
-        ws.write_number_with_format(row, 4, *n as f64, count)?;
-        match share {
-            Some(t) => ws.write_number_with_format(row, 5, tenths(*t), pct)?,
+        ws.merge_range(row, 1, row, 3, &line.label, text)?;
+        ws.write_number_with_format(row, 4, line.count as f64, count)?;
+        match line.share {
+            Some(t) => ws.write_number_with_format(row, 5, tenths(t), pct)?,
             None => ws.write_blank(row, 5, pct)?,
         };
     }
@@ -309,13 +282,7 @@ fn breakdown_sheet(
     let levels = report.scale.levels();
     let first = if with_code { 3 } else { 2 }; // columns before the ratings count
     let columns = first + 1 + 2 * levels.len() as u16 + 3;
-    let label = |g: &Group| -> String {
-        g.label
-            .as_deref()
-            .or(g.key.as_deref())
-            .unwrap_or(no_key)
-            .to_owned()
-    };
+    let label = |g: &Group| group_label(g, no_key);
     // The name column takes what the labels need, up to a limit; long names wrap.
     let longest = groups
         .iter()
@@ -431,13 +398,9 @@ fn negative_sheet(
     let mut row = TABLE_TOP;
     for (i, n) in report.negatives.iter().enumerate() {
         row = TABLE_TOP + 1 + i as u32;
-        let procedure = match (&n.procedure_code, &n.procedure_name) {
-            (Some(code), Some(name)) => format!("{code} - {name}"),
-            (code, name) => name.clone().or_else(|| code.clone()).unwrap_or_default(),
-        };
         let cells = [
             n.dossier.clone().unwrap_or_default(),
-            procedure,
+            procedure_of(n),
             n.officer.clone().unwrap_or_default(),
             n.counter.clone().unwrap_or_default(),
             lang.level(n.level).to_owned(),

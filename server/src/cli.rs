@@ -116,7 +116,7 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         db: PathBuf,
         /// csv (one row per rating), summary-csv, csv-excel and summary-csv-excel (for a
-        /// spreadsheet with Vietnamese settings), xlsx (the formal report), png (chart) or json
+        /// spreadsheet with Vietnamese settings), xlsx (the formal report), pdf (the report to sign), png (chart) or json
         #[arg(long, value_parser = |s: &str| s.parse::<Format>(), value_name = "FORMAT")]
         format: Format,
         #[arg(long, value_name = "FILE")]
@@ -130,7 +130,7 @@ pub enum Command {
         /// Last day, YYYY-MM-DD (inclusive)
         #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
         to: Option<NaiveDate>,
-        /// Language of the labels in xlsx and png files: vi or en
+        /// Language of the labels in xlsx, pdf and png files: vi or en
         #[arg(long, default_value = "vi", value_parser = |s: &str| s.parse::<Lang>())]
         lang: Lang,
     },

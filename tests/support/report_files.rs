@@ -38,6 +38,7 @@ pub fn check_every_format(summary: &Value, export: impl Fn(&str) -> PathBuf) -> 
     check_summary_csv(&report, &export("summary-csv"));
     check_ratings_csv(&report, &export("csv"));
     check_xlsx(&report, &export("xlsx"));
+    check_pdf(&report, &export("pdf"));
     let png = image::open(export("png")).unwrap();
     assert_eq!(png.width(), 1600, "the chart is drawn");
     report
@@ -477,4 +478,121 @@ pub fn check_xlsx(report: &Value, path: &Path) {
         .map(|(l, (n, _))| (Lang::Vi.level(*l).to_owned(), *n))
         .collect();
     assert_eq!(counted, expected, "Chi tiết: counted rows per level");
+}
+
+/// The text of each page of a PDF file (`pdftotext -layout`).
+pub fn pdf_pages(pdf: &Path) -> Vec<String> {
+    let text = std::process::Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8"])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext reads the PDF (Debian: poppler-utils)");
+    assert!(text.status.success(), "{text:?}");
+    let mut pages: Vec<String> = String::from_utf8(text.stdout)
+        .unwrap()
+        .split('\u{c}')
+        .map(str::to_owned)
+        .collect();
+    if pages.last().is_some_and(|p| p.trim().is_empty()) {
+        pages.pop();
+    }
+    pages
+}
+
+/// The PDF report, read back as text: the heading and the unit on page 1, every page numbered,
+/// the summary's figures, each officer's line, the negatives (or the note that some are left
+/// out), the signers; every font embedded, so it prints the same anywhere.
+pub fn check_pdf(report: &Value, path: &Path) {
+    let lang = Lang::Vi;
+    assert!(std::fs::read(path).unwrap().starts_with(b"%PDF-"));
+    let fonts = std::process::Command::new("pdffonts")
+        .arg(path)
+        .output()
+        .expect("pdffonts lists the PDF's fonts (Debian: poppler-utils)");
+    let fonts = String::from_utf8(fonts.stdout).unwrap();
+    let listed: Vec<&str> = fonts.lines().skip(2).collect();
+    assert!(!listed.is_empty(), "{fonts}");
+    for font in listed {
+        assert!(
+            font.contains("yes yes yes"),
+            "embedded, subset, with Unicode: {font}"
+        );
+    }
+    let pages = pdf_pages(path);
+    let n = pages.len();
+    for (i, page) in pages.iter().enumerate() {
+        assert!(
+            page.contains(&format!("Trang {}/{n}", i + 1)),
+            "page {}: {page}",
+            i + 1
+        );
+    }
+    let first = &pages[0];
+    assert!(
+        first.contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
+        "{first}"
+    );
+    assert!(
+        first.contains("BÁO CÁO KẾT QUẢ ĐÁNH GIÁ MỨC ĐỘ HÀI LÒNG"),
+        "{first}"
+    );
+    let unit = report["unit"].as_str().unwrap().to_uppercase();
+    let heading: String = first.split_whitespace().collect::<Vec<_>>().join(" ");
+    for word in unit.split_whitespace() {
+        assert!(
+            heading.contains(word),
+            "{word} of the unit's name on page 1: {first}"
+        );
+    }
+    let lines: Vec<&str> = pages.iter().flat_map(|p| p.lines()).collect();
+    let line_with = |label: &str| -> &str {
+        lines
+            .iter()
+            .find(|l| l.contains(label))
+            .unwrap_or_else(|| panic!("no line with {label:?}"))
+    };
+    let total = number(report, "total");
+    assert!(line_with("Số phiếu đánh giá").contains(&lang.count(total)));
+    if let Some(pct) = report["satisfied_pct"].as_f64() {
+        let tenths = (pct * 10.0).round() as u32;
+        let row = line_with("Tỷ lệ hài lòng (%)");
+        assert!(row.contains(&lang.tenths(tenths)), "{row}");
+    }
+    for (name, g) in groups(report, "by_officer") {
+        let label = report["by_officer"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["key"].as_str() == name.as_deref())
+            .and_then(|o| o["label"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| lang.no_key("by_officer").to_owned());
+        let count = lang.count(g.total);
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains(&label) && l.contains(&count)),
+            "{label} with {count} ratings"
+        );
+    }
+    let negatives = report["negatives"].as_array().unwrap().len();
+    let text = lines.join("\n");
+    if negatives == 0 {
+        assert!(text.contains("Không có phiếu không hài lòng trong kỳ."));
+    } else if negatives > 100 {
+        let note = format!(
+            "100 phiếu gần nhất trong {} phiếu",
+            lang.count(negatives as u64)
+        );
+        assert!(text.replace('\n', " ").contains(&note), "{note}");
+    } else {
+        // The list is numbered to the last negative.
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.trim_start().starts_with(&format!("{negatives} "))),
+            "negative number {negatives}"
+        );
+    }
+    assert!(pages[n - 1].contains("NGƯỜI LẬP BIỂU"), "{}", pages[n - 1]);
 }

@@ -5,6 +5,7 @@
 //! page, "Trang N/M". Row heights are worked out from the text, since a spreadsheet program
 //! does not grow a row whose height the file sets, and a clipped unit name cannot be filed.
 
+use crate::figures;
 use crate::words::Lang;
 use hailong_core::report::Heading;
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Worksheet, XlsxError};
@@ -264,23 +265,15 @@ impl<'a> Page<'a> {
         let left_width = self.widths.span(0..split as usize);
         let right_width = self.widths.span(split as usize..last as usize + 1);
         let unit = heading.unit.trim().to_uppercase();
-        let letterhead = &heading.letterhead;
-        let superior = letterhead
-            .superior
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_uppercase);
+        let superior = figures::superior(heading);
         let mut left: Vec<(String, &Format)> = Vec::new();
         if let Some(superior) = superior {
             left.push((superior, &s.head));
         }
         left.push((unit, &s.head_bold));
         left.push(("——————".to_owned(), &s.head));
-        let made = chrono::DateTime::parse_from_rfc3339(&heading.made_at)
-            .map(|t| t.date_naive())
-            .unwrap_or_default();
-        let place = letterhead.place_for(&heading.unit);
+        let made = figures::made_on(heading);
+        let place = heading.letterhead.place_for(&heading.unit);
         let right: [(String, &Format); 4] = [
             (words.motto.to_owned(), &s.head_bold),
             (words.motto_sub.to_owned(), &s.head_bold),
@@ -316,18 +309,7 @@ impl<'a> Page<'a> {
     ) -> Result<u32, XlsxError> {
         let words = lang.words();
         let s = self.styles;
-        let set: Vec<String> = heading
-            .letterhead
-            .signers
-            .iter()
-            .map(|t| t.trim().to_uppercase())
-            .filter(|t| !t.is_empty())
-            .collect();
-        let mut signers: Vec<String> = if set.is_empty() {
-            words.signers.iter().map(|t| (*t).to_owned()).collect()
-        } else {
-            set
-        };
+        let mut signers = figures::signers(heading, lang);
         // "Nơi nhận" and each signer need a column of their own.
         let n = self.widths.0.len();
         signers.truncate(n.saturating_sub(1).max(1));

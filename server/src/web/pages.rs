@@ -248,6 +248,7 @@ fn figure(id: &str, label: &str, value: String) -> Markup {
 fn export_buttons(f: &Frame<'_>) -> Markup {
     let d = f.d();
     let formats = [
+        (Format::Pdf, d.export_pdf),
         (Format::Xlsx, d.export_xlsx),
         (Format::Png, d.export_png),
         (Format::SummaryCsvExcel, d.export_summary_csv_excel),

@@ -574,7 +574,9 @@ fn exports_give_the_summarys_figures_in_every_format_and_refuse_bad_requests() {
     let sheet = book.worksheet_range("Tổng hợp").unwrap();
     assert_eq!(sheet.get_value((0, 0)).cloned(), text("UBND XÃ TÂN PHÚ"));
     assert!(
-        sheet.used_cells().any(|(_, _, v)| v.to_string() == "CHỦ TỊCH"),
+        sheet
+            .used_cells()
+            .any(|(_, _, v)| v.to_string() == "CHỦ TỊCH"),
         "the signers set before stay"
     );
 
@@ -623,8 +625,18 @@ fn exports_give_the_summarys_figures_in_every_format_and_refuse_bad_requests() {
         "{file}"
     );
 
+    // The PDF report, for the office to sign: named for its period, real text inside.
+    let response = get(&format!("?format=pdf&period={year}"), &admin);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    assert_eq!(
+        response.headers()["content-disposition"],
+        format!("attachment; filename=\"hailong-{year}.pdf\"").as_str()
+    );
+    let pdf = response.bytes().unwrap();
+    assert!(pdf.starts_with(b"%PDF-"), "a PDF file");
+
     for (query, status) in [
-        ("?format=pdf", StatusCode::BAD_REQUEST),
+        ("?format=docx", StatusCode::BAD_REQUEST),
         ("", StatusCode::BAD_REQUEST),
         ("?format=csv&period=2026-13", StatusCode::BAD_REQUEST),
         (
