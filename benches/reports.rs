@@ -227,6 +227,38 @@ fn main() {
         }
     }
 
+    // The PDF report of the whole range: one pass over the entries like the JSON report, then
+    // the pages laid out and the chart drawn. The JSON export of the same range is its baseline.
+    println!();
+    println!(
+        "| PDF report of {RATINGS} ratings (median of {RUNS}) | command | JSON export | ratio | goal |"
+    );
+    println!("|---|---|---|---|---|");
+    let sides: [(&str, &dyn Fn(&[&str])); 2] = [
+        ("tablet", &|args: &[&str]| ok(&hailong(&tablet, args))),
+        ("server", &|args: &[&str]| {
+            server.command(args);
+        }),
+    ];
+    for (side, export) in sides {
+        let run = |format: &str| {
+            let path = out(&format!("{side}-report.{format}"));
+            time(RUNS, || {
+                let mut args = vec!["export", "--format", format];
+                args.extend(["--out", path.to_str().unwrap()]);
+                args.extend(range);
+                export(&args);
+            })
+        };
+        let (pdf, json) = (run("pdf"), run("json"));
+        println!(
+            "| {side}, `export --format pdf` | {} | {} | {:.2}x | < 5 s |",
+            seconds(pdf),
+            seconds(json),
+            pdf.as_secs_f64() / json.as_secs_f64()
+        );
+    }
+
     let dashboard = Dashboard::sign_in(&server);
     let month = today.format("%Y-%m").to_string();
     let year = today.format("%Y").to_string();
@@ -243,6 +275,9 @@ fn main() {
             "negatives, this month",
             format!("/negatives?period={month}"),
         ),
+        ("officers, this year", format!("/officers?period={year}")),
+        ("fields, this year", format!("/fields?period={year}")),
+        ("negatives, this year", format!("/negatives?period={year}")),
     ] {
         dashboard.page(&path); // warm: the first answer also fills SQLite's page cache
         let took = time(PAGE_RUNS, || {

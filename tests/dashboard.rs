@@ -80,6 +80,8 @@ fn an_administrator_signs_in_reads_the_database_figures_and_downloads_a_csv() {
     browser.go(&format!("{}/", server.url));
     assert!(browser.url().ends_with("/sign-in"), "{}", browser.url());
     browser.screenshot(&shots.join("dashboard-sign-in-vi.png"));
+    let found = browser.accessibility_violations();
+    assert!(found.is_empty(), "the sign-in page: {found:#?}");
     browser.type_into("#name", "lan");
     browser.type_into("#password", "sai mật khẩu");
     browser.follow("#submit");
@@ -142,15 +144,83 @@ fn an_administrator_signs_in_reads_the_database_figures_and_downloads_a_csv() {
         })
         .sum();
     assert_eq!(officer_rows, total);
+    // Each officer's appraisal, month by month, ends with the breakdown's own figures.
+    let officers = browser.count("#by-officer tbody tr");
+    assert_eq!(browser.count("section.appraisal"), officers);
+    for i in 0..officers {
+        assert_eq!(
+            browser.text(&format!("#appraisal-{i} tfoot td.total")),
+            browser.text(&format!(
+                "#by-officer tbody tr:nth-child({}) td.total",
+                i + 1
+            )),
+            "officer {i}"
+        );
+        let months: u64 = (1..=browser.count(&format!("#appraisal-{i} tbody tr")))
+            .map(|m| {
+                browser
+                    .text(&format!("#appraisal-{i} tbody tr:nth-child({m}) td.total"))
+                    .replace('.', "")
+                    .parse::<u64>()
+                    .unwrap()
+            })
+            .sum();
+        let whole = browser.text(&format!("#appraisal-{i} tfoot td.total"));
+        assert_eq!(months, whole.replace('.', "").parse::<u64>().unwrap());
+    }
     browser.screenshot(&shots.join("dashboard-officers-vi.png"));
     browser.follow("#nav-fields");
     assert!(browser.count("#by-procedure tbody tr") > 1);
     browser.screenshot(&shots.join("dashboard-fields-vi.png"));
     browser.follow("#nav-negatives");
     let negatives = summary["levels"]["unsatisfied"].as_u64().unwrap();
+    assert!(
+        negatives > 50,
+        "enough negatives for two pages: {negatives}"
+    );
     assert_eq!(browser.text("#negative-count"), vi_count(negatives));
-    assert_eq!(browser.count("#negatives tbody tr") as u64, negatives);
+    // Fifty a page, newest first, and a way to the next page.
+    let pages = negatives.div_ceil(50);
+    assert_eq!(browser.count("#negatives tbody tr"), 50);
+    assert_eq!(browser.text("#page-of"), format!("Trang 1/{pages}"));
     browser.screenshot(&shots.join("dashboard-negatives-vi.png"));
+    let mut seen = 50;
+    for page in 2..=pages {
+        browser.follow("#page-next");
+        assert_eq!(browser.text("#page-of"), format!("Trang {page}/{pages}"));
+        seen += browser.count("#negatives tbody tr") as u64;
+    }
+    assert_eq!(seen, negatives, "every negative on one page or another");
+    // Filtered by a reason, then by an officer too: every row has them.
+    browser.run("document.querySelector('#filter-reason').value = 'late'; return true;");
+    browser.follow("#filter-apply");
+    let late = browser
+        .text("#negative-count")
+        .replace('.', "")
+        .parse::<u64>()
+        .unwrap();
+    assert!(late > 0 && late < negatives, "{late} of {negatives}");
+    for row in browser.table("#negatives") {
+        assert!(row[2].contains("Trả kết quả trễ hẹn"), "{row:?}");
+    }
+    let officer = browser.run(
+        "const s = document.querySelector('#filter-officer'); s.selectedIndex = 1; return s.value;",
+    );
+    let officer = officer.as_str().unwrap().to_owned();
+    browser.follow("#filter-apply");
+    let both = browser
+        .text("#negative-count")
+        .replace('.', "")
+        .parse::<u64>()
+        .unwrap();
+    assert!(both <= late, "{both} of {late}");
+    for row in browser.table("#negatives") {
+        assert!(
+            row[2].contains("Trả kết quả trễ hẹn") && row[6] == officer,
+            "{row:?}"
+        );
+    }
+    browser.screenshot(&shots.join("dashboard-negatives-filtered-vi.png"));
     browser.follow("#nav-devices");
     assert_eq!(browser.count("#devices tbody tr"), 1);
     assert!(
@@ -189,11 +259,21 @@ fn an_administrator_signs_in_reads_the_database_figures_and_downloads_a_csv() {
     let counted = rows.iter().filter(|r| &r[counted_column] == "1").count() as u64;
     assert_eq!(counted, total);
 
-    // On a phone (390 px wide) no page is wider than the screen: wide tables scroll in their
-    // own box.
-    browser.resize(390, 844);
-    for page in ["", "officers", "fields", "negatives", "devices"] {
+    // axe-core finds nothing wrong on any page, at a desktop's width and at a phone's.
+    let pages = ["", "officers", "fields", "negatives", "devices"];
+    for page in pages {
         browser.go(&format!("{}/{page}", server.url));
+        let found = browser.accessibility_violations();
+        assert!(found.is_empty(), "/{page} at 1280 px: {found:#?}");
+    }
+
+    // On a phone (390 px wide) no page is wider than the screen: wide tables scroll in their
+    // own box; the trend's labels stay legible.
+    browser.resize(390, 844);
+    for page in pages {
+        browser.go(&format!("{}/{page}", server.url));
+        let found = browser.accessibility_violations();
+        assert!(found.is_empty(), "/{page} at 390 px: {found:#?}");
         let fits = browser.run(
             "const page = document.documentElement.scrollWidth; \
              if (page > window.innerWidth + 1) return 'the page is ' + page + ' px wide'; \
@@ -203,6 +283,16 @@ fn an_administrator_signs_in_reads_the_database_figures_and_downloads_a_csv() {
              return stuck.length ? 'no scrolling for ' + stuck.join(', ') : 'fits';",
         );
         assert_eq!(fits, "fits", "/{page} at 390 px");
+        if page.is_empty() {
+            let smallest = browser.run(
+                "return Math.min(...[...document.querySelectorAll('svg.trend.narrow text')] \
+                   .map(t => t.getBoundingClientRect().height));",
+            );
+            let px = smallest.as_f64().unwrap();
+            assert!(px >= 12.0, "the trend's labels are {px} px tall on a phone");
+            browser.run("document.querySelector('svg.trend.narrow').scrollIntoView(); return 1;");
+            browser.screenshot(&shots.join("dashboard-trend-phone-vi.png"));
+        }
         let name = if page.is_empty() { "overview" } else { page };
         browser.screenshot(&shots.join(format!("dashboard-{name}-phone-vi.png")));
     }

@@ -225,11 +225,17 @@ fn the_quarters_xlsx_prints_as_an_office_files_it() {
         words(first).contains("Hòa Bình, ngày"),
         "the place and date line:\n{first}"
     );
-    // Each sheet starts with the title: six sheets; the four summary sheets on ≤ 4 pages.
+    // Each sheet starts with the title: seven sheets; the four summary sheets on ≤ 4 pages,
+    // then the officers' appraisal, the negatives, the details.
     let starts: Vec<usize> = (0..pages.len())
         .filter(|&i| pages[i].contains("BÁO CÁO KẾT QUẢ ĐÁNH GIÁ MỨC ĐỘ HÀI LÒNG"))
         .collect();
-    assert_eq!(starts.len(), 6, "one title per sheet: {starts:?}");
+    assert_eq!(starts.len(), 7, "one title per sheet: {starts:?}");
+    assert!(
+        pages[starts[4]].contains("Đánh giá cán bộ") || pages[starts[4]].contains("Cả kỳ"),
+        "the appraisal sheet:\n{}",
+        pages[starts[4]]
+    );
     assert!(
         starts[4] <= 4,
         "the summary sheets print on {} pages",
@@ -243,7 +249,7 @@ fn the_quarters_xlsx_prints_as_an_office_files_it() {
         );
     }
     // Chi tiết: more than one page, each with the table's header.
-    let detail = &pages[starts[5]..];
+    let detail = &pages[starts[6]..];
     assert!(detail.len() > 1, "the detail list of a quarter takes pages");
     for (i, page) in detail.iter().enumerate() {
         assert!(

@@ -10,6 +10,10 @@ use crate::summary::{Counts, format_tenths};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 
+mod appraisal;
+
+pub use appraisal::{Appraisal, Figures};
+
 /// One row of a breakdown: a month, a field, a procedure, an officer or a device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
@@ -31,6 +35,7 @@ pub struct Negative {
     pub dossier: Option<String>,
     pub procedure_code: Option<String>,
     pub procedure_name: Option<String>,
+    pub field_name: Option<String>,
     pub officer: Option<String>,
     pub counter: Option<String>,
 }
@@ -142,6 +147,8 @@ pub struct Report {
     pub by_device: Vec<Group>,
     /// Oldest first.
     pub negatives: Vec<Negative>,
+    /// Each officer's figures month by month, in the order of `by_officer`.
+    pub appraisals: Vec<Appraisal>,
 }
 
 impl Report {
@@ -206,12 +213,50 @@ impl Report {
                     "dossier": n.dossier,
                     "procedure_code": n.procedure_code,
                     "procedure_name": n.procedure_name,
+                    "field_name": n.field_name,
                     "officer": n.officer,
                     "counter": n.counter,
                 })
             })
             .collect();
         object.insert("negatives".into(), Value::Array(negatives));
+        let figures_json = |f: &Figures| {
+            let mut row = counts_json(&f.counts, self.scale);
+            row.insert("rated_dossiers".into(), json!(f.rated_dossiers));
+            row.insert(
+                "response_pct".into(),
+                json!(f.response_tenths().map(tenths_number)),
+            );
+            row
+        };
+        let appraisals = self
+            .appraisals
+            .iter()
+            .map(|a| {
+                let mut row = Map::new();
+                row.insert("officer".into(), json!(a.officer));
+                row.extend(figures_json(&a.whole));
+                let months: Vec<Value> = a
+                    .months
+                    .iter()
+                    .map(|(month, f)| {
+                        let mut m = Map::new();
+                        m.insert("month".into(), json!(month));
+                        m.extend(figures_json(f));
+                        Value::Object(m)
+                    })
+                    .collect();
+                row.insert("months".into(), Value::Array(months));
+                let reasons: Map<String, Value> = a
+                    .reasons
+                    .iter()
+                    .map(|(r, n)| (r.code().to_owned(), json!(n)))
+                    .collect();
+                row.insert("reasons".into(), Value::Object(reasons));
+                Value::Object(row)
+            })
+            .collect();
+        object.insert("appraisal".into(), Value::Array(appraisals));
         Value::Object(object)
     }
 }
@@ -259,6 +304,7 @@ pub struct Tally {
     fields: Groups,
     procedures: Groups,
     officers: Groups,
+    appraisals: appraisal::Appraisals,
     negatives: Vec<Negative>,
 }
 
@@ -321,6 +367,7 @@ impl Tally {
         );
         let officer = entry.officer.as_deref();
         count_in(self.officers.counts(officer, officer), entry);
+        self.appraisals.add(entry);
         if entry.counted() && entry.dossier.is_some() {
             self.rated_dossiers += 1;
         }
@@ -335,6 +382,7 @@ impl Tally {
                 dossier: entry.dossier.clone(),
                 procedure_code: entry.procedure_code.clone(),
                 procedure_name: entry.procedure_name.clone(),
+                field_name: entry.field_name.clone(),
                 officer: entry.officer.clone(),
                 counter: entry.counter.clone(),
             });
@@ -370,6 +418,7 @@ impl Tally {
             by_officer,
             by_device: Vec::new(),
             negatives,
+            appraisals: self.appraisals.finish(),
         }
     }
 }
@@ -444,6 +493,64 @@ mod tests {
                 .as_deref(),
             Some("Tân Phú")
         );
+    }
+
+    /// Issue 15: each officer's appraisal, month by month, with the same counts as the
+    /// officers' breakdown, the response rate, and the reasons of their negatives.
+    #[test]
+    fn an_officers_appraisal_has_the_breakdowns_counts_month_by_month() {
+        use crate::reason::Reason;
+        let mut tally = Tally::default();
+        let mut late = entry("2026-03-02T08:00:00+07:00", Some(Level::Unsatisfied), "An");
+        late.reasons = vec![Reason::Late, Reason::LongWait];
+        tally.add(&late);
+        let mut again = entry("2026-04-03T08:00:00+07:00", Some(Level::Unsatisfied), "An");
+        again.reasons = vec![Reason::Late];
+        tally.add(&again);
+        tally.add(&entry(
+            "2026-04-04T08:00:00+07:00",
+            Some(Level::Satisfied),
+            "An",
+        ));
+        tally.add(&entry("2026-04-05T08:00:00+07:00", None, "An"));
+        let mut repeat = entry("2026-04-06T09:00:00+07:00", Some(Level::Unsatisfied), "An");
+        repeat.repeat_dossier = true;
+        repeat.reasons = vec![Reason::Attitude];
+        tally.add(&repeat);
+        let mut walk_up = entry("2026-04-07T09:00:00+07:00", Some(Level::VerySatisfied), "");
+        walk_up.officer = None;
+        walk_up.dossier = None;
+        tally.add(&walk_up);
+        let report = tally.finish(heading(), Scale::Three);
+        assert_eq!(report.appraisals.len(), report.by_officer.len());
+        for (a, g) in report.appraisals.iter().zip(&report.by_officer) {
+            assert_eq!(a.officer, g.key, "in the breakdown's order");
+            assert_eq!(a.whole.counts, g.counts, "the breakdown's counts");
+            let mut sum = Counts::default();
+            for (_, m) in &a.months {
+                sum.merge(&m.counts);
+            }
+            assert_eq!(sum, a.whole.counts, "the months add up");
+        }
+        let an = &report.appraisals[0];
+        assert_eq!(an.officer.as_deref(), Some("An"));
+        let months: Vec<&str> = an.months.iter().map(|(m, _)| m.as_str()).collect();
+        assert_eq!(months, ["2026-03", "2026-04"]);
+        assert_eq!(an.whole.counts.total(), 3);
+        assert_eq!(an.whole.rated_dossiers, 3);
+        assert_eq!(an.whole.counts.unrated, 1);
+        assert_eq!(an.whole.response_tenths(), Some(750));
+        assert_eq!(an.months[1].1.response_tenths(), Some(667));
+        // The repeat's reason is not counted: it is not in the counts either.
+        assert_eq!(an.reasons, vec![(Reason::Late, 2), (Reason::LongWait, 1)]);
+        let nobody = &report.appraisals[1];
+        assert_eq!(nobody.officer, None);
+        assert_eq!(nobody.whole.rated_dossiers, 0, "a walk-up has no dossier");
+        assert_eq!(nobody.whole.response_tenths(), None);
+        let json = report.to_json();
+        assert_eq!(json["appraisal"][0]["response_pct"], 75.0);
+        assert_eq!(json["appraisal"][0]["months"][1]["month"], "2026-04");
+        assert_eq!(json["appraisal"][0]["reasons"]["late"], 2);
     }
 
     #[test]

@@ -17,7 +17,7 @@ mod xlsx;
 
 pub use chart::{level_rgb, round_up_125};
 pub use csv_files::RATING_COLUMNS;
-pub use words::Lang;
+pub use words::{Lang, month_label};
 
 use hailong_core::level::Scale;
 use hailong_core::period::DateRange;

@@ -11,7 +11,7 @@ use crate::chart;
 use crate::figures::{group_label, local_time, made_on, signers, summary_rows, superior};
 use crate::words::{Lang, month_label};
 use flow::{Align, Column, Face, Flow, Fonts, LEFT, Row, Style, WIDTH};
-use hailong_core::report::{Group, Report};
+use hailong_core::report::{Appraisal, Figures, Group, Report};
 use hailong_core::summary::Counts;
 use krilla::image::Image;
 use krilla::metadata::Metadata;
@@ -71,6 +71,11 @@ pub fn render(report: &Report, lang: Lang) -> Result<Vec<u8>, String> {
     for (title, groups, breakdown) in breakdowns {
         section.next(&mut flow, lang, title, TABLE_START);
         groups_table(&mut flow, report, lang, groups, breakdown);
+        if breakdown == "by_officer" {
+            let first = report.appraisals.first().map_or(TABLE_START, block_height);
+            section.next(&mut flow, lang, words.sheet_appraisal, first);
+            appraisals(&mut flow, report, lang);
+        }
     }
     section.next(&mut flow, lang, words.negatives, TABLE_START);
     negatives(&mut flow, report, lang);
@@ -294,6 +299,89 @@ fn groups_table(
         bold: true,
     });
     flow.table(&columns, &header, &rows, CELL);
+}
+
+/// The height an officer's block takes, kept on one page: the name, the header, two lines a
+/// month and the whole period, the reasons.
+fn block_height(a: &Appraisal) -> f32 {
+    let rows = (a.months.len() + 1) as f32;
+    BODY_BOLD.size * 1.3 + TABLE_START + rows * (2.0 * CELL * 1.3 + 5.0) + 45.0
+}
+
+/// Each officer month by month: the counts with their shares, tỷ lệ hài lòng, dossiers not
+/// rated, the response rate; the whole period in bold; then the reasons of the negatives.
+fn appraisals(flow: &mut Flow<'_>, report: &Report, lang: Lang) {
+    let words = lang.words();
+    let levels = report.scale.levels();
+    let mut columns = vec![
+        Column::new(0.13, Align::Left),
+        Column::new(0.1, Align::Right),
+    ];
+    let level_width = 0.45 / levels.len() as f32;
+    columns.extend(
+        levels
+            .iter()
+            .map(|_| Column::new(level_width, Align::Right)),
+    );
+    columns.extend([
+        Column::new(0.11, Align::Right),
+        Column::new(0.1, Align::Right),
+        Column::new(0.11, Align::Right),
+    ]);
+    let mut header = vec![words.month, words.ratings];
+    header.extend(levels.iter().map(|&l| lang.level(l)));
+    header.extend([words.satisfied_pct, words.not_rated, words.response_pct]);
+    let cells = |label: String, f: &Figures| {
+        let c = &f.counts;
+        let shares = c.shares_tenths(report.scale).unwrap_or_default();
+        let mut cells = vec![label, lang.count(c.total())];
+        cells.extend(levels.iter().map(|&l| {
+            let share = shares.iter().find(|(s, _)| *s == l).map(|(_, t)| *t);
+            match share {
+                Some(t) => format!("{}\n{} %", lang.count(c.count(l)), lang.tenths(t)),
+                None => lang.count(c.count(l)),
+            }
+        }));
+        cells.extend([
+            pct(lang, c.satisfied_tenths()),
+            lang.count(c.unrated),
+            pct(lang, f.response_tenths()),
+        ]);
+        cells
+    };
+    let no_officer = lang.no_key("by_officer");
+    for a in &report.appraisals {
+        let name = a.officer.as_deref().unwrap_or(no_officer);
+        flow.space(6.0);
+        flow.keep(block_height(a));
+        flow.paragraph(Style::new(Face::Bold, 10.5), Align::Left, name);
+        flow.space(2.0);
+        let mut rows: Vec<Row> = a
+            .months
+            .iter()
+            .map(|(month, f)| Row {
+                cells: cells(month_label(month), f),
+                bold: false,
+            })
+            .collect();
+        rows.push(Row {
+            cells: cells(words.whole_period.to_owned(), &a.whole),
+            bold: true,
+        });
+        flow.table(&columns, &header, &rows, CELL);
+        if !a.reasons.is_empty() {
+            flow.space(2.0);
+            flow.paragraph(
+                Style::new(Face::Italic, 10.0),
+                Align::Left,
+                &format!(
+                    "{}: {}",
+                    words.negative_reasons,
+                    lang.reason_counts(&a.reasons)
+                ),
+            );
+        }
+    }
 }
 
 /// The period's negative ratings, the most recent [`MAX_NEGATIVES`] in time order, with a note

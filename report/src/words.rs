@@ -55,6 +55,10 @@ pub struct Words {
     pub sheet_field: &'static str,
     pub sheet_procedure: &'static str,
     pub sheet_officer: &'static str,
+    /// Each officer month by month, for appraisal.
+    pub sheet_appraisal: &'static str,
+    pub whole_period: &'static str,
+    pub negative_reasons: &'static str,
     pub sheet_negative: &'static str,
     pub sheet_detail: &'static str,
     pub item: &'static str,
@@ -120,6 +124,9 @@ const VI: Words = Words {
     sheet_field: "Theo lĩnh vực",
     sheet_procedure: "Theo thủ tục",
     sheet_officer: "Theo cán bộ",
+    sheet_appraisal: "Đánh giá cán bộ",
+    whole_period: "Cả kỳ",
+    negative_reasons: "Lý do không hài lòng (số lần)",
     sheet_negative: "Không hài lòng",
     sheet_detail: "Chi tiết",
     item: "Chỉ tiêu",
@@ -183,6 +190,9 @@ const EN: Words = Words {
     sheet_field: "By field",
     sheet_procedure: "By procedure",
     sheet_officer: "By officer",
+    sheet_appraisal: "Officer appraisal",
+    whole_period: "Whole period",
+    negative_reasons: "Reasons for dissatisfaction (times)",
     sheet_negative: "Unsatisfied",
     sheet_detail: "Details",
     item: "Item",
@@ -270,6 +280,15 @@ impl Lang {
             Reason::NotGiven => ("Không nêu lý do", "No reason given"),
         };
         self.pick(vi, en)
+    }
+
+    /// Reasons with how often they were given: "Trả kết quả trễ hẹn: 2; Phải chờ đợi lâu: 1".
+    pub fn reason_counts(self, reasons: &[(Reason, u64)]) -> String {
+        reasons
+            .iter()
+            .map(|&(r, n)| format!("{}: {}", self.reason(r), self.count(n)))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     /// Reasons joined with "; ".
@@ -432,7 +451,7 @@ impl Lang {
 }
 
 /// A month key (`2026-03`) as reports write it: `03/2026`.
-pub(crate) fn month_label(key: &str) -> String {
+pub fn month_label(key: &str) -> String {
     match key.split_once('-') {
         Some((year, month)) => format!("{month}/{year}"),
         None => key.to_owned(),

@@ -9,7 +9,7 @@ mod layout;
 use crate::figures::{group_label, procedure_of, summary_rows};
 use crate::words::{Lang, Words};
 use crate::{ExportError, Progress, Source, tally};
-use hailong_core::report::{Entry, Group, Heading, Report};
+use hailong_core::report::{Entry, Figures, Group, Heading, Report};
 use hailong_core::summary::Counts;
 use layout::{Page, Styles, Widths, row_height};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
@@ -52,6 +52,7 @@ pub fn write(
         words.sheet_field,
         words.sheet_procedure,
         words.sheet_officer,
+        words.sheet_appraisal,
     ];
     if by_device {
         names.push(words.sheet_device);
@@ -91,9 +92,13 @@ pub fn write(
     if by_device {
         breakdowns.push((&report.by_device, "by_device", false));
     }
-    let negatives = breakdowns.len() + 1;
+    // Sheets: the summary, the field, procedure and officer breakdowns, the appraisal, then
+    // the counters' breakdown (server), the negatives.
+    let negatives = breakdowns.len() + 2;
+    appraisal_sheet(sheet(&mut book, 4)?, &report, lang, &styles).map_err(xlsx_error)?;
     for (i, (groups, breakdown, with_code)) in breakdowns.into_iter().enumerate() {
-        let ws = sheet(&mut book, i + 1)?;
+        let index = if i < 3 { i + 1 } else { i + 2 };
+        let ws = sheet(&mut book, index)?;
         let what = Breakdown {
             groups,
             name: lang.breakdown(breakdown),
@@ -281,7 +286,6 @@ fn breakdown_sheet(
     let words = lang.words();
     let levels = report.scale.levels();
     let first = if with_code { 3 } else { 2 }; // columns before the ratings count
-    let columns = first + 1 + 2 * levels.len() as u16 + 3;
     let label = |g: &Group| group_label(g, no_key);
     // The name column takes what the labels need, up to a limit; long names wrap.
     let longest = groups
@@ -310,19 +314,14 @@ fn breakdown_sheet(
         headers.push(words.procedure_code);
     }
     headers.extend([name, words.ratings]);
-    for (col, h) in headers.iter().enumerate() {
+    for (col, h) in headers[..headers.len() - 1].iter().enumerate() {
         ws.merge_range(top, col as u16, top + 1, col as u16, h, &styles.header)?;
     }
     let mut header_lines = widths.lines_of_headers(&headers);
-    for (j, &level) in levels.iter().enumerate() {
-        let col = first + 1 + 2 * j as u16;
-        ws.merge_range(top, col, top, col + 1, lang.level(level), &styles.header)?;
-        ws.write_string_with_format(top + 1, col, words.count, &styles.header)?;
-        ws.write_string_with_format(top + 1, col + 1, words.share, &styles.header)?;
-    }
-    let tail = [words.satisfied_pct, words.unrated, words.repeat];
-    for (k, h) in tail.iter().enumerate() {
-        let col = columns - 3 + k as u16;
+    let tail_first = level_headers(ws, top, first, report, lang, styles)?;
+    header_lines = header_lines.max(widths.lines(tail_first as usize - 1, words.satisfied_pct));
+    for (k, h) in [words.unrated, words.repeat].iter().enumerate() {
+        let col = tail_first + k as u16;
         ws.merge_range(top, col, top + 1, col, h, &styles.header)?;
         header_lines = header_lines.max(widths.lines(col as usize, h));
     }
@@ -332,22 +331,14 @@ fn breakdown_sheet(
     ws.set_row_height(top + 1, row_height(half))?;
     let mut row = top + 2;
     let counts_row = |ws: &mut Worksheet, row: u32, c: &Counts, total: bool| {
-        let (count, pct) = if total {
-            (&styles.total_count, &styles.total_pct)
+        let col = level_cells(ws, row, first, c, report, styles, total)?;
+        let count = if total {
+            &styles.total_count
         } else {
-            (&styles.count, &styles.pct)
+            &styles.count
         };
-        ws.write_number_with_format(row, first, c.total() as f64, count)?;
-        let shares = c.shares_tenths(report.scale).unwrap_or_default();
-        for (j, &level) in levels.iter().enumerate() {
-            let col = first + 1 + 2 * j as u16;
-            ws.write_number_with_format(row, col, c.count(level) as f64, count)?;
-            let share = shares.iter().find(|(l, _)| *l == level).map(|(_, t)| *t);
-            write_pct(ws, row, col + 1, share, pct)?;
-        }
-        write_pct(ws, row, columns - 3, c.satisfied_tenths(), pct)?;
-        ws.write_number_with_format(row, columns - 2, c.unrated as f64, count)?;
-        ws.write_number_with_format(row, columns - 1, c.repeat_dossier as f64, count)?;
+        ws.write_number_with_format(row, col, c.unrated as f64, count)?;
+        ws.write_number_with_format(row, col + 1, c.repeat_dossier as f64, count)?;
         Ok::<(), XlsxError>(())
     };
     for (i, g) in groups.iter().enumerate() {
@@ -366,6 +357,143 @@ fn breakdown_sheet(
     counts_row(ws, row, &report.counts, true)?;
     ws.set_freeze_panes(top + 2, 0)?;
     page.finish(ws, words, true, Some((top, top + 1)), row)?;
+    Ok(())
+}
+
+/// From column `first`: the ratings, each level's count and share (adding up to 100.0), and tỷ
+/// lệ hài lòng; returns the next column.
+fn level_cells(
+    ws: &mut Worksheet,
+    row: u32,
+    first: u16,
+    c: &Counts,
+    report: &Report,
+    styles: &Styles,
+    total: bool,
+) -> Result<u16, XlsxError> {
+    let (count, pct) = if total {
+        (&styles.total_count, &styles.total_pct)
+    } else {
+        (&styles.count, &styles.pct)
+    };
+    ws.write_number_with_format(row, first, c.total() as f64, count)?;
+    let shares = c.shares_tenths(report.scale).unwrap_or_default();
+    let levels = report.scale.levels();
+    for (j, &level) in levels.iter().enumerate() {
+        let col = first + 1 + 2 * j as u16;
+        ws.write_number_with_format(row, col, c.count(level) as f64, count)?;
+        let share = shares.iter().find(|(l, _)| *l == level).map(|(_, t)| *t);
+        write_pct(ws, row, col + 1, share, pct)?;
+    }
+    let col = first + 1 + 2 * levels.len() as u16;
+    write_pct(ws, row, col, c.satisfied_tenths(), pct)?;
+    Ok(col + 1)
+}
+
+/// The header of the level columns from column `first` over rows `top` and `top + 1`: the
+/// ratings, each level over its count and share, tỷ lệ hài lòng.
+fn level_headers(
+    ws: &mut Worksheet,
+    top: u32,
+    first: u16,
+    report: &Report,
+    lang: Lang,
+    styles: &Styles,
+) -> Result<u16, XlsxError> {
+    let words = lang.words();
+    ws.merge_range(top, first, top + 1, first, words.ratings, &styles.header)?;
+    let levels = report.scale.levels();
+    for (j, &level) in levels.iter().enumerate() {
+        let col = first + 1 + 2 * j as u16;
+        ws.merge_range(top, col, top, col + 1, lang.level(level), &styles.header)?;
+        ws.write_string_with_format(top + 1, col, words.count, &styles.header)?;
+        ws.write_string_with_format(top + 1, col + 1, words.share, &styles.header)?;
+    }
+    let col = first + 1 + 2 * levels.len() as u16;
+    ws.merge_range(top, col, top + 1, col, words.satisfied_pct, &styles.header)?;
+    Ok(col + 1)
+}
+
+/// Each officer's appraisal: a row per month and a bold row for the whole period, with the
+/// counts and shares, tỷ lệ hài lòng, dossiers not rated, the response rate and the reasons of
+/// the negatives. Landscape.
+fn appraisal_sheet(
+    ws: &mut Worksheet,
+    report: &Report,
+    lang: Lang,
+    styles: &Styles,
+) -> Result<(), XlsxError> {
+    let words = lang.words();
+    let levels = report.scale.levels();
+    let mut widths = Widths::fixed(&[6.0, 24.0, 10.0, 11.0]);
+    for _ in levels {
+        widths.push(10.0);
+        widths.push(9.0);
+    }
+    widths.push(11.0);
+    widths.push(11.0);
+    widths.push(11.0);
+    widths.push(36.0);
+    let page = Page::new(&widths, styles);
+    page.heading(ws, &report.heading, lang)?;
+    let top = TABLE_TOP;
+    for (col, h) in [words.number, words.officer, words.month]
+        .iter()
+        .enumerate()
+    {
+        ws.merge_range(top, col as u16, top + 1, col as u16, h, &styles.header)?;
+    }
+    let col = level_headers(ws, top, 3, report, lang, styles)?;
+    let tail = [words.unrated, words.response_pct, words.negative_reasons];
+    for (k, h) in tail.iter().enumerate() {
+        let c = col + k as u16;
+        ws.merge_range(top, c, top + 1, c, h, &styles.header)?;
+    }
+    ws.set_row_height(top, row_height(2))?;
+    ws.set_row_height(top + 1, row_height(2))?;
+    let no_officer = lang.no_key("by_officer");
+    let mut row = top + 2;
+    let figures_row = |ws: &mut Worksheet, row: u32, f: &Figures, total: bool| {
+        let col = level_cells(ws, row, 3, &f.counts, report, styles, total)?;
+        let (count, pct) = if total {
+            (&styles.total_count, &styles.total_pct)
+        } else {
+            (&styles.count, &styles.pct)
+        };
+        ws.write_number_with_format(row, col, f.counts.unrated as f64, count)?;
+        write_pct(ws, row, col + 1, f.response_tenths(), pct)?;
+        Ok::<u16, XlsxError>(col + 2)
+    };
+    for (i, a) in report.appraisals.iter().enumerate() {
+        let name = a.officer.as_deref().unwrap_or(no_officer);
+        for (month, f) in &a.months {
+            ws.write_number_with_format(row, 0, (i + 1) as f64, &styles.text)?;
+            ws.write_string_with_format(row, 1, name, &styles.wrapped)?;
+            write_month(ws, row, 2, month, styles)?;
+            let col = figures_row(ws, row, f, false)?;
+            ws.write_blank(row, col, &styles.text)?;
+            row += 1;
+        }
+        ws.write_number_with_format(row, 0, (i + 1) as f64, &styles.total_text)?;
+        ws.write_string_with_format(row, 1, name, &styles.total_text)?;
+        ws.write_string_with_format(row, 2, words.whole_period, &styles.total_text)?;
+        let col = figures_row(ws, row, &a.whole, true)?;
+        let reasons = lang.reason_counts(&a.reasons);
+        ws.write_string_with_format(row, col, &reasons, &styles.wrapped)?;
+        let lines = widths
+            .lines(col as usize, &reasons)
+            .max(widths.lines(1, name));
+        ws.set_row_height(row, row_height(lines))?;
+        row += 1;
+    }
+    ws.set_freeze_panes(top + 2, 0)?;
+    page.finish(
+        ws,
+        words,
+        true,
+        Some((top, top + 1)),
+        row.saturating_sub(1).max(top + 1),
+    )?;
     Ok(())
 }
 

@@ -156,6 +156,29 @@ pub fn check_json(summary: &Value, report: &Value) {
             assert_eq!(sum(&|g| g.misuse), whole.misuse, "{key}: misuse");
         }
     }
+    // Each officer's appraisal has the officers' breakdown's counts, and its months add up.
+    let officers = groups(report, "by_officer");
+    let appraisal = report["appraisal"].as_array().unwrap();
+    assert_eq!(appraisal.len(), officers.len());
+    for (a, (key, g)) in appraisal.iter().zip(&officers) {
+        assert_eq!(
+            a["officer"].as_str(),
+            key.as_deref(),
+            "in the breakdown's order"
+        );
+        assert_eq!(
+            &Figures::of(a, scale),
+            g,
+            "{key:?}: the breakdown's figures"
+        );
+        let months: u64 = a["months"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| number(m, "total"))
+            .sum();
+        assert_eq!(months, g.total, "{key:?}: the months add up");
+    }
     let negatives = report["negatives"].as_array().unwrap();
     let negative_count: u64 = scale
         .levels()
@@ -329,7 +352,13 @@ pub fn check_xlsx(report: &Value, path: &Path) {
     let by_device = report["by_device"]
         .as_array()
         .is_some_and(|d| !d.is_empty());
-    let mut names = vec!["Tổng hợp", "Theo lĩnh vực", "Theo thủ tục", "Theo cán bộ"];
+    let mut names = vec![
+        "Tổng hợp",
+        "Theo lĩnh vực",
+        "Theo thủ tục",
+        "Theo cán bộ",
+        "Đánh giá cán bộ",
+    ];
     if by_device {
         names.push("Theo quầy");
     }
@@ -388,6 +417,39 @@ pub fn check_xlsx(report: &Value, path: &Path) {
             assert_eq!(count_cell(&sheet, r, 2 + j as u32), *n);
         }
         assert_eq!(cell(&sheet, r, 2 + levels.len() as u32), g.satisfied_pct);
+    }
+
+    // Đánh giá cán bộ: each officer's months, then the whole period in the officers'
+    // breakdown's figures, with the JSON report's response rates.
+    let sheet = book.worksheet_range("Đánh giá cán bộ").unwrap();
+    let officers = groups(report, "by_officer");
+    let appraisal = report["appraisal"].as_array().unwrap();
+    assert_eq!(appraisal.len(), officers.len(), "an appraisal per officer");
+    let mut row = TABLE_TOP + 2;
+    let tail = 4 + 2 * levels.len() as u32;
+    for (a, (_, g)) in appraisal.iter().zip(&officers) {
+        let mut months_total = 0;
+        for m in a["months"].as_array().unwrap() {
+            assert_eq!(
+                Some(month_cell(&sheet, row, 2)),
+                m["month"].as_str().map(str::to_owned)
+            );
+            assert_eq!(count_cell(&sheet, row, 3), number(m, "total"));
+            assert_eq!(cell(&sheet, row, tail + 2), m["response_pct"].as_f64());
+            months_total += number(m, "total");
+            row += 1;
+        }
+        assert_eq!(text_cell(&sheet, row, 2), "Cả kỳ");
+        assert_eq!(count_cell(&sheet, row, 3), g.total, "{a}");
+        assert_eq!(months_total, g.total, "the months add up: {a}");
+        for (j, (n, share)) in g.levels.iter().enumerate() {
+            assert_eq!(count_cell(&sheet, row, 4 + 2 * j as u32), *n);
+            assert_eq!(cell(&sheet, row, 5 + 2 * j as u32), *share);
+        }
+        assert_eq!(cell(&sheet, row, tail), g.satisfied_pct);
+        assert_eq!(count_cell(&sheet, row, tail + 1), g.unrated);
+        assert_eq!(cell(&sheet, row, tail + 2), a["response_pct"].as_f64());
+        row += 1;
     }
 
     // Theo lĩnh vực, thủ tục, cán bộ (, quầy): a row per group, then the total row.
@@ -574,6 +636,16 @@ pub fn check_pdf(report: &Value, path: &Path) {
                 .any(|l| l.contains(&label) && l.contains(&count)),
             "{label} with {count} ratings"
         );
+    }
+    // Each officer's appraisal ends with the whole period, in the officers' figures.
+    let whole_rows: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.trim_start().starts_with("Cả kỳ"))
+        .collect();
+    let officers = groups(report, "by_officer");
+    assert_eq!(whole_rows.len(), officers.len(), "a block per officer");
+    for (row, (_, g)) in whole_rows.iter().zip(&officers) {
+        assert!(row.contains(&lang.count(g.total)), "{row}: {}", g.total);
     }
     let negatives = report["negatives"].as_array().unwrap().len();
     let text = lines.join("\n");

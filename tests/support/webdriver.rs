@@ -236,6 +236,32 @@ impl Browser {
         )
     }
 
+    /// Runs `script` in the page as an async script: it ends by calling `done(value)`; the
+    /// value.
+    pub fn run_async(&self, script: &str) -> Value {
+        let script = format!("const done = arguments[arguments.length - 1];\n{script}");
+        self.call(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({ "script": script, "args": [] })),
+        )
+    }
+
+    /// What axe-core (vendored in `tests/support/axe/`, with its licence) finds wrong on the
+    /// page against WCAG 2.2 A and AA: one line per violation and element.
+    pub fn accessibility_violations(&self) -> Vec<String> {
+        const AXE: &str = include_str!("axe/axe.min.js");
+        self.run(&format!("{AXE}\n;return true;"));
+        let found = self.run_async(
+            "axe.run(document, { runOnly: { type: 'tag', values: \
+               ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } }) \
+             .then(r => done(r.violations.flatMap(v => v.nodes.map(n => \
+               v.id + ' (' + v.impact + '): ' + n.target.join(' ') + ': ' + n.failureSummary)))) \
+             .catch(e => done(['axe failed: ' + e]));",
+        );
+        serde_json::from_value(found).unwrap()
+    }
+
     /// The page as PNG, written to `path`.
     pub fn screenshot(&self, path: &Path) {
         let data = self.call(reqwest::Method::GET, "/screenshot", None);

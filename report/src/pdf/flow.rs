@@ -244,9 +244,9 @@ impl<'f> Flow<'f> {
         self.y = TOP;
     }
 
-    /// Starts a new page unless `height` fits under the last block.
+    /// Starts a new page unless `height` (at most a page) fits under the last block.
     pub fn keep(&mut self, height: f32) {
-        if self.y + height > BOTTOM && self.y > TOP {
+        if self.y + height.min(BOTTOM - TOP) > BOTTOM && self.y > TOP {
             self.page_break();
         }
     }

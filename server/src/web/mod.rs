@@ -278,12 +278,44 @@ async fn fields(
     report_page(state, session, query, Nav::Fields, pages::fields).await
 }
 
+/// `/negatives?period=…&officer=…&field=…&reason=late&page=2`: empty filters show all; an
+/// unknown reason or a page past the end shows all reasons or the last page.
+#[derive(Debug, Deserialize)]
+struct NegativesQuery {
+    period: Option<String>,
+    page: Option<usize>,
+    officer: Option<String>,
+    field: Option<String>,
+    reason: Option<String>,
+}
+
 async fn negatives(
     State(state): State<Shared>,
     session: Session,
-    PageQuery(query): PageQuery<PeriodQuery>,
+    PageQuery(query): PageQuery<NegativesQuery>,
 ) -> Response {
-    report_page(state, session, query, Nav::Negatives, pages::negatives).await
+    let chosen = |value: Option<String>| value.filter(|v| !v.trim().is_empty());
+    let filter = pages::NegativeFilter {
+        page: query.page.unwrap_or(1),
+        officer: chosen(query.officer),
+        field: chosen(query.field),
+        reason: query.reason.and_then(|r| r.parse().ok()),
+    };
+    let period = PeriodQuery {
+        period: query.period,
+    };
+    period_page(
+        state,
+        session,
+        period,
+        Nav::Negatives,
+        move |frame, db, heading| {
+            let report =
+                hailong_report::report(db, heading).map_err(|e| DbError::Report(e.to_string()))?;
+            Ok(pages::negatives(frame, &report, &filter))
+        },
+    )
+    .await
 }
 
 async fn devices(State(state): State<Shared>, session: Session) -> Response {

@@ -7,9 +7,10 @@ use crate::backups::BackupState;
 use crate::db::{Device, Totals};
 use hailong_core::level::Level;
 use hailong_core::period::ReportPeriod;
-use hailong_core::report::{Group, Report};
+use hailong_core::reason::Reason;
+use hailong_core::report::{Appraisal, Figures, Group, Negative, Report};
 use hailong_core::summary::Counts;
-use hailong_report::{Format, Lang};
+use hailong_report::{Format, Lang, month_label};
 use maud::{DOCTYPE, Markup, html};
 
 /// The pages behind sign-in, in the navigation's order.
@@ -304,13 +305,16 @@ pub fn overview(f: &Frame<'_>, totals: &Totals, months: &[(String, Counts)]) -> 
             section.chart {
                 h2 { (d.trend) }
                 (trend::chart(months, totals.scale, lang))
-                p.note {
+                p.note.legend {
                     @for &level in totals.scale.levels() {
-                        span class=(format!("key {}", trend::level_class(level))) {}
-                        (lang.level(level)) " "
+                        span.level {
+                            span class=(format!("key {}", trend::level_class(level))) {}
+                            (lang.level(level))
+                        }
+                        " "
                     }
-                    " " (d.trend_note)
                 }
+                p.note { (d.trend_note) }
             }
             (export_buttons(f))
         },
@@ -321,7 +325,7 @@ pub fn overview(f: &Frame<'_>, totals: &Totals, months: &[(String, Counts)]) -> 
 fn groups_table(f: &Frame<'_>, report: &Report, id: &str, first: &str, groups: &[Group]) -> Markup {
     let (w, lang) = (f.lang.words(), f.lang);
     html! {
-        div.scroll { table id=(id) {
+        div.scroll tabindex="0" role="region" aria-label=(first) { table id=(id) {
             thead {
                 tr {
                     th { (first) }
@@ -355,8 +359,62 @@ pub fn officers(f: &Frame<'_>, report: &Report) -> Markup {
         html! {
             h2 { (w.sheet_officer) }
             (groups_table(f, report, "by-officer", w.officer, &report.by_officer))
+            h2 { (w.sheet_appraisal) }
+            @for (i, appraisal) in report.appraisals.iter().enumerate() {
+                (appraisal_table(f, report, i, appraisal))
+            }
         },
     )
+}
+
+/// One officer month by month, for appraisal: the counts, tỷ lệ hài lòng, dossiers not rated
+/// and the response rate of each month and of the period, then the reasons of the negatives.
+fn appraisal_table(f: &Frame<'_>, report: &Report, i: usize, a: &Appraisal) -> Markup {
+    let (w, lang) = (f.lang.words(), f.lang);
+    let name = a.officer.as_deref().unwrap_or(lang.no_key("by_officer"));
+    let row = |label: String, figures: &Figures| {
+        let c = &figures.counts;
+        html! {
+            td { (label) }
+            td.n.total { (lang.count(c.total())) }
+            @for &level in report.scale.levels() {
+                td.n { (lang.count(c.count(level))) }
+            }
+            td.n { (percent(lang, c.satisfied_tenths())) }
+            td.n { (lang.count(c.unrated)) }
+            td.n.response { (percent(lang, figures.response_tenths())) }
+        }
+    };
+    html! {
+        section.appraisal id=(format!("appraisal-{i}")) {
+            h3 { (name) }
+            div.scroll tabindex="0" role="region" aria-label=(name) { table {
+                thead {
+                    tr {
+                        th { (w.month) }
+                        th.n { (w.ratings) }
+                        @for &level in report.scale.levels() {
+                            th.n { (lang.level(level)) }
+                        }
+                        th.n { (without_percent(w.satisfied_pct)) }
+                        th.n { (w.unrated) }
+                        th.n { (without_percent(w.response_pct)) }
+                    }
+                }
+                tbody {
+                    @for (month, figures) in &a.months {
+                        tr.month { (row(month_label(month), figures)) }
+                    }
+                }
+                tfoot {
+                    tr.whole { (row(w.whole_period.to_owned(), &a.whole)) }
+                }
+            } }
+            @if !a.reasons.is_empty() {
+                p.reasons { (w.negative_reasons) ": " (lang.reason_counts(&a.reasons)) }
+            }
+        }
+    }
 }
 
 pub fn fields(f: &Frame<'_>, report: &Report) -> Markup {
@@ -372,21 +430,119 @@ pub fn fields(f: &Frame<'_>, report: &Report) -> Markup {
     )
 }
 
-pub fn negatives(f: &Frame<'_>, report: &Report) -> Markup {
+/// Negatives listed on one page of the negatives page.
+pub const NEGATIVES_PER_PAGE: usize = 50;
+
+/// What the negatives page is asked to show: a page of the list, and its filters (empty: all).
+#[derive(Debug, Default, Clone)]
+pub struct NegativeFilter {
+    /// From 1.
+    pub page: usize,
+    pub officer: Option<String>,
+    pub field: Option<String>,
+    pub reason: Option<Reason>,
+}
+
+impl NegativeFilter {
+    fn keeps(&self, n: &Negative) -> bool {
+        let same = |want: &Option<String>, have: &Option<String>| {
+            want.as_ref().is_none_or(|w| have.as_ref() == Some(w))
+        };
+        same(&self.officer, &n.officer)
+            && same(&self.field, &n.field_name)
+            && self.reason.is_none_or(|r| n.reasons.contains(&r))
+    }
+
+    /// The page's address for `page` with these filters.
+    fn link(&self, period: ReportPeriod, page: usize) -> String {
+        let mut pairs = vec![("period", period.code())];
+        if let Some(o) = &self.officer {
+            pairs.push(("officer", o.clone()));
+        }
+        if let Some(f) = &self.field {
+            pairs.push(("field", f.clone()));
+        }
+        if let Some(r) = self.reason {
+            pairs.push(("reason", r.code().to_owned()));
+        }
+        pairs.push(("page", page.to_string()));
+        format!(
+            "/negatives?{}",
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        )
+    }
+}
+
+/// The period's negatives, newest first, 50 a page, filtered by officer, field and reason.
+pub fn negatives(f: &Frame<'_>, report: &Report, filter: &NegativeFilter) -> Markup {
     let (d, w, lang) = (f.d(), f.lang.words(), f.lang);
     let time = |at: &str| {
         chrono::DateTime::parse_from_rfc3339(at)
             .map(|t| t.format("%H:%M %d/%m/%Y").to_string())
             .unwrap_or_else(|_| at.to_owned())
     };
+    // Newest first: the ones to follow up now.
+    let kept: Vec<&Negative> = report
+        .negatives
+        .iter()
+        .rev()
+        .filter(|n| filter.keeps(n))
+        .collect();
+    let pages = kept.len().div_ceil(NEGATIVES_PER_PAGE).max(1);
+    let page = filter.page.clamp(1, pages);
+    let shown = kept
+        .iter()
+        .skip((page - 1) * NEGATIVES_PER_PAGE)
+        .take(NEGATIVES_PER_PAGE);
+    let names = |groups: &[Group]| -> Vec<String> {
+        let mut names: Vec<String> = groups.iter().filter_map(|g| g.key.clone()).collect();
+        names.sort();
+        names
+    };
+    let option = |value: &str, label: &str, chosen: bool| {
+        html! { option value=(value) selected[chosen] { (label) } }
+    };
     frame(
         f,
         html! {
-            h2 { (w.sheet_negative) " (" span id="negative-count" { (lang.count(report.negatives.len() as u64)) } ")" }
+            h2 { (w.sheet_negative) " (" span id="negative-count" { (lang.count(kept.len() as u64)) } ")" }
+            form.filters method="get" action="/negatives" {
+                input type="hidden" name="period" value=(f.period.code());
+                label {
+                    span { (w.officer) }
+                    select name="officer" id="filter-officer" {
+                        (option("", d.every_officer, filter.officer.is_none()))
+                        @for name in names(&report.by_officer) {
+                            (option(&name, &name, filter.officer.as_deref() == Some(name.as_str())))
+                        }
+                    }
+                }
+                label {
+                    span { (w.field) }
+                    select name="field" id="filter-field" {
+                        (option("", d.every_field, filter.field.is_none()))
+                        @for name in names(&report.by_field) {
+                            (option(&name, &name, filter.field.as_deref() == Some(name.as_str())))
+                        }
+                    }
+                }
+                label {
+                    span { (w.reasons) }
+                    select name="reason" id="filter-reason" {
+                        (option("", d.every_reason, filter.reason.is_none()))
+                        @for reason in Reason::ALL {
+                            (option(reason.code(), lang.reason(reason), filter.reason == Some(reason)))
+                        }
+                    }
+                }
+                button.button type="submit" id="filter-apply" { (d.filter) }
+            }
             @if report.negatives.is_empty() {
                 p.empty { (d.no_negatives) }
+            } @else if kept.is_empty() {
+                p.empty id="no-match" { (d.no_match) }
             } @else {
-                div.scroll { table id="negatives" {
+                div.scroll tabindex="0" role="region" aria-label=(w.sheet_negative) { table id="negatives" {
                     thead {
                         tr {
                             th { (w.time) } th { (w.level) } th { (w.reasons) } th { (w.comment) }
@@ -394,8 +550,7 @@ pub fn negatives(f: &Frame<'_>, report: &Report) -> Markup {
                         }
                     }
                     tbody {
-                        // Newest first: the ones to follow up now.
-                        @for n in report.negatives.iter().rev() {
+                        @for n in shown {
                             tr {
                                 td.when { (time(&n.at)) }
                                 td { span class=(format!("badge {}", trend::level_class(n.level))) { (lang.level(n.level)) } }
@@ -409,6 +564,17 @@ pub fn negatives(f: &Frame<'_>, report: &Report) -> Markup {
                         }
                     }
                 } }
+                @if pages > 1 {
+                    nav.pager aria-label=(d.page_of.replace("{page}", &page.to_string()).replace("{pages}", &pages.to_string())) {
+                        @if page > 1 {
+                            a.button href=(filter.link(f.period, page - 1)) id="page-previous" rel="prev" { (d.previous_page) }
+                        }
+                        span id="page-of" { (d.page_of.replace("{page}", &page.to_string()).replace("{pages}", &pages.to_string())) }
+                        @if page < pages {
+                            a.button href=(filter.link(f.period, page + 1)) id="page-next" rel="next" { (d.next_page) }
+                        }
+                    }
+                }
             }
         },
     )
@@ -465,7 +631,7 @@ pub fn devices(f: &Frame<'_>, devices: &[Device], backup_state: &BackupState) ->
             @if devices.is_empty() {
                 p.empty { (d.no_devices) }
             } @else {
-                div.scroll { table id="devices" {
+                div.scroll tabindex="0" role="region" aria-label=(d.devices) { table id="devices" {
                     thead {
                         tr {
                             th { (w.counter) } th { (d.device_name) } th { (d.paired) } th { (d.last_seen) }

@@ -1,17 +1,42 @@
 //! The overview's trend: twelve months as stacked bars of counted ratings per level, with the
-//! satisfaction rate as a line; inline SVG, drawn on the server, no script.
+//! satisfaction rate as a line; inline SVG, drawn on the server, no script. It is drawn twice,
+//! for a wide screen and for a phone (the stylesheet shows one): a picture 960 units wide
+//! shrunk onto a 390 px screen would have labels 5 px tall.
 
 use hailong_core::level::{Level, Scale};
 use hailong_core::summary::Counts;
 use hailong_report::{Lang, round_up_125};
 use maud::{Markup, html};
 
-const WIDTH: f64 = 960.0;
-const HEIGHT: f64 = 300.0;
-const LEFT: f64 = 56.0;
-const RIGHT: f64 = 56.0;
+/// The two drawings: their width in SVG units, the size of their labels, and how many months
+/// each month label stands for.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    class: &'static str,
+    width: f64,
+    height: f64,
+    label: f64,
+    label_every: usize,
+}
+
+const WIDE: Shape = Shape {
+    class: "trend wide",
+    width: 960.0,
+    height: 300.0,
+    label: 13.0,
+    label_every: 1,
+};
+
+/// Drawn about 350 px wide on a phone: labels of 15 units show at 14 px.
+const NARROW: Shape = Shape {
+    class: "trend narrow",
+    width: 380.0,
+    height: 260.0,
+    label: 15.0,
+    label_every: 2,
+};
+
 const TOP: f64 = 16.0;
-const BOTTOM: f64 = 40.0;
 
 /// The class that gives a level its colour (the stylesheet's `--lv`, as on the tablet):
 /// classes, not inline styles, which the pages' content security policy refuses.
@@ -19,10 +44,27 @@ pub fn level_class(level: Level) -> String {
     format!("lv-{}", level.code())
 }
 
-/// `months` holds each month's code (`2026-03`) and counts, oldest first.
+/// `months` holds each month's code (`2026-03`) and counts, oldest first: the chart for a wide
+/// screen and the one for a phone.
 pub fn chart(months: &[(String, Counts)], scale: Scale, lang: Lang) -> Markup {
-    let plot_w = WIDTH - LEFT - RIGHT;
-    let plot_h = HEIGHT - TOP - BOTTOM;
+    html! {
+        (drawing(months, scale, lang, WIDE))
+        (drawing(months, scale, lang, NARROW))
+    }
+}
+
+fn drawing(months: &[(String, Counts)], scale: Scale, lang: Lang, shape: Shape) -> Markup {
+    let Shape {
+        class,
+        width,
+        height,
+        label: size,
+        label_every,
+    } = shape;
+    // Room for the axis labels: about three characters and a half of the label size.
+    let (left, right, bottom) = (size * 3.6, size * 3.4, size * 2.6);
+    let plot_w = width - left - right;
+    let plot_h = height - TOP - bottom;
     let top = round_up_125(months.iter().map(|(_, c)| c.total()).max().unwrap_or(0));
     let slot = plot_w / months.len().max(1) as f64;
     let bar_w = (slot * 0.62).min(48.0);
@@ -34,7 +76,7 @@ pub fn chart(months: &[(String, Counts)], scale: Scale, lang: Lang) -> Markup {
         .enumerate()
         .filter_map(|(i, (_, c))| {
             c.satisfied_tenths().map(|t| {
-                let x = LEFT + slot * (i as f64 + 0.5);
+                let x = left + slot * (i as f64 + 0.5);
                 (format!("{x:.1}"), format!("{:.1}", pct_y(t)))
             })
         })
@@ -61,17 +103,17 @@ pub fn chart(months: &[(String, Counts)], scale: Scale, lang: Lang) -> Markup {
         _ => month.to_owned(),
     };
     html! {
-        svg class="trend" viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img"
-            aria-label=(lang.words().chart_months) {
+        svg class=(class) viewBox=(format!("0 0 {width} {height}")) role="img"
+            aria-label=(lang.words().chart_months) font-size=(size) {
             @for step in 0..=4u64 {
                 @let n = top * step / 4;
                 @let y = y_of(n);
-                line x1=(LEFT) x2=(WIDTH - RIGHT) y1=(y) y2=(y) class="grid" {}
-                text x=(LEFT - 8.0) y=(y + 4.0) class="axis" text-anchor="end" { (lang.count(n)) }
-                text x=(WIDTH - RIGHT + 8.0) y=(y + 4.0) class="axis pct" { (step * 25) "%" }
+                line x1=(left) x2=(width - right) y1=(y) y2=(y) class="grid" {}
+                text x=(left - 6.0) y=(y + size * 0.35) class="axis" text-anchor="end" { (lang.count(n)) }
+                text x=(width - right + 6.0) y=(y + size * 0.35) class="axis pct" { (step * 25) "%" }
             }
             @for (i, (month, counts)) in months.iter().enumerate() {
-                @let x = LEFT + slot * i as f64 + (slot - bar_w) / 2.0;
+                @let x = left + slot * i as f64 + (slot - bar_w) / 2.0;
                 g {
                     title { (label(month)) ": " (lang.count(counts.total())) }
                     @for (level, y, h) in segments(counts) {
@@ -80,8 +122,10 @@ pub fn chart(months: &[(String, Counts)], scale: Scale, lang: Lang) -> Markup {
                             class=(level_class(level)) {}
                     }
                 }
-                text x=(format!("{:.1}", LEFT + slot * (i as f64 + 0.5))) y=(HEIGHT - BOTTOM + 20.0)
-                    class="axis" text-anchor="middle" { (label(month)) }
+                @if i % label_every == 0 {
+                    text x=(format!("{:.1}", left + slot * (i as f64 + 0.5))) y=(height - bottom + size * 1.5)
+                        class="axis" text-anchor="middle" { (label(month)) }
+                }
             }
             @if line.len() > 1 {
                 polyline points=(polyline.join(" ")) class="rate" {}
@@ -98,7 +142,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_axis_ends_on_a_round_number_and_every_month_is_labelled() {
+    fn the_axis_ends_on_a_round_number_and_the_months_are_labelled_on_any_screen() {
         assert_eq!(round_up_125(0), 1);
         assert_eq!(round_up_125(7), 10);
         assert_eq!(round_up_125(1234), 2000);
@@ -111,8 +155,15 @@ mod tests {
             ("2026-11".to_owned(), counts),
         ];
         let svg = chart(&months, Scale::Three, Lang::Vi).into_string();
-        assert!(svg.contains(">10/26<") && svg.contains(">11/26<"), "{svg}");
-        assert_eq!(svg.matches("<rect").count(), 4, "two levels in two months");
+        // Two drawings: every month under its bar on a wide screen, every other on a phone.
+        assert_eq!(svg.matches(">10/26<").count(), 2, "{svg}");
+        assert_eq!(svg.matches(">11/26<").count(), 1, "{svg}");
+        assert_eq!(
+            svg.matches("<rect").count(),
+            8,
+            "two levels in two months, twice"
+        );
+        assert!(svg.contains("class=\"trend narrow\"") && svg.contains("font-size=\"15\""));
         assert!(svg.contains("<polyline"));
     }
 }
