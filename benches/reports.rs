@@ -235,7 +235,9 @@ fn main() {
     );
     println!("|---|---|---|---|---|");
     let sides: [(&str, &dyn Fn(&[&str])); 2] = [
-        ("tablet", &|args: &[&str]| ok(&hailong(&tablet, args))),
+        ("tablet", &|args: &[&str]| {
+            ok(&hailong(&tablet, args));
+        }),
         ("server", &|args: &[&str]| {
             server.command(args);
         }),

@@ -214,6 +214,15 @@ pub fn report(source: &dyn Source, heading: Heading) -> Result<Report, ExportErr
     tally(source, heading, &mut |_| true, &mut |_, _| {})
 }
 
+/// The PDF report's bytes: for a mail's attachment.
+pub fn pdf(report: &Report, lang: Lang) -> Result<Vec<u8>, ExportError> {
+    pdf::render(report, lang).map_err(|e| ExportError::Write {
+        path: PathBuf::new(),
+        source: std::io::Error::other(e),
+        removed: false,
+    })
+}
+
 /// Writes the report for `heading`'s period to `out` in `format`; returns the report.
 pub fn export(
     source: &dyn Source,

@@ -111,6 +111,12 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Where alerts of negative ratings and the monthly and quarterly reports are sent: a mail
+    /// server and/or a webhook
+    Notify {
+        #[command(subcommand)]
+        action: NotifyCommand,
+    },
     /// Write a report of every tablet's ratings to a file
     Export {
         #[arg(long, value_name = "FILE")]
@@ -134,6 +140,79 @@ pub enum Command {
         #[arg(long, default_value = "vi", value_parser = |s: &str| s.parse::<Lang>())]
         lang: Lang,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// Send through the office's mail server. The password, if any, is read from standard
+    /// input (never from a flag, which other users see in `ps`)
+    Smtp {
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+        /// The mail server, e.g. smtp.gmail.com
+        #[arg(long)]
+        host: String,
+        /// 587 for starttls, 465 for tls
+        #[arg(long)]
+        port: Option<u16>,
+        /// starttls, tls or none (none only for a relay on this machine or network, without a
+        /// password)
+        #[arg(long, default_value = "starttls", value_parser = |s: &str| s.parse::<crate::notify::settings::Security>())]
+        security: crate::notify::settings::Security,
+        /// The account to sign in with; its password is read from standard input
+        #[arg(long)]
+        user: Option<String>,
+        /// The sender's address
+        #[arg(long)]
+        from: String,
+        /// A recipient; repeat for several
+        #[arg(long = "to", value_name = "ADDRESS", required = true)]
+        to: Vec<String>,
+    },
+    /// POST each alert and report as JSON to an address (Zalo OA, the provincial system, …)
+    Webhook {
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+        #[arg(long)]
+        url: String,
+    },
+    /// What to send: alerts of negative ratings, scheduled reports, and in which language
+    Options {
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+        #[arg(long, value_name = "on|off", value_parser = on_off)]
+        alerts: Option<bool>,
+        #[arg(long, value_name = "on|off", value_parser = on_off)]
+        reports: Option<bool>,
+        /// vi or en
+        #[arg(long, value_parser = |s: &str| s.parse::<Lang>().map(|_| s.to_owned()))]
+        lang: Option<String>,
+    },
+    /// Stop sending through a channel: smtp, webhook or all
+    Off {
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+        #[arg(value_parser = ["smtp", "webhook", "all"])]
+        channel: String,
+    },
+    /// Print the settings (without the password) and how the queue stands
+    Show {
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+    },
+    /// Queue a test message on every channel; the running server sends it
+    Test {
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+    },
+}
+
+fn on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("{s:?}: on or off")),
+    }
 }
 
 #[derive(Debug, Subcommand)]

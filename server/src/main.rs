@@ -8,6 +8,7 @@ mod db;
 mod exports;
 mod limits;
 mod net;
+mod notify;
 mod password_checks;
 mod secrets;
 mod tls;
@@ -18,7 +19,7 @@ use anyhow::Context;
 use api::AppState;
 use chrono::Utc;
 use clap::Parser;
-use cli::{Cli, Command, ServeBackups, ServeLimits, UserCommand};
+use cli::{Cli, Command, NotifyCommand, ServeBackups, ServeLimits, UserCommand};
 use db::Db;
 use hailong_core::escape::Escaped;
 use hailong_core::period::{DateRange, ReportPeriod};
@@ -72,6 +73,30 @@ fn same_file(a: &Path, b: &Path) -> bool {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
     }
+}
+
+/// Reads a secret someone else chose (a mail account's password) from standard input: its
+/// first line, as it is.
+fn read_secret(what: &str) -> anyhow::Result<String> {
+    use std::io::BufRead;
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("{what}: ");
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .with_context(|| format!("cannot read {what} from standard input"))?;
+    let secret = line.trim_end_matches(['\r', '\n']).to_owned();
+    if secret.is_empty() || secret.len() > secrets::PASSWORD_MAX {
+        return Err(BadInput(format!(
+            "{what}: between 1 and {} bytes on the first line of standard input",
+            secrets::PASSWORD_MAX
+        ))
+        .into());
+    }
+    Ok(secret)
 }
 
 /// Reads a new password from standard input (its first line), checked for length.
@@ -239,6 +264,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Notify { action } => notify_command(action),
         Command::Unit {
             db,
             name,
@@ -297,6 +323,155 @@ fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
+/// `hailong-server notify …`: checks a setting before keeping it.
+fn notify_command(action: NotifyCommand) -> anyhow::Result<()> {
+    use notify::settings::{Security, Settings, Smtp, Webhook};
+    /// What a command changes in the settings, and what it says it did.
+    type Change = Box<dyn FnOnce(&mut Settings) -> anyhow::Result<String>>;
+    let (db, change): (&Path, Change) = match &action {
+        NotifyCommand::Smtp {
+            db,
+            host,
+            port,
+            security,
+            user,
+            from,
+            to,
+        } => {
+            let password = match user {
+                Some(_) => Some(read_secret("the mail account's password")?),
+                None => None,
+            };
+            let smtp = Smtp {
+                host: host.trim().to_owned(),
+                port: port.unwrap_or(match security {
+                    Security::Tls => 465,
+                    Security::Starttls => 587,
+                    Security::None => 25,
+                }),
+                security: *security,
+                username: user.clone(),
+                password,
+                from: from.trim().to_owned(),
+                to: to.iter().map(|t| t.trim().to_owned()).collect(),
+            };
+            smtp.check().map_err(|e| BadInput(e.to_string()))?;
+            (
+                db,
+                Box::new(move |s: &mut Settings| {
+                    let said = format!(
+                        "alerts and reports go by mail through {}:{} to {}",
+                        smtp.host,
+                        smtp.port,
+                        smtp.to.join(", ")
+                    );
+                    s.smtp = Some(smtp);
+                    Ok(said)
+                }),
+            )
+        }
+        NotifyCommand::Webhook { db, url } => {
+            let webhook = Webhook {
+                url: url.trim().to_owned(),
+            };
+            webhook.check().map_err(|e| BadInput(e.to_string()))?;
+            (
+                db,
+                Box::new(move |s: &mut Settings| {
+                    let said = format!("alerts and reports are posted to {}", webhook.url);
+                    s.webhook = Some(webhook);
+                    Ok(said)
+                }),
+            )
+        }
+        NotifyCommand::Options {
+            db,
+            alerts,
+            reports,
+            lang,
+        } => {
+            let (alerts, reports, lang) = (*alerts, *reports, lang.clone());
+            (
+                db,
+                Box::new(move |s: &mut Settings| {
+                    s.alerts = alerts.unwrap_or(s.alerts);
+                    s.reports = reports.unwrap_or(s.reports);
+                    s.lang = lang.unwrap_or_else(|| s.lang.clone());
+                    Ok(format!(
+                        "alerts {}, reports {}, in {}",
+                        if s.alerts { "on" } else { "off" },
+                        if s.reports { "on" } else { "off" },
+                        s.lang
+                    ))
+                }),
+            )
+        }
+        NotifyCommand::Off { db, channel } => {
+            let channel = channel.clone();
+            (
+                db,
+                Box::new(move |s: &mut Settings| {
+                    if channel != "webhook" {
+                        s.smtp = None;
+                    }
+                    if channel != "smtp" {
+                        s.webhook = None;
+                    }
+                    Ok(format!("nothing more is sent through {channel}"))
+                }),
+            )
+        }
+        NotifyCommand::Show { db } => {
+            let store = open(db)?;
+            let settings: Settings = store
+                .notify_settings()?
+                .and_then(|j| serde_json::from_str(&j).ok())
+                .unwrap_or_default();
+            let mut shown = serde_json::to_value(&settings)?;
+            if let Some(password) = shown.pointer_mut("/smtp/password")
+                && !password.is_null()
+            {
+                *password = "(set)".into();
+            }
+            println!("{}", serde_json::to_string_pretty(&shown)?);
+            let state = store.queue_state()?;
+            println!(
+                "waiting: {}, sent: {}, last sent: {}",
+                state.waiting,
+                state.sent,
+                state.last_sent_at.as_deref().unwrap_or("never")
+            );
+            if let Some((channel, attempts, error, retry)) = state.failing {
+                println!("failing ({channel}, {attempts} attempts, next at {retry}): {error}");
+            }
+            return Ok(());
+        }
+        NotifyCommand::Test { db } => {
+            let mut notifier = notify::Notifier::open(db)?;
+            let queued = notifier.queue_test(Utc::now())?;
+            if queued == 0 {
+                return Err(BadInput(
+                    "no channel is set: hailong-server notify smtp or webhook first".into(),
+                )
+                .into());
+            }
+            println!(
+                "a test message is queued on {queued} channel(s); the running server sends it within a minute"
+            );
+            return Ok(());
+        }
+    };
+    let mut store = open(db)?;
+    let mut settings: Settings = store
+        .notify_settings()?
+        .and_then(|j| serde_json::from_str(&j).ok())
+        .unwrap_or_default();
+    let said = change(&mut settings)?;
+    store.set_notify_settings(&serde_json::to_string(&settings)?)?;
+    println!("{said}");
+    Ok(())
+}
+
 /// The heading of a report made now on this server.
 pub fn report_heading(db: &Db, period: ReportPeriod) -> Result<Heading, db::DbError> {
     Ok(Heading {
@@ -341,12 +516,17 @@ fn serve(
     // Dropped when serving ends: the backup thread then stops (after a backup under way).
     let backups =
         backups::Scheduled::start(db_path, schedule).context("cannot start the backup thread")?;
+    // Dropped after the writer: alerts queued by the last batches are still sent.
+    let notifications =
+        notify::Notifications::start(db_path).context("cannot start the notifier thread")?;
+    let committed = notifications.waker();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let db = Arc::new(Mutex::new(db));
         let state = Arc::new(AppState {
-            writer: Writer::start(db.clone()).context("cannot start the writer thread")?,
+            writer: Writer::start(db.clone(), Some(committed))
+                .context("cannot start the writer thread")?,
             db,
             reader: Mutex::new(reader),
             pair_limiter: limits::pairing(),
@@ -367,6 +547,7 @@ fn serve(
         tracing::info!(%address, scheme, max_connections = limits.max_connections, "listening");
         net::serve(listener, app, tls, limits, shutdown()).await;
         drop(backups);
+        drop(notifications);
         tracing::info!("stopped; the database is closed");
         Ok(())
     })

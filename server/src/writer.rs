@@ -3,6 +3,7 @@
 //! only after the commit that holds it.
 
 use crate::db::{Db, DbError, Incoming, Stored};
+use crate::notify::Wake;
 use chrono::Utc;
 use hailong_core::wire::MAX_BATCH;
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -28,11 +29,13 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn start(db: Arc<Mutex<Db>>) -> std::io::Result<Writer> {
+    /// Starts the writer thread; after each commit it tells `committed` (the notifier, which
+    /// alerts on the negatives the commit queued).
+    pub fn start(db: Arc<Mutex<Db>>, committed: Option<Sender<Wake>>) -> std::io::Result<Writer> {
         let (jobs, queue) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("writer".into())
-            .spawn(move || write_loop(&db, &queue))?;
+            .spawn(move || write_loop(&db, &queue, committed.as_ref()))?;
         Ok(Writer {
             jobs: Some(jobs),
             thread: Some(thread),
@@ -56,7 +59,7 @@ impl Drop for Writer {
     }
 }
 
-fn write_loop(db: &Mutex<Db>, queue: &Receiver<Job>) {
+fn write_loop(db: &Mutex<Db>, queue: &Receiver<Job>, committed: Option<&Sender<Wake>>) {
     while let Ok(first) = queue.recv() {
         let mut ratings = first.batch.items.len();
         let mut group = vec![first];
@@ -67,6 +70,10 @@ fn write_loop(db: &Mutex<Db>, queue: &Receiver<Job>) {
         }
         let mut db = db.lock().unwrap_or_else(|e| e.into_inner());
         commit(&mut db, group);
+        drop(db);
+        if let Some(notifier) = committed {
+            let _ = notifier.send(Wake::Poke);
+        }
     }
 }
 

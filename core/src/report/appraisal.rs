@@ -118,7 +118,7 @@ impl Appraisals {
                     .filter(|(_, n)| *n > 0)
                     .map(|(r, n)| (*r, n))
                     .collect();
-                reasons.sort_by(|a, b| b.1.cmp(&a.1));
+                reasons.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
                 Appraisal {
                     officer: c.officer,
                     whole: c.whole,

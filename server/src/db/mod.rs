@@ -5,6 +5,7 @@
 mod backup;
 mod checkpoint;
 mod devices;
+mod notifications;
 mod ratings;
 mod report;
 mod summary;
@@ -14,6 +15,7 @@ mod users;
 
 pub use backup::{BackupMade, RestoreError, lock, restore};
 pub use devices::{Caller, Device, PairError};
+pub use notifications::{Notification, QueueState};
 pub use ratings::{Incoming, Ingested, Prepared, Stored};
 pub use summary::Totals;
 pub use users::SESSION_HOURS;
@@ -178,6 +180,33 @@ const SCHEMA: &[&str] = &[
     -- those again (docs/api.md). Ratings taken before this have none.
     ALTER TABLE ratings ADD COLUMN receipt INTEGER;
     ALTER TABLE devices ADD COLUMN receipts INTEGER NOT NULL DEFAULT 0;
+",
+    "
+    -- 8: alerts and scheduled reports. The writer puts each negative rating it inserts in
+    -- `alert_queue`, in the batch's own transaction; the notifier turns what is queued into
+    -- messages (one per channel, many ratings in one), kept in `notifications` until the mail
+    -- server or the webhook says it has them. `report_schedule` holds the periods whose report
+    -- was queued, so each is sent once.
+    CREATE TABLE alert_queue (
+        rating_id TEXT PRIMARY KEY,
+        queued_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE notifications (
+        id         INTEGER PRIMARY KEY,
+        channel    TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        content    TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        due_at     TEXT NOT NULL,
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        sent_at    TEXT
+    );
+    CREATE INDEX notifications_unsent ON notifications (due_at) WHERE sent_at IS NULL;
+    CREATE TABLE report_schedule (
+        period    TEXT PRIMARY KEY,
+        queued_at TEXT NOT NULL
+    ) WITHOUT ROWID;
 ",
 ];
 

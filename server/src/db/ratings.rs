@@ -130,6 +130,10 @@ fn store_batch(
     let mut conflict = tx.prepare_cached(
         "INSERT INTO conflicts (rating_id, device_id, received_at, content) VALUES (?1, ?2, ?3, ?4)",
     )?;
+    // A negative rating taken now is queued for the alert in the same transaction: an alert
+    // is never lost between the commit and the notifier.
+    let mut alert =
+        tx.prepare_cached("INSERT INTO alert_queue (rating_id, queued_at) VALUES (?1, ?2)")?;
     for item in &batch.items {
         let prepared = match item {
             Ingested::Checked(prepared) => prepared,
@@ -181,6 +185,9 @@ fn store_batch(
             accepted += 1;
             receipt = next;
             counts.add(prepared, repeat);
+            if !repeat && rating.outcome.level().is_some_and(|l| l.is_negative()) {
+                alert.execute(params![w.id, received_at])?;
+            }
             (Status::Accepted, Some(next))
         } else {
             let (stored, held): (String, Option<i64>) =

@@ -339,7 +339,9 @@ mod tests {
         db.conn
             .execute_batch(
                 "DROP TABLE daily_counts; ALTER TABLE ratings DROP COLUMN receipt;
-                 ALTER TABLE devices DROP COLUMN receipts; PRAGMA user_version = 5;",
+                 ALTER TABLE devices DROP COLUMN receipts; DROP TABLE alert_queue;
+                 DROP TABLE notifications; DROP TABLE report_schedule;
+                 PRAGMA user_version = 5;",
             )
             .unwrap();
         drop(db);

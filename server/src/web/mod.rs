@@ -320,14 +320,26 @@ async fn negatives(
 
 async fn devices(State(state): State<Shared>, session: Session) -> Response {
     let lang = session.lang;
-    let read = with_reader(&state, |db| Ok((db.devices()?, db.unit_name()?))).await;
+    let read = with_reader(&state, |db| {
+        let channels = db
+            .notify_settings()?
+            .and_then(|j| serde_json::from_str::<crate::notify::settings::Settings>(&j).ok())
+            .map(|s| s.channels())
+            .unwrap_or_default();
+        Ok((
+            db.devices()?,
+            db.unit_name()?,
+            (channels, db.queue_state()?),
+        ))
+    })
+    .await;
     let backup_state = state
         .backups
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
     match read {
-        Ok((devices, unit)) => {
+        Ok((devices, unit, notifications)) => {
             let frame = Frame {
                 lang,
                 user: &session.user,
@@ -338,7 +350,7 @@ async fn devices(State(state): State<Shared>, session: Session) -> Response {
             };
             html_response(
                 StatusCode::OK,
-                pages::devices(&frame, &devices, &backup_state),
+                pages::devices(&frame, &devices, &backup_state, &notifications),
             )
         }
         Err(_) => problem_page(lang, StatusCode::INTERNAL_SERVER_ERROR, |d| d.failed),

@@ -4,7 +4,7 @@
 use super::trend;
 use super::words::{Dash, code, dash};
 use crate::backups::BackupState;
-use crate::db::{Device, Totals};
+use crate::db::{Device, QueueState, Totals};
 use hailong_core::level::Level;
 use hailong_core::period::ReportPeriod;
 use hailong_core::reason::Reason;
@@ -613,7 +613,53 @@ fn backups(f: &Frame<'_>, state: &BackupState) -> Markup {
     }
 }
 
-pub fn devices(f: &Frame<'_>, devices: &[Device], backup_state: &BackupState) -> Markup {
+/// Where alerts and reports go, and how their queue stands: waiting, sent, the oldest failure
+/// with its reason and next try.
+fn notifications(f: &Frame<'_>, channels: &[&str], queue: &QueueState) -> Markup {
+    let (d, lang) = (f.d(), f.lang);
+    let time = |at: &str| {
+        chrono::DateTime::parse_from_rfc3339(at)
+            .map(|t| {
+                t.with_timezone(&chrono::Local)
+                    .format("%H:%M %d/%m/%Y")
+                    .to_string()
+            })
+            .unwrap_or_else(|_| at.to_owned())
+    };
+    html! {
+        section.notifications id="notifications" {
+            h2 { (d.notifications) }
+            @if channels.is_empty() {
+                p.empty id="notifications-off" { (d.notifications_off) }
+            } @else {
+                p id="notifications-channels" { (d.notifications_through) ": " strong { (channels.join(", ")) } }
+                @if let Some((channel, attempts, error, retry)) = &queue.failing {
+                    p.problem id="notification-failed" role="alert" {
+                        (d.notification_failed
+                            .replace("{channel}", channel)
+                            .replace("{attempts}", &attempts.to_string())
+                            .replace("{at}", &time(retry)))
+                        ": " (error)
+                    }
+                }
+                p id="notifications-queue" {
+                    (d.notifications_waiting) ": " strong id="notifications-waiting" { (lang.count(queue.waiting)) }
+                    " · " (d.notifications_sent) ": " strong id="notifications-sent" { (lang.count(queue.sent)) }
+                    @if let Some(last) = &queue.last_sent_at {
+                        " · " (d.notifications_last) ": " (time(last))
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn devices(
+    f: &Frame<'_>,
+    devices: &[Device],
+    backup_state: &BackupState,
+    (channels, queue): &(Vec<&str>, QueueState),
+) -> Markup {
     let (d, w, lang) = (f.d(), f.lang.words(), f.lang);
     let time = |at: Option<&str>| {
         at.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
@@ -656,6 +702,7 @@ pub fn devices(f: &Frame<'_>, devices: &[Device], backup_state: &BackupState) ->
                 } }
             }
             (backups(f, backup_state))
+            (notifications(f, channels, queue))
         },
     )
 }

@@ -576,7 +576,7 @@ fn exports_give_the_summarys_figures_in_every_format_and_refuse_bad_requests() {
     assert!(
         sheet
             .used_cells()
-            .any(|(_, _, v)| v.to_string() == "CHỦ TỊCH"),
+            .any(|(_, _, v)| *v == "CHỦ TỊCH"),
         "the signers set before stay"
     );
 

@@ -5,10 +5,13 @@
 //! - `dashboard`: the web dashboard's rules over plain HTTP;
 //! - `hardening`: the server as an attacker on the commune's network tries it: sign-in
 //!   floods, idle and half-sent connections, redirects, cross-site forms, forged log lines,
-//!   file modes and leftovers.
+//!   file modes and leftovers;
+//! - `notify`: alerts reaching a webhook through the running server, settings refused.
 
 #[path = "../support/http.rs"]
 mod http;
+#[path = "../support/receiver.rs"]
+mod receiver;
 #[path = "../support/running.rs"]
 mod running;
 
@@ -16,3 +19,4 @@ mod api;
 mod backups;
 mod dashboard;
 mod hardening;
+mod notify;
