@@ -298,12 +298,7 @@ fn breakdown_sheet(
         widths.push(13.0);
     }
     widths.push((longest as f64 + 2.0).clamp(24.0, 46.0));
-    widths.push(11.0);
-    for _ in levels {
-        widths.push(10.0);
-        widths.push(9.0);
-    }
-    widths.push(11.0);
+    level_widths(&mut widths, levels.len());
     widths.push(11.0);
     widths.push(11.0);
     let page = Page::new(&widths, styles);
@@ -358,6 +353,17 @@ fn breakdown_sheet(
     ws.set_freeze_panes(top + 2, 0)?;
     page.finish(ws, words, true, Some((top, top + 1)), row)?;
     Ok(())
+}
+
+/// The widths of the columns [`level_cells`] fills: the ratings, each level's count and share,
+/// tỷ lệ hài lòng.
+fn level_widths(widths: &mut Widths, levels: usize) {
+    widths.push(11.0);
+    for _ in 0..levels {
+        widths.push(10.0);
+        widths.push(9.0);
+    }
+    widths.push(11.0);
 }
 
 /// From column `first`: the ratings, each level's count and share (adding up to 100.0), and tỷ
@@ -425,12 +431,8 @@ fn appraisal_sheet(
 ) -> Result<(), XlsxError> {
     let words = lang.words();
     let levels = report.scale.levels();
-    let mut widths = Widths::fixed(&[6.0, 24.0, 10.0, 11.0]);
-    for _ in levels {
-        widths.push(10.0);
-        widths.push(9.0);
-    }
-    widths.push(11.0);
+    let mut widths = Widths::fixed(&[6.0, 24.0, 10.0]);
+    level_widths(&mut widths, levels.len());
     widths.push(11.0);
     widths.push(11.0);
     widths.push(36.0);

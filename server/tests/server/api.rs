@@ -574,9 +574,7 @@ fn exports_give_the_summarys_figures_in_every_format_and_refuse_bad_requests() {
     let sheet = book.worksheet_range("Tổng hợp").unwrap();
     assert_eq!(sheet.get_value((0, 0)).cloned(), text("UBND XÃ TÂN PHÚ"));
     assert!(
-        sheet
-            .used_cells()
-            .any(|(_, _, v)| *v == "CHỦ TỊCH"),
+        sheet.used_cells().any(|(_, _, v)| *v == "CHỦ TỊCH"),
         "the signers set before stay"
     );
 
