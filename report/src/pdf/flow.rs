@@ -33,6 +33,8 @@ static ITALIC: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSerifCondense
 const INK: [u8; 3] = [0, 0, 0];
 pub const HEADER_FILL: [u8; 3] = [0xE4, 0xEA, 0xF2];
 const BORDER: f32 = 0.5;
+/// The smallest a table's header is set, to fit its words in their columns.
+const MIN_HEADER: f32 = 7.5;
 /// Room around a table cell's text.
 const PAD_X: f32 = 3.0;
 const PAD_Y: f32 = 2.5;
@@ -340,7 +342,34 @@ impl<'f> Flow<'f> {
     /// wrapped; a row that does not fit goes to the next page, under the header drawn again.
     pub fn table(&mut self, columns: &[Column], header: &[&str], rows: &[Row], size: f32) {
         let total: f32 = columns.iter().map(|c| c.weight).sum();
-        let widths: Vec<f32> = columns.iter().map(|c| WIDTH * c.weight / total).collect();
+        let mut widths: Vec<f32> = columns.iter().map(|c| WIDTH * c.weight / total).collect();
+        // A column narrower than its header's longest word at the smallest header size
+        // ("Unsatisfied") takes the room from the column with the most to spare.
+        let smallest = Style::new(Face::Bold, MIN_HEADER);
+        let needs: Vec<f32> = header
+            .iter()
+            .map(|h| {
+                h.split_whitespace()
+                    .map(|word| self.fonts.width(smallest, word))
+                    .fold(0.0, f32::max)
+                    + 2.0 * PAD_X
+                    + 0.5
+            })
+            .collect();
+        for i in 0..widths.len().min(needs.len()) {
+            let short = needs[i] - widths[i];
+            if short <= 0.0 {
+                continue;
+            }
+            let spare = |j: usize| widths[j] - needs.get(j).copied().unwrap_or(0.0);
+            let donor = (0..widths.len())
+                .filter(|&j| j != i)
+                .max_by(|&a, &b| spare(a).total_cmp(&spare(b)));
+            if let Some(donor) = donor.filter(|&d| spare(d) >= short) {
+                widths[donor] -= short;
+                widths[i] += short;
+            }
+        }
         let cell = Style::new(Face::Regular, size);
         // The header wraps between words only: its size goes down (to 7.5 pt at least) until
         // each word fits its column ("Không" of "Không hài lòng" in a narrow one).
@@ -351,7 +380,7 @@ impl<'f> Flow<'f> {
                     .all(|word| self.fonts.width(head, word) <= w - 2.0 * PAD_X)
             })
         };
-        while !fits(head) && head.size > 7.5 {
+        while !fits(head) && head.size > MIN_HEADER {
             head.size -= 0.5;
         }
         let header_cells: Vec<Vec<String>> = header
