@@ -168,6 +168,10 @@ pub enum NotifyCommand {
         /// A recipient; repeat for several
         #[arg(long = "to", value_name = "ADDRESS", required = true)]
         to: Vec<String>,
+        /// The certificate (PEM) of the commune's own CA, if it signed the mail server's
+        /// certificate; trusted besides the system's roots
+        #[arg(long, value_name = "PEM")]
+        ca_file: Option<PathBuf>,
     },
     /// POST each alert and report as JSON to an address (Zalo OA, the provincial system, …)
     Webhook {

@@ -337,6 +337,7 @@ fn notify_command(action: NotifyCommand) -> anyhow::Result<()> {
             user,
             from,
             to,
+            ca_file,
         } => {
             let password = match user {
                 Some(_) => Some(read_secret("the mail account's password")?),
@@ -354,6 +355,16 @@ fn notify_command(action: NotifyCommand) -> anyhow::Result<()> {
                 password,
                 from: from.trim().to_owned(),
                 to: to.iter().map(|t| t.trim().to_owned()).collect(),
+                // Kept whole: the running server reads it from wherever it runs.
+                ca_file: match ca_file {
+                    Some(path) => Some(
+                        std::path::absolute(path)
+                            .context("cannot resolve the CA file's path")?
+                            .display()
+                            .to_string(),
+                    ),
+                    None => None,
+                },
             };
             smtp.check().map_err(|e| BadInput(e.to_string()))?;
             (

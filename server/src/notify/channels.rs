@@ -1,5 +1,6 @@
 //! The two ways out: a mail through the office's SMTP server (lettre: STARTTLS or TLS checked
-//! against the system's roots, UTF-8 headers encoded as MIME words, a PDF attachment), and a
+//! against the system's roots and the commune's own CA if set, UTF-8 headers encoded as MIME
+//! words, a PDF attachment), and a
 //! JSON POST to a webhook (reqwest) with an idempotency key, so a receiver that got a message
 //! whose answer was lost can tell it is the same one. Both with timeouts: a mail server that
 //! never answers holds nothing up but its own message.
@@ -8,7 +9,7 @@ use super::settings::{Security, Smtp, Webhook};
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{SmtpTransport, Transport};
 use std::sync::Once;
 use std::time::Duration;
@@ -54,7 +55,16 @@ pub fn send_mail(
         }
     }
     .map_err(|e| e.to_string())?;
-    let tls = || TlsParameters::new(smtp.host.clone()).map_err(|e| e.to_string());
+    // The system's roots, and the commune's own CA if it has one.
+    let tls = || -> Result<TlsParameters, String> {
+        let mut parameters = TlsParameters::builder(smtp.host.clone());
+        if let Some(path) = &smtp.ca_file {
+            let pem = std::fs::read(path).map_err(|e| format!("the CA file {path}: {e}"))?;
+            let ca = Certificate::from_pem(&pem).map_err(|e| format!("the CA file {path}: {e}"))?;
+            parameters = parameters.add_root_certificate(ca);
+        }
+        parameters.build().map_err(|e| e.to_string())
+    };
     let mut transport = SmtpTransport::builder_dangerous(smtp.host.as_str())
         .port(smtp.port)
         .timeout(Some(TIMEOUT))

@@ -43,6 +43,10 @@ pub struct Smtp {
     pub password: Option<String>,
     pub from: String,
     pub to: Vec<String>,
+    /// The certificate (PEM) of a commune's own CA that signed its mail server's certificate,
+    /// trusted besides the system's roots.
+    #[serde(default)]
+    pub ca_file: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +109,8 @@ pub enum BadSetting {
     WebhookUrl(String),
     #[error("{0:?} is not a mail server name")]
     Host(String),
+    #[error("the CA file {0}: {1}")]
+    CaFile(String, String),
 }
 
 /// A plausible address: something@domain, no spaces or line breaks (they would end up in a
@@ -136,6 +142,12 @@ impl Smtp {
         }
         if self.security == Security::None && self.password.is_some() {
             return Err(BadSetting::PasswordInClear);
+        }
+        if let Some(path) = &self.ca_file {
+            let bad = |why: String| BadSetting::CaFile(path.clone(), why);
+            let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+            lettre::transport::smtp::client::Certificate::from_pem(&pem)
+                .map_err(|e| bad(e.to_string()))?;
         }
         Ok(())
     }
@@ -181,6 +193,7 @@ mod tests {
             password: Some("secret".into()),
             from: "hailong@example.vn".into(),
             to: vec!["chutich@example.vn".into()],
+            ca_file: None,
         }
     }
 

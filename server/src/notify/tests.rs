@@ -43,9 +43,15 @@ struct Smtpd {
 
 impl Smtpd {
     fn start(port: u16, maildir: &Path) -> Smtpd {
+        Smtpd::start_with(port, maildir, &[])
+    }
+
+    /// With `options` before the handler: `--tlscert`, `--tlskey` for STARTTLS.
+    fn start_with(port: u16, maildir: &Path, options: &[&Path]) -> Smtpd {
         let child = Command::new(PYTHON)
             .args(["-m", "aiosmtpd", "-n", "-l"])
             .arg(format!("127.0.0.1:{port}"))
+            .args(options)
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
             .arg(maildir)
             .spawn()
@@ -237,6 +243,7 @@ fn alerts_and_the_months_report_arrive_by_mail_in_vietnamese() {
                 "chutich@tanphu.gov.vn".into(),
                 "vanphong@tanphu.gov.vn".into(),
             ],
+            ca_file: None,
         }),
         ..Settings::default()
     };
@@ -345,4 +352,90 @@ fn alerts_and_the_months_report_arrive_by_mail_in_vietnamese() {
     let january = notifier.round(at(2027, 1, 1, 7, 0, 0)).unwrap();
     assert_eq!(january.reports, ["2026-12", "2026-Q4"]);
     assert_eq!(january.sent, 2);
+}
+
+/// A CA (its certificate in `dir/NAME-ca.pem`) and, when `server` is true, a certificate it
+/// signed for 127.0.0.1 (`dir/NAME-cert.pem`, `dir/NAME-key.pem`).
+fn certificate_authority(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, format!("{name} – CA nội bộ"));
+    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let ca = ca.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca, &ca_key)
+        .unwrap();
+    let paths = (
+        dir.join(format!("{name}-ca.pem")),
+        dir.join(format!("{name}-cert.pem")),
+        dir.join(format!("{name}-key.pem")),
+    );
+    std::fs::write(&paths.0, ca.pem()).unwrap();
+    std::fs::write(&paths.1, cert.pem()).unwrap();
+    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
+    paths
+}
+
+/// Issue 15: mail over STARTTLS, to a mail server whose certificate the commune's own CA signed
+/// (`notify smtp --ca-file`). With an unrelated CA the server is refused and the alert waits.
+#[test]
+fn mail_goes_over_starttls_only_to_a_server_the_communes_ca_vouches_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = certificate_authority(dir.path(), "tanphu");
+    let (other_ca, _, _) = certificate_authority(dir.path(), "other");
+    let port = free_port();
+    let smtpd = Smtpd::start_with(
+        port,
+        &dir.path().join("maildir"),
+        &[Path::new("--tlscert"), &cert, Path::new("--tlskey"), &key],
+    );
+    let smtp = |ca_file: &Path| Settings {
+        smtp: Some(Smtp {
+            host: "127.0.0.1".into(),
+            port,
+            security: Security::Starttls,
+            username: None,
+            password: None,
+            from: "hailong@tanphu.gov.vn".into(),
+            to: vec!["chutich@tanphu.gov.vn".into()],
+            ca_file: Some(ca_file.display().to_string()),
+        }),
+        reports: false,
+        ..Settings::default()
+    };
+    let path = database(dir.path(), &smtp(&other_ca));
+    let mut notifier = Notifier::open(&path).unwrap();
+    let t0 = at(2026, 11, 29, 14, 27, 0);
+    let refused = notifier.round(t0).unwrap();
+    assert_eq!(
+        (refused.sent, refused.failed),
+        (0, 1),
+        "an unknown CA is refused"
+    );
+    let (_, _, error, _) = Db::open(&path)
+        .unwrap()
+        .queue_state()
+        .unwrap()
+        .failing
+        .unwrap();
+    assert!(error.to_lowercase().contains("certificate"), "{error}");
+    assert!(smtpd.messages().is_empty());
+    let mut db = Db::open(&path).unwrap();
+    db.set_notify_settings(&serde_json::to_string(&smtp(&ca)).unwrap())
+        .unwrap();
+    let trusted = notifier.round(t0 + chrono::Duration::minutes(2)).unwrap();
+    assert_eq!((trusted.sent, trusted.failed), (1, 0));
+    let mails = smtpd.messages();
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("Có 2 đánh giá không hài lòng:")
+    );
 }
