@@ -6,6 +6,7 @@ mod backup;
 mod checkpoint;
 mod devices;
 mod notifications;
+mod pages;
 mod ratings;
 mod report;
 mod summary;
@@ -16,6 +17,7 @@ mod users;
 pub use backup::{BackupMade, RestoreError, lock, restore};
 pub use devices::{Caller, Device, PairError};
 pub use notifications::{Notification, QueueState};
+pub use pages::{NegativeQuery, NegativesPage};
 pub use ratings::{Incoming, Ingested, Prepared, Stored};
 pub use summary::Totals;
 pub use users::SESSION_HOURS;
@@ -207,6 +209,40 @@ const SCHEMA: &[&str] = &[
         period    TEXT PRIMARY KEY,
         queued_at TEXT NOT NULL
     ) WITHOUT ROWID;
+",
+    "
+    -- 9: counts per day and officer, field or procedure, kept by the writer in each batch's
+    -- own transaction as `daily_counts` is, so that the dashboard's pages of a year add up
+    -- thousands of rows instead of counting a million ratings; and the negative ratings in an
+    -- index of their own, with what their page filters on. `has_key` is 0 for ratings with no
+    -- officer (field, procedure); `key` and `label` are then ''.
+    CREATE TABLE group_counts (
+        dimension      TEXT NOT NULL,
+        local_date     TEXT NOT NULL,
+        has_key        INTEGER NOT NULL,
+        key            TEXT NOT NULL,
+        label          TEXT NOT NULL,
+        outcome        TEXT NOT NULL,
+        repeat_dossier INTEGER NOT NULL,
+        with_dossier   INTEGER NOT NULL,
+        n              INTEGER NOT NULL,
+        PRIMARY KEY (dimension, local_date, has_key, key, label, outcome, repeat_dossier,
+            with_dossier)
+    ) WITHOUT ROWID;
+    INSERT INTO group_counts
+        SELECT 'officer', local_date, officer IS NOT NULL, coalesce(officer, ''),
+            coalesce(officer, ''), outcome, repeat_dossier, dossier IS NOT NULL, count(*)
+        FROM ratings GROUP BY 2, 3, 4, 5, 6, 7, 8;
+    INSERT INTO group_counts
+        SELECT 'field', local_date, field_name IS NOT NULL, coalesce(field_name, ''),
+            coalesce(field_name, ''), outcome, repeat_dossier, dossier IS NOT NULL, count(*)
+        FROM ratings GROUP BY 2, 3, 4, 5, 6, 7, 8;
+    INSERT INTO group_counts
+        SELECT 'procedure', local_date, procedure_code IS NOT NULL, coalesce(procedure_code, ''),
+            coalesce(procedure_name, ''), outcome, repeat_dossier, dossier IS NOT NULL, count(*)
+        FROM ratings GROUP BY 2, 3, 4, 5, 6, 7, 8;
+    CREATE INDEX ratings_negatives ON ratings (local_date, created_at, officer, field_name, reasons)
+        WHERE outcome IN ('unsatisfied', 'very_unsatisfied') AND NOT repeat_dossier;
 ",
 ];
 

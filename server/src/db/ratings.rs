@@ -111,6 +111,7 @@ fn store_batch(
     let mut receipt = given.max(acked);
     let mut results = Vec::with_capacity(batch.items.len());
     let mut counts = DailyCounts::default();
+    let mut groups = GroupCounts::default();
     let mut accepted = 0i64;
     let skewed_tablet = batch.clock_skew.is_some_and(|s| s.abs() > SKEW_LIMIT_SECS);
     let mut existing =
@@ -185,6 +186,7 @@ fn store_batch(
             accepted += 1;
             receipt = next;
             counts.add(prepared, repeat);
+            groups.add(prepared, repeat);
             if !repeat && rating.outcome.level().is_some_and(|l| l.is_negative()) {
                 alert.execute(params![w.id, received_at])?;
             }
@@ -208,6 +210,7 @@ fn store_batch(
         });
     }
     counts.store(tx, device_id)?;
+    groups.store(tx)?;
     if !batch.misuse.is_empty() {
         let mut press = tx.prepare_cached(
             "INSERT INTO misuse (id, device_id, created_at, local_date, received_at)
@@ -283,6 +286,75 @@ impl<'a> DailyCounts<'a> {
                 outcome,
                 repeat,
                 scale,
+                with_dossier,
+                n
+            ])?;
+        }
+        Ok(())
+    }
+}
+
+/// What one batch adds to `group_counts`: its inserted ratings, counted per officer, field
+/// and procedure, day, outcome, repeat flag and whether a dossier was linked.
+#[derive(Default)]
+struct GroupCounts<'a>(BTreeMap<GroupKey<'a>, i64>);
+
+/// Dimension, day, has a key, key, label, outcome, repeat, with a dossier.
+type GroupKey<'a> = (
+    &'static str,
+    &'a str,
+    bool,
+    &'a str,
+    &'a str,
+    &'static str,
+    bool,
+    bool,
+);
+
+impl<'a> GroupCounts<'a> {
+    fn add(&mut self, prepared: &'a Prepared, repeat: bool) {
+        let rating = &prepared.rating;
+        let w = &rating.wire;
+        let by = [
+            ("officer", w.officer.as_deref(), w.officer.as_deref()),
+            ("field", w.field_name.as_deref(), w.field_name.as_deref()),
+            (
+                "procedure",
+                w.procedure_code.as_deref(),
+                w.procedure_name.as_deref(),
+            ),
+        ];
+        for (dimension, key, label) in by {
+            let group = (
+                dimension,
+                prepared.local_date.as_str(),
+                key.is_some(),
+                key.unwrap_or(""),
+                label.unwrap_or(""),
+                rating.outcome.code(),
+                repeat,
+                w.dossier_code.is_some(),
+            );
+            *self.0.entry(group).or_default() += 1;
+        }
+    }
+
+    fn store(&self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO group_counts (dimension, local_date, has_key, key, label, outcome,
+                 repeat_dossier, with_dossier, n)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT DO UPDATE SET n = n + excluded.n",
+        )?;
+        for ((dimension, date, has_key, key, label, outcome, repeat, with_dossier), n) in &self.0 {
+            upsert.execute(params![
+                dimension,
+                date,
+                has_key,
+                key,
+                label,
+                outcome,
+                repeat,
                 with_dossier,
                 n
             ])?;

@@ -341,6 +341,7 @@ mod tests {
                 "DROP TABLE daily_counts; ALTER TABLE ratings DROP COLUMN receipt;
                  ALTER TABLE devices DROP COLUMN receipts; DROP TABLE alert_queue;
                  DROP TABLE notifications; DROP TABLE report_schedule;
+                 DROP TABLE group_counts; DROP INDEX ratings_negatives;
                  PRAGMA user_version = 5;",
             )
             .unwrap();

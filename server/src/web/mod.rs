@@ -9,7 +9,7 @@ mod trend;
 mod words;
 
 use crate::api::{Shared, blocking, report_file, with_reader};
-use crate::db::{Db, DbError};
+use crate::db::{Db, DbError, NegativeQuery};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
@@ -247,6 +247,7 @@ async fn overview(
 
 /// A page drawn from the period's whole report: every group and negative rating, counted as
 /// the exports count them.
+/// A page of a period's report, read from the counts the writer keeps (`Db::page_report`).
 async fn report_page(
     state: Shared,
     session: Session,
@@ -255,9 +256,7 @@ async fn report_page(
     render: fn(&Frame<'_>, &Report) -> Markup,
 ) -> Response {
     period_page(state, session, query, nav, move |frame, db, heading| {
-        let report =
-            hailong_report::report(db, heading).map_err(|e| DbError::Report(e.to_string()))?;
-        Ok(render(frame, &report))
+        Ok(render(frame, &db.page_report(heading)?))
     })
     .await
 }
@@ -296,7 +295,7 @@ async fn negatives(
 ) -> Response {
     let chosen = |value: Option<String>| value.filter(|v| !v.trim().is_empty());
     let filter = pages::NegativeFilter {
-        page: query.page.unwrap_or(1),
+        page: query.page.unwrap_or(1).max(1),
         officer: chosen(query.officer),
         field: chosen(query.field),
         reason: query.reason.and_then(|r| r.parse().ok()),
@@ -310,9 +309,23 @@ async fn negatives(
         period,
         Nav::Negatives,
         move |frame, db, heading| {
-            let report =
-                hailong_report::report(db, heading).map_err(|e| DbError::Report(e.to_string()))?;
-            Ok(pages::negatives(frame, &report, &filter))
+            let range = heading.period.range();
+            let per_page = pages::NEGATIVES_PER_PAGE as u64;
+            let mut asked = NegativeQuery {
+                officer: filter.officer.clone(),
+                field: filter.field.clone(),
+                reason: filter.reason,
+                offset: (filter.page as u64 - 1) * per_page,
+                limit: per_page,
+            };
+            let mut page = db.negatives_page(range, &asked)?;
+            // Past the last page: the last page.
+            let last = page.total.div_ceil(per_page).max(1);
+            if filter.page as u64 > last {
+                asked.offset = (last - 1) * per_page;
+                page = db.negatives_page(range, &asked)?;
+            }
+            Ok(pages::negatives(frame, &page, &filter))
         },
     )
     .await

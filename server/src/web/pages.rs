@@ -4,11 +4,11 @@
 use super::trend;
 use super::words::{Dash, code, dash};
 use crate::backups::BackupState;
-use crate::db::{Device, QueueState, Totals};
+use crate::db::{Device, NegativesPage, QueueState, Totals};
 use hailong_core::level::Level;
 use hailong_core::period::ReportPeriod;
 use hailong_core::reason::Reason;
-use hailong_core::report::{Appraisal, Figures, Group, Negative, Report};
+use hailong_core::report::{Appraisal, Figures, Group, Report};
 use hailong_core::summary::Counts;
 use hailong_report::{Format, Lang, month_label};
 use maud::{DOCTYPE, Markup, html};
@@ -444,15 +444,6 @@ pub struct NegativeFilter {
 }
 
 impl NegativeFilter {
-    fn keeps(&self, n: &Negative) -> bool {
-        let same = |want: &Option<String>, have: &Option<String>| {
-            want.as_ref().is_none_or(|w| have.as_ref() == Some(w))
-        };
-        same(&self.officer, &n.officer)
-            && same(&self.field, &n.field_name)
-            && self.reason.is_none_or(|r| n.reasons.contains(&r))
-    }
-
     /// The page's address for `page` with these filters.
     fn link(&self, period: ReportPeriod, page: usize) -> String {
         let mut pairs = vec![("period", period.code())];
@@ -474,45 +465,30 @@ impl NegativeFilter {
 }
 
 /// The period's negatives, newest first, 50 a page, filtered by officer, field and reason.
-pub fn negatives(f: &Frame<'_>, report: &Report, filter: &NegativeFilter) -> Markup {
+pub fn negatives(f: &Frame<'_>, page: &NegativesPage, filter: &NegativeFilter) -> Markup {
     let (d, w, lang) = (f.d(), f.lang.words(), f.lang);
     let time = |at: &str| {
         chrono::DateTime::parse_from_rfc3339(at)
             .map(|t| t.format("%H:%M %d/%m/%Y").to_string())
             .unwrap_or_else(|_| at.to_owned())
     };
-    // Newest first: the ones to follow up now.
-    let kept: Vec<&Negative> = report
-        .negatives
-        .iter()
-        .rev()
-        .filter(|n| filter.keeps(n))
-        .collect();
-    let pages = kept.len().div_ceil(NEGATIVES_PER_PAGE).max(1);
-    let page = filter.page.clamp(1, pages);
-    let shown = kept
-        .iter()
-        .skip((page - 1) * NEGATIVES_PER_PAGE)
-        .take(NEGATIVES_PER_PAGE);
-    let names = |groups: &[Group]| -> Vec<String> {
-        let mut names: Vec<String> = groups.iter().filter_map(|g| g.key.clone()).collect();
-        names.sort();
-        names
-    };
+    let pages = (page.total as usize).div_ceil(NEGATIVES_PER_PAGE).max(1);
+    let current = filter.page.clamp(1, pages);
+    let filtered = filter.officer.is_some() || filter.field.is_some() || filter.reason.is_some();
     let option = |value: &str, label: &str, chosen: bool| {
         html! { option value=(value) selected[chosen] { (label) } }
     };
     frame(
         f,
         html! {
-            h2 { (w.sheet_negative) " (" span id="negative-count" { (lang.count(kept.len() as u64)) } ")" }
+            h2 { (w.sheet_negative) " (" span id="negative-count" { (lang.count(page.total)) } ")" }
             form.filters method="get" action="/negatives" {
                 input type="hidden" name="period" value=(f.period.code());
                 label {
                     span { (w.officer) }
                     select name="officer" id="filter-officer" {
                         (option("", d.every_officer, filter.officer.is_none()))
-                        @for name in names(&report.by_officer) {
+                        @for name in &page.officers {
                             (option(&name, &name, filter.officer.as_deref() == Some(name.as_str())))
                         }
                     }
@@ -521,7 +497,7 @@ pub fn negatives(f: &Frame<'_>, report: &Report, filter: &NegativeFilter) -> Mar
                     span { (w.field) }
                     select name="field" id="filter-field" {
                         (option("", d.every_field, filter.field.is_none()))
-                        @for name in names(&report.by_field) {
+                        @for name in &page.fields {
                             (option(&name, &name, filter.field.as_deref() == Some(name.as_str())))
                         }
                     }
@@ -537,9 +513,9 @@ pub fn negatives(f: &Frame<'_>, report: &Report, filter: &NegativeFilter) -> Mar
                 }
                 button.button type="submit" id="filter-apply" { (d.filter) }
             }
-            @if report.negatives.is_empty() {
+            @if page.total == 0 && !filtered {
                 p.empty { (d.no_negatives) }
-            } @else if kept.is_empty() {
+            } @else if page.total == 0 {
                 p.empty id="no-match" { (d.no_match) }
             } @else {
                 div.scroll tabindex="0" role="region" aria-label=(w.sheet_negative) { table id="negatives" {
@@ -550,7 +526,7 @@ pub fn negatives(f: &Frame<'_>, report: &Report, filter: &NegativeFilter) -> Mar
                         }
                     }
                     tbody {
-                        @for n in shown {
+                        @for n in &page.rows {
                             tr {
                                 td.when { (time(&n.at)) }
                                 td { span class=(format!("badge {}", trend::level_class(n.level))) { (lang.level(n.level)) } }
@@ -565,13 +541,13 @@ pub fn negatives(f: &Frame<'_>, report: &Report, filter: &NegativeFilter) -> Mar
                     }
                 } }
                 @if pages > 1 {
-                    nav.pager aria-label=(d.page_of.replace("{page}", &page.to_string()).replace("{pages}", &pages.to_string())) {
-                        @if page > 1 {
-                            a.button href=(filter.link(f.period, page - 1)) id="page-previous" rel="prev" { (d.previous_page) }
+                    nav.pager aria-label=(d.page_of.replace("{page}", &current.to_string()).replace("{pages}", &pages.to_string())) {
+                        @if current > 1 {
+                            a.button href=(filter.link(f.period, current - 1)) id="page-previous" rel="prev" { (d.previous_page) }
                         }
-                        span id="page-of" { (d.page_of.replace("{page}", &page.to_string()).replace("{pages}", &pages.to_string())) }
-                        @if page < pages {
-                            a.button href=(filter.link(f.period, page + 1)) id="page-next" rel="next" { (d.next_page) }
+                        span id="page-of" { (d.page_of.replace("{page}", &current.to_string()).replace("{pages}", &pages.to_string())) }
+                        @if current < pages {
+                            a.button href=(filter.link(f.period, current + 1)) id="page-next" rel="next" { (d.next_page) }
                         }
                     }
                 }

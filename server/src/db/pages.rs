@@ -1,0 +1,446 @@
+//! What the dashboard's pages of a period read: the report of the officers' and the fields'
+//! pages from the counts the writer keeps (`daily_counts`, `group_counts`), and the negatives'
+//! page a filtered page at a time through their own index. A year of 1,000,000 ratings is a few
+//! tens of thousands of rows to add up, not a million entries to count; the figures are the
+//! report files' own (tested against the one pass the files make).
+
+use super::{Db, DbError};
+use hailong_core::period::DateRange;
+use hailong_core::rating::Outcome;
+use hailong_core::reason::Reason;
+use hailong_core::report::{Appraisal, Figures, Group, Heading, Negative, Report, sort_groups};
+use hailong_core::summary::Counts;
+use hailong_report::Source;
+use rusqlite::params;
+use std::collections::BTreeMap;
+
+/// The negatives' page asked for: its filters (`None`: all) and which page.
+#[derive(Debug, Clone, Default)]
+pub struct NegativeQuery {
+    pub officer: Option<String>,
+    pub field: Option<String>,
+    pub reason: Option<Reason>,
+    /// From 0.
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// A page of the period's negatives, newest first.
+#[derive(Debug, Clone)]
+pub struct NegativesPage {
+    /// The negatives that pass the filters, in all.
+    pub total: u64,
+    pub rows: Vec<Negative>,
+    /// The officers and fields of the period, for the filters' lists.
+    pub officers: Vec<String>,
+    pub fields: Vec<String>,
+}
+
+/// A group being added up: its counts, and its label (the earliest one given).
+#[derive(Default)]
+struct Adding {
+    counts: Counts,
+    /// (first day it was given, label)
+    label: Option<(String, String)>,
+}
+
+fn add(counts: &mut Counts, outcome: &str, repeat: bool, n: u64) {
+    if let Some(outcome) = Outcome::parse(outcome) {
+        counts.add_outcome(outcome, repeat, n);
+    }
+}
+
+impl Db {
+    /// The report of `heading`'s period as the officers' and fields' pages show it: the
+    /// counts, months, breakdowns and each officer's appraisal; no list of negatives.
+    pub fn page_report(&self, heading: Heading) -> Result<Report, DbError> {
+        let range = heading.period.range();
+        let totals = self.totals(range.from, range.to)?;
+        let (from, to) = range.text_bounds();
+        let mut by_month: Vec<Group> = self
+            .monthly(range.from, range.to)?
+            .into_iter()
+            .map(|(month, counts)| Group {
+                key: Some(month.clone()),
+                label: Some(month),
+                counts,
+            })
+            .collect();
+        let misuse =
+            Source::misuse_by_month(self, range).map_err(|e| DbError::Report(e.to_string()))?;
+        for (month, n) in misuse {
+            match by_month
+                .iter_mut()
+                .find(|g| g.key.as_deref() == Some(&month))
+            {
+                Some(g) => g.counts.misuse += n,
+                None => by_month.push(Group {
+                    key: Some(month.clone()),
+                    label: Some(month),
+                    counts: Counts {
+                        misuse: n,
+                        ..Counts::default()
+                    },
+                }),
+            }
+        }
+        by_month.sort_by(|a, b| a.key.cmp(&b.key));
+        let by_device =
+            Source::by_device(self, range).map_err(|e| DbError::Report(e.to_string()))?;
+        Ok(Report {
+            scale: Source::scale(self).map_err(|e| DbError::Report(e.to_string()))?,
+            counts: totals.counts,
+            rated_dossiers: totals.rated_dossiers,
+            by_month,
+            by_field: self.groups("field", &from, &to)?,
+            by_procedure: self.groups("procedure", &from, &to)?,
+            by_officer: self.groups("officer", &from, &to)?,
+            by_device,
+            negatives: Vec::new(),
+            appraisals: self.appraisals(&from, &to)?,
+            heading,
+        })
+    }
+
+    /// One breakdown, from `group_counts`, in the report's order. A group's label is the
+    /// earliest given in the period, as the one pass over the entries takes it.
+    fn groups(&self, dimension: &str, from: &str, to: &str) -> Result<Vec<Group>, DbError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT has_key, key, label, outcome, repeat_dossier, sum(n), min(local_date)
+             FROM group_counts WHERE dimension = ?1 AND local_date BETWEEN ?2 AND ?3
+             GROUP BY has_key, key, label, outcome, repeat_dossier",
+        )?;
+        let mut rows = stmt.query(params![dimension, from, to])?;
+        let mut groups: BTreeMap<Option<String>, Adding> = BTreeMap::new();
+        while let Some(row) = rows.next()? {
+            let key: Option<String> = row.get::<_, bool>(0)?.then(|| row.get(1)).transpose()?;
+            let label: String = row.get(2)?;
+            let outcome: String = row.get(3)?;
+            let first: String = row.get(6)?;
+            let group = groups.entry(key).or_default();
+            add(&mut group.counts, &outcome, row.get(4)?, row.get(5)?);
+            if !label.is_empty()
+                && group
+                    .label
+                    .as_ref()
+                    .is_none_or(|l| (&first, &label) < (&l.0, &l.1))
+            {
+                group.label = Some((first, label));
+            }
+        }
+        let mut list: Vec<Group> = groups
+            .into_iter()
+            .map(|(key, adding)| Group {
+                key,
+                label: adding.label.map(|(_, label)| label),
+                counts: adding.counts,
+            })
+            .collect();
+        sort_groups(&mut list);
+        Ok(list)
+    }
+
+    /// Each officer month by month, from `group_counts`; the reasons of their negatives from
+    /// the negatives' index.
+    fn appraisals(&self, from: &str, to: &str) -> Result<Vec<Appraisal>, DbError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT has_key, key, substr(local_date, 1, 7), outcome, repeat_dossier,
+                 with_dossier, sum(n)
+             FROM group_counts WHERE dimension = 'officer' AND local_date BETWEEN ?1 AND ?2
+             GROUP BY 1, 2, 3, 4, 5, 6",
+        )?;
+        let mut rows = stmt.query(params![from, to])?;
+        type Officer = (Figures, BTreeMap<String, Figures>, [u64; Reason::ALL.len()]);
+        let mut officers: BTreeMap<Option<String>, Officer> = BTreeMap::new();
+        while let Some(row) = rows.next()? {
+            let key: Option<String> = row.get::<_, bool>(0)?.then(|| row.get(1)).transpose()?;
+            let month: String = row.get(2)?;
+            let Some(outcome) = Outcome::parse(&row.get::<_, String>(3)?) else {
+                continue;
+            };
+            let (repeat, with_dossier, n): (bool, bool, u64) =
+                (row.get(4)?, row.get(5)?, row.get(6)?);
+            let officer = officers
+                .entry(key)
+                .or_insert_with(|| (Figures::default(), BTreeMap::new(), [0; Reason::ALL.len()]));
+            for figures in [&mut officer.0, officer.1.entry(month).or_default()] {
+                figures.counts.add_outcome(outcome, repeat, n);
+                if with_dossier && !repeat && outcome.level().is_some() {
+                    figures.rated_dossiers += n;
+                }
+            }
+        }
+        let mut reasons = self.conn.prepare_cached(
+            "SELECT officer, reasons FROM ratings
+             WHERE outcome IN ('unsatisfied', 'very_unsatisfied') AND NOT repeat_dossier
+                 AND local_date BETWEEN ?1 AND ?2",
+        )?;
+        let mut rows = reasons.query(params![from, to])?;
+        while let Some(row) = rows.next()? {
+            let officer: Option<String> = row.get(0)?;
+            let given: String = row.get(1)?;
+            if let Some((_, _, counts)) = officers.get_mut(&officer) {
+                for reason in Reason::split(&given).unwrap_or_default() {
+                    if let Some(i) = Reason::ALL.iter().position(|r| *r == reason) {
+                        counts[i] += 1;
+                    }
+                }
+            }
+        }
+        let mut list: Vec<Appraisal> = officers
+            .into_iter()
+            .map(|(officer, (whole, months, counts))| {
+                let mut reasons: Vec<(Reason, u64)> = Reason::ALL
+                    .iter()
+                    .zip(counts)
+                    .filter(|(_, n)| *n > 0)
+                    .map(|(r, n)| (*r, n))
+                    .collect();
+                reasons.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
+                Appraisal {
+                    officer,
+                    whole,
+                    months: months.into_iter().collect(),
+                    reasons,
+                }
+            })
+            .collect();
+        list.sort_by(|a, b| {
+            b.whole
+                .counts
+                .total()
+                .cmp(&a.whole.counts.total())
+                .then_with(|| a.officer.cmp(&b.officer))
+        });
+        Ok(list)
+    }
+
+    /// A page of the negatives of `range` that pass `query`'s filters, newest first, and how
+    /// many pass them in all.
+    pub fn negatives_page(
+        &self,
+        range: DateRange,
+        query: &NegativeQuery,
+    ) -> Result<NegativesPage, DbError> {
+        let (from, to) = range.text_bounds();
+        let filters = "outcome IN ('unsatisfied', 'very_unsatisfied') AND NOT repeat_dossier
+             AND local_date BETWEEN ?1 AND ?2 AND (?3 IS NULL OR officer = ?3)
+             AND (?4 IS NULL OR field_name = ?4)
+             AND (?5 IS NULL OR instr(' ' || reasons || ' ', ' ' || ?5 || ' ') > 0)";
+        let reason = query.reason.map(|r| r.code());
+        let total: u64 = self
+            .conn
+            .prepare_cached(&format!("SELECT count(*) FROM ratings WHERE {filters}"))?
+            .query_row(params![from, to, query.officer, query.field, reason], |r| {
+                r.get(0)
+            })?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT created_at, outcome, reasons, comment, dossier, procedure_code,
+                 procedure_name, field_name, officer, counter
+             FROM ratings WHERE {filters}
+             ORDER BY local_date DESC, created_at DESC LIMIT ?6 OFFSET ?7"
+        ))?;
+        let mut rows = stmt.query(params![
+            from,
+            to,
+            query.officer,
+            query.field,
+            reason,
+            i64::try_from(query.limit).unwrap_or(i64::MAX),
+            i64::try_from(query.offset).unwrap_or(i64::MAX),
+        ])?;
+        let mut negatives = Vec::new();
+        while let Some(row) = rows.next()? {
+            let Some(level) = Outcome::parse(&row.get::<_, String>(1)?).and_then(Outcome::level)
+            else {
+                continue;
+            };
+            negatives.push(Negative {
+                at: row.get(0)?,
+                level,
+                reasons: Reason::split(&row.get::<_, String>(2)?).unwrap_or_default(),
+                comment: row.get(3)?,
+                dossier: row.get(4)?,
+                procedure_code: row.get(5)?,
+                procedure_name: row.get(6)?,
+                field_name: row.get(7)?,
+                officer: row.get(8)?,
+                counter: row.get(9)?,
+            });
+        }
+        Ok(NegativesPage {
+            total,
+            rows: negatives,
+            officers: self.keys("officer", &from, &to)?,
+            fields: self.keys("field", &from, &to)?,
+        })
+    }
+
+    /// The officers (fields) with ratings in the period, sorted.
+    fn keys(&self, dimension: &str, from: &str, to: &str) -> Result<Vec<String>, DbError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT key FROM group_counts
+             WHERE dimension = ?1 AND has_key AND local_date BETWEEN ?2 AND ?3 ORDER BY key",
+        )?;
+        let rows = stmt.query_map(params![dimension, from, to], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::testing::{batch, paired, rating_with};
+    use chrono::Utc;
+    use hailong_core::period::ReportPeriod;
+    use hailong_core::report::Letterhead;
+    use serde_json::json;
+
+    fn heading(period: ReportPeriod) -> Heading {
+        Heading {
+            unit: "UBND xã Tân Phú".into(),
+            period,
+            made_at: "2026-12-01T08:00:00+07:00".into(),
+            letterhead: Letterhead::default(),
+        }
+    }
+
+    /// Ratings of two months and two tablets: officers, walk-ups, fields, procedures (one
+    /// renamed), an unrated dossier, a repeat, both negative levels with reasons.
+    fn fixture(db: &mut Db) {
+        let (one, two) = (paired(db, "Quầy 1"), paired(db, "Quầy 2"));
+        let mut n = 0;
+        let mut items = |device: &str, list: Vec<serde_json::Value>| {
+            let ratings = list
+                .into_iter()
+                .map(|fields| {
+                    n += 1;
+                    rating_with(n, fields)
+                })
+                .collect();
+            db.ingest(&[&batch(device, ratings)], Utc::now()).unwrap();
+        };
+        let at = |day: &str| format!("2026-{day}T09:00:00+07:00");
+        let lan = |day: &str, level: &str, dossier: Option<&str>, name: &str| {
+            json!({"created_at": at(day), "level": level, "officer": "Nguyễn Thị Lan",
+                   "field_name": "Hộ tịch", "procedure_code": "1.001193",
+                   "procedure_name": name, "dossier_code": dossier,
+                   "reasons": if level == "unsatisfied" { json!(["late", "long_wait"]) } else { json!([]) }})
+        };
+        items(
+            &one,
+            vec![
+                lan(
+                    "10-02",
+                    "satisfied",
+                    Some("000.00.14.H56-261002-0001"),
+                    "Đăng ký khai sinh",
+                ),
+                lan(
+                    "10-03",
+                    "unsatisfied",
+                    Some("000.00.14.H56-261003-0001"),
+                    "Đăng ký khai sinh",
+                ),
+                lan(
+                    "10-03",
+                    "satisfied",
+                    Some("000.00.14.H56-261003-0001"),
+                    "Đăng ký khai sinh",
+                ),
+                lan(
+                    "11-05",
+                    "not_rated",
+                    Some("000.00.14.H56-261105-0001"),
+                    "Khai sinh (tên mới)",
+                ),
+                lan("11-06", "very_satisfied", None, "Khai sinh (tên mới)"),
+                json!({"created_at": at("11-07"), "level": "unsatisfied", "reasons": ["other"]}),
+            ],
+        );
+        items(
+            &two,
+            vec![
+                json!({"created_at": at("11-08"), "level": "very_satisfied",
+                       "officer": "Trần Văn Hùng", "field_name": "Chứng thực",
+                       "procedure_code": "2.000815", "dossier_code": "000.00.14.H56-261108-0002"}),
+                json!({"created_at": at("11-09"), "scale": 5, "level": "very_unsatisfied",
+                       "reasons": ["attitude", "late"], "officer": "Trần Văn Hùng"}),
+            ],
+        );
+    }
+
+    /// Issue 15: the pages' counts are the files' counts, whatever the period.
+    #[test]
+    fn the_pages_read_the_figures_of_the_one_pass_the_files_make() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::open(&dir.path().join("server.db")).unwrap();
+        fixture(&mut db);
+        for period in [
+            ReportPeriod::Year(2026),
+            ReportPeriod::Quarter {
+                year: 2026,
+                quarter: 4,
+            },
+            ReportPeriod::Month {
+                year: 2026,
+                month: 11,
+            },
+            ReportPeriod::Month {
+                year: 2026,
+                month: 3,
+            },
+        ] {
+            let files = hailong_report::report(&db, heading(period)).unwrap();
+            let pages = db.page_report(heading(period)).unwrap();
+            let Report { negatives, .. } = files.clone();
+            assert_eq!(Report { negatives, ..pages }, files, "{period:?}");
+        }
+        let year = ReportPeriod::Year(2026).range();
+        let files = hailong_report::report(&db, heading(ReportPeriod::Year(2026))).unwrap();
+        // The fixture is what it says: every rating taken, every kind of group there.
+        assert_eq!(files.counts.total(), 6);
+        assert_eq!((files.counts.unrated, files.counts.repeat_dossier), (1, 1));
+        assert_eq!(files.by_officer.len(), 3, "two officers and the walk-up");
+        assert_eq!(
+            files.by_procedure[0].label.as_deref(),
+            Some("Đăng ký khai sinh")
+        );
+        assert_eq!(
+            files.appraisals[0].reasons,
+            [(Reason::Late, 1), (Reason::LongWait, 1)]
+        );
+        let all = |query: NegativeQuery| db.negatives_page(year, &query).unwrap();
+        let every = all(NegativeQuery {
+            limit: 50,
+            ..NegativeQuery::default()
+        });
+        let mut newest_first = files.negatives.clone();
+        newest_first.reverse();
+        assert_eq!(every.total, 3);
+        assert_eq!(every.rows, newest_first);
+        assert_eq!(every.officers, ["Nguyễn Thị Lan", "Trần Văn Hùng"]);
+        assert_eq!(every.fields, ["Chứng thực", "Hộ tịch"]);
+        let late = all(NegativeQuery {
+            reason: Some(Reason::Late),
+            limit: 50,
+            ..NegativeQuery::default()
+        });
+        assert_eq!(late.total, 2);
+        let lan_late = all(NegativeQuery {
+            reason: Some(Reason::Late),
+            officer: Some("Nguyễn Thị Lan".into()),
+            limit: 50,
+            ..NegativeQuery::default()
+        });
+        assert_eq!(lan_late.total, 1);
+        assert_eq!(lan_late.rows[0].reasons, [Reason::Late, Reason::LongWait]);
+        let second = all(NegativeQuery {
+            offset: 1,
+            limit: 1,
+            ..NegativeQuery::default()
+        });
+        assert_eq!((second.total, second.rows.len()), (3, 1));
+        assert_eq!(second.rows[0], newest_first[1]);
+    }
+}
