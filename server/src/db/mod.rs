@@ -214,7 +214,8 @@ const SCHEMA: &[&str] = &[
     -- 9: counts per day and officer, field or procedure, kept by the writer in each batch's
     -- own transaction as `daily_counts` is, so that the dashboard's pages of a year add up
     -- thousands of rows instead of counting a million ratings; and the negative ratings in an
-    -- index of their own, with what their page filters on. `has_key` is 0 for ratings with no
+    -- index of their own, with what their page filters on (it covers the count of a filtered
+    -- list and the officers' reasons: every column those queries name is in it). `has_key` is 0 for ratings with no
     -- officer (field, procedure); `key` and `label` are then ''.
     CREATE TABLE group_counts (
         dimension      TEXT NOT NULL,
@@ -241,7 +242,8 @@ const SCHEMA: &[&str] = &[
         SELECT 'procedure', local_date, procedure_code IS NOT NULL, coalesce(procedure_code, ''),
             coalesce(procedure_name, ''), outcome, repeat_dossier, dossier IS NOT NULL, count(*)
         FROM ratings GROUP BY 2, 3, 4, 5, 6, 7, 8;
-    CREATE INDEX ratings_negatives ON ratings (local_date, created_at, officer, field_name, reasons)
+    CREATE INDEX ratings_negatives ON ratings (local_date, created_at, officer, field_name, reasons,
+            outcome, repeat_dossier)
         WHERE outcome IN ('unsatisfied', 'very_unsatisfied') AND NOT repeat_dossier;
 ",
 ];

@@ -14,6 +14,19 @@ use hailong_report::Source;
 use rusqlite::params;
 use std::collections::BTreeMap;
 
+/// The negatives of a period (?1 to ?2) that pass the filters: an officer (?3), a field (?4),
+/// a reason code (?5), each NULL for all.
+const NEGATIVE_FILTERS: &str =
+    "outcome IN ('unsatisfied', 'very_unsatisfied') AND NOT repeat_dossier
+     AND local_date BETWEEN ?1 AND ?2 AND (?3 IS NULL OR officer = ?3)
+     AND (?4 IS NULL OR field_name = ?4)
+     AND (?5 IS NULL OR instr(' ' || reasons || ' ', ' ' || ?5 || ' ') > 0)";
+
+/// The officer and reasons of each negative rating of a period (?1 to ?2).
+const OFFICER_REASONS: &str = "SELECT officer, reasons FROM ratings
+     WHERE outcome IN ('unsatisfied', 'very_unsatisfied') AND NOT repeat_dossier
+         AND local_date BETWEEN ?1 AND ?2";
+
 /// The negatives' page asked for: its filters (`None`: all) and which page.
 #[derive(Debug, Clone, Default)]
 pub struct NegativeQuery {
@@ -170,11 +183,7 @@ impl Db {
                 }
             }
         }
-        let mut reasons = self.conn.prepare_cached(
-            "SELECT officer, reasons FROM ratings
-             WHERE outcome IN ('unsatisfied', 'very_unsatisfied') AND NOT repeat_dossier
-                 AND local_date BETWEEN ?1 AND ?2",
-        )?;
+        let mut reasons = self.conn.prepare_cached(OFFICER_REASONS)?;
         let mut rows = reasons.query(params![from, to])?;
         while let Some(row) = rows.next()? {
             let officer: Option<String> = row.get(0)?;
@@ -223,10 +232,7 @@ impl Db {
         query: &NegativeQuery,
     ) -> Result<NegativesPage, DbError> {
         let (from, to) = range.text_bounds();
-        let filters = "outcome IN ('unsatisfied', 'very_unsatisfied') AND NOT repeat_dossier
-             AND local_date BETWEEN ?1 AND ?2 AND (?3 IS NULL OR officer = ?3)
-             AND (?4 IS NULL OR field_name = ?4)
-             AND (?5 IS NULL OR instr(' ' || reasons || ' ', ' ' || ?5 || ' ') > 0)";
+        let filters = NEGATIVE_FILTERS;
         let reason = query.reason.map(|r| r.code());
         let total: u64 = self
             .conn
@@ -368,6 +374,35 @@ mod tests {
                        "reasons": ["attitude", "late"], "officer": "Trần Văn Hùng"}),
             ],
         );
+    }
+
+    /// A filtered list's count and the officers' reasons read the negatives' index alone,
+    /// never the ratings: a year's page stays fast however many ratings there are.
+    #[test]
+    fn the_negatives_are_counted_from_their_own_index_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("server.db")).unwrap();
+        let count = format!("SELECT count(*) FROM ratings WHERE {NEGATIVE_FILTERS}");
+        let none: Option<String> = None;
+        let all: [&dyn rusqlite::ToSql; 5] = [&"2026-01-01", &"2026-12-31", &none, &none, &none];
+        for (sql, bound) in [(count.as_str(), 5), (OFFICER_REASONS, 2)] {
+            let mut stmt = db
+                .conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap();
+            let plan: Vec<String> = stmt
+                .query_map(&all[..bound], |r| r.get(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(
+                plan,
+                [
+                    "SEARCH ratings USING COVERING INDEX ratings_negatives (local_date>? AND local_date<?)"
+                ],
+                "{sql}"
+            );
+        }
     }
 
     /// Issue 15: the pages' counts are the files' counts, whatever the period.
