@@ -307,6 +307,17 @@ fn an_administrator_signs_in_reads_the_database_figures_and_downloads_a_csv() {
         hailong_report::Lang::En.count(total)
     );
     browser.screenshot(&shots.join("dashboard-overview-en.png"));
+    // In English too, axe-core finds nothing wrong, on a desktop and on a phone.
+    for (width, height) in [(1280, 1000), (390, 844)] {
+        browser.resize(width, height);
+        for page in pages {
+            browser.go(&format!("{}/{page}", server.url));
+            let found = browser.accessibility_violations();
+            assert!(found.is_empty(), "/{page} in English at {width} px: {found:#?}");
+        }
+    }
+    browser.screenshot(&shots.join("dashboard-devices-phone-en.png"));
+    browser.resize(1280, 1000);
     browser.follow("#nav-devices");
     browser.screenshot(&shots.join("dashboard-devices-en.png"));
     browser.follow("#sign-out");
@@ -314,4 +325,8 @@ fn an_administrator_signs_in_reads_the_database_figures_and_downloads_a_csv() {
     browser.go(&format!("{}/officers", server.url));
     assert!(browser.url().ends_with("/sign-in"), "signed out");
     browser.screenshot(&shots.join("dashboard-sign-in-en.png"));
+    // The sign-in page on a phone.
+    browser.resize(390, 844);
+    let found = browser.accessibility_violations();
+    assert!(found.is_empty(), "the sign-in page at 390 px: {found:#?}");
 }

@@ -174,7 +174,7 @@ fn an_alert_waits_for_a_receiver_that_is_down_and_reaches_it_once() {
         Some((t0 + backoff(0)).with_timezone(&Utc)),
         "tried again in a minute"
     );
-    let db = Db::open(&path).unwrap();
+    let mut db = Db::open(&path).unwrap();
     let state = db.queue_state().unwrap();
     assert_eq!(state.waiting, 1);
     let (channel, attempts, error, _) = state.failing.clone().unwrap();
@@ -222,6 +222,33 @@ fn an_alert_waits_for_a_receiver_that_is_down_and_reaches_it_once() {
     assert_eq!(receiver.received().len(), 1);
     let state = db.queue_state().unwrap();
     assert_eq!((state.waiting, state.sent, state.failing), (0, 1, None));
+
+    // With reports on, 1 December brings November's report: its figures and the PDF.
+    let mut settings = webhook(port);
+    settings.reports = true;
+    db.set_notify_settings(&serde_json::to_string(&settings).unwrap())
+        .unwrap();
+    let december = notifier.round(at(2026, 12, 1, 7, 0, 0)).unwrap();
+    assert_eq!(
+        (december.reports.clone(), december.sent),
+        (vec!["2026-11".to_owned()], 1)
+    );
+    let got = receiver.received();
+    assert_eq!(got.len(), 2);
+    let report = &got[1].1;
+    assert_eq!(
+        (report["type"].as_str(), report["period"].as_str()),
+        (Some("report"), Some("2026-11"))
+    );
+    assert_eq!(
+        report["report"]["total"], 3,
+        "the month's figures: {report}"
+    );
+    use base64::Engine;
+    let pdf = base64::engine::general_purpose::STANDARD
+        .decode(report["pdf_base64"].as_str().unwrap())
+        .unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
 }
 
 /// Issue 15: an alert by mail through a real SMTP server, its Vietnamese subject MIME-encoded;
