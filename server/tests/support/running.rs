@@ -165,7 +165,17 @@ impl RunningServer {
         assert!(sent.success(), "kill -TERM {pid}");
         let status = self.child.wait().unwrap();
         assert!(status.success(), "{status}");
-        self.log.try_iter().collect()
+        // Every line it wrote, to its end: the reader may not have passed on the last ones yet
+        // when the process is gone.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let mut lines = Vec::new();
+        while let Ok(line) = self
+            .log
+            .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+        {
+            lines.push(line);
+        }
+        lines
     }
 
     /// Kills it, then starts it again on the same port and database.
