@@ -313,7 +313,10 @@ fn an_administrator_signs_in_reads_the_database_figures_and_downloads_a_csv() {
         for page in pages {
             browser.go(&format!("{}/{page}", server.url));
             let found = browser.accessibility_violations();
-            assert!(found.is_empty(), "/{page} in English at {width} px: {found:#?}");
+            assert!(
+                found.is_empty(),
+                "/{page} in English at {width} px: {found:#?}"
+            );
         }
     }
     browser.screenshot(&shots.join("dashboard-devices-phone-en.png"));

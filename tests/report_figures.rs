@@ -336,7 +336,10 @@ fn on_100_000_ratings_every_report_gives_the_numbers_of_the_summary_on_tablet_an
         ReportLang::Vi.count(negatives)
     );
     // Fifty a page, the newest first.
-    assert_eq!(browser.count("#negatives tbody tr") as u64, negatives.min(50));
+    assert_eq!(
+        browser.count("#negatives tbody tr") as u64,
+        negatives.min(50)
+    );
     if negatives > 50 {
         assert_eq!(
             browser.text("#page-of"),

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 mod appraisal;
 
-pub use appraisal::{Appraisal, Figures};
+pub use appraisal::{Appraisal, Figures, ReasonCounts, sort_appraisals};
 
 /// One row of a breakdown: a month, a field, a procedure, an officer or a device.
 #[derive(Debug, Clone, PartialEq, Eq)]

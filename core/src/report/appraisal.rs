@@ -44,6 +44,43 @@ pub struct Appraisal {
     pub reasons: Vec<(Reason, u64)>,
 }
 
+/// How often each reason was given, in the negative ratings of an officer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReasonCounts([u64; Reason::ALL.len()]);
+
+impl ReasonCounts {
+    pub fn add(&mut self, reasons: &[Reason]) {
+        for reason in reasons {
+            if let Some(i) = Reason::ALL.iter().position(|r| r == reason) {
+                self.0[i] += 1;
+            }
+        }
+    }
+
+    /// The reasons given, most often given first (in the glossary's order among equals).
+    pub fn by_count(self) -> Vec<(Reason, u64)> {
+        let mut reasons: Vec<(Reason, u64)> = Reason::ALL
+            .iter()
+            .zip(self.0)
+            .filter(|(_, n)| *n > 0)
+            .map(|(r, n)| (*r, n))
+            .collect();
+        reasons.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
+        reasons
+    }
+}
+
+/// The order of the officers' breakdown: most ratings first, then by name.
+pub fn sort_appraisals(list: &mut [Appraisal]) {
+    list.sort_by(|a, b| {
+        b.whole
+            .counts
+            .total()
+            .cmp(&a.whole.counts.total())
+            .then_with(|| a.officer.cmp(&b.officer))
+    });
+}
+
 /// Appraisals being counted, one per officer.
 #[derive(Debug, Default)]
 pub(super) struct Appraisals {
@@ -57,7 +94,7 @@ struct Counting {
     officer: Option<String>,
     whole: Figures,
     months: Vec<(String, Figures)>,
-    reasons: [u64; Reason::ALL.len()],
+    reasons: ReasonCounts,
 }
 
 impl Appraisals {
@@ -72,7 +109,7 @@ impl Appraisals {
                 officer: officer.map(str::to_owned),
                 whole: Figures::default(),
                 months: Vec::new(),
-                reasons: [0; Reason::ALL.len()],
+                reasons: ReasonCounts::default(),
             });
             let at = self.list.len() - 1;
             match officer {
@@ -96,11 +133,7 @@ impl Appraisals {
             }
         }
         if entry.level.is_some_and(|l| l.is_negative()) && !entry.repeat_dossier {
-            for reason in &entry.reasons {
-                if let Some(i) = Reason::ALL.iter().position(|r| r == reason) {
-                    counting.reasons[i] += 1;
-                }
-            }
+            counting.reasons.add(&entry.reasons);
         }
     }
 
@@ -112,28 +145,15 @@ impl Appraisals {
             .map(|c| {
                 let mut months = c.months;
                 months.sort_by(|a, b| a.0.cmp(&b.0));
-                let mut reasons: Vec<(Reason, u64)> = Reason::ALL
-                    .iter()
-                    .zip(c.reasons)
-                    .filter(|(_, n)| *n > 0)
-                    .map(|(r, n)| (*r, n))
-                    .collect();
-                reasons.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
                 Appraisal {
                     officer: c.officer,
                     whole: c.whole,
                     months,
-                    reasons,
+                    reasons: c.reasons.by_count(),
                 }
             })
             .collect();
-        list.sort_by(|a, b| {
-            b.whole
-                .counts
-                .total()
-                .cmp(&a.whole.counts.total())
-                .then_with(|| a.officer.cmp(&b.officer))
-        });
+        sort_appraisals(&mut list);
         list
     }
 }

@@ -4,11 +4,15 @@
 //! tens of thousands of rows to add up, not a million entries to count; the figures are the
 //! report files' own (tested against the one pass the files make).
 
+use super::report::device_groups;
 use super::{Db, DbError};
 use hailong_core::period::DateRange;
 use hailong_core::rating::Outcome;
 use hailong_core::reason::Reason;
-use hailong_core::report::{Appraisal, Figures, Group, Heading, Negative, Report, sort_groups};
+use hailong_core::report::{
+    Appraisal, Figures, Group, Heading, Negative, ReasonCounts, Report, sort_appraisals,
+    sort_groups,
+};
 use hailong_core::summary::Counts;
 use hailong_report::Source;
 use rusqlite::params;
@@ -98,8 +102,7 @@ impl Db {
             }
         }
         by_month.sort_by(|a, b| a.key.cmp(&b.key));
-        let by_device =
-            Source::by_device(self, range).map_err(|e| DbError::Report(e.to_string()))?;
+        let by_device = device_groups(totals.by_device);
         Ok(Report {
             scale: Source::scale(self).map_err(|e| DbError::Report(e.to_string()))?,
             counts: totals.counts,
@@ -163,7 +166,7 @@ impl Db {
              GROUP BY 1, 2, 3, 4, 5, 6",
         )?;
         let mut rows = stmt.query(params![from, to])?;
-        type Officer = (Figures, BTreeMap<String, Figures>, [u64; Reason::ALL.len()]);
+        type Officer = (Figures, BTreeMap<String, Figures>, ReasonCounts);
         let mut officers: BTreeMap<Option<String>, Officer> = BTreeMap::new();
         while let Some(row) = rows.next()? {
             let key: Option<String> = row.get::<_, bool>(0)?.then(|| row.get(1)).transpose()?;
@@ -175,7 +178,7 @@ impl Db {
                 (row.get(4)?, row.get(5)?, row.get(6)?);
             let officer = officers
                 .entry(key)
-                .or_insert_with(|| (Figures::default(), BTreeMap::new(), [0; Reason::ALL.len()]));
+                .or_insert_with(|| (Figures::default(), BTreeMap::new(), ReasonCounts::default()));
             for figures in [&mut officer.0, officer.1.entry(month).or_default()] {
                 figures.counts.add_outcome(outcome, repeat, n);
                 if with_dossier && !repeat && outcome.level().is_some() {
@@ -189,38 +192,19 @@ impl Db {
             let officer: Option<String> = row.get(0)?;
             let given: String = row.get(1)?;
             if let Some((_, _, counts)) = officers.get_mut(&officer) {
-                for reason in Reason::split(&given).unwrap_or_default() {
-                    if let Some(i) = Reason::ALL.iter().position(|r| *r == reason) {
-                        counts[i] += 1;
-                    }
-                }
+                counts.add(&Reason::split(&given).unwrap_or_default());
             }
         }
         let mut list: Vec<Appraisal> = officers
             .into_iter()
-            .map(|(officer, (whole, months, counts))| {
-                let mut reasons: Vec<(Reason, u64)> = Reason::ALL
-                    .iter()
-                    .zip(counts)
-                    .filter(|(_, n)| *n > 0)
-                    .map(|(r, n)| (*r, n))
-                    .collect();
-                reasons.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
-                Appraisal {
-                    officer,
-                    whole,
-                    months: months.into_iter().collect(),
-                    reasons,
-                }
+            .map(|(officer, (whole, months, reasons))| Appraisal {
+                officer,
+                whole,
+                months: months.into_iter().collect(),
+                reasons: reasons.by_count(),
             })
             .collect();
-        list.sort_by(|a, b| {
-            b.whole
-                .counts
-                .total()
-                .cmp(&a.whole.counts.total())
-                .then_with(|| a.officer.cmp(&b.officer))
-        });
+        sort_appraisals(&mut list);
         Ok(list)
     }
 

@@ -93,17 +93,20 @@ impl Source for Db {
     }
 
     fn by_device(&self, range: DateRange) -> Result<Vec<Group>, SourceError> {
-        let mut groups: Vec<Group> = self
-            .totals(range.from, range.to)?
-            .by_device
-            .into_iter()
-            .map(|b| Group {
-                key: b.key,
-                label: b.label,
-                counts: b.counts,
-            })
-            .collect();
-        sort_groups(&mut groups);
-        Ok(groups)
+        Ok(device_groups(self.totals(range.from, range.to)?.by_device))
     }
+}
+
+/// The totals' devices as a report's breakdown, in its order.
+pub(super) fn device_groups(by_device: Vec<super::summary::Breakdown>) -> Vec<Group> {
+    let mut groups: Vec<Group> = by_device
+        .into_iter()
+        .map(|b| Group {
+            key: b.key,
+            label: b.label,
+            counts: b.counts,
+        })
+        .collect();
+    sort_groups(&mut groups);
+    groups
 }

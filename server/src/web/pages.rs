@@ -489,7 +489,7 @@ pub fn negatives(f: &Frame<'_>, page: &NegativesPage, filter: &NegativeFilter) -
                     select name="officer" id="filter-officer" {
                         (option("", d.every_officer, filter.officer.is_none()))
                         @for name in &page.officers {
-                            (option(&name, &name, filter.officer.as_deref() == Some(name.as_str())))
+                            (option(name, name, filter.officer.as_deref() == Some(name.as_str())))
                         }
                     }
                 }
@@ -498,7 +498,7 @@ pub fn negatives(f: &Frame<'_>, page: &NegativesPage, filter: &NegativeFilter) -
                     select name="field" id="filter-field" {
                         (option("", d.every_field, filter.field.is_none()))
                         @for name in &page.fields {
-                            (option(&name, &name, filter.field.as_deref() == Some(name.as_str())))
+                            (option(name, name, filter.field.as_deref() == Some(name.as_str())))
                         }
                     }
                 }
