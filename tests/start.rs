@@ -173,35 +173,40 @@ struct BareX {
 
 impl BareX {
     fn start(width: u32, height: u32) -> BareX {
-        // A display number of our own: taken from the process id, moved on while taken.
-        let mut n = 200 + std::process::id() % 500;
-        while std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
-            n += 1;
-        }
-        let display = format!(":{n}");
-        let server = std::process::Command::new("Xvfb")
+        // The server picks a free display itself and writes its number to our pipe once it
+        // accepts connections (`-displayfd`): no guessed number, no socket that exists before
+        // the server listens on it.
+        let mut server = std::process::Command::new("Xvfb")
             .args([
-                &display,
+                "-displayfd",
+                "1",
                 "-screen",
                 "0",
                 &format!("{width}x{height}x24"),
                 "-nolisten",
                 "tcp",
             ])
-            .stdout(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("Xvfb (Debian: apt-get install xvfb xdotool)");
-        let x = BareX {
-            display,
+        let mut number = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+            &mut number,
+        )
+        .unwrap();
+        let number = number.trim();
+        assert!(
+            !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()),
+            "Xvfb did not say its display: {number:?}"
+        );
+        BareX {
+            display: format!(":{number}"),
             server,
             kiosk: None,
             log: None,
-        };
-        x.wait_for("the X server", || {
-            std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-        });
-        x
+        }
     }
 
     fn xdotool(&self, args: &[&str]) -> String {
@@ -278,7 +283,14 @@ impl Drop for BareX {
             let _ = kiosk.kill();
             let _ = kiosk.wait();
         }
-        let _ = self.server.kill();
+        // SIGTERM, so the server removes its socket and lock file; SIGKILL only if that fails.
+        let terminated = std::process::Command::new("kill")
+            .arg(self.server.id().to_string())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !terminated {
+            let _ = self.server.kill();
+        }
         let _ = self.server.wait();
     }
 }
