@@ -4,11 +4,11 @@
 
 #[path = "../tests/support/binary.rs"]
 mod binary;
-#[path = "../server/tests/support/running.rs"]
-mod running;
+#[path = "../server/tests/support/process.rs"]
+mod process;
 
 use binary::{hailong, ok, sibling_server_binary};
-use running::RunningServer;
+use process::ServerProcess;
 use std::time::Instant;
 
 const BACKLOG: &str = "100000";
@@ -25,7 +25,7 @@ fn main() {
         &tablet,
         &["demo", "--count", BACKLOG, "--days", "60"],
     ));
-    let server = RunningServer::start(&server_bin, &dir.path().join("server.db"));
+    let server = ServerProcess::start(&server_bin, &dir.path().join("server.db"));
     let code = server.pairing_code("Quầy 1");
     ok(&hailong(
         &tablet,

@@ -10,11 +10,14 @@
 
 #[path = "../tests/support/binary.rs"]
 mod binary;
-#[path = "../server/tests/support/running.rs"]
-mod running;
+#[path = "../server/tests/support/http.rs"]
+mod http;
+#[path = "../server/tests/support/process.rs"]
+mod process;
 
 use binary::{hailong, ok, sibling_server_binary};
-use running::{RunningServer, cookie_from, dashboard_sign_in};
+use http::{cookie_from, dashboard_sign_in};
+use process::ServerProcess;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -107,7 +110,7 @@ struct Dashboard {
 }
 
 impl Dashboard {
-    fn sign_in(server: &RunningServer) -> Dashboard {
+    fn sign_in(server: &ServerProcess) -> Dashboard {
         assert!(server.add_user("bench", PASSWORD).status.success());
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::blocking::Client::builder()
@@ -158,7 +161,7 @@ fn main() {
         &["demo", "--count", RATINGS, "--days", "300"],
     ));
     println!("demo of {RATINGS} ratings: {}", seconds(started.elapsed()));
-    let server = RunningServer::start(&server_bin, &dir.path().join("server.db"));
+    let server = ServerProcess::start(&server_bin, &dir.path().join("server.db"));
     let code = server.pairing_code("Quầy 1");
     ok(&hailong(
         &tablet,

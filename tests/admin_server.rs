@@ -8,7 +8,6 @@ mod binary;
 mod running;
 mod support;
 
-use binary::server_binary;
 use hailong::settings::Lang;
 use hailong::sync::SyncStatus;
 use hailong::ui::Screen;
@@ -79,7 +78,7 @@ fn server_count(server: &RunningServer) -> i64 {
 fn the_administrator_pairs_on_the_screen_and_follows_the_queue_through_an_outage() {
     let h = Tablet::new(Scale::Three, Lang::Vi).start(1280., 800.);
     tap_ratings(&h, 3);
-    let server = RunningServer::start(server_binary(), &h.tablet.dir.path().join("server.db"));
+    let server = RunningServer::start(&h.tablet.dir.path().join("server.db"));
     let reports = start_sync(&h);
     show_until(&h, &reports, "three wait, unpaired", settled(3));
 
@@ -165,7 +164,7 @@ fn ratings_the_server_refuses_are_listed_with_the_reason_and_never_sent_again() 
         [],
     )
     .unwrap();
-    let server = RunningServer::start(server_binary(), &h.tablet.dir.path().join("server.db"));
+    let server = RunningServer::start(&h.tablet.dir.path().join("server.db"));
     let code = server.pairing_code("Quầy 1");
     let reports = start_sync(&h);
     open_server_tab(&h);

@@ -10,7 +10,7 @@ mod running;
 #[path = "support/webdriver.rs"]
 mod webdriver;
 
-use binary::{hailong, ok, server_binary};
+use binary::{hailong, ok};
 use running::RunningServer;
 use serde_json::Value;
 use std::path::Path;
@@ -49,7 +49,7 @@ fn an_administrator_signs_in_reads_the_database_figures_and_downloads_a_csv() {
         &tablet,
         &["demo", "--count", "3000", "--days", "20"],
     ));
-    let server = RunningServer::start(server_binary(), &root.path().join("server.db"));
+    let server = RunningServer::start(&root.path().join("server.db"));
     let code = server.pairing_code("Quầy 1 – Hộ tịch");
     ok(&hailong(
         &tablet,

@@ -14,7 +14,7 @@ mod support;
 #[path = "support/webdriver.rs"]
 mod webdriver;
 
-use binary::{hailong, ok, server_binary};
+use binary::{hailong, ok};
 use chrono::NaiveDate;
 use hailong::settings::Lang;
 use hailong_core::level::Scale;
@@ -241,7 +241,7 @@ fn on_100_000_ratings_every_report_gives_the_numbers_of_the_summary_on_tablet_an
 
     // The server, after one sync: the same summaries, and every format holds them.
     let root = tempfile::tempdir().unwrap();
-    let server = RunningServer::start(server_binary(), &root.path().join("server.db"));
+    let server = RunningServer::start(&root.path().join("server.db"));
     let code = server.pairing_code("Quầy 1 – Hộ tịch");
     ok(&hailong(
         &dir,

@@ -6,12 +6,12 @@ mod binary;
 #[path = "../server/tests/support/running.rs"]
 mod running;
 
-use binary::{hailong, ids, ok, server_binary};
+use binary::{hailong, ids, ok};
 use running::RunningServer;
 use std::path::Path;
 
 fn start_server(dir: &Path) -> RunningServer {
-    RunningServer::start(server_binary(), &dir.join("server.db"))
+    RunningServer::start(&dir.join("server.db"))
 }
 
 /// A demo tablet of `count` ratings over five days in `root/tablet`, paired with a new server
@@ -246,9 +246,7 @@ fn over_https_the_tablet_trusts_the_commune_ca_it_is_given_and_nothing_else() {
         &["demo", "--count", "300", "--days", "2"],
     ));
     let (ca, cert, key) = commune_ca(dir.path());
-    let server = RunningServer::start_with(
-        server_binary(),
-        &dir.path().join("server.db"),
+    let server = RunningServer::start_with(&dir.path().join("server.db"),
         "127.0.0.1:0",
         &[
             "--tls-cert".as_ref(),

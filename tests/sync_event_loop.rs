@@ -7,7 +7,7 @@ mod binary;
 #[path = "../server/tests/support/running.rs"]
 mod running;
 
-use binary::{hailong, ok, server_binary};
+use binary::{hailong, ok};
 use hailong::clock::SystemClock;
 use hailong::kiosk::Kiosk;
 use hailong::paths::DataDir;
@@ -27,7 +27,7 @@ fn reports_from_the_sender_reach_the_screen_through_the_event_loop() {
         dir.root(),
         &["demo", "--count", "500", "--days", "2"],
     ));
-    let server = RunningServer::start(server_binary(), &root.path().join("server.db"));
+    let server = RunningServer::start(&root.path().join("server.db"));
     let code = server.pairing_code("Quầy 1");
     ok(&hailong(
         dir.root(),

@@ -10,7 +10,7 @@ mod proxy;
 #[path = "../server/tests/support/running.rs"]
 mod running;
 
-use binary::{hailong, ids, ok, one, send_through, server_binary};
+use binary::{hailong, ids, ok, one, send_through};
 use proxy::{Fault, Proxy};
 use running::RunningServer;
 use std::net::SocketAddr;
@@ -32,7 +32,7 @@ fn paired(count: u32) -> Setup {
         &tablet,
         &["demo", "--count", &count.to_string(), "--days", "10"],
     ));
-    let server = RunningServer::start(server_binary(), &dir.path().join("server.db"));
+    let server = RunningServer::start(&dir.path().join("server.db"));
     let code = server.pairing_code("Quầy 1");
     ok(&hailong(
         &tablet,
@@ -171,9 +171,7 @@ fn the_server_killed_in_the_middle_of_a_batch_and_started_again_loses_nothing() 
         "whole batches only: {committed}"
     );
 
-    let again = RunningServer::start_with(
-        server_binary(),
-        &setup.server.db,
+    let again = RunningServer::start_with(&setup.server.db,
         &setup.server.listen_address(),
         &[],
     );

@@ -9,7 +9,7 @@ mod proxy;
 #[path = "../server/tests/support/running.rs"]
 mod running;
 
-use binary::{hailong, ids, ok, one, send_through, server_binary};
+use binary::{hailong, ids, ok, one, send_through};
 use chrono::{DateTime, FixedOffset};
 use hailong::clock::ManualClock;
 use hailong::paths::DataDir;
@@ -94,7 +94,7 @@ impl Reports {
 fn a_queue_left_by_the_last_run_goes_as_soon_as_the_worker_starts_and_new_taps_follow() {
     let root = tempfile::tempdir().unwrap();
     let dir = tablet(root.path(), 3000);
-    let server = RunningServer::start(server_binary(), &root.path().join("server.db"));
+    let server = RunningServer::start(&root.path().join("server.db"));
     pair_by_cli(&dir, &server);
     let clock = ManualClock::new(at("2026-11-23T10:00:00+07:00"));
 
@@ -140,7 +140,7 @@ fn clock_now(clock: &ManualClock) -> DateTime<FixedOffset> {
 fn pairing_through_the_worker_reports_each_refusal_then_sends_once_paired() {
     let root = tempfile::tempdir().unwrap();
     let dir = tablet(root.path(), 400);
-    let server = RunningServer::start(server_binary(), &root.path().join("server.db"));
+    let server = RunningServer::start(&root.path().join("server.db"));
     let clock = ManualClock::new(at("2026-11-23T10:00:00+07:00"));
     let (worker, reports) = spawn(&dir, &clock);
     let unpaired = reports.idle_with(400);
@@ -184,7 +184,7 @@ fn pairing_through_the_worker_reports_each_refusal_then_sends_once_paired() {
 fn while_the_server_is_away_the_worker_backs_off_and_sends_everything_once_it_is_back() {
     let root = tempfile::tempdir().unwrap();
     let dir = tablet(root.path(), 700);
-    let mut server = RunningServer::start(server_binary(), &root.path().join("server.db"));
+    let mut server = RunningServer::start(&root.path().join("server.db"));
     pair_by_cli(&dir, &server);
     server.kill();
     let clock = ManualClock::new(at("2026-11-23T10:00:00+07:00"));
@@ -216,7 +216,7 @@ fn while_the_server_is_away_the_worker_backs_off_and_sends_everything_once_it_is
 fn through_connections_cut_mid_request_the_worker_delivers_every_rating_once() {
     let root = tempfile::tempdir().unwrap();
     let dir = tablet(root.path(), 5000);
-    let server = RunningServer::start(server_binary(), &root.path().join("server.db"));
+    let server = RunningServer::start(&root.path().join("server.db"));
     pair_by_cli(&dir, &server);
     let cutter = proxy::Proxy::start(
         server.listen_address().parse().unwrap(),
@@ -256,7 +256,7 @@ fn the_refused_list_shows_the_newest_refusals_even_past_the_fifty_it_lists() {
         )
         .unwrap();
     assert_eq!(damaged, 51);
-    let server = RunningServer::start(server_binary(), &root.path().join("server.db"));
+    let server = RunningServer::start(&root.path().join("server.db"));
     pair_by_cli(&dir, &server);
     let clock = ManualClock::new(at("2026-11-23T10:00:00+07:00"));
     let (worker, reports) = spawn(&dir, &clock);
@@ -298,7 +298,7 @@ fn the_refused_list_shows_the_newest_refusals_even_past_the_fifty_it_lists() {
 fn a_worker_with_nothing_to_send_checks_in_at_start_and_sends_again_what_a_restored_server_lost() {
     let root = tempfile::tempdir().unwrap();
     let dir = tablet(root.path(), 200);
-    let server = RunningServer::start(server_binary(), &root.path().join("server.db"));
+    let server = RunningServer::start(&root.path().join("server.db"));
     pair_by_cli(&dir, &server);
     ok(&hailong(dir.root(), &["sync", "--once"]));
     let backup = root.path().join("backup.db");

@@ -9,7 +9,7 @@ use std::io::Read;
 use std::num::NonZero;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -140,10 +140,7 @@ impl Sink {
 
     /// The next sound's onset at the sink, if one comes within `limit`.
     pub fn next_onset(&self, limit: Duration) -> Option<Instant> {
-        match self.onsets.recv_timeout(limit) {
-            Ok(at) => Some(at),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-        }
+        self.onsets.recv_timeout(limit).ok()
     }
 
     /// The bare player: hands 100 ms of a 1 kHz tone to rodio's mixer, and returns when, or

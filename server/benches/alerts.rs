@@ -7,11 +7,11 @@
 
 #[path = "../tests/support/http.rs"]
 mod http;
-#[path = "../tests/support/running.rs"]
-mod running;
+#[path = "../tests/support/process.rs"]
+mod process;
 
 use http::http;
-use running::RunningServer;
+use process::ServerProcess;
 use serde_json::json;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -100,7 +100,7 @@ fn main() {
         assert!(Instant::now() < deadline, "aiosmtpd did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let server = RunningServer::start(
+    let server = ServerProcess::start(
         Path::new(env!("CARGO_BIN_EXE_hailong-server")),
         &dir.path().join("server.db"),
     );

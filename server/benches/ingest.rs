@@ -8,11 +8,11 @@
 
 #[path = "../tests/support/http.rs"]
 mod http;
-#[path = "../tests/support/running.rs"]
-mod running;
+#[path = "../tests/support/process.rs"]
+mod process;
 
 use http::http;
-use running::RunningServer;
+use process::ServerProcess;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Instant;
@@ -40,7 +40,7 @@ fn rating(client: usize, n: usize, created_at: &str) -> Value {
 
 /// A running server with `CLIENTS` paired devices.
 struct Fleet {
-    server: RunningServer,
+    server: ServerProcess,
     tokens: Vec<String>,
     _dir: tempfile::TempDir,
 }
@@ -48,7 +48,7 @@ struct Fleet {
 impl Fleet {
     fn start() -> Fleet {
         let dir = tempfile::tempdir().unwrap();
-        let server = RunningServer::start(
+        let server = ServerProcess::start(
             Path::new(env!("CARGO_BIN_EXE_hailong-server")),
             &dir.path().join("server.db"),
         );

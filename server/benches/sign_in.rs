@@ -5,12 +5,13 @@
 
 #[path = "../tests/support/http.rs"]
 mod http;
-#[path = "../tests/support/running.rs"]
-mod running;
+#[path = "../tests/support/process.rs"]
+mod process;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use running::{RunningServer, dashboard_sign_in};
+use http::dashboard_sign_in;
+use process::ServerProcess;
 use std::path::Path;
 use std::time::Instant;
 
@@ -21,7 +22,7 @@ const PASSWORD: &str = "một mật khẩu đủ dài cho bài đo";
 /// Sign-ins per second through the server, and how many were told to come back (429).
 fn through_server() -> (f64, usize) {
     let dir = tempfile::tempdir().unwrap();
-    let server = RunningServer::start(
+    let server = ServerProcess::start(
         Path::new(env!("CARGO_BIN_EXE_hailong-server")),
         &dir.path().join("server.db"),
     );

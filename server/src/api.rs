@@ -2,10 +2,8 @@
 //! `{"error": "..."}` with the status that fits, a malformed query, an unknown path and a
 //! wrong method included.
 
-use crate::db::{Caller, Db, DbError, Incoming, Ingested, PairError, Prepared};
-use crate::limits::{AttemptLimiter, SignInLimits};
-use crate::password_checks::PasswordChecks;
-use crate::writer::Writer;
+use crate::db::{Caller, DbError, Incoming, Ingested, PairError, Prepared};
+use crate::state::{Shared, WorkError, report_file, with_db, with_reader};
 use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
 use axum::http::request::Parts;
@@ -21,71 +19,37 @@ use hailong_core::wire::{BatchResult, MAX_BATCH_BYTES, Status};
 use hailong_report::{Format, Lang};
 use serde::Deserialize;
 use serde_json::json;
-use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::net::SocketAddr;
 use std::time::Instant;
 
-pub struct AppState {
-    /// The writing connection: pairing and, through the writer thread, batches.
-    pub db: Arc<Mutex<Db>>,
-    /// A second connection for reads (tokens, summaries): WAL lets it read while a batch is
-    /// being committed, so no request waits for another's fsync just to be let in.
-    pub reader: Mutex<Db>,
-    /// Batches go through the writer thread, which commits concurrent ones together.
-    pub writer: Writer,
-    pub pair_limiter: AttemptLimiter<IpAddr>,
-    pub sign_in_limits: SignInLimits,
-    pub password_checks: PasswordChecks,
-    /// The database file, for reports read through a connection of their own.
-    pub db_path: PathBuf,
-    /// The private folder report downloads are made in (`exports::folder`).
-    pub exports: PathBuf,
-    /// Served over HTTPS: session cookies are marked `Secure`.
-    pub https: bool,
-    /// How the scheduled backups stand (off when `dir` is none).
-    pub backups: crate::backups::SharedState,
-}
 
-pub type Shared = Arc<AppState>;
-
-pub fn router(state: Shared) -> Router {
+/// The API's routes (see docs/api.md); `app::router` puts them beside the dashboard's.
+pub fn router() -> Router<Shared> {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/v1/devices/pair", post(pair))
         .route("/api/v1/ratings/batch", post(batch))
         .route("/api/v1/summary", get(summary))
         .route("/api/v1/export", get(export))
-        .merge(crate::web::router(state.clone()))
-        .fallback(not_found)
-        .method_not_allowed_fallback(wrong_method)
-        .with_state(state)
 }
 
-fn is_api(uri: &Uri) -> bool {
+/// Whether a path is the API's, so its errors are JSON rather than pages.
+pub fn is_api(uri: &Uri) -> bool {
     uri.path().starts_with("/api/")
 }
 
-/// 404: JSON on the API's paths, a page elsewhere.
-async fn not_found(uri: Uri, headers: HeaderMap) -> Response {
-    if is_api(&uri) {
-        ApiError::new(StatusCode::NOT_FOUND, "there is no such API path").into_response()
-    } else {
-        crate::web::not_found(headers).await
-    }
+/// The API's 404.
+pub fn not_found() -> Response {
+    ApiError::new(StatusCode::NOT_FOUND, "there is no such API path").into_response()
 }
 
-/// 405: JSON on the API's paths (each takes the one method docs/api.md gives), a page elsewhere.
-async fn wrong_method(uri: Uri, headers: HeaderMap) -> Response {
-    if is_api(&uri) {
-        ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "this path does not take that method",
-        )
-        .into_response()
-    } else {
-        crate::web::wrong_method(headers).await
-    }
+/// The API's 405 (each path takes the one method docs/api.md gives).
+pub fn wrong_method() -> Response {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "this path does not take that method",
+    )
+    .into_response()
 }
 
 /// `Query` whose refusal (a malformed, repeated or out-of-range parameter) is the API's
@@ -129,31 +93,13 @@ impl From<DbError> for ApiError {
     }
 }
 
-/// Runs `work` on the writing connection, off the async threads.
-pub(crate) async fn with_db<T: Send + 'static>(
-    state: &Shared,
-    work: impl FnOnce(&mut Db) -> Result<T, DbError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let state = state.clone();
-    blocking(move || work(&mut state.db.lock().unwrap_or_else(|e| e.into_inner()))).await
-}
-
-/// Runs `work` on the reading connection, off the async threads.
-pub(crate) async fn with_reader<T: Send + 'static>(
-    state: &Shared,
-    work: impl FnOnce(&Db) -> Result<T, DbError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let state = state.clone();
-    blocking(move || work(&state.reader.lock().unwrap_or_else(|e| e.into_inner()))).await
-}
-
-pub(crate) async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, DbError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"))?
-        .map_err(ApiError::from)
+impl From<WorkError> for ApiError {
+    fn from(e: WorkError) -> Self {
+        match e {
+            WorkError::Db(e) => e.into(),
+            WorkError::Lost => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"),
+        }
+    }
 }
 
 /// The caller behind `Authorization: Bearer TOKEN`.
@@ -438,55 +384,4 @@ async fn export(
     report_file(&state, period, format, lang)
         .await
         .map_err(|status| ApiError::new(status, "the report could not be made"))
-}
-
-/// The report for `period` as a download, made on a read connection of its own (a long
-/// export holds up nobody) into a temporary file that is streamed, never held in memory.
-pub(crate) async fn report_file(
-    state: &Shared,
-    period: ReportPeriod,
-    format: Format,
-    lang: Lang,
-) -> Result<Response, StatusCode> {
-    let path = state.db_path.clone();
-    let folder = state.exports.clone();
-    let file = tokio::task::spawn_blocking(move || -> Result<std::fs::File, String> {
-        let db = Db::open_reader(&path).map_err(|e| e.to_string())?;
-        let heading = crate::report_heading(&db, period).map_err(|e| e.to_string())?;
-        let temp = folder.join(format!("{}.{}", uuid::Uuid::now_v7(), format.extension()));
-        let written = hailong_report::export(&db, heading, format, lang, &temp, &mut |_, _| {})
-            .map_err(|e| e.to_string());
-        // Opened, then unlinked: the open file is read to the end and gone when closed.
-        let opened = written.and_then(|_| std::fs::File::open(&temp).map_err(|e| e.to_string()));
-        let _ = std::fs::remove_file(&temp);
-        opened
-    })
-    .await
-    .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?
-    .map_err(|e| {
-        tracing::error!(error = %e, "export failed");
-        StatusCode::INTERNAL_SERVER_ERROR
-    })?;
-    let length = file.metadata().map(|m| m.len()).ok();
-    let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
-    let name = format.file_name(&period.code());
-    let mut response = (
-        [
-            (header::CONTENT_TYPE, format.content_type().to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-            // A report is no one else's: no cache, shared or private, keeps it.
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        Body::from_stream(stream),
-    )
-        .into_response();
-    if let Some(length) = length {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_LENGTH, length.into());
-    }
-    Ok(response)
 }

@@ -158,9 +158,9 @@ impl Scheduled {
         );
         let (stop, stopped) = channel();
         let (db, shared) = (db.to_owned(), state.clone());
-        let thread = std::thread::Builder::new()
-            .name("backups".into())
-            .spawn(move || run(&db, &schedule, &shared, &stopped))?;
+        let thread = crate::threads::spawn("backups".into(), move || {
+            run(&db, &schedule, &shared, &stopped);
+        })?;
         Ok(Scheduled {
             state,
             stop: Some(stop),

@@ -21,24 +21,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the HTTP API
-    Serve {
-        #[arg(long, value_name = "FILE")]
-        db: PathBuf,
-        /// Address to listen on, e.g. 0.0.0.0:8443
-        #[arg(long, value_name = "ADDR")]
-        listen: SocketAddr,
-        /// Serve HTTPS with this certificate chain (PEM, the server's certificate first)
-        #[arg(long, value_name = "PEM", requires = "tls_key")]
-        tls_cert: Option<PathBuf>,
-        /// The private key of --tls-cert (PEM)
-        #[arg(long, value_name = "PEM", requires = "tls_cert")]
-        tls_key: Option<PathBuf>,
-        #[command(flatten)]
-        limits: ServeLimits,
-        #[command(flatten)]
-        backups: ServeBackups,
-    },
+    /// Serve the HTTP API and the dashboard
+    Serve(ServeArgs),
     /// Make a one-time pairing code for a counter's tablet (printed alone on the last line)
     Pair {
         #[arg(long, value_name = "FILE")]
@@ -229,6 +213,26 @@ pub enum UserCommand {
         #[arg(long, value_name = "NAME")]
         name: String,
     },
+}
+
+/// `hailong-server serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[arg(long, value_name = "FILE")]
+    pub db: PathBuf,
+    /// Address to listen on, e.g. 0.0.0.0:8443
+    #[arg(long, value_name = "ADDR")]
+    pub listen: SocketAddr,
+    /// Serve HTTPS with this certificate chain (PEM, the server's certificate first)
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM)
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    #[command(flatten)]
+    pub limits: ServeLimits,
+    #[command(flatten)]
+    pub backups: ServeBackups,
 }
 
 /// The limits on connections and sign-ins; the defaults suit a commune's network.

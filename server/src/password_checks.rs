@@ -28,9 +28,7 @@ impl PasswordChecks {
         let jobs = Arc::new(Mutex::new(jobs));
         for n in 0..threads {
             let jobs = jobs.clone();
-            std::thread::Builder::new()
-                .name(format!("password-check-{n}"))
-                .spawn(move || work(&jobs))?;
+            crate::threads::spawn(format!("password-check-{n}"), move || work(&jobs))?;
         }
         Ok(PasswordChecks { queue })
     }

@@ -33,9 +33,9 @@ impl Writer {
     /// alerts on the negatives the commit queued).
     pub fn start(db: Arc<Mutex<Db>>, committed: Option<Sender<Wake>>) -> std::io::Result<Writer> {
         let (jobs, queue) = mpsc::channel();
-        let thread = std::thread::Builder::new()
-            .name("writer".into())
-            .spawn(move || write_loop(&db, &queue, committed.as_ref()))?;
+        let thread = crate::threads::spawn("writer".into(), move || {
+            write_loop(&db, &queue, committed.as_ref());
+        })?;
         Ok(Writer {
             jobs: Some(jobs),
             thread: Some(thread),

@@ -1,12 +1,12 @@
-//! The real `hailong` binary and the real `hailong-server` beside it, for the command-line
-//! tests and benches (included with `#[path]`), and what the sync tests read in their databases.
+//! The real `hailong` binary, for the command-line tests and benches (included with
+//! `#[path]`), the release `hailong-server` beside it for the benches, and what the sync tests
+//! read in their databases.
 
 #![allow(dead_code)] // each includer uses its own part
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 
 fn command(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_hailong"));
@@ -57,38 +57,6 @@ pub fn sibling_server_binary() -> Option<PathBuf> {
     let profile_dir = exe.parent().and_then(Path::parent)?;
     let sibling = profile_dir.join(format!("hailong-server{}", std::env::consts::EXE_SUFFIX));
     sibling.exists().then_some(sibling)
-}
-
-/// The server binary of the same profile: built beside this one by a workspace build;
-/// otherwise built (once per run) into a separate target folder, as a nested cargo cannot wait
-/// on the outer one's lock.
-pub fn server_binary() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        if let Some(sibling) = sibling_server_binary() {
-            return sibling;
-        }
-        let exe = std::env::current_exe().unwrap();
-        let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-        let target = profile_dir.parent().unwrap().join("sync-tests");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let out = Command::new(cargo)
-            .args(["build", "-p", "hailong-server", "--bin", "hailong-server"])
-            .arg("--message-format=json")
-            .arg("--target-dir")
-            .arg(&target)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .stderr(Stdio::inherit())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "building hailong-server failed");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|m| m["target"]["name"] == "hailong-server")
-            .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-            .expect("cargo reported the server executable")
-    })
 }
 
 /// Every rating id in a database (tablet or server), sorted.

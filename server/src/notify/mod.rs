@@ -157,7 +157,7 @@ impl Notifier {
         let report = match &message {
             Message::Report { period, .. } => {
                 let period: ReportPeriod = period.parse().map_err(|e| format!("{e}"))?;
-                let heading = crate::report_heading(&self.db, period).map_err(|e| e.to_string())?;
+                let heading = crate::state::report_heading(&self.db, period).map_err(|e| e.to_string())?;
                 Some(hailong_report::report(&self.db, heading).map_err(|e| e.to_string())?)
             }
             _ => None,
@@ -247,9 +247,7 @@ impl Notifications {
     pub fn start(db: &Path) -> Result<Notifications, DbError> {
         let mut notifier = Notifier::open(db)?;
         let (wake, woken) = channel();
-        let thread = std::thread::Builder::new()
-            .name("notify".into())
-            .spawn(move || run(&mut notifier, &woken))
+        let thread = crate::threads::spawn("notify".into(), move || run(&mut notifier, &woken))
             .map_err(DbError::Thread)?;
         Ok(Notifications {
             wake,

@@ -8,7 +8,7 @@ mod session;
 mod trend;
 mod words;
 
-use crate::api::{Shared, blocking, report_file, with_reader};
+use crate::state::{Shared, blocking, report_file, report_heading, with_reader};
 use crate::db::{Db, DbError, NegativeQuery};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, Request, State};
@@ -189,7 +189,7 @@ async fn period_page(
     let path = state.db_path.clone();
     let rendered = blocking(move || {
         let db = Db::open_reader(&path)?;
-        let heading = crate::report_heading(&db, period)?;
+        let heading = report_heading(&db, period)?;
         let unit = heading.unit.clone();
         let frame = Frame {
             lang,

@@ -4,7 +4,7 @@
 //! token, and the same answer for a wrong name as for a wrong password.
 
 use super::{csrf, html_response, lang_of, pages, problem_page, words::dash};
-use crate::api::{Shared, with_db, with_reader};
+use crate::state::{Shared, with_db, with_reader};
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{ConnectInfo, FromRequestParts, State};

@@ -1,7 +1,8 @@
-//! The real `hailong-server` binary on a loopback port with a real SQLite file: pairing, batch
-//! semantics, every error status, the summary, a clean stop on SIGTERM.
+//! The real server on a loopback port with a real SQLite file: pairing, batch semantics, every
+//! error status, the summary, and the binary's clean stop on SIGTERM.
 
 use crate::http::http;
+use crate::process::ServerProcess;
 use crate::running::RunningServer;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -16,9 +17,7 @@ pub(crate) struct Server {
 impl Server {
     pub(crate) fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let running = RunningServer::start(
-            std::path::Path::new(env!("CARGO_BIN_EXE_hailong-server")),
-            &dir.path().join("server.db"),
+        let running = RunningServer::start(&dir.path().join("server.db"),
         );
         Server { running, _dir: dir }
     }
@@ -86,11 +85,28 @@ impl Server {
     }
 
     pub(crate) fn sql<T: rusqlite::types::FromSql>(&self, query: &str) -> T {
-        rusqlite::Connection::open(&self.running.db)
-            .unwrap()
-            .query_row(query, [], |r| r.get(0))
-            .unwrap()
+        sql(&self.running.db, query)
     }
+
+    /// Stops this server and starts the real binary on the same database, for what only a
+    /// process shows (SIGTERM, SIGKILL).
+    pub(crate) fn into_process(self) -> (ServerProcess, tempfile::TempDir) {
+        let Server { mut running, _dir } = self;
+        running.stop();
+        let process = ServerProcess::start(
+            std::path::Path::new(env!("CARGO_BIN_EXE_hailong-server")),
+            &running.db,
+        );
+        (process, _dir)
+    }
+}
+
+/// The one value `query` gives on the database `db`.
+pub(crate) fn sql<T: rusqlite::types::FromSql>(db: &std::path::Path, query: &str) -> T {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row(query, [], |r| r.get(0))
+        .unwrap()
 }
 
 /// One time for every rating of a test run, so a resend is identical.
@@ -462,15 +478,21 @@ fn every_error_has_its_status_and_a_json_message() {
 
 #[test]
 fn sigterm_stops_the_server_cleanly() {
-    let mut server = Server::start();
+    let server = Server::start();
     let token = server.device("Quầy 1");
-    assert_eq!(
-        server.statuses(&token, vec![rating(&id(1), "satisfied")]),
-        ["accepted"]
-    );
-    let log = server.running.stop();
+    let (mut process, _dir) = server.into_process();
+    let answer: Value = http()
+        .post(format!("{}/api/v1/ratings/batch", process.url))
+        .bearer_auth(&token)
+        .json(&json!({ "ratings": [rating(&id(1), "satisfied")] }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(answer["results"][0]["status"], "accepted", "{answer}");
+    let log = process.stop();
     assert!(log.iter().any(|l| l.contains("stopped")), "{log:?}");
-    assert_eq!(server.sql::<i64>("SELECT count(*) FROM ratings"), 1);
+    assert_eq!(sql::<i64>(&process.db, "SELECT count(*) FROM ratings"), 1);
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //! pages only for the signed-in, bad periods, a safe language switch, and `user add`'s checks.
 //! (The browser test is `tests/dashboard.rs` at the workspace root.)
 
-use crate::running::{RunningServer, cookie_from, dashboard_sign_in, form_token};
+use crate::http::{cookie_from, dashboard_sign_in, form_token};
+use crate::running::RunningServer;
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
@@ -12,9 +13,7 @@ pub(crate) const PASSWORD: &str = "một mật khẩu đủ dài";
 
 pub(crate) fn server() -> (RunningServer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let running = RunningServer::start(
-        std::path::Path::new(env!("CARGO_BIN_EXE_hailong-server")),
-        &dir.path().join("server.db"),
+    let running = RunningServer::start(&dir.path().join("server.db"),
     );
     (running, dir)
 }

@@ -4,9 +4,11 @@
 //! export leftovers; and input that is only odd (a huge `queued`, a press with no id).
 
 use crate::api::{Server, created_at, id, rating};
-use crate::dashboard::{PASSWORD, client, get, problem, sign_in};
+use crate::dashboard::{PASSWORD, client, get, problem};
 use crate::http::http;
-use crate::running::{RunningServer, cookie_from, form_token, sign_in_form};
+use crate::http::{cookie_from, dashboard_sign_in, form_token, sign_in_form};
+use crate::process::ServerProcess;
+use crate::running::RunningServer;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
@@ -20,7 +22,7 @@ fn binary() -> &'static Path {
 }
 
 /// The server's peak resident memory so far, in MiB (`VmHWM`).
-fn peak_rss_mib(server: &RunningServer) -> u64 {
+fn peak_rss_mib(server: &ServerProcess) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap();
     let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
     let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
@@ -39,7 +41,7 @@ pub(crate) fn eventually(limit: Duration, what: &str, mut done: impl FnMut() -> 
 #[test]
 fn three_hundred_sign_ins_at_once_are_answered_in_bounded_memory_and_the_window_reopens() {
     let dir = tempfile::tempdir().unwrap();
-    let server = RunningServer::start_with(
+    let server = ServerProcess::start_with(
         binary(),
         &dir.path().join("server.db"),
         "127.0.0.1:0",
@@ -50,7 +52,7 @@ fn three_hundred_sign_ins_at_once_are_answered_in_bounded_memory_and_the_window_
     // "lan" is guessed five times: the name now waits, whatever the address.
     for _ in 0..5 {
         assert_eq!(
-            sign_in(&server, "lan", "đoán thử mật khẩu").status(),
+            dashboard_sign_in(&client(), &server.url, "lan", "đoán thử mật khẩu").status(),
             StatusCode::UNAUTHORIZED
         );
     }
@@ -112,24 +114,24 @@ fn three_hundred_sign_ins_at_once_are_answered_in_bounded_memory_and_the_window_
     assert!(peak < 200, "peak RSS {peak} MiB (was {before} MiB before)");
 
     // The right password for "lan" waits too, until the window has passed; then it works.
-    let held = sign_in(&server, "lan", PASSWORD);
+    let held = dashboard_sign_in(&client(), &server.url, "lan", PASSWORD);
     assert_eq!(held.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(held.headers().get(SET_COOKIE).is_none());
     eventually(
         Duration::from_secs(60),
         "the right password after the window",
-        || sign_in(&server, "lan", PASSWORD).status() == StatusCode::SEE_OTHER,
+        || dashboard_sign_in(&client(), &server.url, "lan", PASSWORD).status() == StatusCode::SEE_OTHER,
     );
 }
 
 /// Starts the server with an open-file limit of `open_files` and `extra` options.
-fn limited(dir: &Path, open_files: u32, extra: &[&str]) -> RunningServer {
+fn limited(dir: &Path, open_files: u32, extra: &[&str]) -> ServerProcess {
     let extra: Vec<&std::ffi::OsStr> = extra.iter().map(|a| a.as_ref()).collect();
-    RunningServer::start_limited(binary(), &dir.join("server.db"), open_files, &extra)
+    ServerProcess::start_limited(binary(), &dir.join("server.db"), open_files, &extra)
 }
 
 /// A healthy request's answer, with `limit` for all of it.
-fn healthz(server: &RunningServer, limit: Duration) -> Result<String, reqwest::Error> {
+fn healthz(server: &ServerProcess, limit: Duration) -> Result<String, reqwest::Error> {
     reqwest::blocking::Client::builder()
         .timeout(limit)
         .build()
@@ -141,7 +143,7 @@ fn healthz(server: &RunningServer, limit: Duration) -> Result<String, reqwest::E
 
 /// 1,000 connections that hold the server without finishing a request: a third connect and
 /// say nothing, a third stop inside their headers, a third inside their body.
-fn hold(server: &RunningServer) -> Vec<TcpStream> {
+fn hold(server: &ServerProcess) -> Vec<TcpStream> {
     let address = server.listen_address();
     (0..1000)
         .map(|n| {
@@ -508,8 +510,8 @@ fn the_servers_files_are_its_owners_only_and_older_ones_are_tightened() {
     ]);
     assert_eq!(mode(&backup_like), 0o600, "an export the command writes");
 
-    // As an older version left them.
-    let mut running = server.running;
+    // As an older version left them, killed with its log still there.
+    let (mut running, _dir) = server.into_process();
     running.kill();
     for file in [&db, &wal] {
         std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -535,7 +537,9 @@ fn an_export_killed_mid_way_leaves_nothing_readable_and_the_next_start_clears_it
     }
     let exports = server.running.db.with_file_name("server.db.exports");
     let admin = server.admin_token();
-    let url = server.url("/api/v1/export?format=xlsx&period=2026");
+    // Killed as a process is: the export's thread dies with it, mid-file.
+    let (mut running, _dir) = server.into_process();
+    let url = format!("{}/api/v1/export?format=xlsx&period=2026", running.url);
     let download = std::thread::spawn(move || {
         let _ = http().get(url).bearer_auth(admin).send();
     });
@@ -548,7 +552,6 @@ fn an_export_killed_mid_way_leaves_nothing_readable_and_the_next_start_clears_it
     eventually(Duration::from_secs(120), "an unfinished export", || {
         !listed().is_empty()
     });
-    let mut running = server.running;
     running.kill();
     let _ = download.join();
     let left = listed();

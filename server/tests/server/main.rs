@@ -1,5 +1,6 @@
-//! The server's integration tests, one binary: the real `hailong-server` on a loopback port
-//! with a real SQLite file.
+//! The server's integration tests, one binary: the real server in-process on a loopback port
+//! with a real SQLite file (`running`), and the real binary where only a process shows what
+//! is tested: SIGTERM, SIGKILL, its open-file limit and memory (`process`).
 //! - `api`: pairing, batch semantics, every error status, the summary, exports, SIGTERM;
 //! - `backups`: backups during ingest, restores;
 //! - `dashboard`: the web dashboard's rules over plain HTTP;
@@ -12,6 +13,8 @@
 mod http;
 #[path = "../support/receiver.rs"]
 mod receiver;
+#[path = "../support/process.rs"]
+mod process;
 #[path = "../support/running.rs"]
 mod running;
 

@@ -6,7 +6,7 @@
 use crate::api::{Server, id, rating};
 use crate::dashboard::{PASSWORD, get, sign_in};
 use crate::receiver::Receiver;
-use crate::running::cookie_from;
+use crate::http::cookie_from;
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -34,7 +34,7 @@ fn a_negative_rating_reaches_the_webhook_by_itself_and_the_dashboard_says_so() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let got = receiver.received();
-    assert_eq!(got.len(), 1);
+    assert_eq!(got.len(), 1, "{got:?}");
     let ratings = got[0].1["ratings"].as_array().unwrap().clone();
     assert_eq!(ratings.len(), 1, "the negative one only");
     assert_eq!(ratings[0]["id"], id(1).as_str());

@@ -1,112 +1,192 @@
-//! The real `hailong-server` binary on a loopback port, for the tests and benches of both
-//! packages (each includes this file with `#[path]`): start it, learn its address, run its
-//! commands on the same database, read its log; it is killed when dropped.
+//! The real server, in-process, on a loopback port, for the tests and benches of both packages
+//! (each includes this file with `#[path]`): `hailong_server::run` on a runtime of its own, its
+//! commands run through `hailong_server::commands` on the same database, its log lines caught
+//! as it writes them. Stopped (as by SIGTERM) or dropped at once (as by a crash) on demand.
 
 #![allow(dead_code)] // each includer uses its own part
 
-use std::io::{BufRead, BufReader};
+use hailong_server::cli::{Cli, Command};
+use hailong_server::commands::{self, Console};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, Sender};
 use std::time::Duration;
 
 pub struct RunningServer {
-    pub child: Child,
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT`, or `https://localhost:PORT` with `--tls-cert`.
     pub url: String,
-    pub binary: PathBuf,
     pub db: PathBuf,
     /// The server's log lines, as it writes them.
     pub log: Receiver<String>,
-    /// The arguments after `--db`, given again on a restart.
+    /// Resolves `run`'s shutdown: a clean stop.
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Drops `run` where it stands: a crash.
+    crash: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<Result<(), String>>>,
+    /// The options after `--db`, given again on a restart.
     extra: Vec<std::ffi::OsString>,
+    address: std::net::SocketAddr,
+}
+
+/// Sends each line the server logs to a channel.
+#[derive(Clone)]
+struct LogLines(Sender<String>);
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogLines {
+    type Writer = LogLine;
+    fn make_writer(&'a self) -> LogLine {
+        LogLine(self.0.clone(), Vec::new())
+    }
+}
+
+/// One event's text, sent as lines when written out.
+struct LogLine(Sender<String>, Vec<u8>);
+
+impl Write for LogLine {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.1.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for LogLine {
+    fn drop(&mut self) {
+        for line in String::from_utf8_lossy(&self.1).lines() {
+            let _ = self.0.send(line.to_owned());
+        }
+    }
 }
 
 impl RunningServer {
-    /// Starts `binary serve` on a port the system picks, with the database `db`.
-    pub fn start(binary: &Path, db: &Path) -> RunningServer {
-        RunningServer::start_with(binary, db, "127.0.0.1:0", &[])
+    /// Serves `db` on a port the system picks.
+    pub fn start(db: &Path) -> RunningServer {
+        RunningServer::start_with(db, "127.0.0.1:0", &[])
     }
 
-    /// Starts `binary serve --listen LISTEN EXTRA…`; with `--tls-cert` in `extra` its address
-    /// is `https://localhost:PORT`.
-    pub fn start_with(
-        binary: &Path,
-        db: &Path,
-        listen: &str,
-        extra: &[&std::ffi::OsStr],
-    ) -> RunningServer {
-        RunningServer::spawn(Command::new(binary), binary, db, listen, extra)
-    }
-
-    /// Starts it as `start` does, under an open-file limit of `open_files` (`ulimit -n`).
-    pub fn start_limited(
-        binary: &Path,
-        db: &Path,
-        open_files: u32,
-        extra: &[&std::ffi::OsStr],
-    ) -> RunningServer {
-        let mut shell = Command::new("sh");
-        shell
-            .arg("-c")
-            .arg(format!("ulimit -n {open_files} && exec \"$0\" \"$@\""))
-            .arg(binary);
-        RunningServer::spawn(shell, binary, db, "127.0.0.1:0", extra)
-    }
-
-    fn spawn(
-        mut command: Command,
-        binary: &Path,
-        db: &Path,
-        listen: &str,
-        extra: &[&std::ffi::OsStr],
-    ) -> RunningServer {
-        let tls = extra.iter().any(|a| *a == "--tls-cert");
-        let mut child = command
-            .args(["serve", "--listen", listen, "--db"])
-            .arg(db)
-            .args(extra)
-            .env("HAILONG_LOG", "warn,hailong_server=info")
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("hailong-server starts");
-        let (tx, log) = std::sync::mpsc::channel();
-        let stderr = BufReader::new(child.stderr.take().expect("a piped stderr"));
-        std::thread::spawn(move || {
-            for line in stderr.lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let address = loop {
-            let line = log
-                .recv_timeout(Duration::from_secs(60))
-                .expect("the server prints where it listens");
-            if let Some(at) = line.find("address=") {
-                break line[at + 8..].split_whitespace().next().unwrap().to_owned();
-            }
+    /// Serves `db` on `listen` with `serve`'s options `extra` (`--tls-cert`, limits, backups).
+    pub fn start_with(db: &Path, listen: &str, extra: &[&std::ffi::OsStr]) -> RunningServer {
+        let mut args: Vec<std::ffi::OsString> =
+            vec!["hailong-server".into(), "serve".into(), "--listen".into()];
+        args.push(listen.into());
+        args.push("--db".into());
+        args.push(db.into());
+        args.extend(extra.iter().map(|a| a.to_os_string()));
+        let Command::Serve(serve) = <Cli as clap::Parser>::try_parse_from(&args)
+            .expect("serve's options")
+            .command
+        else {
+            unreachable!("a serve command")
         };
-        let url = match address.rsplit_once(':') {
-            Some((_, port)) if tls => format!("https://localhost:{port}"),
-            _ => format!("http://{address}"),
+        let tls = serve.tls_cert.is_some();
+        let config = commands::serve_config(&serve).expect("serve's configuration");
+        let storage = hailong_server::Storage::sqlite(db).expect("the database opens");
+        let listener = std::net::TcpListener::bind(serve.listen).expect("a free port");
+        listener.set_nonblocking(true).unwrap();
+        let address = listener.local_addr().unwrap();
+
+        let (lines, log) = std::sync::mpsc::channel();
+        let dispatch = tracing::Dispatch::new(
+            tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(
+                    "warn,hailong_server=info",
+                ))
+                .with_ansi(false)
+                .with_writer(LogLines(lines))
+                .finish(),
+        );
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (crash, crashed) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name(format!("server-{}", address.port()))
+            .spawn(move || {
+                tracing::dispatcher::with_default(&dispatch.clone(), || {
+                    let runtime = tokio::runtime::Builder::new_multi_thread()
+                        .worker_threads(2)
+                        .enable_all()
+                        .on_thread_start(move || {
+                            // Kept for the thread's life: the runtime's threads log here too.
+                            std::mem::forget(tracing::dispatcher::set_default(&dispatch));
+                        })
+                        .build()
+                        .unwrap();
+                    let served = runtime.block_on(async move {
+                        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                        let stopped = async {
+                            let _ = stopped.await;
+                        };
+                        tokio::select! {
+                            served = hailong_server::run(listener, storage, config, stopped) => {
+                                served.map_err(|e| e.to_string())
+                            }
+                            _ = crashed => Ok(()),
+                        }
+                    });
+                    // A crash leaves requests under way: they go with the runtime.
+                    runtime.shutdown_timeout(Duration::from_secs(10));
+                    served
+                })
+            })
+            .unwrap();
+        let url = if tls {
+            format!("https://localhost:{}", address.port())
+        } else {
+            format!("http://{address}")
         };
         RunningServer {
-            child,
             url,
-            binary: binary.to_owned(),
             db: db.to_owned(),
             log,
+            stop: Some(stop),
+            crash: Some(crash),
+            thread: Some(thread),
             extra: extra.iter().map(|a| a.to_os_string()).collect(),
+            address,
         }
     }
 
-    /// Runs `hailong-server ARGS --db DB` on this server's database; its standard output.
+    /// Runs `hailong-server ARGS --db DB` on this server's database with `input` on its
+    /// standard input; what it said, as a process would (exit code, output, errors).
+    pub fn run_command(&self, args: &[&str], input: &str) -> std::process::Output {
+        use std::os::unix::process::ExitStatusExt;
+        let mut argv: Vec<std::ffi::OsString> = vec!["hailong-server".into()];
+        argv.extend(args.iter().map(Into::into));
+        argv.push("--db".into());
+        argv.push(self.db.clone().into());
+        let mut stdout = Vec::new();
+        let (code, stderr) = match <Cli as clap::Parser>::try_parse_from(&argv) {
+            Err(e) => (2, e.to_string()),
+            Ok(cli) => {
+                let mut input = std::io::Cursor::new(input.as_bytes().to_vec());
+                let said = commands::execute(
+                    cli.command,
+                    &mut Console {
+                        out: &mut stdout,
+                        input: &mut input,
+                        prompts: false,
+                    },
+                );
+                match said {
+                    Ok(()) => (0, String::new()),
+                    Err(e) => (
+                        i32::from(commands::exit_code(&e)),
+                        format!("hailong-server: {e:#}"),
+                    ),
+                }
+            }
+        };
+        std::process::Output {
+            status: std::process::ExitStatus::from_raw(code << 8),
+            stdout,
+            stderr: stderr.into_bytes(),
+        }
+    }
+
+    /// Runs a command that must succeed; its standard output.
     pub fn command(&self, args: &[&str]) -> String {
-        let out = Command::new(&self.binary)
-            .args(args)
-            .arg("--db")
-            .arg(&self.db)
-            .output()
-            .expect("hailong-server runs");
+        let out = self.run_command(args, "");
         assert!(
             out.status.success(),
             "{}",
@@ -115,20 +195,9 @@ impl RunningServer {
         String::from_utf8(out.stdout).expect("UTF-8 output")
     }
 
-    /// `hailong-server user add --name NAME` with `password` on standard input; its outcome
-    /// (a refused name is refused before the password is read).
+    /// `hailong-server user add --name NAME` with `password` on standard input.
     pub fn add_user(&self, name: &str, password: &str) -> std::process::Output {
-        use std::io::Write;
-        let mut child = Command::new(&self.binary)
-            .args(["user", "add", "--name", name, "--db"])
-            .arg(&self.db)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("hailong-server runs");
-        let _ = writeln!(child.stdin.take().expect("a piped stdin"), "{password}");
-        child.wait_with_output().expect("hailong-server runs")
+        self.run_command(&["user", "add", "--name", name], &format!("{password}\n"))
     }
 
     /// What a command printed alone on its last line: a pairing code or a token.
@@ -143,46 +212,36 @@ impl RunningServer {
 
     /// The address it listens on, `127.0.0.1:PORT`.
     pub fn listen_address(&self) -> String {
-        let port = self
-            .url
-            .rsplit_once(':')
-            .map(|(_, p)| p)
-            .unwrap_or_default();
-        format!("127.0.0.1:{port}")
+        self.address.to_string()
     }
 
-    /// Kills the server at once (SIGKILL: no clean stop) and waits for it to be gone.
+    /// Drops the server where it stands, as a crash would: no request under way is answered,
+    /// nothing waits for the writer. Returns once it is gone and its database unlocked.
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(crash) = self.crash.take() {
+            let _ = crash.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 
-    /// Asks it to stop (SIGTERM), waits until it has, checks it exited cleanly, and returns
-    /// the log lines it wrote since last read.
+    /// Stops it as SIGTERM does, checks it stopped cleanly, and returns the log lines it
+    /// wrote since last read.
     pub fn stop(&mut self) -> Vec<String> {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        assert!(sent.success(), "kill -TERM {pid}");
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "{status}");
-        // Every line it wrote, to its end: the reader may not have passed on the last ones yet
-        // when the process is gone.
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        let mut lines = Vec::new();
-        while let Ok(line) = self
-            .log
-            .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
-        {
-            lines.push(line);
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
         }
-        lines
+        let served = self.thread.take().expect("running").join().expect("no panic");
+        assert_eq!(served, Ok(()), "the server stopped cleanly");
+        self.log.try_iter().collect()
     }
 
     /// Kills it, then starts it again on the same port and database.
     pub fn restart(mut self) -> RunningServer {
         self.kill();
         let extra: Vec<&std::ffi::OsStr> = self.extra.iter().map(|a| a.as_os_str()).collect();
-        RunningServer::start_with(&self.binary, &self.db, &self.listen_address(), &extra)
+        RunningServer::start_with(&self.db, &self.listen_address(), &extra)
     }
 
     /// Stops it, puts `backup` in place of its database with `restore --force`, and starts
@@ -192,7 +251,7 @@ impl RunningServer {
         let backup = backup.to_str().expect("a UTF-8 path");
         self.command(&["restore", "--force", "--from", backup]);
         let extra: Vec<&std::ffi::OsStr> = self.extra.iter().map(|a| a.as_os_str()).collect();
-        RunningServer::start_with(&self.binary, &self.db, &self.listen_address(), &extra)
+        RunningServer::start_with(&self.db, &self.listen_address(), &extra)
     }
 
     /// A new one-time pairing code for `counter`.
@@ -201,52 +260,8 @@ impl RunningServer {
     }
 }
 
-/// Signs in to the dashboard at `url` as a browser does: the sign-in form first (its
-/// pre-session cookie and CSRF token), then the form posted from the server's own page.
-/// `client` must not follow redirects. The answer to the post.
-pub fn dashboard_sign_in(
-    client: &reqwest::blocking::Client,
-    url: &str,
-    name: &str,
-    password: &str,
-) -> reqwest::blocking::Response {
-    let (cookie, token) = sign_in_form(client, url);
-    client
-        .post(format!("{url}/sign-in"))
-        .header("cookie", cookie)
-        .header("origin", url)
-        .form(&[("name", name), ("password", password), ("csrf", &token)])
-        .send()
-        .unwrap()
-}
-
-/// The sign-in form's pre-session cookie (`name=value`) and the token in the form.
-pub fn sign_in_form(client: &reqwest::blocking::Client, url: &str) -> (String, String) {
-    let form = client.get(format!("{url}/sign-in")).send().unwrap();
-    let cookie = cookie_from(
-        form.headers()["set-cookie"]
-            .to_str()
-            .expect("the form sets its cookie"),
-    );
-    let page = form.text().unwrap();
-    (cookie, form_token(&page))
-}
-
-/// The CSRF token of the first form on `page`.
-pub fn form_token(page: &str) -> String {
-    const FIELD: &str = "name=\"csrf\" value=\"";
-    let at = page.find(FIELD).expect("a form with a token") + FIELD.len();
-    page[at..at + page[at..].find('"').unwrap()].to_owned()
-}
-
-/// The `name=value` a `Set-Cookie` header asks to be sent back, without its attributes.
-pub fn cookie_from(set_cookie: &str) -> String {
-    set_cookie.split(';').next().unwrap_or_default().to_owned()
-}
-
 impl Drop for RunningServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }

@@ -1,0 +1,525 @@
+//! The commands of `hailong-server`, as the binary runs them: the program's edge, where
+//! errors become words for the person at the terminal (and exit codes, see [`exit_code`]). What
+//! a command says goes to a [`Console`], so tests run the commands in-process.
+
+use crate::cli::{Command, NotifyCommand, ServeArgs, ServeLimits, UserCommand};
+use crate::db::{self, Db};
+use crate::serve::Config;
+use crate::storage::Storage;
+use crate::{backups, net, notify, secrets, tls};
+use anyhow::Context;
+use chrono::Utc;
+use hailong_core::escape::Escaped;
+use hailong_core::period::{DateRange, ReportPeriod};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+/// Where a command writes what it says, and reads a password from.
+pub struct Console<'a> {
+    pub out: &'a mut dyn Write,
+    pub input: &'a mut dyn BufRead,
+    /// Whether a person types the input (then they are asked for it on standard error).
+    pub prompts: bool,
+}
+
+impl Console<'_> {
+    fn prompt(&mut self, words: &str) {
+        if self.prompts {
+            eprint!("{words}");
+        }
+    }
+}
+
+/// Runs `command` on the process's standard output and input.
+pub fn execute_on_terminal(command: Command) -> anyhow::Result<()> {
+    let stdin = std::io::stdin();
+    let prompts = stdin.is_terminal();
+    let mut input = stdin.lock();
+    let mut out = std::io::stdout().lock();
+    execute(
+        command,
+        &mut Console {
+            out: &mut out,
+            input: &mut input,
+            prompts,
+        },
+    )
+}
+
+/// The exit code for a command's error: 2 for input it refused (as for a bad option), 1 else.
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    if error.downcast_ref::<BadInput>().is_some() {
+        2
+    } else {
+        1
+    }
+}
+
+/// Input the command refuses (exit code 2, as for a bad option).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct BadInput(String);
+
+/// Whether two paths name one file (the second need not exist).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// Reads a secret someone else chose (a mail account's password) from standard input: its
+/// first line, as it is.
+fn read_secret(console: &mut Console, what: &str) -> anyhow::Result<String> {
+    console.prompt(&format!("{what}: "));
+    let mut line = String::new();
+    console
+        .input
+        .read_line(&mut line)
+        .with_context(|| format!("cannot read {what} from standard input"))?;
+    let secret = line.trim_end_matches(['\r', '\n']).to_owned();
+    if secret.is_empty() || secret.len() > secrets::PASSWORD_MAX {
+        return Err(BadInput(format!(
+            "{what}: between 1 and {} bytes on the first line of standard input",
+            secrets::PASSWORD_MAX
+        ))
+        .into());
+    }
+    Ok(secret)
+}
+
+/// Reads a new password from standard input (its first line), checked for length.
+fn read_password(console: &mut Console) -> anyhow::Result<String> {
+    console.prompt(&format!(
+        "password (at least {} characters): ",
+        secrets::PASSWORD_MIN
+    ));
+    let mut line = String::new();
+    console
+        .input
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.len() > secrets::PASSWORD_MAX {
+        return Err(BadInput(format!(
+            "the password must have at most {} bytes",
+            secrets::PASSWORD_MAX
+        ))
+        .into());
+    }
+    if password.chars().count() < secrets::PASSWORD_MIN {
+        return Err(BadInput(format!(
+            "the password must have at least {} characters",
+            secrets::PASSWORD_MIN
+        ))
+        .into());
+    }
+    Ok(password)
+}
+
+fn open(db: &Path) -> anyhow::Result<Db> {
+    Db::open(db).with_context(|| format!("cannot open the database {}", db.display()))
+}
+
+/// Runs one command of `hailong-server`, writing what it says to `console`.
+pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => {
+            let config = serve_config(&args)?;
+            let storage = Storage::sqlite(&args.db)?;
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(args.listen)
+                    .await
+                    .with_context(|| format!("cannot listen on {}", args.listen))?;
+                crate::run(listener, storage, config, signalled()).await?;
+                Ok(())
+            })
+        }
+        Command::Pair { db, counter, ttl } => {
+            let code = open(&db)?.new_pairing_code(&counter, ttl, Utc::now())?;
+            writeln!(console.out, 
+                "pairing code for {counter}, valid for {} h, single use:",
+                ttl.as_secs() / 3600
+            )?;
+            writeln!(console.out, "{code}")?;
+            Ok(())
+        }
+        Command::AdminToken { db, name } => {
+            let token = open(&db)?.new_admin_token(&name, Utc::now())?;
+            writeln!(console.out, "admin token for {name} (shown once):")?;
+            writeln!(console.out, "{token}")?;
+            Ok(())
+        }
+        Command::Devices { db } => {
+            writeln!(console.out, 
+                "{:<36}  {:<20}  {:<20}  {:<25}  {:<25}  {:>8}  {:>10}  state",
+                "device", "counter", "name", "paired", "last seen", "ratings", "skew (s)"
+            )?;
+            for d in open(&db)?.devices()? {
+                // A device's name is what its tablet sent: escaped, it cannot forge a line.
+                writeln!(console.out, 
+                    "{:<36}  {:<20}  {:<20}  {:<25}  {:<25}  {:>8}  {:>10}  {}",
+                    d.id,
+                    Escaped(&d.counter).to_string(),
+                    Escaped(&d.name).to_string(),
+                    d.paired_at,
+                    d.last_seen.as_deref().unwrap_or("never"),
+                    d.ratings_received,
+                    d.clock_skew_secs.map_or("-".into(), |s| s.to_string()),
+                    if d.revoked { "revoked" } else { "active" }
+                )?;
+            }
+            Ok(())
+        }
+        Command::Revoke { db, device_id } => {
+            open(&db)?.revoke(&device_id)?;
+            writeln!(console.out, "device {device_id} revoked")?;
+            Ok(())
+        }
+        Command::User {
+            action: UserCommand::Add { db, name },
+        } => {
+            let name = name.trim().to_owned();
+            if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+                return Err(BadInput(format!(
+                    "{name:?} is not a user name: 1 to 64 characters, no control characters"
+                ))
+                .into());
+            }
+            let password = read_password(console)?;
+            let hash = secrets::hash_password(&password)
+                .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))?;
+            if open(&db)?.set_user(&name, &hash, Utc::now())? {
+                writeln!(console.out, "user {name} added")?;
+            } else {
+                writeln!(console.out, "user {name} has a new password; their sessions have ended")?;
+            }
+            Ok(())
+        }
+        Command::Backup { db, out } => {
+            if same_file(&db, &out) {
+                return Err(BadInput(format!(
+                    "{} is the database itself: give the backup another name",
+                    out.display()
+                ))
+                .into());
+            }
+            if !db.exists() {
+                return Err(BadInput(format!("there is no database {}", db.display())).into());
+            }
+            let started = std::time::Instant::now();
+            let made = db::Db::open_reader(&db)
+                .and_then(|source| source.backup_to(&out))
+                .with_context(|| format!("the backup to {} failed", out.display()))?;
+            writeln!(console.out, 
+                "backed up {} ratings ({:.1} MB) to {} in {:.1} s; checked",
+                made.ratings,
+                made.bytes as f64 / 1e6,
+                out.display(),
+                started.elapsed().as_secs_f64()
+            )?;
+            Ok(())
+        }
+        Command::Restore { from, db, force } => {
+            let stamp = chrono::Local::now().format("%Y%m%dT%H%M%S").to_string();
+            let done = db::restore(&from, &db, force, &stamp).map_err(|e| match e {
+                db::RestoreError::BadBackup(..) | db::RestoreError::Exists(_) => {
+                    anyhow::Error::from(BadInput(e.to_string()))
+                }
+                other => anyhow::Error::from(other),
+            })?;
+            writeln!(console.out, "restored {} ratings from {}", done.ratings, from.display())?;
+            if let Some(kept) = done.kept {
+                writeln!(console.out, "the replaced database is kept as {}", kept.display())?;
+            }
+            writeln!(console.out, 
+                "ratings that came after the backup was made come back from the tablets at \
+                 their next sync (an idle tablet checks in within 5 minutes)"
+            )?;
+            Ok(())
+        }
+        Command::Notify { action } => notify_command(action, console),
+        Command::Unit {
+            db,
+            name,
+            superior,
+            place,
+            signers,
+        } => {
+            let mut store = open(&db)?;
+            store.set_unit_name(&name)?;
+            let mut letterhead = store.letterhead()?;
+            let given = |text: String| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+            if let Some(superior) = superior {
+                letterhead.superior = given(superior);
+            }
+            if let Some(place) = place {
+                letterhead.place = given(place);
+            }
+            if !signers.is_empty() {
+                letterhead.signers = signers.into_iter().filter_map(given).collect();
+            }
+            store.set_letterhead(&letterhead)?;
+            writeln!(console.out, "reports are now headed {:?}", name.trim())?;
+            Ok(())
+        }
+        Command::Export {
+            db,
+            format,
+            out,
+            period,
+            from,
+            to,
+            lang,
+        } => {
+            let period = match period {
+                Some(period) => period,
+                None => {
+                    let all = DateRange::all();
+                    ReportPeriod::Range(DateRange::new(
+                        from.unwrap_or(all.from),
+                        to.unwrap_or(all.to),
+                    )?)
+                }
+            };
+            let store = open(&db)?;
+            let heading = crate::state::report_heading(&store, period)?;
+            let report =
+                hailong_report::export(&store, heading, format, lang, &out, &mut |_, _| {})?;
+            writeln!(console.out, 
+                "exported {} ({} ratings) to {}",
+                period.code(),
+                report.counts.total(),
+                out.display()
+            )?;
+            Ok(())
+        }
+    }
+}
+
+/// `hailong-server notify …`: checks a setting before keeping it.
+fn notify_command(action: NotifyCommand, console: &mut Console) -> anyhow::Result<()> {
+    use notify::settings::{Security, Settings, Smtp, Webhook};
+    /// What a command changes in the settings, and what it says it did.
+    type Change = Box<dyn FnOnce(&mut Settings) -> anyhow::Result<String>>;
+    let (db, change): (&Path, Change) = match &action {
+        NotifyCommand::Smtp {
+            db,
+            host,
+            port,
+            security,
+            user,
+            from,
+            to,
+            ca_file,
+        } => {
+            let password = match user {
+                Some(_) => Some(read_secret(console, "the mail account's password")?),
+                None => None,
+            };
+            let smtp = Smtp {
+                host: host.trim().to_owned(),
+                port: port.unwrap_or(match security {
+                    Security::Tls => 465,
+                    Security::Starttls => 587,
+                    Security::None => 25,
+                }),
+                security: *security,
+                username: user.clone(),
+                password,
+                from: from.trim().to_owned(),
+                to: to.iter().map(|t| t.trim().to_owned()).collect(),
+                // Kept whole: the running server reads it from wherever it runs.
+                ca_file: match ca_file {
+                    Some(path) => Some(
+                        std::path::absolute(path)
+                            .context("cannot resolve the CA file's path")?
+                            .display()
+                            .to_string(),
+                    ),
+                    None => None,
+                },
+            };
+            smtp.check().map_err(|e| BadInput(e.to_string()))?;
+            (
+                db,
+                Box::new(move |s: &mut Settings| {
+                    let said = format!(
+                        "alerts and reports go by mail through {}:{} to {}",
+                        smtp.host,
+                        smtp.port,
+                        smtp.to.join(", ")
+                    );
+                    s.smtp = Some(smtp);
+                    Ok(said)
+                }),
+            )
+        }
+        NotifyCommand::Webhook { db, url } => {
+            let webhook = Webhook {
+                url: url.trim().to_owned(),
+            };
+            webhook.check().map_err(|e| BadInput(e.to_string()))?;
+            (
+                db,
+                Box::new(move |s: &mut Settings| {
+                    let said = format!("alerts and reports are posted to {}", webhook.url);
+                    s.webhook = Some(webhook);
+                    Ok(said)
+                }),
+            )
+        }
+        NotifyCommand::Options {
+            db,
+            alerts,
+            reports,
+            lang,
+        } => {
+            let (alerts, reports, lang) = (*alerts, *reports, lang.clone());
+            (
+                db,
+                Box::new(move |s: &mut Settings| {
+                    s.alerts = alerts.unwrap_or(s.alerts);
+                    s.reports = reports.unwrap_or(s.reports);
+                    s.lang = lang.unwrap_or_else(|| s.lang.clone());
+                    Ok(format!(
+                        "alerts {}, reports {}, in {}",
+                        if s.alerts { "on" } else { "off" },
+                        if s.reports { "on" } else { "off" },
+                        s.lang
+                    ))
+                }),
+            )
+        }
+        NotifyCommand::Off { db, channel } => {
+            let channel = channel.clone();
+            (
+                db,
+                Box::new(move |s: &mut Settings| {
+                    if channel != "webhook" {
+                        s.smtp = None;
+                    }
+                    if channel != "smtp" {
+                        s.webhook = None;
+                    }
+                    Ok(format!("nothing more is sent through {channel}"))
+                }),
+            )
+        }
+        NotifyCommand::Show { db } => {
+            let store = open(db)?;
+            let settings: Settings = store
+                .notify_settings()?
+                .and_then(|j| serde_json::from_str(&j).ok())
+                .unwrap_or_default();
+            let mut shown = serde_json::to_value(&settings)?;
+            if let Some(password) = shown.pointer_mut("/smtp/password")
+                && !password.is_null()
+            {
+                *password = "(set)".into();
+            }
+            writeln!(console.out, "{}", serde_json::to_string_pretty(&shown)?)?;
+            let state = store.queue_state()?;
+            writeln!(console.out, 
+                "waiting: {}, sent: {}, last sent: {}",
+                state.waiting,
+                state.sent,
+                state.last_sent_at.as_deref().unwrap_or("never")
+            )?;
+            if let Some((channel, attempts, error, retry)) = state.failing {
+                writeln!(console.out, "failing ({channel}, {attempts} attempts, next at {retry}): {error}")?;
+            }
+            return Ok(());
+        }
+        NotifyCommand::Test { db } => {
+            let mut notifier = notify::Notifier::open(db)?;
+            let queued = notifier.queue_test(Utc::now())?;
+            if queued == 0 {
+                return Err(BadInput(
+                    "no channel is set: hailong-server notify smtp or webhook first".into(),
+                )
+                .into());
+            }
+            writeln!(console.out, 
+                "a test message is queued on {queued} channel(s); the running server sends it within a minute"
+            )?;
+            return Ok(());
+        }
+    };
+    let mut store = open(db)?;
+    let mut settings: Settings = store
+        .notify_settings()?
+        .and_then(|j| serde_json::from_str(&j).ok())
+        .unwrap_or_default();
+    let said = change(&mut settings)?;
+    store.set_notify_settings(&serde_json::to_string(&settings)?)?;
+    writeln!(console.out, "{said}")?;
+    Ok(())
+}
+
+/// How `serve` serves, from its options (the certificate read, the open-file limit raised).
+pub fn serve_config(args: &ServeArgs) -> anyhow::Result<Config> {
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::server_config(cert, key)?),
+        _ => None,
+    };
+    Ok(Config {
+        tls,
+        limits: connection_limits(&args.limits),
+        sign_in_window: args.limits.sign_in_window,
+        backups: args.backups.backup_dir.clone().map(|dir| backups::Schedule {
+            dir,
+            every: args.backups.backup_every,
+            keep: usize::from(args.backups.backup_keep),
+        }),
+        ..Config::default()
+    })
+}
+
+/// The connection limits from the options, with the open-file limit raised as far as the
+/// system allows (and both logged).
+fn connection_limits(options: &ServeLimits) -> net::Limits {
+    let open_files = match net::raise_open_files() {
+        Ok((before, now, hard)) => {
+            tracing::info!(soft_before = before, soft = now, hard, "open-file limit");
+            now
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read or raise the open-file limit; assuming 1024");
+            1024
+        }
+    };
+    let mut limits = net::Limits::for_open_files(open_files);
+    limits.header_read = options.header_timeout;
+    limits.body_read = options.body_timeout;
+    limits.tls_handshake = options.tls_handshake_timeout;
+    if let Some(max) = options.max_connections {
+        limits.max_connections = max.clamp(1, limits.max_connections);
+    }
+    limits
+}
+
+/// Ctrl-C or SIGTERM: stop taking connections, finish the answered requests.
+async fn signalled() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

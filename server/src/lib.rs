@@ -1,0 +1,34 @@
+//! `hailong-server`: the commune server as a library. It pairs tablets, takes their ratings in
+//! batches exactly once, sums them up for the dashboard, the API and the reports, and sends
+//! alerts. [`run`] serves a [`Storage`] on a listener it is given; [`commands`] are what the
+//! thin binary runs. No GUI library anywhere in it.
+//!
+//! Layers, each using only those below it:
+//! - `app` (the whole router) over `api` (the JSON API) and `web` (the dashboard), both over
+//!   `state` (what handlers share);
+//! - `serve` (start and stop everything), `writer`, `backups`, `notify`, `net` (connections
+//!   and their limits);
+//! - `storage` and `db` (SQLite).
+
+mod api;
+mod app;
+pub mod backups;
+pub mod cli;
+pub mod commands;
+mod db;
+mod exports;
+mod limits;
+pub mod net;
+mod notify;
+mod password_checks;
+mod secrets;
+mod serve;
+mod state;
+mod storage;
+mod threads;
+pub mod tls;
+mod web;
+mod writer;
+
+pub use serve::{Config, ServeError, run};
+pub use storage::{Storage, StorageError};
