@@ -3,18 +3,12 @@
 //! `hailong-server user add`, sign-in, the figures that are in the database, every page, a CSV
 //! downloaded, sign-out; screenshots to `target/screenshots/` in both languages.
 
-#[path = "support/binary.rs"]
-mod binary;
-#[path = "../server/tests/support/running.rs"]
-mod running;
-#[path = "support/webdriver.rs"]
-mod webdriver;
 
-use binary::{hailong, ok};
-use running::RunningServer;
+use crate::binary::{hailong, ok};
+use crate::running::RunningServer;
 use serde_json::Value;
 use std::path::Path;
-use webdriver::Browser;
+use crate::webdriver::Browser;
 
 const PASSWORD: &str = "Mật khẩu của xã 2026";
 
@@ -27,7 +21,7 @@ fn month_summary(server: &RunningServer) -> Value {
         "{}/api/v1/summary?from={}&to={}",
         server.url, range.from, range.to
     );
-    webdriver::http_client()
+    crate::webdriver::http_client()
         .get(url)
         .bearer_auth(token)
         .send()

@@ -1,12 +1,11 @@
 //! Renders every screen in both languages and orientations to `target/screenshots/` (looked
 //! at by people, not compared by pixels).
 
-mod support;
 
 use hailong::settings::Lang;
 use hailong_core::level::Scale;
 use std::time::Duration;
-use support::{Tablet, wait};
+use crate::support::{Tablet, wait};
 
 #[test]
 fn every_screen_renders_in_both_languages_and_orientations() {
@@ -120,7 +119,7 @@ fn the_admin_screens_render_in_both_languages_and_orientations() {
             h.tap("admin-by-field");
             h.snapshot(&name("admin-by-field"));
             // The summary was shot above; export has its own test.
-            for tab in support::ADMIN_TABS
+            for tab in crate::support::ADMIN_TABS
                 .into_iter()
                 .filter(|t| !["summary", "export"].contains(t))
             {
@@ -231,12 +230,12 @@ fn the_start_screens_render_in_both_languages_and_orientations() {
     use std::sync::Arc;
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&out).unwrap();
-    support::init_backend();
+    crate::support::init_backend();
     for (w, h_) in [(1280., 800.), (800., 1280.)] {
         for lang in [Lang::Vi, Lang::En] {
             let name =
                 |screen: &str| out.join(format!("{screen}-{}-{}x{}.png", lang.code(), w, h_));
-            let clock = Arc::new(ManualClock::new(support::now()));
+            let clock = Arc::new(ManualClock::new(crate::support::now()));
             let shoot = |window: &hailong::ui::AppWindow, screen: &str| {
                 window.window().set_size(slint::LogicalSize::new(w, h_));
                 window.show().unwrap();

@@ -1,13 +1,9 @@
 //! The tablet's `pair` and `sync --once` against the real `hailong-server` binary on a loopback
 //! port: every rating reaches the server once, and failures say so with the right status.
 
-#[path = "support/binary.rs"]
-mod binary;
-#[path = "../server/tests/support/running.rs"]
-mod running;
 
-use binary::{hailong, ids, ok};
-use running::RunningServer;
+use crate::binary::{hailong, ids, ok};
+use crate::running::RunningServer;
 use std::path::Path;
 
 fn start_server(dir: &Path) -> RunningServer {

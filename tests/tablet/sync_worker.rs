@@ -2,14 +2,8 @@
 //! it sends a queue left by the last run as soon as it starts, picks up new ratings, pairs,
 //! backs off while the server is away and resumes when told to.
 
-#[path = "support/binary.rs"]
-mod binary;
-#[path = "support/proxy.rs"]
-mod proxy;
-#[path = "../server/tests/support/running.rs"]
-mod running;
 
-use binary::{hailong, ids, ok, one, send_through};
+use crate::binary::{hailong, ids, ok, one, send_through};
 use chrono::{DateTime, FixedOffset};
 use hailong::clock::ManualClock;
 use hailong::paths::DataDir;
@@ -18,7 +12,7 @@ use hailong::store::{NewRating, Store};
 use hailong::sync::{PairRequest, Pairing, SyncHandle, SyncStatus};
 use hailong_core::level::{Level, Scale};
 use hailong_core::rating::Outcome;
-use running::RunningServer;
+use crate::running::RunningServer;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, channel};
@@ -218,9 +212,9 @@ fn through_connections_cut_mid_request_the_worker_delivers_every_rating_once() {
     let dir = tablet(root.path(), 5000);
     let server = RunningServer::start(&root.path().join("server.db"));
     pair_by_cli(&dir, &server);
-    let cutter = proxy::Proxy::start(
+    let cutter = crate::proxy::Proxy::start(
         server.listen_address().parse().unwrap(),
-        proxy::Fault::CutRequests,
+        crate::proxy::Fault::CutRequests,
         21,
     );
     send_through(dir.root(), &cutter.url);

@@ -1,7 +1,6 @@
 //! The administrator's screens through Slint's testing backend: figures that match the
 //! database, officers, catalogue import, settings applied at once, About, storage warnings.
 
-mod support;
 
 use chrono::DateTime;
 use hailong::settings::{self, Lang};
@@ -11,7 +10,7 @@ use hailong_core::dossier::DossierCode;
 use hailong_core::level::{Level, Scale};
 use hailong_core::rating::{OfficerRef, Outcome};
 use slint::{ComponentHandle, Model};
-use support::{ADMIN_PIN, Tablet, now};
+use crate::support::{ADMIN_PIN, Tablet, now};
 
 fn record(
     tablet: &Tablet,
@@ -354,7 +353,7 @@ fn an_officer_is_added_on_a_bare_touch_tablet_with_the_kiosks_own_keyboard() {
 
 /// The visible controls of the current screen smaller than 48 px either way (with their id or
 /// label and size), and how many controls were looked at.
-fn small_controls(h: &support::Harness) -> (Vec<String>, usize) {
+fn small_controls(h: &crate::support::Harness) -> (Vec<String>, usize) {
     use i_slint_backend_testing::{AccessibleRole, ElementQuery};
     let window = h.kiosk.window.window().size();
     let mut small = Vec::new();
@@ -397,7 +396,7 @@ fn every_staff_control_is_at_least_48_px_in_both_directions() {
     seen.push(("sign-in", small_controls(&h)));
     h.tap("officer-admin");
     h.type_pin(ADMIN_PIN);
-    for tab in support::ADMIN_TABS {
+    for tab in crate::support::ADMIN_TABS {
         h.tap(&format!("admin-tab-{tab}"));
         seen.push((tab, small_controls(&h)));
     }

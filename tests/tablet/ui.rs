@@ -1,7 +1,6 @@
 //! The citizen screens through Slint's testing backend: taps, reasons, keys, language,
 //! faults, each checked in the real SQLite file.
 
-mod support;
 
 use hailong::ui::{KioskAdapter, Screen};
 use hailong_core::level::{Level, Scale};
@@ -10,7 +9,7 @@ use hailong_core::rating::Outcome;
 use hailong_core::reason::Reason;
 use slint::ComponentHandle;
 use std::time::Duration;
-use support::{kiosk, now, wait};
+use crate::support::{kiosk, now, wait};
 
 #[test]
 fn a_walk_up_positive_tap_is_on_disk_when_thanks_shows_and_the_screen_returns_after_four_seconds() {
@@ -205,7 +204,7 @@ fn a_rating_left_on_the_reasons_screen_by_a_crash_is_finished_at_the_next_start(
     let h = kiosk(Scale::Three);
     h.tap("level-unsatisfied");
     assert!(!h.latest().finished);
-    let support::Harness { tablet, kiosk, .. } = h;
+    let crate::support::Harness { tablet, kiosk, .. } = h;
     std::mem::forget(kiosk); // as if the process died: nothing runs on the way out
     let h = tablet.start(1280., 800.);
     assert!(h.latest().finished);
@@ -214,7 +213,7 @@ fn a_rating_left_on_the_reasons_screen_by_a_crash_is_finished_at_the_next_start(
 
 #[test]
 fn five_levels_on_a_portrait_screen_stack_top_to_bottom_in_key_order() {
-    let h = support::Tablet::new(Scale::Five, hailong::settings::Lang::Vi).start(800., 1280.);
+    let h = crate::support::Tablet::new(Scale::Five, hailong::settings::Lang::Vi).start(800., 1280.);
     let ys: Vec<f32> = Level::ALL
         .iter()
         .map(|l| {
@@ -326,7 +325,7 @@ fn choose_again_is_offered_only_for_the_configured_time_and_an_unused_one_keeps_
 
     // Off in the settings: positive taps are finished at once and nothing is offered.
     let h = {
-        let tablet = support::Tablet::new(Scale::Three, hailong::settings::Lang::Vi);
+        let tablet = crate::support::Tablet::new(Scale::Three, hailong::settings::Lang::Vi);
         tablet.change_settings(|s| s.change_of_mind_secs = 0);
         tablet.start(1280., 800.)
     };
@@ -368,7 +367,7 @@ fn a_phone_number_in_the_comment_is_masked_before_it_is_stored() {
 
 #[test]
 fn three_levels_on_a_portrait_screen_stack_and_use_the_height() {
-    let h = support::Tablet::new(Scale::Three, hailong::settings::Lang::Vi).start(800., 1280.);
+    let h = crate::support::Tablet::new(Scale::Three, hailong::settings::Lang::Vi).start(800., 1280.);
     let faces: Vec<_> = ["very_satisfied", "satisfied", "unsatisfied"]
         .iter()
         .map(|code| h.find(&format!("level-{code}")).unwrap())
@@ -447,7 +446,7 @@ fn the_voice_says_the_face_pressed_then_the_next_screens_prompt_in_the_language_
 
 #[test]
 fn with_the_voice_turned_off_nothing_is_said() {
-    let tablet = support::Tablet::new(Scale::Three, hailong::settings::Lang::Vi);
+    let tablet = crate::support::Tablet::new(Scale::Three, hailong::settings::Lang::Vi);
     tablet.change_settings(|s| s.voice_on = false);
     let h = tablet.start(1280., 800.);
     let voice = h.listen();
@@ -477,7 +476,7 @@ fn aa_gives_this_citizen_large_text_and_high_contrast_and_the_next_one_the_defau
     assert!(!strong(), "the next citizen starts with the default");
 
     // The administrator's default: large from the start.
-    let tablet = support::Tablet::new(Scale::Three, hailong::settings::Lang::Vi);
+    let tablet = crate::support::Tablet::new(Scale::Three, hailong::settings::Lang::Vi);
     tablet.change_settings(|s| s.large_text = true);
     let h = tablet.start(1280., 800.);
     assert!(h.kiosk.window.global::<Theme>().get_strong());

@@ -1,7 +1,6 @@
 //! What the kiosk shows at start: the first-run setup, a damaged database moved aside, and a
 //! database that cannot be opened at all.
 
-mod support;
 
 use hailong::clock::ManualClock;
 use hailong::kiosk::{FirstRun, Kiosk, StartError, fatal_window};
@@ -15,7 +14,7 @@ use slint::{ComponentHandle, Model};
 use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
-use support::{Tablet, init_backend, now};
+use crate::support::{Tablet, init_backend, now};
 
 fn find(
     window: &hailong::ui::AppWindow,

@@ -2,21 +2,16 @@
 //! background sender and the real `hailong-server` on a loopback port: pairing from the
 //! screen, the queue emptying, failures in words, "send now", refused ratings listed.
 
-#[path = "support/binary.rs"]
-mod binary;
-#[path = "../server/tests/support/running.rs"]
-mod running;
-mod support;
 
 use hailong::settings::Lang;
 use hailong::sync::SyncStatus;
 use hailong::ui::Screen;
 use hailong_core::level::Scale;
-use running::RunningServer;
+use crate::running::RunningServer;
 use slint::Model;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
-use support::{Harness, Tablet, wait};
+use crate::support::{Harness, Tablet, wait};
 
 /// Starts the kiosk's sender with its reports coming back to this (the UI) thread.
 fn start_sync(h: &Harness) -> Receiver<SyncStatus> {

@@ -4,10 +4,8 @@
 use hailong::store::{NewRating, Store};
 use hailong_core::level::Level;
 use hailong_core::rating::Outcome;
-#[path = "support/binary.rs"]
-mod binary;
 
-use binary::{hailong, hailong_with_input};
+use crate::binary::{hailong, hailong_with_input};
 use std::path::Path;
 use std::process::Output;
 

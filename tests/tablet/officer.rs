@@ -2,7 +2,6 @@
 //! keypad and the scanner, procedure search, arming, expiry and repeat dossiers, each checked
 //! in the real SQLite file.
 
-mod support;
 
 use hailong::kiosk::{CONSOLE_GRACE, STAFF_IDLE};
 use hailong::settings::Lang;
@@ -12,7 +11,7 @@ use hailong_core::period::DateRange;
 use hailong_core::rating::Outcome;
 use slint::{ComponentHandle, Model};
 use std::time::Duration;
-use support::{Harness, Tablet, wait};
+use crate::support::{Harness, Tablet, wait};
 
 const CODE: &str = "000.00.14.H56-200203-0118";
 
@@ -407,7 +406,7 @@ fn wrong_pins_lock_the_name_tried_and_never_lock_the_administrator_out() {
     assert_eq!(staff(&h).get_pin_status(), "locked");
     h.tap("officer-admin");
     assert_eq!(staff(&h).get_pin_status(), "");
-    h.type_pin(support::ADMIN_PIN);
+    h.type_pin(crate::support::ADMIN_PIN);
     assert_eq!(h.screen(), Screen::Admin);
 }
 

@@ -2,7 +2,6 @@
 //! stylesheet and the PNG chart agree, so a filed chart looks like the screens), and every text
 //! colour of the tablet's theme readable on each background it is drawn on (WCAG 2.2).
 
-mod support;
 
 use hailong_core::level::{Level, Scale};
 use std::path::Path;
@@ -72,7 +71,7 @@ fn contrast_is_computed_as_wcag_defines_it() {
 fn every_text_colour_of_the_theme_meets_wcag_aa_on_its_backgrounds() {
     use hailong::ui::{AppWindow, Theme};
     use slint::{ComponentHandle, Model};
-    support::init_backend();
+    crate::support::init_backend();
     let window = AppWindow::new().unwrap();
     let pairs = window.global::<Theme>().get_text_pairs();
     assert!(pairs.row_count() >= 20, "the theme lists its pairs");

@@ -2,17 +2,13 @@
 //! sender's reports cross to the UI thread through `upgrade_in_event_loop` and reach the
 //! administrator's screen. (One test: the event loop can be set up once per process.)
 
-#[path = "support/binary.rs"]
-mod binary;
-#[path = "../server/tests/support/running.rs"]
-mod running;
 
-use binary::{hailong, ok};
+use crate::binary::{hailong, ok};
 use hailong::clock::SystemClock;
 use hailong::kiosk::Kiosk;
 use hailong::paths::DataDir;
 use hailong::ui::AdminAdapter;
-use running::RunningServer;
+use crate::running::RunningServer;
 use slint::{ComponentHandle, Timer, TimerMode};
 use std::cell::Cell;
 use std::rc::Rc;

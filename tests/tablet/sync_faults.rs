@@ -3,16 +3,10 @@
 //! in the middle of a batch, the tablet's sync killed between sending and marking. Each ends
 //! with the same ids on both sides and every rating counted once.
 
-#[path = "support/binary.rs"]
-mod binary;
-#[path = "support/proxy.rs"]
-mod proxy;
-#[path = "../server/tests/support/running.rs"]
-mod running;
 
-use binary::{hailong, ids, ok, one, send_through};
-use proxy::{Fault, Proxy};
-use running::RunningServer;
+use crate::binary::{hailong, ids, ok, one, send_through};
+use crate::proxy::{Fault, Proxy};
+use crate::running::RunningServer;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -4,30 +4,21 @@
 //! screen; the server's exports, by command and by API; its web dashboard, read in chromium.
 //! Once synced, the server's report is the tablet's.
 
-#[path = "support/binary.rs"]
-mod binary;
-#[path = "support/report_files.rs"]
-mod report_files;
-#[path = "../server/tests/support/running.rs"]
-mod running;
-mod support;
-#[path = "support/webdriver.rs"]
-mod webdriver;
 
-use binary::{hailong, ok};
+use crate::binary::{hailong, ok};
 use chrono::NaiveDate;
 use hailong::settings::Lang;
 use hailong_core::level::Scale;
 use hailong_core::period::DateRange;
 use hailong_report::Lang as ReportLang;
-use report_files::{Figures, check_every_format, groups, number, report_path};
-use running::RunningServer;
+use crate::report_files::{Figures, check_every_format, groups, number, report_path};
+use crate::running::RunningServer;
 use serde_json::Value;
 use slint::{ComponentHandle, Model};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use support::{Harness, Tablet};
-use webdriver::Browser;
+use crate::support::{Harness, Tablet};
+use crate::webdriver::Browser;
 
 const RATINGS: u64 = 100_000;
 /// Days of demo ratings, up to the harness's today (23 November 2026): all within 2026.
@@ -149,7 +140,7 @@ fn check_screen(h: &Harness, button: &str, range: DateRange) {
 
 /// What the server's admin API answers to GET `path`, with the admin token.
 fn api_get(server: &RunningServer, token: &str, path: &str) -> reqwest::blocking::Response {
-    let answer = webdriver::http_client()
+    let answer = crate::webdriver::http_client()
         .get(format!("{}{path}", server.url))
         .bearer_auth(token)
         .send()
@@ -231,7 +222,7 @@ fn on_100_000_ratings_every_report_gives_the_numbers_of_the_summary_on_tablet_an
     // The tablet's admin screen: today, this month, this quarter.
     let h = tablet.start(1280., 800.);
     h.sign_in_as_admin();
-    let today = support::now().date_naive();
+    let today = crate::support::now().date_naive();
     check_screen(&h, "admin-period-today", DateRange::day(today));
     check_screen(&h, "admin-period-month", DateRange::month_of(today));
     check_screen(&h, "admin-period-quarter", DateRange::quarter_of(today));
@@ -251,7 +242,7 @@ fn on_100_000_ratings_every_report_gives_the_numbers_of_the_summary_on_tablet_an
     server.command(&["unit", "UBND xã Tân Lập"]);
     let token = server.last_line(&["admin-token"]);
     let today = chrono::Local::now().date_naive();
-    let quarter = DateRange::quarter_of(support::now().date_naive());
+    let quarter = DateRange::quarter_of(crate::support::now().date_naive());
     for range in [year(), quarter, DateRange::month_of(today)] {
         let on_server = server_summary(&server, &token, range);
         for (key, value) in tablet_summary(&dir, range).as_object().unwrap() {

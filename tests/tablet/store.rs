@@ -279,7 +279,7 @@ fn a_tap_committed_just_before_sigkill_is_on_disk() {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "child_taps_until_killed",
+            "store::child_taps_until_killed",
             "--nocapture",
             "--test-threads=1",
         ])

@@ -2,15 +2,11 @@
 //! (checked cell by cell in `support/report_files.rs`), a period with no ratings is a report
 //! of zeros, and bad input is refused with exit status 2 and no file left behind.
 
-#[path = "support/binary.rs"]
-mod binary;
 
-#[path = "support/report_files.rs"]
-mod report_files;
 
-use binary::{hailong, ok};
+use crate::binary::{hailong, ok};
 use chrono::Datelike;
-use report_files::{check_every_format, number, report_path};
+use crate::report_files::{check_every_format, number, report_path};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -172,7 +168,7 @@ fn printed_pages(file: &Path) -> Vec<String> {
         .output()
         .expect("LibreOffice prints the report (Debian: libreoffice-calc-nogui)");
     assert!(converted.status.success(), "{converted:?}");
-    report_files::pdf_pages(&file.with_extension("pdf"))
+    crate::report_files::pdf_pages(&file.with_extension("pdf"))
 }
 
 /// Issue 15: the quarter's XLSX printed through a real spreadsheet program is a report an
@@ -291,7 +287,7 @@ fn both_csv_flavours_read_back_with_the_right_types() {
     let dir = dir.path();
     demo(dir, 1500);
     let machine = export(dir, "csv", &[]);
-    let (header, rows) = report_files::csv_file(&machine);
+    let (header, rows) = crate::report_files::csv_file(&machine);
     let col = |row: &csv::StringRecord, name: &str| row[header[name]].to_owned();
     for row in &rows {
         chrono::DateTime::parse_from_rfc3339(&col(row, "recorded_at")).expect("an ISO time");
@@ -305,7 +301,7 @@ fn both_csv_flavours_read_back_with_the_right_types() {
         assert_eq!(col(row, "outcome_label"), label, "{row:?}");
     }
     let summary = export(dir, "summary-csv", &[]);
-    let (sheader, srows) = report_files::csv_file(&summary);
+    let (sheader, srows) = crate::report_files::csv_file(&summary);
     let walk_up = srows
         .iter()
         .find(|r| &r[sheader["group"]] == "procedure" && r[sheader["key"]].is_empty())
