@@ -2,7 +2,8 @@
 //! sixteen tablets sending at once cost one fsync, not sixteen. Each batch is still answered
 //! only after the commit that holds it.
 
-use crate::db::{Db, DbError, Incoming, Stored};
+use crate::db::{Db, DbError};
+use crate::ingest::{Incoming, Stored};
 use crate::notify::Wake;
 use chrono::Utc;
 use hailong_core::wire::MAX_BATCH;

@@ -18,7 +18,6 @@ pub use backup::{BackupMade, RestoreError, lock, restore};
 pub use devices::{Caller, Device, PairError};
 pub use notifications::{Notification, QueueState};
 pub use pages::{NegativeQuery, NegativesPage};
-pub use ratings::{Incoming, Ingested, Prepared, Stored};
 pub use summary::Totals;
 pub use users::SESSION_HOURS;
 

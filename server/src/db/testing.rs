@@ -1,6 +1,7 @@
 //! Helpers for the server's unit tests: a paired device and ready-made ratings.
 
-use super::{Db, Incoming, Ingested, Prepared};
+use super::Db;
+use crate::ingest::{Incoming, Ingested, Prepared};
 use chrono::Utc;
 use hailong_core::wire::WireRating;
 use std::time::Duration;
