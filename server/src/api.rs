@@ -2,7 +2,8 @@
 //! `{"error": "..."}` with the status that fits, a malformed query, an unknown path and a
 //! wrong method included.
 
-use crate::db::{Caller, DbError, PairError};
+use crate::db::{Caller, DbError};
+use crate::pairing::PairError;
 use crate::ingest::{Incoming, Ingested, Prepared};
 use crate::state::{Shared, WorkError, report_file, with_db, with_reader};
 use axum::body::{Body, to_bytes};

@@ -21,6 +21,7 @@ mod ingest;
 mod limits;
 pub mod net;
 mod notify;
+mod pairing;
 mod password_checks;
 mod secrets;
 mod serve;

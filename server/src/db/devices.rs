@@ -1,9 +1,10 @@
 //! Pairing codes, devices and their tokens, admin tokens: who is calling.
 
 use super::{Db, DbError};
+use crate::pairing::{self, Code, Codes, NewDevice, PairError};
 use crate::secrets;
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use std::time::Duration;
 
 /// Who a bearer token belongs to.
@@ -11,17 +12,6 @@ use std::time::Duration;
 pub enum Caller {
     Device { id: String, counter: String },
     Admin,
-}
-
-/// Why a pairing code was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum PairError {
-    #[error("unknown pairing code")]
-    Unknown,
-    #[error("this pairing code was already used")]
-    Used,
-    #[error("this pairing code has expired")]
-    Expired,
 }
 
 /// A paired device, for `hailong-server devices`.
@@ -42,62 +32,34 @@ pub struct Device {
 }
 
 impl Db {
-    /// Stores a new pairing code for `counter`; returns the code (shown once, kept hashed).
+    /// Makes a pairing code for `counter` (see `pairing`); returns the code, shown once.
     pub fn new_pairing_code(
         &mut self,
         counter: &str,
         ttl: Duration,
         now: DateTime<Utc>,
     ) -> Result<String, DbError> {
-        let code = secrets::pairing_code();
-        let expires = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(1));
-        self.conn.execute(
-            "INSERT INTO pairing_codes (code_hash, counter, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            params![secrets::hash(&code), counter.trim(), now.to_rfc3339(), expires.to_rfc3339()],
-        )?;
+        let tx = self.conn.transaction()?;
+        let code = pairing::new_code(&mut SqliteCodes(&tx), counter, ttl, now)?;
+        tx.commit()?;
         Ok(code)
     }
 
-    /// Uses a pairing code once: a new device with a new token. Returns (device id, token).
+    /// Uses a pairing code (see `pairing`). Returns (device id, token).
     pub fn pair(
         &mut self,
         code: &str,
         device_name: &str,
         now: DateTime<Utc>,
     ) -> Result<Result<(String, String), PairError>, DbError> {
-        let hash = secrets::hash(&secrets::normalise_code(code));
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let found: Option<(String, String, Option<String>)> = tx
-            .query_row(
-                "SELECT counter, expires_at, used_at FROM pairing_codes WHERE code_hash = ?1",
-                [&hash],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
-        let Some((counter, expires_at, used_at)) = found else {
-            return Ok(Err(PairError::Unknown));
-        };
-        if used_at.is_some() {
-            return Ok(Err(PairError::Used));
+        let paired = pairing::pair(&mut SqliteCodes(&tx), code, device_name, now)?;
+        if paired.is_ok() {
+            tx.commit()?;
         }
-        let expired = DateTime::parse_from_rfc3339(&expires_at).map_or(true, |e| e <= now);
-        if expired {
-            return Ok(Err(PairError::Expired));
-        }
-        let id = uuid::Uuid::now_v7().to_string();
-        let token = secrets::token("hd_");
-        tx.execute(
-            "UPDATE pairing_codes SET used_at = ?2 WHERE code_hash = ?1",
-            params![hash, now.to_rfc3339()],
-        )?;
-        tx.execute(
-            "INSERT INTO devices (id, name, counter, token_hash, paired_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![id, device_name.trim(), counter, secrets::hash(&token), now.to_rfc3339()],
-        )?;
-        tx.commit()?;
-        Ok(Ok((id, token)))
+        Ok(paired)
     }
 
     /// A new admin token (shown once, kept hashed).
@@ -167,5 +129,72 @@ impl Db {
             0 => Err(DbError::NoSuchDevice(device_id.to_owned())),
             _ => Ok(()),
         }
+    }
+}
+
+/// Pairing codes and devices as one transaction sees them.
+struct SqliteCodes<'t>(&'t Transaction<'t>);
+
+impl Codes for SqliteCodes<'_> {
+    type Error = DbError;
+
+    fn add_code(&mut self, code: &Code) -> Result<(), DbError> {
+        self.0.execute(
+            "INSERT INTO pairing_codes (code_hash, counter, created_at, expires_at, used_at)
+             VALUES (?1, ?2, ?3, ?4, NULL)",
+            params![
+                code.hash,
+                code.counter,
+                code.created_at.to_rfc3339(),
+                code.expires_at.to_rfc3339()
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn code(&mut self, hash: &str) -> Result<Option<Code>, DbError> {
+        let found: Option<(String, String, String, Option<String>)> = self
+            .0
+            .query_row(
+                "SELECT counter, created_at, expires_at, used_at FROM pairing_codes
+                 WHERE code_hash = ?1",
+                [hash],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        // A time that does not read is taken as long past: the code is expired, not valid.
+        let time = |t: &str| {
+            DateTime::parse_from_rfc3339(t).map_or(DateTime::<Utc>::MIN_UTC, |t| t.to_utc())
+        };
+        Ok(found.map(|(counter, created_at, expires_at, used_at)| Code {
+            hash: hash.to_owned(),
+            counter,
+            created_at: time(&created_at),
+            expires_at: time(&expires_at),
+            used: used_at.is_some(),
+        }))
+    }
+
+    fn mark_used(&mut self, hash: &str, at: DateTime<Utc>) -> Result<(), DbError> {
+        self.0.execute(
+            "UPDATE pairing_codes SET used_at = ?2 WHERE code_hash = ?1",
+            params![hash, at.to_rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    fn add_device(&mut self, device: &NewDevice) -> Result<(), DbError> {
+        self.0.execute(
+            "INSERT INTO devices (id, name, counter, token_hash, paired_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                device.id,
+                device.name,
+                device.counter,
+                device.token_hash,
+                device.paired_at.to_rfc3339()
+            ],
+        )?;
+        Ok(())
     }
 }

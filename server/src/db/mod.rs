@@ -15,7 +15,7 @@ pub mod testing;
 mod users;
 
 pub use backup::{BackupMade, RestoreError, lock, restore};
-pub use devices::{Caller, Device, PairError};
+pub use devices::{Caller, Device};
 pub use notifications::{Notification, QueueState};
 pub use pages::{NegativeQuery, NegativesPage};
 pub use summary::Totals;
