@@ -85,7 +85,7 @@ fn the_first_run_screen_refuses_an_incomplete_form_then_sets_up_the_tablet() {
     tap(w, "setup-save");
     assert!(done.get());
     let saved = match settings::load(&data, now()).unwrap() {
-        settings::Loaded::Ready(s) => s,
+        settings::Loaded::Ready(s) => *s,
         other => panic!("{other:?}"),
     };
     assert_eq!(saved.unit_code, "000.00.14.H56");
@@ -301,7 +301,10 @@ fn on_a_bare_x_server_the_kiosk_fills_the_screen_and_keeps_the_keyboard_through_
     x.run_kiosk(dir.path());
     let setup = x.focused_window(1024, 768);
     // Setup from the keyboard alone: Tab to each field, Enter in the last one.
-    for text in ["UBND xã Thử", "000.00.14.H56", "Quầy 1", "246810", "246810"] {
+    // ASCII only: xdotool types a letter outside the keymap by remapping a spare key for a
+    // moment, and on a busy machine the kiosk may read the event after the mapping is gone
+    // (CI lost "ử" and "ầ" so). Vietnamese input is tested through Slint's testing backend.
+    for text in ["UBND xa Thu", "000.00.14.H56", "Quay 1", "246810", "246810"] {
         x.xdotool(&["key", "Tab"]);
         x.xdotool(&["type", "--delay", "5", text]);
     }
@@ -310,7 +313,7 @@ fn on_a_bare_x_server_the_kiosk_fills_the_screen_and_keeps_the_keyboard_through_
         DataDir::new(dir.path()).settings().exists()
     });
     let settings = std::fs::read_to_string(DataDir::new(dir.path()).settings()).unwrap();
-    assert!(settings.contains("UBND xã Thử"), "{settings}");
+    assert!(settings.contains("UBND xa Thu"), "{settings}");
     // The kiosk's window replaces the setup's, at the screen's size, with the keyboard.
     let mut kiosk = String::new();
     x.wait_for("the kiosk's own window", || {
