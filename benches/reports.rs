@@ -28,6 +28,9 @@ const RUNS: usize = 3;
 const PAGE_RUNS: usize = 9;
 const PASSWORD: &str = "bench-password-2026";
 
+
+/// One side's export command, given its arguments.
+type Export<'a> = dyn Fn(&[&str]) + 'a;
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
@@ -203,7 +206,7 @@ fn main() {
         let server_export = |args: &[&str]| {
             server.command(args);
         };
-        let sides: [(&str, &str, &Path, &str, &dyn Fn(&[&str])); 2] = [
+        let sides: [(&str, &str, &Path, &str, &Export); 2] = [
             (
                 "tablet",
                 "hailong",
@@ -244,7 +247,7 @@ fn main() {
         "| PDF report of {RATINGS} ratings (median of {RUNS}) | command | JSON export | ratio | goal |"
     );
     println!("|---|---|---|---|---|");
-    let sides: [(&str, &dyn Fn(&[&str])); 2] = [
+    let sides: [(&str, &Export); 2] = [
         ("tablet", &|args: &[&str]| {
             ok(&hailong(&tablet, args));
         }),

@@ -71,6 +71,7 @@ fn main() {
             dossier: None,
             procedure: None,
             officer: None,
+            counter: "Quầy 1",
             finished: true,
         };
         let start = Instant::now();

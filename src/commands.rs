@@ -255,7 +255,7 @@ pub fn sync(dir: Option<PathBuf>, _args: SyncArgs) -> Outcome {
 /// Opens an existing, set-up data dir for reading.
 fn open_existing(dir: &DataDir) -> Result<(Settings, Store), Failure> {
     let settings = match settings::load(dir, SystemClock.now()).map_err(Failure::runtime)? {
-        settings::Loaded::Ready(s) => s,
+        settings::Loaded::Ready(s) => *s,
         settings::Loaded::Missing => {
             return Err(Failure::usage(anyhow!(
                 "{} is not set up: run `hailong setup` or the kiosk first",

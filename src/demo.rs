@@ -77,7 +77,7 @@ pub fn fill(
         return Err(DemoError::RealData(existing));
     }
     let (settings, created_settings) = match settings::load(dir, now)? {
-        settings::Loaded::Ready(s) => (s, false),
+        settings::Loaded::Ready(s) => (*s, false),
         _ => {
             let s = demo_settings()?;
             settings::save(dir, &s)?;
@@ -150,8 +150,9 @@ fn insert_ratings(
     store.bulk_load(|tx| -> Result<(), DemoError> {
         let mut insert = tx.prepare(
             "INSERT INTO ratings (id, recorded_at, local_date, outcome, reasons, dossier, procedure_code,
-                 procedure_name, field_code, field_name, officer_id, officer_name, repeat_dossier, finished)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1)",
+                 procedure_name, field_code, field_name, officer_id, officer_name, repeat_dossier, finished,
+                 scale, counter)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1, ?14, ?15)",
         )?;
         let mut misuse = tx.prepare("INSERT INTO misuse (id, recorded_at, local_date) VALUES (?1, ?2, ?3)")?;
         for i in 0..plan.count {
@@ -194,6 +195,8 @@ fn insert_ratings(
                 armed.then_some(officer.0),
                 armed.then_some(&officer.1),
                 repeat,
+                settings.scale.number(),
+                settings.counter_name,
             ])?;
             if rng.random_bool(0.01) {
                 misuse.execute(params![uuid::Uuid::now_v7().to_string(), at.to_rfc3339(), day.to_string()])?;

@@ -123,7 +123,7 @@ pub enum SettingsError {
 pub enum Loaded {
     /// No settings yet: first run.
     Missing,
-    Ready(Settings),
+    Ready(Box<Settings>),
     /// The file was damaged and has been moved aside: first run again.
     Damaged {
         moved_to: PathBuf,
@@ -142,7 +142,7 @@ pub fn load(dir: &DataDir, now: DateTime<FixedOffset>) -> Result<Loaded, Setting
         Err(_) => String::new(),
     };
     match serde_json::from_str::<Settings>(&text) {
-        Ok(settings) if !settings.admin_pin_hash.is_empty() => Ok(Loaded::Ready(settings)),
+        Ok(settings) if !settings.admin_pin_hash.is_empty() => Ok(Loaded::Ready(Box::new(settings))),
         _ => {
             let moved_to = crate::paths::aside(&path, now);
             std::fs::rename(&path, &moved_to).map_err(|source| SettingsError::Io {

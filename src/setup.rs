@@ -114,7 +114,7 @@ impl SetupForm {
         let pin = Pin::parse(&self.admin_pin, ADMIN_PIN_MIN)
             .map_err(|_| SetupError::Invalid(vec![SetupProblem::AdminPin]))?;
         let previous = match settings::load(dir, now)? {
-            settings::Loaded::Ready(s) => Some(s),
+            settings::Loaded::Ready(s) => Some(*s),
             _ => None,
         };
         let mut codes = unit_codes(&self.unit_code).into_iter();

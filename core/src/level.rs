@@ -107,6 +107,15 @@ impl Scale {
     pub fn number(self) -> u8 {
         self.levels().len() as u8
     }
+
+    /// The scale with `n` levels, if there is one.
+    pub fn from_number(n: u8) -> Option<Scale> {
+        match n {
+            3 => Some(Scale::Three),
+            5 => Some(Scale::Five),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

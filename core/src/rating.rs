@@ -1,6 +1,6 @@
 //! The rating record a tablet stores and, later, sends to its commune server.
 
-use crate::level::Level;
+use crate::level::{Level, Scale};
 use crate::reason::Reason;
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
@@ -62,10 +62,19 @@ pub struct Rating {
     pub first_outcome: Option<Outcome>,
     pub reasons: Vec<Reason>,
     pub comment: Option<String>,
+    /// The scale the citizen was shown; `None` for a rating stored before the tablet kept it.
+    pub scale: Option<Scale>,
     /// Normalised dossier code; `None` for a walk-up rating.
     pub dossier: Option<String>,
+    /// The dossier's procedure and field, as the catalogue named them at the time.
     pub procedure_code: Option<String>,
+    pub procedure_name: Option<String>,
+    pub field_code: Option<String>,
+    pub field_name: Option<String>,
     pub officer: Option<OfficerRef>,
+    /// The counter the tablet stood at, as it was named then; `None` for a rating stored
+    /// before the tablet kept it.
+    pub counter: Option<String>,
     /// A second or later rating of the same dossier: kept, flagged, not counted.
     pub repeat_dossier: bool,
     /// Finished ratings (thank-you shown, or follow-up timed out) are ready to send.

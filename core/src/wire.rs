@@ -117,11 +117,7 @@ impl WireRating {
         self.id = self.id.to_ascii_lowercase();
         let created_at =
             DateTime::parse_from_rfc3339(&self.created_at).map_err(|_| WireError::BadTime)?;
-        let scale = match self.scale {
-            3 => Scale::Three,
-            5 => Scale::Five,
-            _ => return Err(WireError::BadScale),
-        };
+        let scale = Scale::from_number(self.scale).ok_or(WireError::BadScale)?;
         let outcome = Outcome::parse(&self.level).ok_or(WireError::BadLevel)?;
         if let Outcome::Rated(level) = outcome
             && !scale.contains(level)

@@ -162,6 +162,7 @@ impl Desk {
         let Some(armed) = self.armed.borrow_mut().take() else {
             return;
         };
+        let counter = self.settings.borrow().counter_name.clone();
         let record = NewRating {
             at: self.clock.now(),
             scale: self.settings.borrow().scale,
@@ -169,6 +170,7 @@ impl Desk {
             dossier: Some(&armed.dossier),
             procedure: armed.procedure.as_ref(),
             officer: Some(&armed.officer),
+            counter: &counter,
             finished: true,
         };
         match self.store.borrow_mut().record(&record) {

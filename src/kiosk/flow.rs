@@ -164,6 +164,7 @@ impl Flow {
             .as_ref()
             .map(|a| a.officer.clone())
             .or_else(|| self.desk.officer());
+        let counter = self.settings.borrow().counter_name.clone();
         let tap = NewRating {
             at: self.clock.now(),
             scale: self.settings.borrow().scale,
@@ -171,6 +172,7 @@ impl Flow {
             dossier: armed.as_ref().map(|a| &a.dossier),
             procedure: armed.as_ref().and_then(|a| a.procedure.as_ref()),
             officer: officer.as_ref(),
+            counter: &counter,
             finished: !level.is_negative() && change_secs == 0,
         };
         let recorded = match self.store.borrow_mut().record(&tap) {

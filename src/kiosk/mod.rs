@@ -81,7 +81,7 @@ impl Kiosk {
     pub fn start(dir: &DataDir, clock: Arc<dyn Clock>) -> Result<Kiosk, StartError> {
         let now = clock.now();
         let settings = match settings::load(dir, now)? {
-            settings::Loaded::Ready(s) => s,
+            settings::Loaded::Ready(s) => *s,
             settings::Loaded::Missing => return Err(StartError::NotSetUp(dir.root().to_owned())),
             settings::Loaded::Damaged { moved_to } => {
                 return Err(StartError::SettingsDamaged(moved_to));

@@ -94,6 +94,9 @@ const MIGRATIONS: &[&str] = &[
     // 6: a citizen may choose again before the rating is finished; the level first tapped is
     // kept for audit.
     "ALTER TABLE ratings ADD COLUMN first_outcome TEXT;",
+    // 7: the counter each rating was given at, as it was named then: renaming a counter
+    // relabels neither the ratings still to be sent nor the reports of earlier ones.
+    "ALTER TABLE ratings ADD COLUMN counter TEXT;",
 ];
 
 /// Brings the schema up to date.

@@ -1,11 +1,11 @@
 //! The outbox to the commune server: finished ratings the server does not have yet, oldest
-//! first, in their wire form; and what the server answered for each.
+//! first; and what the server answered for each.
 
+use super::ratings::{RATING_COLUMNS, damaged_column, rating_from_row};
 use super::{Store, StoreError};
 use chrono::{DateTime, FixedOffset};
-use hailong_core::level::Scale;
-use hailong_core::rating::Outcome;
-use hailong_core::wire::{ItemResult, Status, WireMisuse, WireRating};
+use hailong_core::rating::Rating;
+use hailong_core::wire::{ItemResult, Status, WireMisuse};
 use rusqlite::{TransactionBehavior, params};
 
 /// How the outbox stands.
@@ -28,6 +28,27 @@ pub struct RejectedRating {
     pub error: String,
 }
 
+/// A rating waiting to be sent.
+#[derive(Debug, Clone, PartialEq)]
+// Nearly every one is `Ready`: boxing it would allocate once per rating for the rare other.
+#[allow(clippy::large_enum_variant)]
+pub enum Outgoing {
+    Ready(Rating),
+    /// Its row does not read as a rating (changed outside the app, or by another version):
+    /// kept, and refused here with the reason the server would give.
+    Damaged { id: String, part: DamagedPart },
+}
+
+/// Which part of a damaged rating does not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DamagedPart {
+    Time,
+    Outcome,
+    Reasons,
+    /// A value of the wrong type.
+    Other,
+}
+
 const SENT: i64 = 1;
 const REJECTED: i64 = 2;
 
@@ -45,50 +66,36 @@ fn receipt_value(receipt: u64) -> i64 {
 }
 
 impl Store {
-    /// Up to `limit` finished ratings not yet sent, oldest first. Ratings stored before the
-    /// scale was kept per rating take `scale` (or the 5-level scale if their level needs it).
-    pub fn outbox(
-        &self,
-        limit: usize,
-        scale: Scale,
-        counter: &str,
-    ) -> Result<Vec<WireRating>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, recorded_at, seq, scale, outcome, reasons, comment, dossier, procedure_code,
-                 procedure_name, field_code, field_name, officer_name, officer_id
-             FROM ratings WHERE sync_state = 0 AND finished = 1 ORDER BY seq LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
-            let outcome: String = r.get(4)?;
-            let stored_scale: Option<u8> = r.get(3)?;
-            let needs_five = Outcome::parse(&outcome)
-                .and_then(Outcome::level)
-                .is_some_and(|l| !Scale::Three.contains(l));
-            let scale = match stored_scale {
-                Some(n) => n,
-                None if needs_five => Scale::Five.number(),
-                None => scale.number(),
-            };
-            let reasons: String = r.get(5)?;
-            Ok(WireRating {
-                id: r.get(0)?,
-                created_at: r.get(1)?,
-                seq: r.get(2)?,
-                scale,
-                level: outcome,
-                reasons: reasons.split_whitespace().map(str::to_owned).collect(),
-                comment: r.get(6)?,
-                dossier_code: r.get(7)?,
-                procedure_code: r.get(8)?,
-                procedure_name: r.get(9)?,
-                field_code: r.get(10)?,
-                field_name: r.get(11)?,
-                officer: r.get(12)?,
-                officer_id: r.get(13)?,
-                counter: Some(counter.to_owned()).filter(|c| !c.is_empty()),
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+    /// Up to `limit` finished ratings not yet sent, oldest first, whole (`sync` puts them in
+    /// the wire form); a rating damaged on the tablet comes as such, so that it holds up none
+    /// of the others.
+    pub fn outbox(&self, limit: usize) -> Result<Vec<Outgoing>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {RATING_COLUMNS} FROM ratings
+             WHERE sync_state = 0 AND finished = 1 ORDER BY seq LIMIT ?1"
+        ))?;
+        let mut rows = stmt.query([i64::try_from(limit).unwrap_or(i64::MAX)])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(match rating_from_row(row) {
+                Ok(rating) => Outgoing::Ready(rating),
+                Err(e) => {
+                    let Some(column) = damaged_column(&e) else {
+                        return Err(e.into());
+                    };
+                    Outgoing::Damaged {
+                        id: row.get(0)?,
+                        part: match column {
+                            2 => DamagedPart::Time,
+                            3 => DamagedPart::Outcome,
+                            4 => DamagedPart::Reasons,
+                            _ => DamagedPart::Other,
+                        },
+                    }
+                }
+            });
+        }
+        Ok(out)
     }
 
     /// Records the server's answers in one transaction: accepted, duplicate and conflict mean

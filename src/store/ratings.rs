@@ -19,6 +19,8 @@ pub struct NewRating<'a> {
     pub dossier: Option<&'a DossierCode>,
     pub procedure: Option<&'a Procedure>,
     pub officer: Option<&'a OfficerRef>,
+    /// The counter the tablet stands at, as it is named now.
+    pub counter: &'a str,
     /// Finished ratings are ready to send; a tap stays open while the citizen may still choose
     /// again or give reasons.
     pub finished: bool,
@@ -34,7 +36,8 @@ pub struct Recorded {
 }
 
 pub(super) const RATING_COLUMNS: &str = "id, seq, recorded_at, outcome, reasons, comment, dossier, \
-    procedure_code, officer_id, officer_name, repeat_dossier, finished, first_outcome";
+    procedure_code, officer_id, officer_name, repeat_dossier, finished, first_outcome, scale, \
+    procedure_name, field_code, field_name, counter";
 
 impl Store {
     /// Stores one rating in its own durable transaction.
@@ -54,8 +57,9 @@ impl Store {
         };
         tx.prepare_cached(
             "INSERT INTO ratings (id, recorded_at, local_date, outcome, dossier, procedure_code, procedure_name,
-                 field_code, field_name, officer_id, officer_name, repeat_dossier, finished, scale)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                 field_code, field_name, officer_id, officer_name, repeat_dossier, finished, scale,
+                 counter)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         )?
         .execute(params![
             id,
@@ -72,6 +76,7 @@ impl Store {
             repeat_dossier,
             rating.finished,
             rating.scale.number(),
+            Some(rating.counter.trim()).filter(|c| !c.is_empty()),
         ])?;
         let seq = tx.last_insert_rowid();
         tx.commit()?;
@@ -200,6 +205,14 @@ impl Store {
     }
 }
 
+/// The column of `RATING_COLUMNS` whose value does not read, when a rating does not.
+pub(super) fn damaged_column(error: &rusqlite::Error) -> Option<usize> {
+    match error {
+        rusqlite::Error::FromSqlConversionFailure(i, ..) => Some(*i),
+        _ => None,
+    }
+}
+
 pub(super) fn rating_from_row(row: &Row<'_>) -> rusqlite::Result<Rating> {
     let bad = |i: usize, what: &str| {
         rusqlite::Error::FromSqlConversionFailure(
@@ -214,6 +227,7 @@ pub(super) fn rating_from_row(row: &Row<'_>) -> rusqlite::Result<Rating> {
     let officer_id: Option<i64> = row.get(8)?;
     let officer_name: Option<String> = row.get(9)?;
     let first_outcome: Option<String> = row.get(12)?;
+    let scale: Option<u8> = row.get(13)?;
     Ok(Rating {
         id: row.get(0)?,
         seq: row.get(1)?,
@@ -223,12 +237,17 @@ pub(super) fn rating_from_row(row: &Row<'_>) -> rusqlite::Result<Rating> {
         first_outcome: first_outcome.as_deref().and_then(Outcome::parse),
         reasons: Reason::split(&reasons).map_err(|_| bad(4, "unknown reason"))?,
         comment: row.get(5)?,
+        scale: scale.and_then(Scale::from_number),
         dossier: row.get(6)?,
         procedure_code: row.get(7)?,
+        procedure_name: row.get(14)?,
+        field_code: row.get(15)?,
+        field_name: row.get(16)?,
         officer: officer_id.map(|id| OfficerRef {
             id,
             name: officer_name.unwrap_or_default(),
         }),
+        counter: row.get(17)?,
         repeat_dossier: row.get(10)?,
         finished: row.get(11)?,
     })

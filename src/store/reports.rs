@@ -128,7 +128,8 @@ impl Store {
     }
 
     /// Ratings and unrated dossiers in `range`, as report entries, in tablet order, until
-    /// `each` returns false. `counter` is this tablet's counter.
+    /// `each` returns false. Each with the counter it was given at (`counter`, this tablet's now,
+    /// for ratings stored before the tablet kept it).
     pub fn for_each_entry(
         &self,
         range: DateRange,
@@ -139,7 +140,8 @@ impl Store {
         Ok(sqlite::for_each_entry(
             &self.conn,
             "SELECT id, recorded_at, outcome, reasons, comment, dossier, procedure_code,
-                 procedure_name, field_name, officer_name, nullif(?3, ''), repeat_dossier
+                 procedure_name, field_name, officer_name, coalesce(counter, nullif(?3, '')),
+                 repeat_dossier
              FROM ratings WHERE local_date BETWEEN ?1 AND ?2 ORDER BY seq",
             params![from, to, counter],
             each,

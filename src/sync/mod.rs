@@ -3,6 +3,7 @@
 
 mod backoff;
 mod link;
+mod wire;
 mod worker;
 
 pub use backoff::Backoff;
@@ -11,8 +12,8 @@ pub use worker::{PairRequest, Pairing, REJECTED_SHOWN, SyncHandle, SyncStatus, W
 
 use crate::paths::DataDir;
 use crate::settings::Settings;
-use crate::store::{Resend, Store, StoreError};
-use hailong_core::wire::{Batch, BatchResult};
+use crate::store::{Outgoing, Resend, Store, StoreError};
+use hailong_core::wire::{Batch, BatchResult, ItemResult, Status};
 use serde::Deserialize;
 use std::path::Path;
 use std::sync::Once;
@@ -183,7 +184,35 @@ pub async fn send_all(
     let mut waiting = store.outbox_counts()?.queued;
     let mut checked_in = !check_in;
     loop {
-        let ratings = store.outbox(BATCH, settings.scale, &settings.counter_name)?;
+        let mut ratings = Vec::new();
+        let mut damaged = Vec::new();
+        for outgoing in store.outbox(BATCH)? {
+            match outgoing {
+                Outgoing::Ready(rating) => ratings.push(wire::to_wire(
+                    &rating,
+                    settings.scale,
+                    &settings.counter_name,
+                )),
+                Outgoing::Damaged { id, part } => damaged.push(ItemResult {
+                    id,
+                    status: Status::Rejected,
+                    error: Some(wire::damaged_code(part).to_owned()),
+                    receipt: None,
+                }),
+            }
+        }
+        if !damaged.is_empty() {
+            tracing::warn!(
+                count = damaged.len(),
+                "ratings damaged on the tablet are kept and listed as refused, not sent"
+            );
+            waiting = waiting.saturating_sub(damaged.len() as u64);
+            sent.rejected += damaged.len() as u64;
+            store.record_sync(&damaged, None)?;
+            if ratings.is_empty() {
+                continue;
+            }
+        }
         let misuse = store.misuse_outbox(MISUSE_BATCH)?;
         if ratings.is_empty() && misuse.is_empty() && checked_in {
             return Ok(sent);
@@ -228,7 +257,7 @@ pub async fn send_all(
         }
         for result in &answer.results {
             match result.status {
-                hailong_core::wire::Status::Rejected => sent.rejected += 1,
+                Status::Rejected => sent.rejected += 1,
                 _ => sent.delivered += 1,
             }
         }

@@ -128,7 +128,7 @@ impl Tablet {
 
     pub fn change_settings(&self, change: impl FnOnce(&mut Settings)) {
         let mut s = match settings::load(&self.data, now()).unwrap() {
-            settings::Loaded::Ready(s) => s,
+            settings::Loaded::Ready(s) => *s,
             other => panic!("settings not ready: {other:?}"),
         };
         change(&mut s);

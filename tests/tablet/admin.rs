@@ -30,6 +30,7 @@ fn record(
             dossier: dossier.as_ref(),
             procedure: None,
             officer,
+            counter: "Quầy 1",
             finished: true,
         })
         .unwrap();
@@ -96,6 +97,7 @@ fn the_administrator_reads_today_month_and_quarter_figures_that_match_the_databa
     let shares: Vec<i32> = h.admin().get_levels().iter().map(|l| l.tenths).collect();
     assert_eq!(shares.iter().sum::<i32>(), 1000, "{shares:?}");
     // By officer: Hoa's two ratings and the walk-up one.
+    // By counter: "Quầy 1",
     let rows = h.admin().get_breakdown_rows();
     let hoa_row = rows.iter().find(|r| r.label == "Nguyễn Thị Hoa").unwrap();
     assert_eq!(
@@ -245,7 +247,7 @@ fn settings_saved_on_the_admin_screen_are_written_and_apply_at_once() {
     assert!(h.find("settings-saved").is_some());
 
     let saved = match settings::load(&h.tablet.data, now()).unwrap() {
-        settings::Loaded::Ready(s) => s,
+        settings::Loaded::Ready(s) => *s,
         other => panic!("{other:?}"),
     };
     assert_eq!(saved.counter_name, "Quầy 2 – Đất đai");
@@ -308,7 +310,7 @@ fn the_settings_show_a_missing_speaker_and_save_the_voice_settings() {
     h.admin().set_form(form);
     h.tap("settings-save");
     let saved = match settings::load(&h.tablet.data, now()).unwrap() {
-        settings::Loaded::Ready(s) => s,
+        settings::Loaded::Ready(s) => *s,
         other => panic!("{other:?}"),
     };
     assert_eq!(saved.voice_volume, 50);

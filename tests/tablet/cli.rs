@@ -42,6 +42,7 @@ fn tap(dir: &Path, level: Level, when: &str) {
             dossier: None,
             procedure: None,
             officer: None,
+            counter: "Quầy 1",
             finished: true,
         })
         .unwrap();

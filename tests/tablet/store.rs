@@ -23,8 +23,60 @@ fn tap(level: Level, when: &str) -> NewRating<'static> {
         dossier: None,
         procedure: None,
         officer: None,
+        counter: "Quầy 1",
         finished: !level.is_negative(),
     }
+}
+
+/// The outbox's ratings, none of them damaged.
+fn ready(out: Vec<hailong::store::Outgoing>) -> Vec<hailong_core::rating::Rating> {
+    out.into_iter()
+        .map(|o| match o {
+            hailong::store::Outgoing::Ready(rating) => rating,
+            damaged => panic!("{damaged:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn a_damaged_rating_comes_out_of_the_outbox_in_its_place_and_holds_up_none_of_the_others() {
+    use hailong::store::{DamagedPart, Outgoing};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hailong.db");
+    let mut store = Store::open(&path).unwrap();
+    let ids: Vec<String> = ["09:00", "09:01", "09:02", "09:03"]
+        .iter()
+        .map(|t| {
+            let when = format!("2026-11-23T{t}:00+07:00");
+            store.record(&tap(Level::Satisfied, &when)).unwrap().id
+        })
+        .collect();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    for (id, change) in [
+        (&ids[1], "reasons = 'rude'"),
+        (&ids[2], "recorded_at = 'yesterday'"),
+        (&ids[3], "outcome = 'meh'"),
+    ] {
+        conn.execute(&format!("UPDATE ratings SET {change} WHERE id = ?1"), [id])
+            .unwrap();
+    }
+    let out = store.outbox(10).unwrap();
+    assert!(matches!(&out[0], Outgoing::Ready(r) if r.id == ids[0]));
+    let damaged: Vec<_> = out[1..]
+        .iter()
+        .map(|o| match o {
+            Outgoing::Damaged { id, part } => (id.clone(), *part),
+            ready => panic!("{ready:?}"),
+        })
+        .collect();
+    assert_eq!(
+        damaged,
+        [
+            (ids[1].clone(), DamagedPart::Reasons),
+            (ids[2].clone(), DamagedPart::Time),
+            (ids[3].clone(), DamagedPart::Outcome),
+        ]
+    );
 }
 
 #[test]
@@ -332,7 +384,6 @@ fn the_daily_counts_agree_with_the_ratings_after_updates_and_deletes() {
 
 #[test]
 fn the_outbox_holds_finished_unsent_ratings_in_order_in_a_form_the_server_accepts() {
-    use hailong_core::level::Scale;
     use hailong_core::wire::{ItemResult, Status};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hailong.db");
@@ -353,27 +404,23 @@ fn the_outbox_holds_finished_unsent_ratings_in_order_in_a_form_the_server_accept
             outcome: Outcome::NotRated,
             dossier: Some(&dossier),
             officer: Some(&officer),
+            counter: "Quầy 1",
             finished: true,
             ..tap(Level::Satisfied, "2026-11-23T09:05:00+07:00")
         })
         .unwrap();
 
-    // The negative one waits for its reasons; the others go, oldest first, and pass the
-    // server's checks.
-    let out = store.outbox(10, Scale::Three, "Quầy 1").unwrap();
-    let ids: Vec<&str> = out.iter().map(|w| w.id.as_str()).collect();
+    // The negative one waits for its reasons; the others go, oldest first, whole, with the
+    // counter they were given at.
+    let out = ready(store.outbox(10).unwrap());
+    let ids: Vec<&str> = out.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids, [first.id.as_str(), unrated.id.as_str()]);
-    for wire in &out {
-        wire.clone().check().unwrap();
-    }
-    assert_eq!(out[1].level, "not_rated");
-    assert_eq!(
-        out[1].dossier_code.as_deref(),
-        Some("000.00.14.H56-261123-0001")
-    );
-    assert_eq!(out[1].officer.as_deref(), Some("Nguyễn Thị Hoa"));
+    assert_eq!(out[1].outcome, Outcome::NotRated);
+    assert_eq!(out[1].dossier.as_deref(), Some("000.00.14.H56-261123-0001"));
+    assert_eq!(out[1].officer.as_ref().map(|o| o.name.as_str()), Some("Nguyễn Thị Hoa"));
     assert_eq!(out[0].counter.as_deref(), Some("Quầy 1"));
-    assert_eq!(store.outbox(1, Scale::Three, "").unwrap().len(), 1);
+    assert_eq!(out[0].scale, Some(hailong_core::level::Scale::Three));
+    assert_eq!(store.outbox(1).unwrap().len(), 1);
 
     store
         .amend_reasons(&pending.id, &[Reason::LongWait], None, true)
@@ -399,35 +446,44 @@ fn the_outbox_holds_finished_unsent_ratings_in_order_in_a_form_the_server_accept
         .unwrap();
     drop(store);
     let store = Store::open(&path).unwrap();
-    let out = store.outbox(10, Scale::Three, "Quầy 1").unwrap();
+    let out = ready(store.outbox(10).unwrap());
     assert_eq!(out.len(), 1, "sent and rejected ratings are not resent");
     assert_eq!(out[0].id, pending.id);
-    assert_eq!(out[0].reasons, ["long_wait"]);
+    assert_eq!(out[0].reasons, [Reason::LongWait]);
     let counts = store.outbox_counts().unwrap();
     assert_eq!((counts.queued, counts.rejected), (1, 1));
 }
 
 #[test]
-fn ratings_stored_before_the_scale_was_kept_get_one_that_fits_their_level() {
-    use hailong_core::level::Scale;
+fn ratings_stored_before_the_scale_and_counter_were_kept_say_they_have_none() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("hailong.db")).unwrap();
     store
         .record(&tap(Level::Neutral, "2026-11-23T09:00:00+07:00"))
         .unwrap();
     store
-        .record(&tap(Level::Satisfied, "2026-11-23T09:01:00+07:00"))
+        .record(&NewRating {
+            counter: "  ",
+            ..tap(Level::Satisfied, "2026-11-23T09:01:00+07:00")
+        })
         .unwrap();
     drop(store);
     let conn = rusqlite::Connection::open(dir.path().join("hailong.db")).unwrap();
-    conn.execute("UPDATE ratings SET scale = NULL", []).unwrap();
+    conn.execute("UPDATE ratings SET scale = NULL WHERE seq = 1", [])
+        .unwrap();
     drop(conn);
     let store = Store::open(&dir.path().join("hailong.db")).unwrap();
-    let scales: Vec<u8> = store
-        .outbox(10, Scale::Three, "")
-        .unwrap()
-        .iter()
-        .map(|w| w.scale)
+    let kept: Vec<_> = ready(store.outbox(10).unwrap())
+        .into_iter()
+        .map(|r| (r.scale, r.counter))
         .collect();
-    assert_eq!(scales, [5, 3]);
+    // Sending gives them the settings' (`sync::wire`, unit-tested there).
+    assert_eq!(
+        kept,
+        [
+            (None, Some("Quầy 1".to_owned())),
+            (Some(hailong_core::level::Scale::Three), None)
+        ],
+        "a blank counter is none"
+    );
 }

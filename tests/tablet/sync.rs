@@ -337,6 +337,7 @@ fn tap(tablet: &Path, count: u32) {
                 dossier: None,
                 procedure: None,
                 officer: None,
+                counter: "Quầy 1",
                 finished: true,
             })
             .unwrap();
