@@ -487,3 +487,36 @@ fn ratings_stored_before_the_scale_and_counter_were_kept_say_they_have_none() {
         "a blank counter is none"
     );
 }
+
+#[test]
+fn a_renamed_counter_relabels_no_earlier_rating_in_the_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hailong.db");
+    let mut store = Store::open(&path).unwrap();
+    store
+        .record(&tap(Level::Satisfied, "2026-11-23T09:00:00+07:00"))
+        .unwrap();
+    let legacy = store
+        .record(&tap(Level::Satisfied, "2026-11-23T09:01:00+07:00"))
+        .unwrap();
+    // As a rating stored before the tablet kept its counter.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE ratings SET counter = NULL WHERE id = ?1", [&legacy.id])
+        .unwrap();
+    let mut counters = Vec::new();
+    store
+        .for_each_entry(DateRange::all(), "Quầy 9 (đổi tên)", &mut |entry| {
+            counters.push(entry.counter.clone());
+            true
+        })
+        .unwrap();
+    assert_eq!(
+        counters,
+        [
+            Some("Quầy 1".to_owned()),
+            Some("Quầy 9 (đổi tên)".to_owned())
+        ],
+        "the counter it was given at; the counter now only for one stored without"
+    );
+}
