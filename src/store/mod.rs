@@ -16,7 +16,7 @@ pub use meta::{PinLock, SyncRecord};
 pub use officers::Officer;
 pub use outbox::{DamagedPart, OutboxCounts, Outgoing, RejectedRating, Resend};
 pub use ratings::{NewRating, Recorded};
-pub use reports::{Breakdown, BreakdownRow};
+pub use reports::Breakdown;
 
 use crate::paths::aside;
 use chrono::{DateTime, FixedOffset};

@@ -5,7 +5,7 @@ use super::ratings::{RATING_COLUMNS, rating_from_row};
 use super::{Store, StoreError};
 use hailong_core::period::DateRange;
 use hailong_core::rating::{Outcome, Rating};
-use hailong_core::report::Entry;
+use hailong_core::report::{Entry, Group};
 use hailong_core::summary::Counts;
 use hailong_report::sqlite;
 use rusqlite::params;
@@ -26,14 +26,6 @@ impl Breakdown {
             Breakdown::Procedure => ("procedure_code", "procedure_name"),
         }
     }
-}
-
-/// One row of a breakdown; `key` is `None` for ratings with no officer / field / procedure.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BreakdownRow {
-    pub key: Option<String>,
-    pub label: Option<String>,
-    pub counts: Counts,
 }
 
 impl Store {
@@ -74,21 +66,21 @@ impl Store {
         &self,
         range: DateRange,
         by: Breakdown,
-    ) -> Result<Vec<BreakdownRow>, StoreError> {
+    ) -> Result<Vec<Group>, StoreError> {
         let (from, to) = range.text_bounds();
         let (key, label) = by.columns();
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT CAST({key} AS TEXT), max({label}), outcome, repeat_dossier, count(*) FROM ratings
              WHERE local_date BETWEEN ?1 AND ?2 GROUP BY {key}, outcome, repeat_dossier ORDER BY {key}"
         ))?;
-        let mut out: Vec<BreakdownRow> = Vec::new();
+        let mut out: Vec<Group> = Vec::new();
         let mut rows = stmt.query(params![from, to])?;
         while let Some(row) = rows.next()? {
             let key: Option<String> = row.get(0)?;
             let label: Option<String> = row.get(1)?;
             let outcome: String = row.get(2)?;
             if out.last().is_none_or(|last| last.key != key) {
-                out.push(BreakdownRow {
+                out.push(Group {
                     key,
                     label: None,
                     counts: Counts::default(),

@@ -98,15 +98,7 @@ impl Source for Db {
 }
 
 /// The totals' devices as a report's breakdown, in its order.
-pub(super) fn device_groups(by_device: Vec<super::summary::Breakdown>) -> Vec<Group> {
-    let mut groups: Vec<Group> = by_device
-        .into_iter()
-        .map(|b| Group {
-            key: b.key,
-            label: b.label,
-            counts: b.counts,
-        })
-        .collect();
+pub(super) fn device_groups(mut groups: Vec<Group>) -> Vec<Group> {
     sort_groups(&mut groups);
     groups
 }

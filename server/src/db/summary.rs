@@ -7,24 +7,16 @@ use chrono::NaiveDate;
 use hailong_core::level::Scale;
 use hailong_core::period::DateRange;
 use hailong_core::rating::Outcome;
-use hailong_core::report::counts_json;
+use hailong_core::report::{Group, counts_json};
 use hailong_core::summary::Counts;
 use serde_json::{Value, json};
-
-/// One group of a breakdown.
-#[derive(Debug, Clone)]
-pub struct Breakdown {
-    pub key: Option<String>,
-    pub label: Option<String>,
-    pub counts: Counts,
-}
 
 #[derive(Debug, Clone)]
 pub struct Summary {
     pub scale: Scale,
     pub counts: Counts,
-    pub by_device: Vec<Breakdown>,
-    pub by_officer: Vec<Breakdown>,
+    pub by_device: Vec<Group>,
+    pub by_officer: Vec<Group>,
 }
 
 fn add(counts: &mut Counts, outcome: &str, repeat: bool, n: u64) {
@@ -42,7 +34,7 @@ pub struct Totals {
     /// response rate.
     pub rated_dossiers: u64,
     /// Per device, by id.
-    pub by_device: Vec<Breakdown>,
+    pub by_device: Vec<Group>,
 }
 
 impl Db {
@@ -67,7 +59,7 @@ impl Db {
         while let Some(row) = rows.next()? {
             let device: String = row.get(0)?;
             if totals.by_device.last().and_then(|b| b.key.as_deref()) != Some(device.as_str()) {
-                totals.by_device.push(Breakdown {
+                totals.by_device.push(Group {
                     key: Some(device),
                     label: row.get(1)?,
                     counts: Counts::default(),
@@ -153,7 +145,7 @@ impl Db {
         from: &str,
         to: &str,
         counts: &mut Counts,
-        by_device: &mut Vec<Breakdown>,
+        by_device: &mut Vec<Group>,
     ) -> Result<(), DbError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT m.device_id, max(d.counter), count(*) FROM misuse m
@@ -170,7 +162,7 @@ impl Db {
                 .find(|b| b.key.as_deref() == Some(device.as_str()))
             {
                 Some(b) => b.counts.misuse += n,
-                None => by_device.push(Breakdown {
+                None => by_device.push(Group {
                     key: Some(device),
                     label: row.get(1)?,
                     counts: Counts {
@@ -184,14 +176,14 @@ impl Db {
         Ok(())
     }
 
-    fn breakdown(&self, sql: &str, from: &str, to: &str) -> Result<Vec<Breakdown>, DbError> {
+    fn breakdown(&self, sql: &str, from: &str, to: &str) -> Result<Vec<Group>, DbError> {
         let mut stmt = self.conn.prepare_cached(sql)?;
         let mut rows = stmt.query([from, to])?;
-        let mut out: Vec<Breakdown> = Vec::new();
+        let mut out: Vec<Group> = Vec::new();
         while let Some(row) = rows.next()? {
             let key: Option<String> = row.get(0)?;
             if out.last().is_none_or(|b| b.key != key) {
-                out.push(Breakdown {
+                out.push(Group {
                     key: key.clone(),
                     label: row.get(1)?,
                     counts: Counts::default(),
@@ -209,7 +201,7 @@ impl Db {
 impl Summary {
     pub fn to_json(&self) -> Value {
         let mut object = counts_json(&self.counts, self.scale);
-        let group = |rows: &[Breakdown], key: &str, label: &str| -> Value {
+        let group = |rows: &[Group], key: &str, label: &str| -> Value {
             rows.iter()
                 .map(|b| {
                     let mut o = counts_json(&b.counts, self.scale);
