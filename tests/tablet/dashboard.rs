@@ -215,6 +215,21 @@ fn an_administrator_signs_in_reads_the_database_figures_and_downloads_a_csv() {
         );
     }
     browser.screenshot(&shots.join("dashboard-negatives-filtered-vi.png"));
+    // Another period keeps the filters, and coming back gives the same rows.
+    let chosen = |browser: &crate::webdriver::Browser| {
+        browser.run(
+            "return [document.querySelector('#filter-reason').value,
+                     document.querySelector('#filter-officer').value];",
+        )
+    };
+    browser.follow("#earlier");
+    assert_eq!(chosen(&browser), serde_json::json!(["late", officer]));
+    browser.follow("#later");
+    assert_eq!(chosen(&browser), serde_json::json!(["late", officer]));
+    assert_eq!(
+        browser.text("#negative-count").replace('.', "").parse::<u64>().unwrap(),
+        both
+    );
     browser.follow("#nav-devices");
     assert_eq!(browser.count("#devices tbody tr"), 1);
     assert!(

@@ -180,6 +180,7 @@ async fn period_page(
     session: Session,
     query: PeriodQuery,
     nav: Nav,
+    keep: String,
     render: impl FnOnce(&Frame<'_>, &Db, Heading) -> Result<Markup, DbError> + Send + 'static,
 ) -> Response {
     let lang = session.lang;
@@ -198,6 +199,7 @@ async fn period_page(
             nav,
             period,
             csrf: &session.csrf,
+            keep: &keep,
         };
         render(&frame, &db, heading)
     })
@@ -220,7 +222,7 @@ async fn overview(
     session: Session,
     PageQuery(query): PageQuery<PeriodQuery>,
 ) -> Response {
-    period_page(state, session, query, Nav::Overview, |frame, db, _| {
+    period_page(state, session, query, Nav::Overview, String::new(), |frame, db, _| {
         // The figures come from the daily counts, not from every rating; the scale is the
         // exports' (five levels if the commune ever used them).
         let range = frame.period.range();
@@ -255,7 +257,7 @@ async fn report_page(
     nav: Nav,
     render: fn(&Frame<'_>, &Report) -> Markup,
 ) -> Response {
-    period_page(state, session, query, nav, move |frame, db, heading| {
+    period_page(state, session, query, nav, String::new(), move |frame, db, heading| {
         Ok(render(frame, &db.page_report(heading)?))
     })
     .await
@@ -303,11 +305,25 @@ async fn negatives(
     let period = PeriodQuery {
         period: query.period,
     };
+    // Another period or language keeps the filters (from its first page).
+    let kept: Vec<(&str, &str)> = [
+        ("officer", filter.officer.as_deref()),
+        ("field", filter.field.as_deref()),
+        ("reason", filter.reason.map(|r| r.code())),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| value.map(|v| (name, v)))
+    .collect();
+    let keep = match serde_urlencoded::to_string(&kept) {
+        Ok(query) if !query.is_empty() => format!("&{query}"),
+        _ => String::new(),
+    };
     period_page(
         state,
         session,
         period,
         Nav::Negatives,
+        keep,
         move |frame, db, heading| {
             let range = heading.period.range();
             let per_page = pages::NEGATIVES_PER_PAGE as u64;
@@ -360,6 +376,7 @@ async fn devices(State(state): State<Shared>, session: Session) -> Response {
                 nav: Nav::Devices,
                 period: ReportPeriod::month_of(chrono::Local::now().date_naive()),
                 csrf: &session.csrf,
+                keep: "",
             };
             html_response(
                 StatusCode::OK,

@@ -67,6 +67,9 @@ pub struct Frame<'a> {
     pub period: ReportPeriod,
     /// The session's CSRF token, for the sign-out form.
     pub csrf: &'a str,
+    /// Query parameters the page keeps when its period or language changes (a filter),
+    /// each as `&name=value`, encoded.
+    pub keep: &'a str,
 }
 
 impl Frame<'_> {
@@ -74,14 +77,19 @@ impl Frame<'_> {
         dash(self.lang)
     }
 
-    /// This page's address for `period`.
+    /// This page's address for `period`, with what it keeps.
     fn at(&self, period: ReportPeriod) -> String {
-        link(self.nav, period)
+        let link = link(self.nav, period);
+        if self.nav.has_period() {
+            link + self.keep
+        } else {
+            link
+        }
     }
 
     /// This page's own address, to come back to after switching language.
     fn here(&self) -> String {
-        link(self.nav, self.period)
+        self.at(self.period)
     }
 }
 
@@ -225,6 +233,18 @@ fn period_bar(f: &Frame<'_>) -> Markup {
             }
         }
     }
+}
+
+/// A filter's choices, with the chosen one first if the period has none of it (a filter kept
+/// from another period): the page says what it is filtered by, even with no rows.
+fn with_chosen<'a>(names: &'a [String], chosen: Option<&'a str>) -> Vec<&'a str> {
+    let mut all: Vec<&str> = names.iter().map(String::as_str).collect();
+    if let Some(chosen) = chosen
+        && !all.contains(&chosen)
+    {
+        all.insert(0, chosen);
+    }
+    all
 }
 
 fn percent(lang: Lang, tenths: Option<u32>) -> String {
@@ -488,8 +508,8 @@ pub fn negatives(f: &Frame<'_>, page: &NegativesPage, filter: &NegativeFilter) -
                     span { (w.officer) }
                     select name="officer" id="filter-officer" {
                         (option("", d.every_officer, filter.officer.is_none()))
-                        @for name in &page.officers {
-                            (option(name, name, filter.officer.as_deref() == Some(name.as_str())))
+                        @for name in with_chosen(&page.officers, filter.officer.as_deref()) {
+                            (option(name, name, filter.officer.as_deref() == Some(name)))
                         }
                     }
                 }
@@ -497,8 +517,8 @@ pub fn negatives(f: &Frame<'_>, page: &NegativesPage, filter: &NegativeFilter) -
                     span { (w.field) }
                     select name="field" id="filter-field" {
                         (option("", d.every_field, filter.field.is_none()))
-                        @for name in &page.fields {
-                            (option(name, name, filter.field.as_deref() == Some(name.as_str())))
+                        @for name in with_chosen(&page.fields, filter.field.as_deref()) {
+                            (option(name, name, filter.field.as_deref() == Some(name)))
                         }
                     }
                 }
