@@ -243,6 +243,11 @@ fn settings_saved_on_the_admin_screen_are_written_and_apply_at_once() {
     h.tap("settings-page-screens");
     h.tap("settings-interval-more");
     h.tap("settings-walk-up");
+    h.tap("settings-page-reports");
+    h.fill("settings-superior", "UBND tỉnh Thanh Hóa");
+    h.fill("settings-place", " Liêm Chung ");
+    h.fill("settings-signer-left", "NGƯỜI TỔNG HỢP");
+    h.fill("settings-signer-right", "CHỦ TỊCH");
     h.tap("settings-save");
     assert!(h.find("settings-saved").is_some());
 
@@ -255,6 +260,9 @@ fn settings_saved_on_the_admin_screen_are_written_and_apply_at_once() {
     assert_eq!(saved.min_interval_secs, 4);
     assert!(!saved.walk_up_allowed);
     assert!(hailong::auth::verify_pin(&saved.admin_pin_hash, "13579246"));
+    assert_eq!(saved.letterhead.superior.as_deref(), Some("UBND tỉnh Thanh Hóa"));
+    assert_eq!(saved.letterhead.place.as_deref(), Some("Liêm Chung"));
+    assert_eq!(saved.letterhead.signers, ["NGƯỜI TỔNG HỢP", "CHỦ TỊCH"]);
 
     let kiosk = h.kiosk.window.global::<KioskAdapter>();
     assert_eq!(kiosk.get_counter_name(), "Quầy 2 – Đất đai");

@@ -129,6 +129,8 @@ fn the_admin_screens_render_in_both_languages_and_orientations() {
             h.tap("admin-tab-settings");
             h.tap("settings-page-screens");
             h.snapshot(&name("admin-settings-screens"));
+            h.tap("settings-page-reports");
+            h.snapshot(&name("admin-settings-reports"));
             // The messages: a refused officer, a refused catalogue, refused settings.
             h.tap("admin-tab-officers");
             h.fill("admin-officer-name", "Trần Văn Bình");

@@ -1,5 +1,5 @@
-//! The settings tab: the setup fields, delays, walk-up ratings, kiosk mode and a new admin PIN,
-//! saved to `settings.json` and applied at once.
+//! The settings tab: the setup fields, delays, walk-up ratings, kiosk mode, the reports'
+//! letterhead and a new admin PIN, saved to `settings.json` and applied at once.
 
 use super::Admin;
 use crate::auth::hash_pin;
@@ -40,6 +40,10 @@ impl Admin {
             voice_volume: i32::from(s.voice_volume),
             large_text: s.large_text,
             fullscreen: s.fullscreen,
+            superior: s.letterhead.superior.unwrap_or_default().into(),
+            place: s.letterhead.place.unwrap_or_default().into(),
+            signer_left: s.letterhead.signers.first().cloned().unwrap_or_default().into(),
+            signer_right: s.letterhead.signers.get(1).cloned().unwrap_or_default().into(),
             new_admin_pin: SharedString::default(),
             new_admin_pin_again: SharedString::default(),
         };
@@ -114,6 +118,15 @@ impl Admin {
             next.large_text = form.large_text;
             next.voice_volume = u8::try_from(form.voice_volume.clamp(10, 100)).unwrap_or(80);
             next.fullscreen = form.fullscreen;
+            let given = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+            next.letterhead.superior = given(&form.superior);
+            next.letterhead.place = given(&form.place);
+            // Left to right; one title alone gives one signer.
+            next.letterhead.signers = match (given(&form.signer_left), given(&form.signer_right)) {
+                (Some(left), Some(right)) => vec![left, right],
+                (Some(one), None) | (None, Some(one)) => vec![one],
+                (None, None) => Vec::new(),
+            };
             if let Some(hash) = pin_hash {
                 next.admin_pin_hash = hash;
             }
