@@ -1,4 +1,4 @@
-//! The tablet's `pair` and `sync --once` against the real `hailong-server` binary on a loopback
+//! The tablet's `pair` and `sync --once` against the real server (in-process) on a loopback
 //! port: every rating reaches the server once, and failures say so with the right status.
 
 

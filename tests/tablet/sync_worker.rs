@@ -1,4 +1,4 @@
-//! The kiosk's background sender against the real `hailong-server` binary on a loopback port:
+//! The kiosk's background sender against the real server (in-process) on a loopback port:
 //! it sends a queue left by the last run as soon as it starts, picks up new ratings, pairs,
 //! backs off while the server is away and resumes when told to.
 

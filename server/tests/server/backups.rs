@@ -1,4 +1,4 @@
-//! Backups and restores with the real binary: a backup made while tablets send holds every
+//! Backups and restores with the real server (the restore command as the binary): a backup made while tablets send holds every
 //! rating acknowledged before it began and passes SQLite's check; a restore refuses a running
 //! server, a bad backup and an existing database without `--force`, and keeps what it replaces.
 

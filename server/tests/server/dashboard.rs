@@ -1,7 +1,8 @@
-//! The web dashboard's rules over plain HTTP against the real binary: the session cookie's
+//! The web dashboard's rules over plain HTTP against the server in-process: the session cookie's
 //! attributes, the same refusal for a wrong name or password, the sign-in limit, sign-out,
 //! pages only for the signed-in, bad periods, a safe language switch, and `user add`'s checks.
-//! (The browser test is `tests/dashboard.rs` at the workspace root.)
+//! The negatives page's paging and filters at their edges. (The browser test is
+//! `tests/tablet/dashboard.rs` at the workspace root.)
 
 use crate::http::{cookie_from, dashboard_sign_in, form_token};
 use crate::running::RunningServer;
@@ -237,4 +238,50 @@ fn five_wrong_passwords_hold_the_name_back_even_with_the_right_one() {
     let held = sign_in(&server, "lan", PASSWORD);
     assert_eq!(held.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(held.headers().get(SET_COOKIE).is_none());
+}
+
+#[test]
+fn the_negatives_page_past_its_end_shows_the_last_and_an_unknown_reason_filters_nothing() {
+    use crate::api::{Server, id, rating};
+    let server = Server::start();
+    let token = server.device("Quầy 1");
+    let negatives: Vec<_> = (1..=60)
+        .map(|n| {
+            let mut r = rating(&id(n), "unsatisfied");
+            r["reasons"] = serde_json::json!(["long_wait"]);
+            r
+        })
+        .collect();
+    assert!(
+        server
+            .statuses(&token, negatives)
+            .iter()
+            .all(|s| s == "accepted")
+    );
+    assert!(server.running.add_user("lan", PASSWORD).status.success());
+    let answer = sign_in(&server.running, "lan", PASSWORD);
+    let cookie = cookie_from(answer.headers()[SET_COOKIE].to_str().unwrap());
+    let page = |query: &str| {
+        let answer = get(&server.running, &format!("/negatives?{query}"), Some(&cookie));
+        assert_eq!(answer.status(), StatusCode::OK, "{query}");
+        answer.text().unwrap()
+    };
+    let count = |html: &str| {
+        let at = html.find("id=\"negative-count\">").expect("the count") + 20;
+        html[at..at + html[at..].find('<').unwrap()].to_owned()
+    };
+
+    let past = page("page=999");
+    assert!(past.contains("Trang 2/2"), "the last page: {past}");
+    assert_eq!(past.matches("<tr").count() - 1, 10, "its ten rows and the header");
+    let unknown = page("reason=rude");
+    assert_eq!(count(&unknown), "60", "an unknown reason filters nothing");
+    let nobody = page("reason=long_wait&officer=Ng%C6%B0%E1%BB%9Di+kh%C3%A1c");
+    assert_eq!(count(&nobody), "0");
+    assert!(
+        nobody.contains("<option value=\"Người khác\" selected>Người khác</option>"),
+        "the filter it was given shows, with no rows"
+    );
+    // The period arrows keep both filters.
+    assert!(nobody.contains("officer=Ng%C6%B0%E1%BB%9Di+kh%C3%A1c&amp;reason=long_wait"));
 }

@@ -1,4 +1,5 @@
-//! The server as someone on the commune's network would attack it, against the real binary:
+//! The server as someone on the commune's network would attack it, in-process and as the real
+//! binary where the process is what is tested (its open-file limit, memory, SIGKILL):
 //! a flood of sign-ins, idle and half-sent connections under a low open-file limit, open
 //! redirects, cross-site forms, forged log lines, spreadsheet formulas, file modes, and
 //! export leftovers; and input that is only odd (a huge `queued`, a press with no id).
