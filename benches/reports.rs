@@ -28,7 +28,6 @@ const RUNS: usize = 3;
 const PAGE_RUNS: usize = 9;
 const PASSWORD: &str = "bench-password-2026";
 
-
 /// One side's export command, given its arguments.
 type Export<'a> = dyn Fn(&[&str]) + 'a;
 fn median(mut samples: Vec<Duration>) -> Duration {

@@ -142,7 +142,9 @@ pub fn load(dir: &DataDir, now: DateTime<FixedOffset>) -> Result<Loaded, Setting
         Err(_) => String::new(),
     };
     match serde_json::from_str::<Settings>(&text) {
-        Ok(settings) if !settings.admin_pin_hash.is_empty() => Ok(Loaded::Ready(Box::new(settings))),
+        Ok(settings) if !settings.admin_pin_hash.is_empty() => {
+            Ok(Loaded::Ready(Box::new(settings)))
+        }
         _ => {
             let moved_to = crate::paths::aside(&path, now);
             std::fs::rename(&path, &moved_to).map_err(|source| SettingsError::Io {

@@ -3,8 +3,8 @@
 //! wrong method included.
 
 use crate::db::{Caller, DbError};
-use crate::pairing::PairError;
 use crate::ingest::{Incoming, Ingested, Prepared};
+use crate::pairing::PairError;
 use crate::state::{Shared, WorkError, report_file, with_db, with_reader};
 use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
@@ -23,7 +23,6 @@ use serde::Deserialize;
 use serde_json::json;
 use std::net::SocketAddr;
 use std::time::Instant;
-
 
 /// The API's routes (see docs/api.md); `app::router` puts them beside the dashboard's.
 pub fn router() -> Router<Shared> {
@@ -99,7 +98,9 @@ impl From<WorkError> for ApiError {
     fn from(e: WorkError) -> Self {
         match e {
             WorkError::Db(e) => e.into(),
-            WorkError::Lost => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"),
+            WorkError::Lost => {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed")
+            }
         }
     }
 }

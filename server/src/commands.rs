@@ -139,7 +139,8 @@ pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
         }
         Command::Pair { db, counter, ttl } => {
             let code = open(&db)?.new_pairing_code(&counter, ttl, Utc::now())?;
-            writeln!(console.out, 
+            writeln!(
+                console.out,
                 "pairing code for {counter}, valid for {} h, single use:",
                 ttl.as_secs() / 3600
             )?;
@@ -153,13 +154,15 @@ pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Devices { db } => {
-            writeln!(console.out, 
+            writeln!(
+                console.out,
                 "{:<36}  {:<20}  {:<20}  {:<25}  {:<25}  {:>8}  {:>10}  state",
                 "device", "counter", "name", "paired", "last seen", "ratings", "skew (s)"
             )?;
             for d in open(&db)?.devices()? {
                 // A device's name is what its tablet sent: escaped, it cannot forge a line.
-                writeln!(console.out, 
+                writeln!(
+                    console.out,
                     "{:<36}  {:<20}  {:<20}  {:<25}  {:<25}  {:>8}  {:>10}  {}",
                     d.id,
                     Escaped(&d.counter).to_string(),
@@ -194,7 +197,10 @@ pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
             if open(&db)?.set_user(&name, &hash, Utc::now())? {
                 writeln!(console.out, "user {name} added")?;
             } else {
-                writeln!(console.out, "user {name} has a new password; their sessions have ended")?;
+                writeln!(
+                    console.out,
+                    "user {name} has a new password; their sessions have ended"
+                )?;
             }
             Ok(())
         }
@@ -213,7 +219,8 @@ pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
             let made = db::Db::open_reader(&db)
                 .and_then(|source| source.backup_to(&out))
                 .with_context(|| format!("the backup to {} failed", out.display()))?;
-            writeln!(console.out, 
+            writeln!(
+                console.out,
                 "backed up {} ratings ({:.1} MB) to {} in {:.1} s; checked",
                 made.ratings,
                 made.bytes as f64 / 1e6,
@@ -230,11 +237,21 @@ pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
                 }
                 other => anyhow::Error::from(other),
             })?;
-            writeln!(console.out, "restored {} ratings from {}", done.ratings, from.display())?;
+            writeln!(
+                console.out,
+                "restored {} ratings from {}",
+                done.ratings,
+                from.display()
+            )?;
             if let Some(kept) = done.kept {
-                writeln!(console.out, "the replaced database is kept as {}", kept.display())?;
+                writeln!(
+                    console.out,
+                    "the replaced database is kept as {}",
+                    kept.display()
+                )?;
             }
-            writeln!(console.out, 
+            writeln!(
+                console.out,
                 "ratings that came after the backup was made come back from the tablets at \
                  their next sync (an idle tablet checks in within 5 minutes)"
             )?;
@@ -288,7 +305,8 @@ pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
             let heading = crate::state::report_heading(&store, period)?;
             let report =
                 hailong_report::export(&store, heading, format, lang, &out, &mut |_, _| {})?;
-            writeln!(console.out, 
+            writeln!(
+                console.out,
                 "exported {} ({} ratings) to {}",
                 period.code(),
                 report.counts.total(),
@@ -422,14 +440,18 @@ fn notify_command(action: NotifyCommand, console: &mut Console) -> anyhow::Resul
             }
             writeln!(console.out, "{}", serde_json::to_string_pretty(&shown)?)?;
             let state = store.queue_state()?;
-            writeln!(console.out, 
+            writeln!(
+                console.out,
                 "waiting: {}, sent: {}, last sent: {}",
                 state.waiting,
                 state.sent,
                 state.last_sent_at.as_deref().unwrap_or("never")
             )?;
             if let Some((channel, attempts, error, retry)) = state.failing {
-                writeln!(console.out, "failing ({channel}, {attempts} attempts, next at {retry}): {error}")?;
+                writeln!(
+                    console.out,
+                    "failing ({channel}, {attempts} attempts, next at {retry}): {error}"
+                )?;
             }
             return Ok(());
         }
@@ -442,7 +464,8 @@ fn notify_command(action: NotifyCommand, console: &mut Console) -> anyhow::Resul
                 )
                 .into());
             }
-            writeln!(console.out, 
+            writeln!(
+                console.out,
                 "a test message is queued on {queued} channel(s); the running server sends it within a minute"
             )?;
             return Ok(());
@@ -469,11 +492,15 @@ pub fn serve_config(args: &ServeArgs) -> anyhow::Result<Config> {
         tls,
         limits: connection_limits(&args.limits),
         sign_in_window: args.limits.sign_in_window,
-        backups: args.backups.backup_dir.clone().map(|dir| backups::Schedule {
-            dir,
-            every: args.backups.backup_every,
-            keep: usize::from(args.backups.backup_keep),
-        }),
+        backups: args
+            .backups
+            .backup_dir
+            .clone()
+            .map(|dir| backups::Schedule {
+                dir,
+                every: args.backups.backup_every,
+                keep: usize::from(args.backups.backup_keep),
+            }),
         ..Config::default()
     })
 }

@@ -101,7 +101,16 @@ pub struct Seen {
 pub type DailyKey<'a> = (&'a str, &'static str, bool, u8, bool);
 /// Group counts: dimension (officer, field, procedure), day, has a key, key, label, outcome,
 /// repeat, with a dossier.
-pub type GroupKey<'a> = (&'static str, &'a str, bool, &'a str, &'a str, &'static str, bool, bool);
+pub type GroupKey<'a> = (
+    &'static str,
+    &'a str,
+    bool,
+    &'a str,
+    &'a str,
+    &'static str,
+    bool,
+    bool,
+);
 
 /// What a batch adds to the counts the figures are read from: its accepted ratings, per day
 /// and per officer, field and procedure.

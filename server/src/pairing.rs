@@ -168,7 +168,11 @@ mod tests {
         let Ok(unknown) = pair(&mut memory, "ABCD-EFGH", "x", made);
         assert_eq!(unknown, Err(PairError::Unknown));
         let Ok(expired) = pair(&mut memory, &code, "x", at("2026-11-23T02:30:00Z"));
-        assert_eq!(expired, Err(PairError::Expired), "at its expiry, it has expired");
+        assert_eq!(
+            expired,
+            Err(PairError::Expired),
+            "at its expiry, it has expired"
+        );
         let Ok(before) = pair(&mut memory, &code, "x", at("2026-11-23T02:29:59Z"));
         assert!(before.is_ok(), "a second before, it pairs");
         assert_eq!(memory.devices.len(), 1);

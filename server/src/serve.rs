@@ -76,7 +76,8 @@ pub async fn run(
             "removed unfinished downloads left by an earlier run"
         );
     }
-    let thread = |name: &'static str| move |e: std::io::Error| ServeError::Thread(name, e.to_string());
+    let thread =
+        |name: &'static str| move |e: std::io::Error| ServeError::Thread(name, e.to_string());
     // Dropped when serving ends: the backup thread then stops (after a backup under way).
     let backups = backups::Scheduled::start(&path, config.backups).map_err(thread("backup"))?;
     // Dropped after the writer: alerts queued by the last batches are still sent.
@@ -98,7 +99,11 @@ pub async fn run(
         backups: backups.state.clone(),
     });
     let address = listener.local_addr().map_err(ServeError::Listener)?;
-    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     tracing::info!(%address, scheme, max_connections = config.limits.max_connections, "listening");
     net::serve(
         listener,

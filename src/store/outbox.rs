@@ -36,7 +36,10 @@ pub enum Outgoing {
     Ready(Rating),
     /// Its row does not read as a rating (changed outside the app, or by another version):
     /// kept, and refused here with the reason the server would give.
-    Damaged { id: String, part: DamagedPart },
+    Damaged {
+        id: String,
+        part: DamagedPart,
+    },
 }
 
 /// Which part of a damaged rating does not read.

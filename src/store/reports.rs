@@ -62,11 +62,7 @@ impl Store {
     }
 
     /// Counts per officer, field or procedure, largest first.
-    pub fn breakdown(
-        &self,
-        range: DateRange,
-        by: Breakdown,
-    ) -> Result<Vec<Group>, StoreError> {
+    pub fn breakdown(&self, range: DateRange, by: Breakdown) -> Result<Vec<Group>, StoreError> {
         let (from, to) = range.text_bounds();
         let (key, label) = by.columns();
         let mut stmt = self.conn.prepare_cached(&format!(

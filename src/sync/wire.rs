@@ -41,7 +41,11 @@ pub fn to_wire(rating: &Rating, scale: Scale, counter: &str) -> WireRating {
         seq: rating.seq,
         scale: scale.number(),
         level: rating.outcome.code().to_owned(),
-        reasons: rating.reasons.iter().map(|r| Reason::code(*r).to_owned()).collect(),
+        reasons: rating
+            .reasons
+            .iter()
+            .map(|r| Reason::code(*r).to_owned())
+            .collect(),
         comment: rating.comment.clone(),
         dossier_code: rating.dossier.clone(),
         procedure_code: rating.procedure_code.clone(),

@@ -1,7 +1,7 @@
 //! The administrator's screens through Slint's testing backend: figures that match the
 //! database, officers, catalogue import, settings applied at once, About, storage warnings.
 
-
+use crate::support::{ADMIN_PIN, Tablet, now};
 use chrono::DateTime;
 use hailong::settings::{self, Lang};
 use hailong::store::NewRating;
@@ -10,7 +10,6 @@ use hailong_core::dossier::DossierCode;
 use hailong_core::level::{Level, Scale};
 use hailong_core::rating::{OfficerRef, Outcome};
 use slint::{ComponentHandle, Model};
-use crate::support::{ADMIN_PIN, Tablet, now};
 
 fn record(
     tablet: &Tablet,
@@ -260,7 +259,10 @@ fn settings_saved_on_the_admin_screen_are_written_and_apply_at_once() {
     assert_eq!(saved.min_interval_secs, 4);
     assert!(!saved.walk_up_allowed);
     assert!(hailong::auth::verify_pin(&saved.admin_pin_hash, "13579246"));
-    assert_eq!(saved.letterhead.superior.as_deref(), Some("UBND tỉnh Thanh Hóa"));
+    assert_eq!(
+        saved.letterhead.superior.as_deref(),
+        Some("UBND tỉnh Thanh Hóa")
+    );
     assert_eq!(saved.letterhead.place.as_deref(), Some("Liêm Chung"));
     assert_eq!(saved.letterhead.signers, ["NGƯỜI TỔNG HỢP", "CHỦ TỊCH"]);
 

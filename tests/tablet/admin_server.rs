@@ -2,16 +2,15 @@
 //! background sender and the real `hailong-server` on a loopback port: pairing from the
 //! screen, the queue emptying, failures in words, "send now", refused ratings listed.
 
-
+use crate::running::RunningServer;
+use crate::support::{Harness, Tablet, wait};
 use hailong::settings::Lang;
 use hailong::sync::SyncStatus;
 use hailong::ui::Screen;
 use hailong_core::level::Scale;
-use crate::running::RunningServer;
 use slint::Model;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
-use crate::support::{Harness, Tablet, wait};
 
 /// Starts the kiosk's sender with its reports coming back to this (the UI) thread.
 fn start_sync(h: &Harness) -> Receiver<SyncStatus> {

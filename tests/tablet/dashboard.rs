@@ -3,12 +3,11 @@
 //! `hailong-server user add`, sign-in, the figures that are in the database, every page, a CSV
 //! downloaded, sign-out; screenshots to `target/screenshots/` in both languages.
 
-
 use crate::binary::{hailong, ok};
 use crate::running::RunningServer;
+use crate::webdriver::Browser;
 use serde_json::Value;
 use std::path::Path;
-use crate::webdriver::Browser;
 
 const PASSWORD: &str = "Mật khẩu của xã 2026";
 
@@ -227,7 +226,11 @@ fn an_administrator_signs_in_reads_the_database_figures_and_downloads_a_csv() {
     browser.follow("#later");
     assert_eq!(chosen(&browser), serde_json::json!(["late", officer]));
     assert_eq!(
-        browser.text("#negative-count").replace('.', "").parse::<u64>().unwrap(),
+        browser
+            .text("#negative-count")
+            .replace('.', "")
+            .parse::<u64>()
+            .unwrap(),
         both
     );
     browser.follow("#nav-devices");

@@ -2,11 +2,9 @@
 //! (checked cell by cell in `support/report_files.rs`), a period with no ratings is a report
 //! of zeros, and bad input is refused with exit status 2 and no file left behind.
 
-
-
 use crate::binary::{hailong, ok};
-use chrono::Datelike;
 use crate::report_files::{check_every_format, number, report_path};
+use chrono::Datelike;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

@@ -2,7 +2,7 @@
 //! destination picked on screen, the export on its own thread with progress, the file on a
 //! (fake-mounted) USB stick, a stick pulled out mid-export, an unwritable folder.
 
-
+use crate::support::{Harness, Tablet};
 use hailong::export::{ExportEvent, ExportProblem};
 use hailong::settings::Lang;
 use hailong::ui::ExportKind;
@@ -14,7 +14,6 @@ use slint::Model;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
-use crate::support::{Harness, Tablet};
 
 /// A tablet with demo ratings over the last 120 days, and a USB stick "KINGSTON" mounted
 /// under a fake `/media` that the kiosk's mount table lists.

@@ -2,7 +2,7 @@
 //! keypad and the scanner, procedure search, arming, expiry and repeat dossiers, each checked
 //! in the real SQLite file.
 
-
+use crate::support::{Harness, Tablet, wait};
 use hailong::kiosk::{CONSOLE_GRACE, STAFF_IDLE};
 use hailong::settings::Lang;
 use hailong::ui::{ConsoleAdapter, ConsoleStep, Screen, StaffAdapter};
@@ -11,7 +11,6 @@ use hailong_core::period::DateRange;
 use hailong_core::rating::Outcome;
 use slint::{ComponentHandle, Model};
 use std::time::Duration;
-use crate::support::{Harness, Tablet, wait};
 
 const CODE: &str = "000.00.14.H56-200203-0118";
 

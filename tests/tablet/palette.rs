@@ -2,7 +2,6 @@
 //! stylesheet and the PNG chart agree, so a filed chart looks like the screens), and every text
 //! colour of the tablet's theme readable on each background it is drawn on (WCAG 2.2).
 
-
 use hailong_core::level::{Level, Scale};
 use std::path::Path;
 

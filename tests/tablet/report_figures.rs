@@ -4,21 +4,20 @@
 //! screen; the server's exports, by command and by API; its web dashboard, read in chromium.
 //! Once synced, the server's report is the tablet's.
 
-
 use crate::binary::{hailong, ok};
+use crate::report_files::{Figures, check_every_format, groups, number, report_path};
+use crate::running::RunningServer;
+use crate::support::{Harness, Tablet};
+use crate::webdriver::Browser;
 use chrono::NaiveDate;
 use hailong::settings::Lang;
 use hailong_core::level::Scale;
 use hailong_core::period::DateRange;
 use hailong_report::Lang as ReportLang;
-use crate::report_files::{Figures, check_every_format, groups, number, report_path};
-use crate::running::RunningServer;
 use serde_json::Value;
 use slint::{ComponentHandle, Model};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use crate::support::{Harness, Tablet};
-use crate::webdriver::Browser;
 
 const RATINGS: u64 = 100_000;
 /// Days of demo ratings, up to the harness's today (23 November 2026): all within 2026.

@@ -1,11 +1,10 @@
 //! Renders every screen in both languages and orientations to `target/screenshots/` (looked
 //! at by people, not compared by pixels).
 
-
+use crate::support::{Tablet, wait};
 use hailong::settings::Lang;
 use hailong_core::level::Scale;
 use std::time::Duration;
-use crate::support::{Tablet, wait};
 
 #[test]
 fn every_screen_renders_in_both_languages_and_orientations() {

@@ -1,7 +1,7 @@
 //! What the kiosk shows at start: the first-run setup, a damaged database moved aside, and a
 //! database that cannot be opened at all.
 
-
+use crate::support::{Tablet, init_backend, now};
 use hailong::clock::ManualClock;
 use hailong::kiosk::{FirstRun, Kiosk, StartError, fatal_window};
 use hailong::paths::DataDir;
@@ -14,7 +14,6 @@ use slint::{ComponentHandle, Model};
 use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
-use crate::support::{Tablet, init_backend, now};
 
 fn find(
     window: &hailong::ui::AppWindow,

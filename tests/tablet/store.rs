@@ -417,7 +417,10 @@ fn the_outbox_holds_finished_unsent_ratings_in_order_in_a_form_the_server_accept
     assert_eq!(ids, [first.id.as_str(), unrated.id.as_str()]);
     assert_eq!(out[1].outcome, Outcome::NotRated);
     assert_eq!(out[1].dossier.as_deref(), Some("000.00.14.H56-261123-0001"));
-    assert_eq!(out[1].officer.as_ref().map(|o| o.name.as_str()), Some("Nguyễn Thị Hoa"));
+    assert_eq!(
+        out[1].officer.as_ref().map(|o| o.name.as_str()),
+        Some("Nguyễn Thị Hoa")
+    );
     assert_eq!(out[0].counter.as_deref(), Some("Quầy 1"));
     assert_eq!(out[0].scale, Some(hailong_core::level::Scale::Three));
     assert_eq!(store.outbox(1).unwrap().len(), 1);
@@ -502,7 +505,10 @@ fn a_renamed_counter_relabels_no_earlier_rating_in_the_reports() {
     // As a rating stored before the tablet kept its counter.
     rusqlite::Connection::open(&path)
         .unwrap()
-        .execute("UPDATE ratings SET counter = NULL WHERE id = ?1", [&legacy.id])
+        .execute(
+            "UPDATE ratings SET counter = NULL WHERE id = ?1",
+            [&legacy.id],
+        )
         .unwrap();
     let mut counters = Vec::new();
     store

@@ -1,7 +1,6 @@
 //! The tablet's `pair` and `sync --once` against the real server (in-process) on a loopback
 //! port: every rating reaches the server once, and failures say so with the right status.
 
-
 use crate::binary::{hailong, ids, ok};
 use crate::running::RunningServer;
 use std::path::Path;
@@ -242,7 +241,8 @@ fn over_https_the_tablet_trusts_the_commune_ca_it_is_given_and_nothing_else() {
         &["demo", "--count", "300", "--days", "2"],
     ));
     let (ca, cert, key) = commune_ca(dir.path());
-    let server = RunningServer::start_with(&dir.path().join("server.db"),
+    let server = RunningServer::start_with(
+        &dir.path().join("server.db"),
         "127.0.0.1:0",
         &[
             "--tls-cert".as_ref(),

@@ -2,13 +2,12 @@
 //! sender's reports cross to the UI thread through `upgrade_in_event_loop` and reach the
 //! administrator's screen. (One test: the event loop can be set up once per process.)
 
-
 use crate::binary::{hailong, ok};
+use crate::running::RunningServer;
 use hailong::clock::SystemClock;
 use hailong::kiosk::Kiosk;
 use hailong::paths::DataDir;
 use hailong::ui::AdminAdapter;
-use crate::running::RunningServer;
 use slint::{ComponentHandle, Timer, TimerMode};
 use std::cell::Cell;
 use std::rc::Rc;

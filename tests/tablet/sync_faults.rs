@@ -3,7 +3,6 @@
 //! in the middle of a batch, the tablet's sync killed between sending and marking. Each ends
 //! with the same ids on both sides and every rating counted once.
 
-
 use crate::binary::{hailong, ids, ok, one, send_through};
 use crate::proxy::{Fault, Proxy};
 use crate::running::RunningServer;
@@ -165,10 +164,7 @@ fn the_server_killed_in_the_middle_of_a_batch_and_started_again_loses_nothing() 
         "whole batches only: {committed}"
     );
 
-    let again = RunningServer::start_with(&setup.server.db,
-        &setup.server.listen_address(),
-        &[],
-    );
+    let again = RunningServer::start_with(&setup.server.db, &setup.server.listen_address(), &[]);
     setup.server = again;
     sync_until_done(&setup.tablet);
     assert_exactly_once(&setup, 20_000);

@@ -2,8 +2,8 @@
 //! it sends a queue left by the last run as soon as it starts, picks up new ratings, pairs,
 //! backs off while the server is away and resumes when told to.
 
-
 use crate::binary::{hailong, ids, ok, one, send_through};
+use crate::running::RunningServer;
 use chrono::{DateTime, FixedOffset};
 use hailong::clock::ManualClock;
 use hailong::paths::DataDir;
@@ -12,7 +12,6 @@ use hailong::store::{NewRating, Store};
 use hailong::sync::{PairRequest, Pairing, SyncHandle, SyncStatus};
 use hailong_core::level::{Level, Scale};
 use hailong_core::rating::Outcome;
-use crate::running::RunningServer;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, channel};

@@ -1,7 +1,7 @@
 //! The citizen screens through Slint's testing backend: taps, reasons, keys, language,
 //! faults, each checked in the real SQLite file.
 
-
+use crate::support::{kiosk, now, wait};
 use hailong::ui::{KioskAdapter, Screen};
 use hailong_core::level::{Level, Scale};
 use hailong_core::period::DateRange;
@@ -9,7 +9,6 @@ use hailong_core::rating::Outcome;
 use hailong_core::reason::Reason;
 use slint::ComponentHandle;
 use std::time::Duration;
-use crate::support::{kiosk, now, wait};
 
 #[test]
 fn a_walk_up_positive_tap_is_on_disk_when_thanks_shows_and_the_screen_returns_after_four_seconds() {
@@ -213,7 +212,8 @@ fn a_rating_left_on_the_reasons_screen_by_a_crash_is_finished_at_the_next_start(
 
 #[test]
 fn five_levels_on_a_portrait_screen_stack_top_to_bottom_in_key_order() {
-    let h = crate::support::Tablet::new(Scale::Five, hailong::settings::Lang::Vi).start(800., 1280.);
+    let h =
+        crate::support::Tablet::new(Scale::Five, hailong::settings::Lang::Vi).start(800., 1280.);
     let ys: Vec<f32> = Level::ALL
         .iter()
         .map(|l| {
@@ -367,7 +367,8 @@ fn a_phone_number_in_the_comment_is_masked_before_it_is_stored() {
 
 #[test]
 fn three_levels_on_a_portrait_screen_stack_and_use_the_height() {
-    let h = crate::support::Tablet::new(Scale::Three, hailong::settings::Lang::Vi).start(800., 1280.);
+    let h =
+        crate::support::Tablet::new(Scale::Three, hailong::settings::Lang::Vi).start(800., 1280.);
     let faces: Vec<_> = ["very_satisfied", "satisfied", "unsatisfied"]
         .iter()
         .map(|code| h.find(&format!("level-{code}")).unwrap())

@@ -61,8 +61,9 @@ impl Db {
         self.conn
             .pragma_update(None, "wal_autocheckpoint", BACKSTOP_PAGES)?;
         let (wake, woken) = mpsc::sync_channel(1);
-        let thread = crate::threads::spawn("checkpoint".into(), move || checkpoint_loop(&conn, &woken))
-            .map_err(DbError::Thread)?;
+        let thread =
+            crate::threads::spawn("checkpoint".into(), move || checkpoint_loop(&conn, &woken))
+                .map_err(DbError::Thread)?;
         self.checkpointer = Some(Checkpointer {
             wake: Some(wake),
             commits: 0,

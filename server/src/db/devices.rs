@@ -166,13 +166,15 @@ impl Codes for SqliteCodes<'_> {
         let time = |t: &str| {
             DateTime::parse_from_rfc3339(t).map_or(DateTime::<Utc>::MIN_UTC, |t| t.to_utc())
         };
-        Ok(found.map(|(counter, created_at, expires_at, used_at)| Code {
-            hash: hash.to_owned(),
-            counter,
-            created_at: time(&created_at),
-            expires_at: time(&expires_at),
-            used: used_at.is_some(),
-        }))
+        Ok(
+            found.map(|(counter, created_at, expires_at, used_at)| Code {
+                hash: hash.to_owned(),
+                counter,
+                created_at: time(&created_at),
+                expires_at: time(&expires_at),
+                used: used_at.is_some(),
+            }),
+        )
     }
 
     fn mark_used(&mut self, hash: &str, at: DateTime<Utc>) -> Result<(), DbError> {

@@ -145,7 +145,15 @@ impl Ratings for SqliteRatings<'_> {
              ON CONFLICT DO UPDATE SET n = n + excluded.n",
         )?;
         for ((date, outcome, repeat, scale, with_dossier), n) in &counts.daily {
-            daily.execute(params![date, device, outcome, repeat, scale, with_dossier, n])?;
+            daily.execute(params![
+                date,
+                device,
+                outcome,
+                repeat,
+                scale,
+                with_dossier,
+                n
+            ])?;
         }
         let mut groups = self.tx.prepare_cached(
             "INSERT INTO group_counts (dimension, local_date, has_key, key, label, outcome,

@@ -99,7 +99,11 @@ fn take(memory: &mut Memory, incoming: &Incoming) -> Stored {
 }
 
 fn statuses(stored: &Stored) -> Vec<(Status, Option<u64>)> {
-    stored.results.iter().map(|r| (r.status, r.receipt)).collect()
+    stored
+        .results
+        .iter()
+        .map(|r| (r.status, r.receipt))
+        .collect()
 }
 
 #[test]
@@ -110,7 +114,11 @@ fn new_ratings_are_accepted_in_order_a_resend_is_a_duplicate_and_a_changed_one_a
     use Status::*;
     assert_eq!(
         statuses(&stored),
-        [(Accepted, Some(1)), (Accepted, Some(2)), (Accepted, Some(3))]
+        [
+            (Accepted, Some(1)),
+            (Accepted, Some(2)),
+            (Accepted, Some(3))
+        ]
     );
     assert_eq!(memory.seen["a"].accepted, 3);
 
@@ -170,8 +178,15 @@ fn a_dossier_rated_before_anywhere_makes_a_repeat_which_raises_no_alert_and_coun
         ),
     );
     assert!(stored.results.iter().all(|r| r.status == Status::Accepted));
-    take(&mut memory, &batch("b", vec![negative(4, "H56.22-261123-0001")]));
-    let repeat = |n: u32| memory.ratings[&format!("01936f6e-8b7a-7c41-9a57-{n:012}")].taken.repeat;
+    take(
+        &mut memory,
+        &batch("b", vec![negative(4, "H56.22-261123-0001")]),
+    );
+    let repeat = |n: u32| {
+        memory.ratings[&format!("01936f6e-8b7a-7c41-9a57-{n:012}")]
+            .taken
+            .repeat
+    };
     assert!(!repeat(1) && !repeat(2));
     assert!(repeat(3), "the same batch");
     assert!(repeat(4), "another tablet of the commune");
@@ -203,7 +218,11 @@ fn a_tablet_clock_off_by_more_than_ten_minutes_or_a_time_ahead_of_the_server_is_
     );
     close.clock_skew = Some(SKEW_LIMIT_SECS);
     take(&mut memory, &close);
-    let skewed = |n: u32| memory.ratings[&format!("01936f6e-8b7a-7c41-9a57-{n:012}")].taken.skewed;
+    let skewed = |n: u32| {
+        memory.ratings[&format!("01936f6e-8b7a-7c41-9a57-{n:012}")]
+            .taken
+            .skewed
+    };
     assert!(skewed(1), "the tablet's clock");
     assert!(!skewed(2), "ten minutes is within");
     assert!(skewed(3), "ahead of the server");

@@ -157,7 +157,8 @@ impl Notifier {
         let report = match &message {
             Message::Report { period, .. } => {
                 let period: ReportPeriod = period.parse().map_err(|e| format!("{e}"))?;
-                let heading = crate::state::report_heading(&self.db, period).map_err(|e| e.to_string())?;
+                let heading =
+                    crate::state::report_heading(&self.db, period).map_err(|e| e.to_string())?;
                 Some(hailong_report::report(&self.db, heading).map_err(|e| e.to_string())?)
             }
             _ => None,

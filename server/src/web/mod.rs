@@ -8,8 +8,8 @@ mod session;
 mod trend;
 mod words;
 
-use crate::state::{Shared, blocking, report_file, report_heading, with_reader};
 use crate::db::{Db, DbError, NegativeQuery};
+use crate::state::{Shared, blocking, report_file, report_heading, with_reader};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
@@ -222,28 +222,35 @@ async fn overview(
     session: Session,
     PageQuery(query): PageQuery<PeriodQuery>,
 ) -> Response {
-    period_page(state, session, query, Nav::Overview, String::new(), |frame, db, _| {
-        // The figures come from the daily counts, not from every rating; the scale is the
-        // exports' (five levels if the commune ever used them).
-        let range = frame.period.range();
-        let mut totals = db.totals(range.from, range.to)?;
-        totals.scale = db.scale().map_err(|e| DbError::Report(e.to_string()))?;
-        let (from, to) = trend_window(frame.period);
-        let found = db.monthly(from, to)?;
-        // Every month of the window, with no ratings where none came.
-        let months = (0..12)
-            .map(|i| {
-                let month = ReportPeriod::month_of(from).step(i).code();
-                let counts = found
-                    .iter()
-                    .find(|(m, _)| *m == month)
-                    .map(|(_, c)| c.clone())
-                    .unwrap_or_default();
-                (month, counts)
-            })
-            .collect::<Vec<_>>();
-        Ok(pages::overview(frame, &totals, &months))
-    })
+    period_page(
+        state,
+        session,
+        query,
+        Nav::Overview,
+        String::new(),
+        |frame, db, _| {
+            // The figures come from the daily counts, not from every rating; the scale is the
+            // exports' (five levels if the commune ever used them).
+            let range = frame.period.range();
+            let mut totals = db.totals(range.from, range.to)?;
+            totals.scale = db.scale().map_err(|e| DbError::Report(e.to_string()))?;
+            let (from, to) = trend_window(frame.period);
+            let found = db.monthly(from, to)?;
+            // Every month of the window, with no ratings where none came.
+            let months = (0..12)
+                .map(|i| {
+                    let month = ReportPeriod::month_of(from).step(i).code();
+                    let counts = found
+                        .iter()
+                        .find(|(m, _)| *m == month)
+                        .map(|(_, c)| c.clone())
+                        .unwrap_or_default();
+                    (month, counts)
+                })
+                .collect::<Vec<_>>();
+            Ok(pages::overview(frame, &totals, &months))
+        },
+    )
     .await
 }
 
@@ -257,9 +264,14 @@ async fn report_page(
     nav: Nav,
     render: fn(&Frame<'_>, &Report) -> Markup,
 ) -> Response {
-    period_page(state, session, query, nav, String::new(), move |frame, db, heading| {
-        Ok(render(frame, &db.page_report(heading)?))
-    })
+    period_page(
+        state,
+        session,
+        query,
+        nav,
+        String::new(),
+        move |frame, db, heading| Ok(render(frame, &db.page_report(heading)?)),
+    )
     .await
 }
 

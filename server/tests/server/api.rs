@@ -17,8 +17,7 @@ pub(crate) struct Server {
 impl Server {
     pub(crate) fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let running = RunningServer::start(&dir.path().join("server.db"),
-        );
+        let running = RunningServer::start(&dir.path().join("server.db"));
         Server { running, _dir: dir }
     }
 

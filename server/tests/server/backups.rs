@@ -221,7 +221,8 @@ fn scheduled_backups_are_checked_kept_to_their_number_and_shown_with_their_failu
     use crate::running::RunningServer;
     let dir = tempfile::tempdir().unwrap();
     let backups = dir.path().join("sao lưu");
-    let server = RunningServer::start_with(&dir.path().join("server.db"),
+    let server = RunningServer::start_with(
+        &dir.path().join("server.db"),
         "127.0.0.1:0",
         &[
             "--backup-dir".as_ref(),
@@ -261,7 +262,8 @@ fn scheduled_backups_are_checked_kept_to_their_number_and_shown_with_their_failu
     // A folder that cannot be made: the failure is logged and shown, with its time.
     let in_the_way = dir.path().join("in the way");
     std::fs::write(&in_the_way, "a file, not a folder").unwrap();
-    let failing = RunningServer::start_with(&dir.path().join("server.db"),
+    let failing = RunningServer::start_with(
+        &dir.path().join("server.db"),
         "127.0.0.1:0",
         &["--backup-dir".as_ref(), in_the_way.as_os_str()],
     );
@@ -275,8 +277,7 @@ fn scheduled_backups_are_checked_kept_to_their_number_and_shown_with_their_failu
     drop(failing);
 
     // Without --backup-dir the page says backups are off, and how to turn them on.
-    let plain = RunningServer::start(&dir.path().join("server.db"),
-    );
+    let plain = RunningServer::start(&dir.path().join("server.db"));
     let page = devices_page(&plain);
     assert!(page.contains("id=\"backups-off\""), "{page}");
 }

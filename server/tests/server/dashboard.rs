@@ -14,8 +14,7 @@ pub(crate) const PASSWORD: &str = "một mật khẩu đủ dài";
 
 pub(crate) fn server() -> (RunningServer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let running = RunningServer::start(&dir.path().join("server.db"),
-    );
+    let running = RunningServer::start(&dir.path().join("server.db"));
     (running, dir)
 }
 
@@ -262,7 +261,11 @@ fn the_negatives_page_past_its_end_shows_the_last_and_an_unknown_reason_filters_
     let answer = sign_in(&server.running, "lan", PASSWORD);
     let cookie = cookie_from(answer.headers()[SET_COOKIE].to_str().unwrap());
     let page = |query: &str| {
-        let answer = get(&server.running, &format!("/negatives?{query}"), Some(&cookie));
+        let answer = get(
+            &server.running,
+            &format!("/negatives?{query}"),
+            Some(&cookie),
+        );
         assert_eq!(answer.status(), StatusCode::OK, "{query}");
         answer.text().unwrap()
     };
@@ -273,7 +276,11 @@ fn the_negatives_page_past_its_end_shows_the_last_and_an_unknown_reason_filters_
 
     let past = page("page=999");
     assert!(past.contains("Trang 2/2"), "the last page: {past}");
-    assert_eq!(past.matches("<tr").count() - 1, 10, "its ten rows and the header");
+    assert_eq!(
+        past.matches("<tr").count() - 1,
+        10,
+        "its ten rows and the header"
+    );
     let unknown = page("reason=rude");
     assert_eq!(count(&unknown), "60", "an unknown reason filters nothing");
     let nobody = page("reason=long_wait&officer=Ng%C6%B0%E1%BB%9Di+kh%C3%A1c");

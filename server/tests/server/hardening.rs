@@ -121,7 +121,10 @@ fn three_hundred_sign_ins_at_once_are_answered_in_bounded_memory_and_the_window_
     eventually(
         Duration::from_secs(60),
         "the right password after the window",
-        || dashboard_sign_in(&client(), &server.url, "lan", PASSWORD).status() == StatusCode::SEE_OTHER,
+        || {
+            dashboard_sign_in(&client(), &server.url, "lan", PASSWORD).status()
+                == StatusCode::SEE_OTHER
+        },
     );
 }
 

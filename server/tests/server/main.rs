@@ -11,10 +11,10 @@
 
 #[path = "../support/http.rs"]
 mod http;
-#[path = "../support/receiver.rs"]
-mod receiver;
 #[path = "../support/process.rs"]
 mod process;
+#[path = "../support/receiver.rs"]
+mod receiver;
 #[path = "../support/running.rs"]
 mod running;
 

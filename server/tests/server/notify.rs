@@ -5,8 +5,8 @@
 
 use crate::api::{Server, id, rating};
 use crate::dashboard::{PASSWORD, get, sign_in};
-use crate::receiver::Receiver;
 use crate::http::cookie_from;
+use crate::receiver::Receiver;
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

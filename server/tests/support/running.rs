@@ -232,7 +232,12 @@ impl RunningServer {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        let served = self.thread.take().expect("running").join().expect("no panic");
+        let served = self
+            .thread
+            .take()
+            .expect("running")
+            .join()
+            .expect("no panic");
         assert_eq!(served, Ok(()), "the server stopped cleanly");
         self.log.try_iter().collect()
     }

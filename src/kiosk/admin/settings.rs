@@ -42,8 +42,20 @@ impl Admin {
             fullscreen: s.fullscreen,
             superior: s.letterhead.superior.unwrap_or_default().into(),
             place: s.letterhead.place.unwrap_or_default().into(),
-            signer_left: s.letterhead.signers.first().cloned().unwrap_or_default().into(),
-            signer_right: s.letterhead.signers.get(1).cloned().unwrap_or_default().into(),
+            signer_left: s
+                .letterhead
+                .signers
+                .first()
+                .cloned()
+                .unwrap_or_default()
+                .into(),
+            signer_right: s
+                .letterhead
+                .signers
+                .get(1)
+                .cloned()
+                .unwrap_or_default()
+                .into(),
             new_admin_pin: SharedString::default(),
             new_admin_pin_again: SharedString::default(),
         };
