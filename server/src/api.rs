@@ -2,7 +2,7 @@
 //! `{"error": "..."}` with the status that fits, a malformed query, an unknown path and a
 //! wrong method included.
 
-use crate::db::{Caller, DbError};
+use crate::db::{Caller, DbError, Summary};
 use crate::ingest::{Incoming, Ingested, Prepared};
 use crate::pairing::PairError;
 use crate::state::{Shared, WorkError, report_file, with_db, with_reader};
@@ -17,10 +17,11 @@ use chrono::{NaiveDate, Utc};
 use hailong_core::batch::{BatchError, CheckedMisuse, decode_batch};
 use hailong_core::escape::Escaped;
 use hailong_core::period::{DateRange, ReportPeriod};
+use hailong_core::report::{Group, counts_json};
 use hailong_core::wire::{BatchResult, MAX_BATCH_BYTES, Status};
 use hailong_report::{Format, Lang};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -352,7 +353,7 @@ async fn summary(
     require_admin(&state, &headers, "the summary").await?;
     let range = query_range(period)?;
     let summary = with_reader(&state, move |db| db.summary(range.from, range.to)).await?;
-    Ok(Json(summary.to_json()))
+    Ok(Json(summary_json(&summary)))
 }
 
 #[derive(Deserialize)]
@@ -387,4 +388,31 @@ async fn export(
     report_file(&state, period, format, lang)
         .await
         .map_err(|status| ApiError::new(status, "the report could not be made"))
+}
+
+/// The summary API's object (docs/api.md): the counts, and the counts per tablet and per
+/// officer.
+fn summary_json(summary: &Summary) -> Value {
+    let mut object = counts_json(&summary.counts, summary.scale);
+    let group = |rows: &[Group], key: &str, label: &str| -> Value {
+        rows.iter()
+            .map(|b| {
+                let mut o = counts_json(&b.counts, summary.scale);
+                o.insert(key.into(), json!(b.key));
+                if key != label {
+                    o.insert(label.into(), json!(b.label));
+                }
+                Value::Object(o)
+            })
+            .collect()
+    };
+    object.insert(
+        "by_device".into(),
+        group(&summary.by_device, "device_id", "counter"),
+    );
+    object.insert(
+        "by_officer".into(),
+        group(&summary.by_officer, "officer", "officer"),
+    );
+    Value::Object(object)
 }

@@ -18,7 +18,7 @@ pub use backup::{BackupMade, RestoreError, lock, restore};
 pub use devices::{Caller, Device};
 pub use notifications::{Notification, QueueState};
 pub use pages::{NegativeQuery, NegativesPage};
-pub use summary::Totals;
+pub use summary::{Summary, Totals};
 pub use users::SESSION_HOURS;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};

@@ -1,4 +1,4 @@
-//! The commune's summary over all devices, the same object as the tablet's `summary --json`,
+//! The commune's summary over all devices (its JSON is the API's, in `api.rs`),
 //! with breakdowns by device and by officer; the totals and the monthly trend the dashboard
 //! shows, read from the daily counts.
 
@@ -7,9 +7,8 @@ use chrono::NaiveDate;
 use hailong_core::level::Scale;
 use hailong_core::period::DateRange;
 use hailong_core::rating::Outcome;
-use hailong_core::report::{Group, counts_json};
+use hailong_core::report::Group;
 use hailong_core::summary::Counts;
-use serde_json::{Value, json};
 
 #[derive(Debug, Clone)]
 pub struct Summary {
@@ -198,38 +197,12 @@ impl Db {
     }
 }
 
-impl Summary {
-    pub fn to_json(&self) -> Value {
-        let mut object = counts_json(&self.counts, self.scale);
-        let group = |rows: &[Group], key: &str, label: &str| -> Value {
-            rows.iter()
-                .map(|b| {
-                    let mut o = counts_json(&b.counts, self.scale);
-                    o.insert(key.into(), json!(b.key));
-                    if key != label {
-                        o.insert(label.into(), json!(b.label));
-                    }
-                    Value::Object(o)
-                })
-                .collect()
-        };
-        object.insert(
-            "by_device".into(),
-            group(&self.by_device, "device_id", "counter"),
-        );
-        object.insert(
-            "by_officer".into(),
-            group(&self.by_officer, "officer", "officer"),
-        );
-        Value::Object(object)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::db::testing::{batch, paired, rating, rating_with};
     use chrono::Utc;
+    use serde_json::json;
 
     type DayCount = (String, String, String, bool, u8, bool, i64);
 
