@@ -606,3 +606,73 @@ fn an_odd_queued_or_a_press_without_an_id_leaves_the_rest_of_the_batch_taken() {
     let kept: i64 = server.sql("SELECT count(*) FROM misuse");
     assert_eq!(kept, 1, "the well-formed press is kept, the others dropped");
 }
+
+#[test]
+fn a_server_killed_mid_stream_keeps_whole_batches_and_takes_the_rest_once_after_a_restart() {
+    use crate::api::sql;
+    const BATCHES: u32 = 40;
+    const PER_BATCH: u32 = 500;
+    let server = Server::start();
+    let token = server.device("Quầy 1");
+    // Killed as a process is (SIGKILL), with batches on the wire.
+    let (mut running, _dir) = server.into_process();
+    let batches: Vec<Value> = (0..BATCHES)
+        .map(|b| {
+            let ratings: Vec<Value> = (1..=PER_BATCH)
+                .map(|n| rating(&id(b * PER_BATCH + n), "satisfied"))
+                .collect();
+            json!({ "ratings": ratings })
+        })
+        .collect();
+    let send = |url: &str, batch: &Value| {
+        http()
+            .post(format!("{url}/api/v1/ratings/batch"))
+            .bearer_auth(&token)
+            .json(batch)
+            .send()
+    };
+    let sender = {
+        let (url, batches, token) = (running.url.clone(), batches.clone(), token.clone());
+        std::thread::spawn(move || {
+            for batch in &batches {
+                let sent = http()
+                    .post(format!("{url}/api/v1/ratings/batch"))
+                    .bearer_auth(&token)
+                    .json(batch)
+                    .send();
+                if sent.is_err() {
+                    return;
+                }
+            }
+        })
+    };
+    let count = |db: &Path| sql::<i64>(db, "SELECT count(*) FROM ratings");
+    eventually(Duration::from_secs(120), "a few batches committed", || {
+        count(&running.db) >= i64::from(4 * PER_BATCH)
+    });
+    running.kill();
+    let _ = sender.join();
+    let committed = count(&running.db);
+    assert!(
+        committed % i64::from(PER_BATCH) == 0 && committed < i64::from(BATCHES * PER_BATCH),
+        "whole batches only: {committed}"
+    );
+
+    // Started again and sent everything again: what it had comes back as duplicates, the
+    // rest is accepted, each rating once.
+    let running = running.restart();
+    let (mut accepted, mut duplicate) = (0i64, 0i64);
+    for batch in &batches {
+        let answer: Value = send(&running.url, batch).unwrap().json().unwrap();
+        for result in answer["results"].as_array().unwrap() {
+            match result["status"].as_str() {
+                Some("accepted") => accepted += 1,
+                Some("duplicate") => duplicate += 1,
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+    assert_eq!(duplicate, committed);
+    assert_eq!(accepted + duplicate, i64::from(BATCHES * PER_BATCH));
+    assert_eq!(count(&running.db), i64::from(BATCHES * PER_BATCH));
+}
