@@ -1,7 +1,7 @@
 //! The outbox to the commune server: finished ratings the server does not have yet, oldest
 //! first; and what the server answered for each.
 
-use super::ratings::{RATING_COLUMNS, damaged_column, rating_from_row};
+use super::ratings::{RATING_COLUMNS, damaged_part, rating_from_row};
 use super::{Store, StoreError};
 use chrono::{DateTime, FixedOffset};
 use hailong_core::rating::Rating;
@@ -82,20 +82,13 @@ impl Store {
         while let Some(row) = rows.next()? {
             out.push(match rating_from_row(row) {
                 Ok(rating) => Outgoing::Ready(rating),
-                Err(e) => {
-                    let Some(column) = damaged_column(&e) else {
-                        return Err(e.into());
-                    };
-                    Outgoing::Damaged {
+                Err(e) => match damaged_part(&e) {
+                    Some(part) => Outgoing::Damaged {
                         id: row.get(0)?,
-                        part: match column {
-                            2 => DamagedPart::Time,
-                            3 => DamagedPart::Outcome,
-                            4 => DamagedPart::Reasons,
-                            _ => DamagedPart::Other,
-                        },
-                    }
-                }
+                        part,
+                    },
+                    None => return Err(e.into()),
+                },
             });
         }
         Ok(out)

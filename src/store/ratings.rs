@@ -1,5 +1,6 @@
 //! Writing ratings: the tap, the reasons that amend it, finishing, unrated dossiers, misuse.
 
+use super::outbox::DamagedPart;
 use super::{Store, StoreError};
 use chrono::{DateTime, FixedOffset};
 use hailong_core::dossier::DossierCode;
@@ -205,10 +206,16 @@ impl Store {
     }
 }
 
-/// The column of `RATING_COLUMNS` whose value does not read, when a rating does not.
-pub(super) fn damaged_column(error: &rusqlite::Error) -> Option<usize> {
+/// Which part of a row of `RATING_COLUMNS` did not read, when `rating_from_row` failed on its
+/// content (`None` for any other failure, such as the database's own).
+pub(super) fn damaged_part(error: &rusqlite::Error) -> Option<DamagedPart> {
     match error {
-        rusqlite::Error::FromSqlConversionFailure(i, ..) => Some(*i),
+        rusqlite::Error::FromSqlConversionFailure(column, ..) => Some(match column {
+            2 => DamagedPart::Time,
+            3 => DamagedPart::Outcome,
+            4 => DamagedPart::Reasons,
+            _ => DamagedPart::Other,
+        }),
         _ => None,
     }
 }

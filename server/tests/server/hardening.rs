@@ -624,23 +624,11 @@ fn a_server_killed_mid_stream_keeps_whole_batches_and_takes_the_rest_once_after_
             json!({ "ratings": ratings })
         })
         .collect();
-    let send = |url: &str, batch: &Value| {
-        http()
-            .post(format!("{url}/api/v1/ratings/batch"))
-            .bearer_auth(&token)
-            .json(batch)
-            .send()
-    };
     let sender = {
         let (url, batches, token) = (running.url.clone(), batches.clone(), token.clone());
         std::thread::spawn(move || {
             for batch in &batches {
-                let sent = http()
-                    .post(format!("{url}/api/v1/ratings/batch"))
-                    .bearer_auth(&token)
-                    .json(batch)
-                    .send();
-                if sent.is_err() {
+                if post_batch(&url, &token, batch).is_err() {
                     return;
                 }
             }
@@ -663,7 +651,10 @@ fn a_server_killed_mid_stream_keeps_whole_batches_and_takes_the_rest_once_after_
     let running = running.restart();
     let (mut accepted, mut duplicate) = (0i64, 0i64);
     for batch in &batches {
-        let answer: Value = send(&running.url, batch).unwrap().json().unwrap();
+        let answer: Value = post_batch(&running.url, &token, batch)
+            .unwrap()
+            .json()
+            .unwrap();
         for result in answer["results"].as_array().unwrap() {
             match result["status"].as_str() {
                 Some("accepted") => accepted += 1,
@@ -675,4 +666,17 @@ fn a_server_killed_mid_stream_keeps_whole_batches_and_takes_the_rest_once_after_
     assert_eq!(duplicate, committed);
     assert_eq!(accepted + duplicate, i64::from(BATCHES * PER_BATCH));
     assert_eq!(count(&running.db), i64::from(BATCHES * PER_BATCH));
+}
+
+/// Posts one batch body to the server at `url` with a device's token.
+fn post_batch(
+    url: &str,
+    token: &str,
+    batch: &Value,
+) -> reqwest::Result<reqwest::blocking::Response> {
+    http()
+        .post(format!("{url}/api/v1/ratings/batch"))
+        .bearer_auth(token)
+        .json(batch)
+        .send()
 }
