@@ -2,14 +2,19 @@
 //! conflict or rejected; whether it repeats a dossier already rated anywhere in the commune;
 //! whether its time is doubtful (the tablet's clock, or a time ahead of the server's); its
 //! receipt; whether it raises an alert; what it adds to the counts every figure is read from.
-//! They run over [`Ratings`], one transaction's view of what a server holds, so that every
-//! storage backend follows the same rules, and they are tested here without a database.
+//!
+//! A group of batches is taken in three steps: what the rules need to know of the store is
+//! asked for all at once ([`wanted`], answered as [`Known`]); the rules decide without any I/O
+//! ([`decide`]); and the store writes what they decided ([`Writes`]) in the same transaction.
+//! So a backend that pays a round trip per statement (PostgreSQL) asks a few set-wide queries
+//! and writes in bulk, SQLite probes its indexes row by row, and both follow the same rules,
+//! which are tested here without a database.
 
 use crate::secrets;
 use chrono::{DateTime, Utc};
 use hailong_core::batch::CheckedMisuse;
 use hailong_core::wire::{CheckedRating, ItemResult, Status};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// A tablet clock further than this from the server's makes its ratings' times doubtful; so
 /// does a rating made later than the server's clock by more than this.
@@ -97,8 +102,8 @@ pub struct Seen {
     pub receipts: u64,
 }
 
-/// Daily counts: day, outcome, repeat, scale, with a dossier.
-pub type DailyKey<'a> = (&'a str, &'static str, bool, u8, bool);
+/// Daily counts: day, device, outcome, repeat, scale, with a dossier.
+pub type DailyKey<'a> = (&'a str, &'a str, &'static str, bool, u8, bool);
 /// Group counts: dimension (officer, field, procedure), day, has a key, key, label, outcome,
 /// repeat, with a dossier.
 pub type GroupKey<'a> = (
@@ -112,8 +117,9 @@ pub type GroupKey<'a> = (
     bool,
 );
 
-/// What a batch adds to the counts the figures are read from: its accepted ratings, per day
-/// and per officer, field and procedure.
+/// What a group of batches adds to the counts the figures are read from: its accepted ratings,
+/// per day and device, and per day and officer, field and procedure. Each key once, so a
+/// backend can write them as one upsert.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Counts<'a> {
     pub daily: BTreeMap<DailyKey<'a>, u64>,
@@ -121,7 +127,7 @@ pub struct Counts<'a> {
 }
 
 impl<'a> Counts<'a> {
-    fn add(&mut self, prepared: &'a Prepared, repeat: bool) {
+    fn add(&mut self, device: &'a str, prepared: &'a Prepared, repeat: bool) {
         let rating = &prepared.rating;
         let w = &rating.wire;
         let day = prepared.local_date.as_str();
@@ -129,7 +135,14 @@ impl<'a> Counts<'a> {
         let with_dossier = w.dossier_code.is_some();
         *self
             .daily
-            .entry((day, outcome, repeat, rating.scale.number(), with_dossier))
+            .entry((
+                day,
+                device,
+                outcome,
+                repeat,
+                rating.scale.number(),
+                with_dossier,
+            ))
             .or_default() += 1;
         let by = [
             ("officer", w.officer.as_deref(), w.officer.as_deref()),
@@ -156,50 +169,109 @@ impl<'a> Counts<'a> {
     }
 }
 
-/// One transaction's view of the ratings a server holds: what the rules read and write. A
-/// backend implements it over its own transaction; nothing in it decides anything.
-pub trait Ratings {
-    type Error;
-    /// The last receipt given to `device` (0 before the first).
-    fn receipts_given(&mut self, device: &str) -> Result<u64, Self::Error>;
-    /// Whether a rating with a level is held for `dossier`, from any tablet.
-    fn dossier_rated(&mut self, dossier: &str) -> Result<bool, Self::Error>;
-    /// Stores a new rating; `false` (and nothing stored) if its id is already held.
-    fn insert(
-        &mut self,
-        device: &str,
-        rating: &Prepared,
-        taken: Taken,
-    ) -> Result<bool, Self::Error>;
-    /// The fingerprint and receipt of the held rating `id`.
-    fn held(&mut self, id: &str) -> Result<(String, Option<u64>), Self::Error>;
-    /// Keeps the other version of a held rating, for a person to look at.
-    fn log_conflict(&mut self, device: &str, rating: &Prepared) -> Result<(), Self::Error>;
-    /// Queues the alert of a negative rating, in the same transaction.
-    fn queue_alert(&mut self, id: &str) -> Result<(), Self::Error>;
-    fn add_counts(&mut self, device: &str, counts: &Counts<'_>) -> Result<(), Self::Error>;
-    /// Keeps misuse presses, each id once.
-    fn add_misuse(&mut self, device: &str, misuse: &[CheckedMisuse]) -> Result<(), Self::Error>;
-    fn device_seen(&mut self, device: &str, seen: Seen) -> Result<(), Self::Error>;
+/// What the rules must know of the store to decide a group: each named once.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Wanted<'a> {
+    /// The batches' devices: the last receipt each was given.
+    pub devices: BTreeSet<&'a str>,
+    /// The dossiers of ratings with a level: whether one is rated already.
+    pub dossiers: BTreeSet<&'a str>,
+    /// The ratings' ids: whether each is held already, and as what.
+    pub ids: BTreeSet<&'a str>,
 }
 
-/// Takes in one tablet's batch at `now`; the caller commits (with other batches, maybe)
-/// before anyone is answered.
-pub fn store_batch<R: Ratings>(
-    ratings: &mut R,
-    batch: &Incoming,
+/// What the store holds of what was [`Wanted`].
+#[derive(Debug, Default)]
+pub struct Known {
+    /// The last receipt given to each device (a device missing here has had none).
+    pub receipts: HashMap<String, u64>,
+    /// Of the wanted dossiers, those with a rating with a level, from any tablet.
+    pub rated_dossiers: HashSet<String>,
+    /// Of the wanted ids, those held.
+    pub held: HashMap<String, Held>,
+}
+
+/// A rating the store holds, as the rules compare a new one with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub fingerprint: String,
+    /// Ratings taken before receipts existed have none.
+    pub receipt: Option<u64>,
+}
+
+/// A rating to store.
+pub struct NewRating<'a> {
+    pub device: &'a str,
+    pub prepared: &'a Prepared,
+    pub taken: Taken,
+}
+
+/// Everything the rules decided to write for a group, for one transaction. No id is among
+/// `ratings` twice, nor one the store holds.
+#[derive(Default)]
+pub struct Writes<'a> {
+    pub ratings: Vec<NewRating<'a>>,
+    /// Other versions of held ratings, kept whole for a person to look at: (device, version).
+    pub conflicts: Vec<(&'a str, &'a Prepared)>,
+    /// Negative ratings whose alert is queued in the same transaction.
+    pub alerts: Vec<&'a str>,
+    pub counts: Counts<'a>,
+    /// Misuse presses, by device; each id is kept once (a press sent again is ignored).
+    pub misuse: Vec<(&'a str, &'a CheckedMisuse)>,
+    /// What the group tells about each of its devices.
+    pub seen: BTreeMap<&'a str, Seen>,
+}
+
+/// What must be known of the store to decide `batches`.
+pub fn wanted<'a>(batches: &[&'a Incoming]) -> Wanted<'a> {
+    let mut wanted = Wanted::default();
+    for batch in batches {
+        wanted.devices.insert(batch.device_id.as_str());
+        for item in &batch.items {
+            let Ingested::Checked(prepared) = item else {
+                continue;
+            };
+            let w = &prepared.rating.wire;
+            wanted.ids.insert(w.id.as_str());
+            if let Some(dossier) = w.dossier_code.as_deref().filter(|_| prepared.rated()) {
+                wanted.dossiers.insert(dossier);
+            }
+        }
+    }
+    wanted
+}
+
+/// Decides a group of batches, in order, at `now`, from what the store holds: one [`Stored`]
+/// per batch, and what to write. Batches of one group see each other as batches taken in
+/// turn would.
+pub fn decide<'a>(
+    batches: &[&'a Incoming],
+    mut known: Known,
     now: DateTime<Utc>,
-) -> Result<Stored, R::Error> {
+) -> (Vec<Stored>, Writes<'a>) {
+    let mut writes = Writes::default();
+    let stored = batches
+        .iter()
+        .map(|batch| decide_batch(batch, &mut known, &mut writes, now))
+        .collect();
+    (stored, writes)
+}
+
+fn decide_batch<'a>(
+    batch: &'a Incoming,
+    known: &mut Known,
+    writes: &mut Writes<'a>,
+    now: DateTime<Utc>,
+) -> Stored {
     let device = batch.device_id.as_str();
     // Receipts go on from the last one given, or from past the highest the tablet holds: a
     // restored server never gives again a number the tablet already has for another rating.
-    let given = ratings.receipts_given(device)?;
+    let given = known.receipts.get(device).copied().unwrap_or(0);
     let acked = batch.acked_through.unwrap_or(0);
     let resend_after = (acked > given).then_some(given);
     let mut receipt = given.max(acked);
     let skewed_tablet = batch.clock_skew.is_some_and(|s| s.abs() > SKEW_LIMIT_SECS);
     let mut results = Vec::with_capacity(batch.items.len());
-    let mut counts = Counts::default();
     let mut accepted = 0;
     for item in &batch.items {
         let prepared = match item {
@@ -216,34 +288,47 @@ pub fn store_batch<R: Ratings>(
         };
         let rating = &prepared.rating;
         let id = &rating.wire.id;
-        let repeat = match &rating.wire.dossier_code {
-            Some(dossier) if prepared.rated() => ratings.dossier_rated(dossier)?,
-            _ => false,
-        };
-        let ahead = (rating.created_at.with_timezone(&Utc) - now).num_seconds();
-        let taken = Taken {
-            receipt: receipt + 1,
-            repeat,
-            skewed: skewed_tablet || ahead > SKEW_LIMIT_SECS,
-        };
-        // New ids are the common case: insert first, look the held one up only when the id
-        // was there already.
-        let (status, held) = if ratings.insert(device, prepared, taken)? {
-            accepted += 1;
-            receipt = taken.receipt;
-            counts.add(prepared, repeat);
-            if !repeat && rating.outcome.level().is_some_and(|l| l.is_negative()) {
-                ratings.queue_alert(id)?;
+        let (status, held) = match known.held.get(id) {
+            Some(held) if held.fingerprint == prepared.fingerprint => {
+                (Status::Duplicate, held.receipt)
             }
-            (Status::Accepted, Some(taken.receipt))
-        } else {
-            let (fingerprint, held) = ratings.held(id)?;
-            if fingerprint == prepared.fingerprint {
-                (Status::Duplicate, held)
-            } else {
-                ratings.log_conflict(device, prepared)?;
+            Some(held) => {
+                writes.conflicts.push((device, prepared));
                 tracing::warn!(%id, %device, "conflicting rating logged");
-                (Status::Conflict, held)
+                (Status::Conflict, held.receipt)
+            }
+            None => {
+                let dossier = rating.wire.dossier_code.as_deref();
+                let dossier = dossier.filter(|_| prepared.rated());
+                let repeat = dossier.is_some_and(|d| known.rated_dossiers.contains(d));
+                let ahead = (rating.created_at.with_timezone(&Utc) - now).num_seconds();
+                let taken = Taken {
+                    receipt: receipt + 1,
+                    repeat,
+                    skewed: skewed_tablet || ahead > SKEW_LIMIT_SECS,
+                };
+                receipt = taken.receipt;
+                accepted += 1;
+                if let Some(dossier) = dossier {
+                    known.rated_dossiers.insert(dossier.to_owned());
+                }
+                known.held.insert(
+                    id.clone(),
+                    Held {
+                        fingerprint: prepared.fingerprint.clone(),
+                        receipt: Some(taken.receipt),
+                    },
+                );
+                writes.counts.add(device, prepared, repeat);
+                if !repeat && rating.outcome.level().is_some_and(|l| l.is_negative()) {
+                    writes.alerts.push(id);
+                }
+                writes.ratings.push(NewRating {
+                    device,
+                    prepared,
+                    taken,
+                });
+                (Status::Accepted, Some(taken.receipt))
             }
         };
         results.push(ItemResult {
@@ -253,19 +338,20 @@ pub fn store_batch<R: Ratings>(
             receipt: held,
         });
     }
-    ratings.add_counts(device, &counts)?;
-    if !batch.misuse.is_empty() {
-        ratings.add_misuse(device, &batch.misuse)?;
-    }
-    ratings.device_seen(
-        device,
-        Seen {
-            accepted,
-            clock_skew: batch.clock_skew,
-            queued: batch.queued,
-            receipts: receipt,
-        },
-    )?;
+    writes
+        .misuse
+        .extend(batch.misuse.iter().map(|m| (device, m)));
+    known.receipts.insert(device.to_owned(), receipt);
+    let seen = writes.seen.entry(device).or_insert(Seen {
+        accepted: 0,
+        clock_skew: None,
+        queued: None,
+        receipts: receipt,
+    });
+    seen.accepted += accepted;
+    seen.clock_skew = batch.clock_skew.or(seen.clock_skew);
+    seen.queued = batch.queued.or(seen.queued);
+    seen.receipts = receipt;
     if let Some(after) = resend_after {
         tracing::warn!(
             %device,
@@ -274,10 +360,31 @@ pub fn store_batch<R: Ratings>(
             "this server holds fewer of the tablet's ratings than it was told (restored from a backup?): the tablet sends the rest again"
         );
     }
-    Ok(Stored {
+    Stored {
         results,
         resend_after,
-    })
+    }
+}
+
+/// A store the rules run over in one transaction, step by step: it answers what they want
+/// to know, and writes what they decided. Nothing in it decides anything.
+pub trait Ratings {
+    type Error;
+    fn look_up(&mut self, wanted: &Wanted<'_>) -> Result<Known, Self::Error>;
+    fn write(&mut self, writes: &Writes<'_>) -> Result<(), Self::Error>;
+}
+
+/// Takes in a group of batches at `now` over a store that answers at once (SQLite, memory):
+/// one [`Stored`] per batch. The caller commits before anyone is answered.
+pub fn store<R: Ratings>(
+    ratings: &mut R,
+    batches: &[&Incoming],
+    now: DateTime<Utc>,
+) -> Result<Vec<Stored>, R::Error> {
+    let known = ratings.look_up(&wanted(batches))?;
+    let (stored, writes) = decide(batches, known, now);
+    ratings.write(&writes)?;
+    Ok(stored)
 }
 
 #[cfg(test)]

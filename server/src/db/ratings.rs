@@ -2,11 +2,10 @@
 //! connection, several tablets' batches committed together before any is answered.
 
 use super::{Db, DbError};
-use crate::ingest::{self, Counts, Incoming, Prepared, Ratings, Seen, Stored, Taken};
+use crate::ingest::{self, Held, Incoming, Known, Ratings, Stored, Wanted, Writes};
 use chrono::{DateTime, Utc};
-use hailong_core::batch::CheckedMisuse;
 use hailong_core::reason::Reason;
-use rusqlite::{Transaction, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 impl Db {
     /// Stores batches from one or more tablets, with their misuse presses (each id once), in a
@@ -23,10 +22,7 @@ impl Db {
             tx: &tx,
             received_at: now.to_rfc3339(),
         };
-        let results = batches
-            .iter()
-            .map(|batch| ingest::store_batch(&mut ratings, batch, now))
-            .collect::<Result<Vec<_>, _>>()?;
+        let results = ingest::store(&mut ratings, batches, now)?;
         tx.commit()?;
         if let Some(checkpointer) = &mut self.checkpointer {
             checkpointer.committed();
@@ -35,7 +31,8 @@ impl Db {
     }
 }
 
-/// The ratings as one write transaction sees them; statements cached on the connection.
+/// The ratings as one write transaction sees them; statements cached on the connection, each
+/// a probe of an index (SQLite answers in microseconds, so one row at a time costs nothing).
 struct SqliteRatings<'t> {
     tx: &'t Transaction<'t>,
     received_at: String,
@@ -49,41 +46,68 @@ fn stored_receipt(n: u64) -> i64 {
 impl Ratings for SqliteRatings<'_> {
     type Error = DbError;
 
-    fn receipts_given(&mut self, device: &str) -> Result<u64, DbError> {
-        let given: i64 = self
+    fn look_up(&mut self, wanted: &Wanted<'_>) -> Result<Known, DbError> {
+        let mut known = Known::default();
+        let mut device = self
             .tx
-            .prepare_cached("SELECT receipts FROM devices WHERE id = ?1")?
-            .query_row([device], |r| r.get(0))?;
-        Ok(u64::try_from(given).unwrap_or(0))
+            .prepare_cached("SELECT receipts FROM devices WHERE id = ?1")?;
+        for &id in &wanted.devices {
+            let given: i64 = device
+                .query_row([id], |r| r.get(0))
+                .optional()?
+                .ok_or_else(|| DbError::NoSuchDevice(id.to_owned()))?;
+            known
+                .receipts
+                .insert(id.to_owned(), u64::try_from(given).unwrap_or(0));
+        }
+        let mut dossier = self.tx.prepare_cached(
+            "SELECT 1 FROM ratings WHERE dossier = ?1 AND outcome <> 'not_rated' LIMIT 1",
+        )?;
+        for &code in &wanted.dossiers {
+            if dossier.exists([code])? {
+                known.rated_dossiers.insert(code.to_owned());
+            }
+        }
+        let mut held = self
+            .tx
+            .prepare_cached("SELECT fingerprint, receipt FROM ratings WHERE id = ?1")?;
+        for &id in &wanted.ids {
+            let found = held
+                .query_row([id], |r| {
+                    Ok(Held {
+                        fingerprint: r.get(0)?,
+                        receipt: r
+                            .get::<_, Option<i64>>(1)?
+                            .and_then(|n| u64::try_from(n).ok()),
+                    })
+                })
+                .optional()?;
+            if let Some(found) = found {
+                known.held.insert(id.to_owned(), found);
+            }
+        }
+        Ok(known)
     }
 
-    fn dossier_rated(&mut self, dossier: &str) -> Result<bool, DbError> {
-        Ok(self
-            .tx
-            .prepare_cached(
-                "SELECT 1 FROM ratings WHERE dossier = ?1 AND outcome <> 'not_rated' LIMIT 1",
-            )?
-            .exists([dossier])?)
-    }
-
-    fn insert(&mut self, device: &str, prepared: &Prepared, taken: Taken) -> Result<bool, DbError> {
-        let rating = &prepared.rating;
-        let w = &rating.wire;
-        let inserted = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO ratings (id, device_id, received_at, created_at, local_date, seq,
-                     scale, outcome, reasons, comment, dossier, procedure_code, procedure_name,
-                     field_code, field_name, officer, officer_id, counter, repeat_dossier,
-                     clock_skew, fingerprint, receipt)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                     ?17, ?18, ?19, ?20, ?21, ?22)
-                 ON CONFLICT (id) DO NOTHING",
-            )?
-            .execute(params![
+    fn write(&mut self, writes: &Writes<'_>) -> Result<(), DbError> {
+        let tx = self.tx;
+        let received_at = self.received_at.as_str();
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO ratings (id, device_id, received_at, created_at, local_date, seq,
+                 scale, outcome, reasons, comment, dossier, procedure_code, procedure_name,
+                 field_code, field_name, officer, officer_id, counter, repeat_dossier,
+                 clock_skew, fingerprint, receipt)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                 ?17, ?18, ?19, ?20, ?21, ?22)",
+        )?;
+        for new in &writes.ratings {
+            let (prepared, taken) = (new.prepared, new.taken);
+            let rating = &prepared.rating;
+            let w = &rating.wire;
+            insert.execute(params![
                 w.id,
-                device,
-                self.received_at,
+                new.device,
+                received_at,
                 prepared.created_at,
                 prepared.local_date,
                 w.seq,
@@ -104,47 +128,31 @@ impl Ratings for SqliteRatings<'_> {
                 prepared.fingerprint,
                 stored_receipt(taken.receipt),
             ])?;
-        Ok(inserted == 1)
-    }
-
-    fn held(&mut self, id: &str) -> Result<(String, Option<u64>), DbError> {
-        let (fingerprint, receipt): (String, Option<i64>) = self
-            .tx
-            .prepare_cached("SELECT fingerprint, receipt FROM ratings WHERE id = ?1")?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok((fingerprint, receipt.and_then(|n| u64::try_from(n).ok())))
-    }
-
-    fn log_conflict(&mut self, device: &str, prepared: &Prepared) -> Result<(), DbError> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO conflicts (rating_id, device_id, received_at, content)
-                 VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute(params![
+        }
+        let mut conflict = tx.prepare_cached(
+            "INSERT INTO conflicts (rating_id, device_id, received_at, content)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (device, prepared) in &writes.conflicts {
+            conflict.execute(params![
                 prepared.rating.wire.id,
                 device,
-                self.received_at,
+                received_at,
                 prepared.content
             ])?;
-        Ok(())
-    }
-
-    fn queue_alert(&mut self, id: &str) -> Result<(), DbError> {
-        self.tx
-            .prepare_cached("INSERT INTO alert_queue (rating_id, queued_at) VALUES (?1, ?2)")?
-            .execute(params![id, self.received_at])?;
-        Ok(())
-    }
-
-    fn add_counts(&mut self, device: &str, counts: &Counts<'_>) -> Result<(), DbError> {
-        let mut daily = self.tx.prepare_cached(
+        }
+        let mut alert =
+            tx.prepare_cached("INSERT INTO alert_queue (rating_id, queued_at) VALUES (?1, ?2)")?;
+        for id in &writes.alerts {
+            alert.execute(params![id, received_at])?;
+        }
+        let mut daily = tx.prepare_cached(
             "INSERT INTO daily_counts
                  (local_date, device_id, outcome, repeat_dossier, scale, with_dossier, n)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT DO UPDATE SET n = n + excluded.n",
         )?;
-        for ((date, outcome, repeat, scale, with_dossier), n) in &counts.daily {
+        for ((date, device, outcome, repeat, scale, with_dossier), n) in &writes.counts.daily {
             daily.execute(params![
                 date,
                 device,
@@ -155,14 +163,14 @@ impl Ratings for SqliteRatings<'_> {
                 n
             ])?;
         }
-        let mut groups = self.tx.prepare_cached(
+        let mut groups = tx.prepare_cached(
             "INSERT INTO group_counts (dimension, local_date, has_key, key, label, outcome,
                  repeat_dossier, with_dossier, n)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT DO UPDATE SET n = n + excluded.n",
         )?;
         for ((dimension, date, has_key, key, label, outcome, repeat, with_dossier), n) in
-            &counts.groups
+            &writes.counts.groups
         {
             groups.execute(params![
                 dimension,
@@ -176,42 +184,35 @@ impl Ratings for SqliteRatings<'_> {
                 n
             ])?;
         }
-        Ok(())
-    }
-
-    fn add_misuse(&mut self, device: &str, misuse: &[CheckedMisuse]) -> Result<(), DbError> {
-        let mut press = self.tx.prepare_cached(
+        let mut press = tx.prepare_cached(
             "INSERT INTO misuse (id, device_id, created_at, local_date, received_at)
              VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
         )?;
-        for m in misuse {
+        for (device, m) in &writes.misuse {
             press.execute(params![
                 m.id,
                 device,
                 m.at.to_rfc3339(),
                 m.at.date_naive().to_string(),
-                self.received_at
+                received_at
             ])?;
         }
-        Ok(())
-    }
-
-    fn device_seen(&mut self, device: &str, seen: Seen) -> Result<(), DbError> {
-        self.tx
-            .prepare_cached(
-                "UPDATE devices SET last_seen = ?2, ratings_received = ratings_received + ?3,
-                     clock_skew_secs = coalesce(?4, clock_skew_secs),
-                     queued = coalesce(?5, queued), receipts = ?6
-                 WHERE id = ?1",
-            )?
-            .execute(params![
+        let mut seen = tx.prepare_cached(
+            "UPDATE devices SET last_seen = ?2, ratings_received = ratings_received + ?3,
+                 clock_skew_secs = coalesce(?4, clock_skew_secs),
+                 queued = coalesce(?5, queued), receipts = ?6
+             WHERE id = ?1",
+        )?;
+        for (device, s) in &writes.seen {
+            seen.execute(params![
                 device,
-                self.received_at,
-                seen.accepted,
-                seen.clock_skew,
-                seen.queued,
-                stored_receipt(seen.receipts)
+                received_at,
+                s.accepted,
+                s.clock_skew,
+                s.queued,
+                stored_receipt(s.receipts)
             ])?;
+        }
         Ok(())
     }
 }

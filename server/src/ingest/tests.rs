@@ -6,7 +6,7 @@ use serde_json::json;
 use std::collections::BTreeSet;
 
 /// A rating as the memory store holds it.
-struct Held {
+struct Kept {
     fingerprint: String,
     dossier: Option<String>,
     rated: bool,
@@ -17,7 +17,7 @@ struct Held {
 #[derive(Default)]
 struct Memory {
     receipts: BTreeMap<String, u64>,
-    ratings: BTreeMap<String, Held>,
+    ratings: BTreeMap<String, Kept>,
     conflicts: Vec<String>,
     alerts: Vec<String>,
     daily: BTreeMap<(String, &'static str, bool, u8, bool), u64>,
@@ -29,61 +29,67 @@ struct Memory {
 impl Ratings for Memory {
     type Error = std::convert::Infallible;
 
-    fn receipts_given(&mut self, device: &str) -> Result<u64, Self::Error> {
-        Ok(self.receipts.get(device).copied().unwrap_or(0))
-    }
-    fn dossier_rated(&mut self, dossier: &str) -> Result<bool, Self::Error> {
-        Ok(self
-            .ratings
-            .values()
-            .any(|h| h.rated && h.dossier.as_deref() == Some(dossier)))
-    }
-    fn insert(&mut self, _: &str, p: &Prepared, taken: Taken) -> Result<bool, Self::Error> {
-        if self.ratings.contains_key(&p.rating.wire.id) {
-            return Ok(false);
+    fn look_up(&mut self, wanted: &Wanted<'_>) -> Result<Known, Self::Error> {
+        let mut known = Known::default();
+        for &device in &wanted.devices {
+            if let Some(&n) = self.receipts.get(device) {
+                known.receipts.insert(device.to_owned(), n);
+            }
         }
-        let held = Held {
-            fingerprint: p.fingerprint.clone(),
-            dossier: p.rating.wire.dossier_code.clone(),
-            rated: p.rated(),
-            taken,
-        };
-        self.ratings.insert(p.rating.wire.id.clone(), held);
-        Ok(true)
+        for kept in self.ratings.values().filter(|k| k.rated) {
+            if let Some(d) = kept
+                .dossier
+                .as_deref()
+                .filter(|d| wanted.dossiers.contains(d))
+            {
+                known.rated_dossiers.insert(d.to_owned());
+            }
+        }
+        for &id in &wanted.ids {
+            if let Some(kept) = self.ratings.get(id) {
+                let held = Held {
+                    fingerprint: kept.fingerprint.clone(),
+                    receipt: Some(kept.taken.receipt),
+                };
+                known.held.insert(id.to_owned(), held);
+            }
+        }
+        Ok(known)
     }
-    fn held(&mut self, id: &str) -> Result<(String, Option<u64>), Self::Error> {
-        let held = &self.ratings[id];
-        Ok((held.fingerprint.clone(), Some(held.taken.receipt)))
-    }
-    fn log_conflict(&mut self, _: &str, p: &Prepared) -> Result<(), Self::Error> {
-        self.conflicts.push(p.content.clone());
-        Ok(())
-    }
-    fn queue_alert(&mut self, id: &str) -> Result<(), Self::Error> {
-        self.alerts.push(id.to_owned());
-        Ok(())
-    }
-    fn add_counts(&mut self, _: &str, counts: &Counts<'_>) -> Result<(), Self::Error> {
-        for (&(day, outcome, repeat, scale, dossier), n) in &counts.daily {
+
+    fn write(&mut self, writes: &Writes<'_>) -> Result<(), Self::Error> {
+        for new in &writes.ratings {
+            let p = new.prepared;
+            let kept = Kept {
+                fingerprint: p.fingerprint.clone(),
+                dossier: p.rating.wire.dossier_code.clone(),
+                rated: p.rated(),
+                taken: new.taken,
+            };
+            let before = self.ratings.insert(p.rating.wire.id.clone(), kept);
+            assert!(before.is_none(), "a held id is never written again");
+        }
+        self.conflicts
+            .extend(writes.conflicts.iter().map(|(_, p)| p.content.clone()));
+        self.alerts
+            .extend(writes.alerts.iter().map(|id| (*id).to_owned()));
+        for (&(day, _, outcome, repeat, scale, dossier), n) in &writes.counts.daily {
             *self
                 .daily
                 .entry((day.to_owned(), outcome, repeat, scale, dossier))
                 .or_default() += n;
         }
-        for (&(dimension, _, _, key, _, _, repeat, _), n) in &counts.groups {
+        for (&(dimension, _, _, key, _, _, repeat, _), n) in &writes.counts.groups {
             if dimension == "officer" {
                 *self.officers.entry((key.to_owned(), repeat)).or_default() += n;
             }
         }
-        Ok(())
-    }
-    fn add_misuse(&mut self, _: &str, misuse: &[CheckedMisuse]) -> Result<(), Self::Error> {
-        self.misuse.extend(misuse.iter().map(|m| m.id.clone()));
-        Ok(())
-    }
-    fn device_seen(&mut self, device: &str, seen: Seen) -> Result<(), Self::Error> {
-        self.receipts.insert(device.to_owned(), seen.receipts);
-        self.seen.insert(device.to_owned(), seen);
+        self.misuse
+            .extend(writes.misuse.iter().map(|(_, m)| m.id.clone()));
+        for (&device, &seen) in &writes.seen {
+            self.receipts.insert(device.to_owned(), seen.receipts);
+            self.seen.insert(device.to_owned(), seen);
+        }
         Ok(())
     }
 }
@@ -94,8 +100,8 @@ fn now() -> DateTime<Utc> {
 }
 
 fn take(memory: &mut Memory, incoming: &Incoming) -> Stored {
-    let Ok(stored) = store_batch(memory, incoming, now());
-    stored
+    let Ok(mut stored) = store(memory, &[incoming], now());
+    stored.remove(0)
 }
 
 fn statuses(stored: &Stored) -> Vec<(Status, Option<u64>)> {
@@ -244,4 +250,61 @@ fn a_server_behind_the_tablets_receipts_asks_once_for_the_rest_and_never_reuses_
     let mut next = batch("a", vec![]);
     next.acked_through = Some(8);
     assert_eq!(take(&mut memory, &next).resend_after, None, "asked once");
+}
+
+#[test]
+fn a_group_decides_as_its_batches_taken_in_turn_and_asks_the_store_each_thing_once() {
+    let mut memory = Memory::default();
+    let dossier = "H56.22-261123-0009";
+    let mut first = batch(
+        "a",
+        vec![
+            rating_with(1, json!({"dossier_code": dossier})),
+            rating_with(
+                2,
+                json!({"dossier_code": "H56.22-261123-0010", "level": "not_rated"}),
+            ),
+        ],
+    );
+    first.queued = Some(5);
+    // The same tablet again in the same group: the first rating resent, then changed, and
+    // a new one of the same dossier.
+    let second = batch(
+        "a",
+        vec![
+            rating_with(1, json!({"dossier_code": dossier})),
+            rating_with(1, json!({"dossier_code": dossier, "level": "unsatisfied"})),
+            rating_with(3, json!({"dossier_code": dossier})),
+        ],
+    );
+    let group = [&first, &second];
+    let asked = wanted(&group);
+    assert_eq!(asked.devices.len(), 1);
+    assert_eq!(asked.ids.len(), 3, "each id once");
+    assert_eq!(
+        asked.dossiers.iter().copied().collect::<Vec<_>>(),
+        [dossier],
+        "a dossier left unrated is no repeat of anything"
+    );
+    let Ok(stored) = store(&mut memory, &group, now());
+    use Status::*;
+    assert_eq!(
+        statuses(&stored[0]),
+        [(Accepted, Some(1)), (Accepted, Some(2))]
+    );
+    assert_eq!(
+        statuses(&stored[1]),
+        [
+            (Duplicate, Some(1)),
+            (Conflict, Some(1)),
+            (Accepted, Some(3))
+        ]
+    );
+    let rating = |n: u32| &memory.ratings[&format!("01936f6e-8b7a-7c41-9a57-{n:012}")];
+    assert!(rating(3).taken.repeat, "rated in the group's first batch");
+    assert_eq!(memory.conflicts.len(), 1);
+    let seen = memory.seen["a"];
+    assert_eq!((seen.accepted, seen.receipts, seen.queued), (3, 3, Some(5)));
+    let total: u64 = memory.daily.values().sum();
+    assert_eq!(total, 3);
 }
