@@ -8,7 +8,7 @@
 //!   `state` (what handlers share);
 //! - `serve` (start and stop everything), `writer`, `backups`, `notify`, `net` (connections
 //!   and their limits);
-//! - `storage` and `db` (SQLite).
+//! - `storage` and `db` (SQLite), `pg` (PostgreSQL).
 
 mod api;
 mod app;
@@ -23,6 +23,7 @@ pub mod net;
 mod notify;
 mod pairing;
 mod password_checks;
+pub mod pg;
 mod secrets;
 mod serve;
 mod state;

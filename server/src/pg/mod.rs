@@ -1,0 +1,118 @@
+//! The server's PostgreSQL backend, for a province (hundreds of communes, tens of millions
+//! of ratings) or a commune whose IT staff already run PostgreSQL: a pool of connections
+//! with timeouts, migrations applied in order and recorded in a version table, and the same
+//! ingest rules as SQLite ([`crate::ingest`]), asked and written set-wide.
+
+mod ratings;
+mod schema;
+#[cfg(test)]
+mod tests;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use std::str::FromStr;
+use std::time::Duration;
+use tokio_postgres::NoTls;
+
+/// Connections in the pool: the writer's, and the dashboard's and exports' readers.
+const POOL_SIZE: usize = 16;
+/// How long connecting, or waiting for a free connection, may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    #[error("the database address is not valid: {0}")]
+    Url(String),
+    #[error("cannot reach the database: {0}")]
+    Pool(String),
+    #[error("database error: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("no device {0}")]
+    NoSuchDevice(String),
+    #[error("the database was made by a newer version of this server (schema {0}, known {1})")]
+    Newer(i32, usize),
+}
+
+impl From<deadpool_postgres::PoolError> for PgError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        match e {
+            deadpool_postgres::PoolError::Backend(e) => PgError::Postgres(e),
+            other => PgError::Pool(other.to_string()),
+        }
+    }
+}
+
+/// A PostgreSQL database, migrated and ready.
+#[derive(Clone)]
+pub struct Pg {
+    pool: Pool,
+}
+
+impl Pg {
+    /// Connects to `url` (`postgres://user:password@host:port/database`), then creates or
+    /// migrates the schema.
+    pub async fn connect(url: &str) -> Result<Pg, PgError> {
+        let mut config =
+            tokio_postgres::Config::from_str(url).map_err(|e| PgError::Url(e.to_string()))?;
+        config
+            .connect_timeout(CONNECT_TIMEOUT)
+            .keepalives_idle(Duration::from_secs(60))
+            .application_name("hailong-server");
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(CONNECT_TIMEOUT))
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .recycle_timeout(Some(CONNECT_TIMEOUT))
+            .build()
+            .map_err(|e| PgError::Pool(e.to_string()))?;
+        let pg = Pg { pool };
+        pg.migrate().await?;
+        Ok(pg)
+    }
+
+    async fn migrate(&self) -> Result<(), PgError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        // One migrator at a time, even with two servers starting together.
+        tx.execute("SELECT pg_advisory_xact_lock(7243002)", &[])
+            .await?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version    integer PRIMARY KEY,
+                 applied_at timestamptz NOT NULL DEFAULT now()
+             )",
+        )
+        .await?;
+        let version: i32 = tx
+            .query_one(
+                "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                &[],
+            )
+            .await?
+            .get(0);
+        let migrations = schema::migrations();
+        let known = migrations.len();
+        if usize::try_from(version).unwrap_or(usize::MAX) > known {
+            return Err(PgError::Newer(version, known));
+        }
+        for (i, sql) in migrations.iter().enumerate().skip(version as usize) {
+            tx.batch_execute(sql).await?;
+            let number = i32::try_from(i + 1).unwrap_or(i32::MAX);
+            tx.execute(
+                "INSERT INTO schema_migrations (version) VALUES ($1)",
+                &[&number],
+            )
+            .await?;
+            tracing::info!(version = number, "database migrated");
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,356 @@
+//! Taking in batches on PostgreSQL: the rules of `ingest` over one transaction, asked in one
+//! pipelined round trip (three set-wide queries) and written in bulk (the ratings by binary
+//! COPY, everything else by one statement over arrays), several tablets' batches committed
+//! together before any is answered.
+
+use super::{Pg, PgError};
+use crate::ingest::{self, Held, Incoming, Known, Stored, Wanted, Writes};
+use chrono::{DateTime, NaiveDate, Utc};
+use hailong_core::reason::Reason;
+use std::pin::pin;
+use tokio_postgres::Transaction;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{ToSql, Type};
+use uuid::Uuid;
+
+impl Pg {
+    /// Stores batches from one or more tablets, with their misuse presses (each id once), in a
+    /// single transaction; returns, for each batch, one result per rating, in order.
+    pub async fn ingest(
+        &self,
+        batches: &[&Incoming],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Stored>, PgError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let known = look_up(&tx, &ingest::wanted(batches)).await?;
+        let (stored, writes) = ingest::decide(batches, known, now);
+        write(&tx, &writes, now).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+}
+
+/// A wire id, checked as a UUID when the batch was parsed.
+fn uuid(id: &str) -> Uuid {
+    Uuid::parse_str(id).unwrap_or(Uuid::nil())
+}
+
+/// A count or receipt as PostgreSQL keeps it (a signed 64-bit integer).
+fn int(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+async fn look_up(tx: &Transaction<'_>, wanted: &Wanted<'_>) -> Result<Known, PgError> {
+    let devices: Vec<&str> = wanted.devices.iter().copied().collect();
+    let dossiers: Vec<&str> = wanted.dossiers.iter().copied().collect();
+    let ids: Vec<Uuid> = wanted.ids.iter().map(|id| uuid(id)).collect();
+    // Issued together, the three travel in one round trip. The devices' rows are locked, so
+    // a second server on the same database numbers their receipts after this one.
+    let (receipts, rated, held) = futures_util::future::try_join3(
+        tx.query(
+            "SELECT id, receipts FROM devices WHERE id = ANY($1) FOR UPDATE",
+            &[&devices],
+        ),
+        tx.query(
+            "SELECT dossier FROM rated_dossiers WHERE dossier = ANY($1)",
+            &[&dossiers],
+        ),
+        tx.query(
+            "SELECT id, fingerprint, receipt FROM ratings WHERE id = ANY($1)",
+            &[&ids],
+        ),
+    )
+    .await?;
+    let mut known = Known::default();
+    for row in receipts {
+        let given: i64 = row.get(1);
+        known
+            .receipts
+            .insert(row.get(0), u64::try_from(given).unwrap_or(0));
+    }
+    if let Some(missing) = devices.iter().find(|d| !known.receipts.contains_key(**d)) {
+        return Err(PgError::NoSuchDevice((*missing).to_owned()));
+    }
+    known.rated_dossiers = rated.iter().map(|row| row.get(0)).collect();
+    for row in held {
+        let id: Uuid = row.get(0);
+        let receipt: Option<i64> = row.get(2);
+        let held = Held {
+            fingerprint: row.get(1),
+            receipt: receipt.and_then(|n| u64::try_from(n).ok()),
+        };
+        known.held.insert(id.to_string(), held);
+    }
+    Ok(known)
+}
+
+/// The ratings' columns, in COPY order, with their types.
+const RATING_COLUMNS: &str = "id, device_id, received_at, created_at, local_date, seq, scale,
+    outcome, reasons, comment, dossier, procedure_code, procedure_name, field_code, field_name,
+    officer, officer_id, counter, repeat_dossier, clock_skew, fingerprint, receipt";
+const RATING_TYPES: &[Type] = &[
+    Type::UUID,
+    Type::TEXT,
+    Type::TIMESTAMPTZ,
+    Type::TEXT,
+    Type::DATE,
+    Type::INT8,
+    Type::INT2,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT8,
+    Type::TEXT,
+    Type::BOOL,
+    Type::BOOL,
+    Type::TEXT,
+    Type::INT8,
+];
+
+async fn write(
+    tx: &Transaction<'_>,
+    writes: &Writes<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), PgError> {
+    if !writes.ratings.is_empty() {
+        copy_ratings(tx, writes, now).await?;
+    }
+    // What follows is independent: issued together, pipelined on the one connection.
+    futures_util::future::try_join5(
+        rated_dossiers(tx, writes),
+        conflicts_and_alerts(tx, writes, now),
+        counts(tx, writes),
+        misuse(tx, writes, now),
+        devices_seen(tx, writes, now),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn copy_ratings(
+    tx: &Transaction<'_>,
+    writes: &Writes<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), PgError> {
+    let sink = tx
+        .copy_in(&format!(
+            "COPY ratings ({RATING_COLUMNS}) FROM STDIN (FORMAT binary)"
+        ))
+        .await?;
+    let mut writer = pin!(BinaryCopyInWriter::new(sink, RATING_TYPES));
+    for new in &writes.ratings {
+        let (prepared, taken) = (new.prepared, new.taken);
+        let rating = &prepared.rating;
+        let w = &rating.wire;
+        let local_date: NaiveDate = rating.created_at.date_naive();
+        let row: [&(dyn ToSql + Sync); 22] = [
+            &uuid(&w.id),
+            &new.device,
+            &now,
+            &prepared.created_at,
+            &local_date,
+            &w.seq,
+            &i16::from(rating.scale.number()),
+            &rating.outcome.code(),
+            &Reason::join(&rating.reasons),
+            &w.comment,
+            &w.dossier_code,
+            &w.procedure_code,
+            &w.procedure_name,
+            &w.field_code,
+            &w.field_name,
+            &w.officer,
+            &w.officer_id,
+            &w.counter,
+            &taken.repeat,
+            &taken.skewed,
+            &prepared.fingerprint,
+            &int(taken.receipt),
+        ];
+        writer.as_mut().write(&row).await?;
+    }
+    writer.finish().await?;
+    Ok(())
+}
+
+/// Dossiers newly rated (a repeat's dossier is there already).
+async fn rated_dossiers(tx: &Transaction<'_>, writes: &Writes<'_>) -> Result<u64, PgError> {
+    let dossiers: Vec<&str> = writes
+        .ratings
+        .iter()
+        .filter(|new| !new.taken.repeat && new.prepared.rating.outcome.level().is_some())
+        .filter_map(|new| new.prepared.rating.wire.dossier_code.as_deref())
+        .collect();
+    if dossiers.is_empty() {
+        return Ok(0);
+    }
+    Ok(tx
+        .execute(
+            "INSERT INTO rated_dossiers (dossier) SELECT unnest($1::text[])
+             ON CONFLICT DO NOTHING",
+            &[&dossiers],
+        )
+        .await?)
+}
+
+async fn conflicts_and_alerts(
+    tx: &Transaction<'_>,
+    writes: &Writes<'_>,
+    now: DateTime<Utc>,
+) -> Result<u64, PgError> {
+    let mut done = 0;
+    if !writes.conflicts.is_empty() {
+        let ids: Vec<Uuid> = writes
+            .conflicts
+            .iter()
+            .map(|(_, p)| uuid(&p.rating.wire.id))
+            .collect();
+        let devices: Vec<&str> = writes.conflicts.iter().map(|(d, _)| *d).collect();
+        let contents: Vec<&str> = writes
+            .conflicts
+            .iter()
+            .map(|(_, p)| p.content.as_str())
+            .collect();
+        done += tx
+            .execute(
+                "INSERT INTO conflicts (rating_id, device_id, received_at, content)
+                 SELECT id, device, $4, content
+                 FROM unnest($1::uuid[], $2::text[], $3::text[]) AS c (id, device, content)",
+                &[&ids, &devices, &contents, &now],
+            )
+            .await?;
+    }
+    if !writes.alerts.is_empty() {
+        let ids: Vec<Uuid> = writes.alerts.iter().map(|id| uuid(id)).collect();
+        done += tx
+            .execute(
+                "INSERT INTO alert_queue (rating_id, queued_at) SELECT unnest($1::uuid[]), $2",
+                &[&ids, &now],
+            )
+            .await?;
+    }
+    Ok(done)
+}
+
+/// The group's counts added in two upserts; each key is once in them.
+async fn counts(tx: &Transaction<'_>, writes: &Writes<'_>) -> Result<u64, PgError> {
+    let daily = &writes.counts.daily;
+    let groups = &writes.counts.groups;
+    if daily.is_empty() {
+        return Ok(0);
+    }
+    let date = |d: &str| d.parse::<NaiveDate>().unwrap_or_default();
+    let dates: Vec<NaiveDate> = daily.keys().map(|k| date(k.0)).collect();
+    let devices: Vec<&str> = daily.keys().map(|k| k.1).collect();
+    let outcomes: Vec<&str> = daily.keys().map(|k| k.2).collect();
+    let repeats: Vec<bool> = daily.keys().map(|k| k.3).collect();
+    let scales: Vec<i16> = daily.keys().map(|k| i16::from(k.4)).collect();
+    let dossiers: Vec<bool> = daily.keys().map(|k| k.5).collect();
+    let ns: Vec<i64> = daily.values().map(|&n| int(n)).collect();
+    let daily_params: [&(dyn ToSql + Sync); 7] = [
+        &dates, &devices, &outcomes, &repeats, &scales, &dossiers, &ns,
+    ];
+    let daily = tx.execute(
+        "INSERT INTO daily_counts AS d
+             (local_date, device_id, outcome, repeat_dossier, scale, with_dossier, n)
+         SELECT * FROM unnest($1::date[], $2::text[], $3::text[], $4::bool[], $5::int2[],
+             $6::bool[], $7::int8[])
+         ON CONFLICT (local_date, device_id, outcome, repeat_dossier, scale, with_dossier)
+         DO UPDATE SET n = d.n + excluded.n",
+        &daily_params,
+    );
+    let dimensions: Vec<&str> = groups.keys().map(|k| k.0).collect();
+    let gdates: Vec<NaiveDate> = groups.keys().map(|k| date(k.1)).collect();
+    let has_keys: Vec<bool> = groups.keys().map(|k| k.2).collect();
+    let keys: Vec<&str> = groups.keys().map(|k| k.3).collect();
+    let labels: Vec<&str> = groups.keys().map(|k| k.4).collect();
+    let goutcomes: Vec<&str> = groups.keys().map(|k| k.5).collect();
+    let grepeats: Vec<bool> = groups.keys().map(|k| k.6).collect();
+    let gdossiers: Vec<bool> = groups.keys().map(|k| k.7).collect();
+    let gns: Vec<i64> = groups.values().map(|&n| int(n)).collect();
+    let group_params: [&(dyn ToSql + Sync); 9] = [
+        &dimensions,
+        &gdates,
+        &has_keys,
+        &keys,
+        &labels,
+        &goutcomes,
+        &grepeats,
+        &gdossiers,
+        &gns,
+    ];
+    let groups = tx.execute(
+        "INSERT INTO group_counts AS g (dimension, local_date, has_key, key, label, outcome,
+             repeat_dossier, with_dossier, n)
+         SELECT * FROM unnest($1::text[], $2::date[], $3::bool[], $4::text[], $5::text[],
+             $6::text[], $7::bool[], $8::bool[], $9::int8[])
+         ON CONFLICT (dimension, local_date, has_key, key, label, outcome, repeat_dossier,
+             with_dossier)
+         DO UPDATE SET n = g.n + excluded.n",
+        &group_params,
+    );
+    let (daily, groups) = futures_util::future::try_join(daily, groups).await?;
+    Ok(daily + groups)
+}
+
+async fn misuse(
+    tx: &Transaction<'_>,
+    writes: &Writes<'_>,
+    now: DateTime<Utc>,
+) -> Result<u64, PgError> {
+    if writes.misuse.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<&str> = writes.misuse.iter().map(|(_, m)| m.id.as_str()).collect();
+    let devices: Vec<&str> = writes.misuse.iter().map(|(d, _)| *d).collect();
+    let times: Vec<String> = writes
+        .misuse
+        .iter()
+        .map(|(_, m)| m.at.to_rfc3339())
+        .collect();
+    let dates: Vec<NaiveDate> = writes
+        .misuse
+        .iter()
+        .map(|(_, m)| m.at.date_naive())
+        .collect();
+    Ok(tx
+        .execute(
+            "INSERT INTO misuse (id, device_id, created_at, local_date, received_at)
+             SELECT id, device, at, day, $5
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::date[]) AS m (id, device, at, day)
+             ON CONFLICT (id) DO NOTHING",
+            &[&ids, &devices, &times, &dates, &now],
+        )
+        .await?)
+}
+
+async fn devices_seen(
+    tx: &Transaction<'_>,
+    writes: &Writes<'_>,
+    now: DateTime<Utc>,
+) -> Result<u64, PgError> {
+    let ids: Vec<&str> = writes.seen.keys().copied().collect();
+    let accepted: Vec<i64> = writes.seen.values().map(|s| int(s.accepted)).collect();
+    let skews: Vec<Option<i64>> = writes.seen.values().map(|s| s.clock_skew).collect();
+    let queued: Vec<Option<i64>> = writes.seen.values().map(|s| s.queued.map(int)).collect();
+    let receipts: Vec<i64> = writes.seen.values().map(|s| int(s.receipts)).collect();
+    Ok(tx
+        .execute(
+            "UPDATE devices AS d SET last_seen = $6,
+                 ratings_received = d.ratings_received + s.accepted,
+                 clock_skew_secs = coalesce(s.skew, d.clock_skew_secs),
+                 queued = coalesce(s.waiting, d.queued), receipts = s.receipts
+             FROM unnest($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::int8[])
+                 AS s (id, accepted, skew, waiting, receipts)
+             WHERE d.id = s.id",
+            &[&ids, &accepted, &skews, &queued, &receipts, &now],
+        )
+        .await?)
+}

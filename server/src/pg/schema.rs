@@ -1,0 +1,155 @@
+//! The PostgreSQL schema, as migrations applied in order (their number is kept in
+//! `schema_migrations`). Native types where SQLite has text: dates, times, booleans, UUIDs.
+//! A rating's own time stays as the tablet said it (RFC 3339 with its offset), as on SQLite.
+//!
+//! Ratings are partitioned by their id: a UUIDv7 begins with the milliseconds of its making,
+//! so a range of ids is a range of time, and the primary key on the id alone keeps each id
+//! once across every partition. A partition per year from 2024 to 2040, and one on either
+//! side for ids from a clock far off (or not v7): all made here, so nothing is created while
+//! ratings are being written.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+
+/// First and last years with a partition of their own.
+const YEARS: std::ops::RangeInclusive<i32> = 2024..=2040;
+
+const FIRST: &str = "
+    CREATE TABLE devices (
+        id               text PRIMARY KEY,
+        name             text NOT NULL,
+        counter          text NOT NULL,
+        token_hash       text NOT NULL UNIQUE,
+        paired_at        timestamptz NOT NULL,
+        last_seen        timestamptz,
+        ratings_received bigint NOT NULL DEFAULT 0,
+        clock_skew_secs  bigint,
+        revoked          boolean NOT NULL DEFAULT false,
+        queued           bigint,
+        receipts         bigint NOT NULL DEFAULT 0
+    );
+    CREATE TABLE ratings (
+        id             uuid NOT NULL,
+        device_id      text NOT NULL REFERENCES devices (id),
+        received_at    timestamptz NOT NULL,
+        created_at     text NOT NULL,
+        local_date     date NOT NULL,
+        seq            bigint NOT NULL,
+        scale          smallint NOT NULL,
+        outcome        text NOT NULL,
+        reasons        text NOT NULL DEFAULT '',
+        comment        text,
+        dossier        text,
+        procedure_code text,
+        procedure_name text,
+        field_code     text,
+        field_name     text,
+        officer        text,
+        officer_id     bigint,
+        counter        text,
+        repeat_dossier boolean NOT NULL,
+        clock_skew     boolean NOT NULL,
+        -- SHA-256 of the rating's canonical content: same id and same hash is a duplicate.
+        fingerprint    text NOT NULL,
+        receipt        bigint,
+        PRIMARY KEY (id)
+    ) PARTITION BY RANGE (id);
+    CREATE INDEX ratings_by_date ON ratings (local_date, outcome, repeat_dossier, scale);
+    CREATE INDEX ratings_negatives ON ratings (local_date, created_at)
+        WHERE outcome IN ('unsatisfied', 'very_unsatisfied') AND NOT repeat_dossier;
+    -- Dossiers with a rating with a level: the repeat rule probes this one index, not every
+    -- partition's.
+    CREATE TABLE rated_dossiers (
+        dossier text PRIMARY KEY
+    );
+    CREATE TABLE conflicts (
+        rating_id   uuid NOT NULL,
+        device_id   text NOT NULL,
+        received_at timestamptz NOT NULL,
+        content     text NOT NULL
+    );
+    CREATE TABLE misuse (
+        id          text PRIMARY KEY,
+        device_id   text NOT NULL REFERENCES devices (id),
+        created_at  text NOT NULL,
+        local_date  date NOT NULL,
+        received_at timestamptz NOT NULL
+    );
+    CREATE INDEX misuse_by_date ON misuse (local_date, device_id);
+    CREATE TABLE alert_queue (
+        rating_id uuid PRIMARY KEY,
+        queued_at timestamptz NOT NULL
+    );
+    -- Counts kept by the writer in each group's own transaction: every figure is read from
+    -- these, not from the ratings.
+    CREATE TABLE daily_counts (
+        local_date     date NOT NULL,
+        device_id      text NOT NULL,
+        outcome        text NOT NULL,
+        repeat_dossier boolean NOT NULL,
+        scale          smallint NOT NULL,
+        with_dossier   boolean NOT NULL,
+        n              bigint NOT NULL,
+        PRIMARY KEY (local_date, device_id, outcome, repeat_dossier, scale, with_dossier)
+    );
+    CREATE TABLE group_counts (
+        dimension      text NOT NULL,
+        local_date     date NOT NULL,
+        has_key        boolean NOT NULL,
+        key            text NOT NULL,
+        label          text NOT NULL,
+        outcome        text NOT NULL,
+        repeat_dossier boolean NOT NULL,
+        with_dossier   boolean NOT NULL,
+        n              bigint NOT NULL,
+        PRIMARY KEY (dimension, local_date, has_key, key, label, outcome, repeat_dossier,
+            with_dossier)
+    );
+";
+
+/// Every migration, in order.
+pub fn migrations() -> Vec<String> {
+    vec![format!("{FIRST}{}", partitions())]
+}
+
+/// The smallest UUID made at the start of `year`, as PostgreSQL reads a uuid.
+fn first_id_of(year: i32) -> String {
+    let start = NaiveDate::from_ymd_opt(year, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .expect("1 January exists");
+    let ms = Utc.from_utc_datetime(&start).timestamp_millis();
+    let hex = format!("{ms:012x}");
+    format!("{}-{}-0000-0000-000000000000", &hex[..8], &hex[8..])
+}
+
+fn partitions() -> String {
+    let mut sql = format!(
+        "CREATE TABLE ratings_before PARTITION OF ratings FOR VALUES FROM (MINVALUE) TO ('{}');\n",
+        first_id_of(*YEARS.start())
+    );
+    for year in YEARS {
+        sql += &format!(
+            "CREATE TABLE ratings_{year} PARTITION OF ratings FOR VALUES FROM ('{}') TO ('{}');\n",
+            first_id_of(year),
+            first_id_of(year + 1)
+        );
+    }
+    sql += &format!(
+        "CREATE TABLE ratings_after PARTITION OF ratings FOR VALUES FROM ('{}') TO (MAXVALUE);\n",
+        first_id_of(YEARS.end() + 1)
+    );
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_year_begins_with_the_ids_made_in_its_first_millisecond() {
+        // 2026-01-01T00:00:00Z is 1,767,225,600,000 ms: 0x019b_76da_a800, written as a uuid.
+        assert_eq!(first_id_of(2026), "019b76da-a800-0000-0000-000000000000");
+        let made = uuid::Uuid::parse_str("019b76da-a800-7000-8000-000000000000").unwrap();
+        let (secs, _) = made.get_timestamp().unwrap().to_unix();
+        assert_eq!(secs, 1_767_225_600);
+    }
+}
