@@ -17,7 +17,7 @@ pub mod cli;
 pub mod commands;
 mod db;
 mod exports;
-mod ingest;
+pub mod ingest;
 mod limits;
 pub mod net;
 mod notify;

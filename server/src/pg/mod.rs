@@ -7,6 +7,9 @@ mod ratings;
 mod schema;
 #[cfg(test)]
 mod tests;
+mod writer;
+
+pub use writer::PgWriter;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use std::str::FromStr;

@@ -288,3 +288,84 @@ fn the_schema_is_made_once_a_newer_one_is_refused_and_every_id_has_a_partition()
         newer.err()
     );
 }
+
+#[test]
+fn postgresql_killed_and_restarted_while_batches_stream_in_keeps_each_rating_exactly_once() {
+    let mut postgres = PrivatePostgres::start().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let pg = rt.block_on(Pg::connect(&postgres.url())).unwrap();
+    rt.block_on(async {
+        let client = pg.pool.get().await.unwrap();
+        client
+            .execute(
+                "INSERT INTO devices (id, name, counter, token_hash, paired_at)
+                 VALUES ('xa', 'Xã', 'Quầy 1', 'h', now())",
+                &[],
+            )
+            .await
+            .unwrap();
+    });
+    const BATCHES: u32 = 40;
+    const SIZE: u32 = 50;
+    let (progress, mut answered) = tokio::sync::mpsc::unbounded_channel();
+    let sender = {
+        let pg = pg.clone();
+        rt.spawn(async move {
+            let writer = PgWriter::start(pg);
+            let mut failures = 0;
+            let mut statuses = Vec::new();
+            for b in 0..BATCHES {
+                // Sent again, whole, until an answer comes: as a commune server does.
+                let stored = loop {
+                    let items = (0..SIZE)
+                        .map(|i| rating_with(b * SIZE + i + 1, json!({})))
+                        .collect();
+                    match writer.store(batch("xa", items)).await {
+                        Some(Ok(stored)) => break stored,
+                        _ => {
+                            failures += 1;
+                            assert!(failures < 1_000_000, "PostgreSQL never came back");
+                            tokio::task::yield_now().await;
+                        }
+                    }
+                };
+                statuses.extend(stored.results.into_iter().map(|r| r.status));
+                let _ = progress.send(b);
+            }
+            (statuses, failures)
+        })
+    };
+    // Once a quarter of the batches are in, kill PostgreSQL as a power cut would, and start
+    // it again while the rest stream in.
+    while rt
+        .block_on(answered.recv())
+        .is_some_and(|b| b < BATCHES / 4)
+    {}
+    postgres.restart().unwrap();
+    let (statuses, failures) = rt.block_on(sender).unwrap();
+    assert!(failures > 0, "the restart was seen by the sender");
+    assert_eq!(statuses.len(), (BATCHES * SIZE) as usize);
+    use hailong_core::wire::Status::{Accepted, Duplicate};
+    assert!(statuses.iter().all(|s| matches!(s, Accepted | Duplicate)));
+    let total = (BATCHES * SIZE).to_string();
+    let held = rt.block_on(pg_rows(
+        &pg,
+        "SELECT count(*) AS n, count(DISTINCT receipt) AS r FROM ratings",
+    ));
+    assert_eq!(
+        held,
+        [format!("{total}|{total}")],
+        "each once, with its own receipt"
+    );
+    let device = rt.block_on(pg_rows(
+        &pg,
+        "SELECT ratings_received, receipts FROM devices",
+    ));
+    assert_eq!(device, [format!("{total}|{total}")]);
+    let counted = rt.block_on(pg_rows(&pg, "SELECT sum(n) FROM daily_counts"));
+    assert_eq!(counted, [total], "counted once each");
+}
