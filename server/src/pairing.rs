@@ -1,7 +1,7 @@
 //! The rules of pairing a tablet, in one place: a one-time code made for a counter, kept only
 //! as a hash, valid until it expires and used once; pairing with it makes a device and a
-//! token (also kept only as a hash). They run over [`Codes`], one transaction's view of the
-//! codes and devices a server holds, and are tested here without a database.
+//! token (also kept only as a hash). Pure functions: a backend looks the code up, asks
+//! [`decide`], and keeps what it decided; they are tested here without a database.
 
 use crate::secrets;
 use chrono::{DateTime, Utc};
@@ -38,52 +38,39 @@ pub struct NewDevice {
     pub paired_at: DateTime<Utc>,
 }
 
-/// One transaction's view of pairing codes and devices. Nothing in it decides anything.
-pub trait Codes {
-    type Error;
-    fn add_code(&mut self, code: &Code) -> Result<(), Self::Error>;
-    /// The code with this hash, if one was made.
-    fn code(&mut self, hash: &str) -> Result<Option<Code>, Self::Error>;
-    fn mark_used(&mut self, hash: &str, at: DateTime<Utc>) -> Result<(), Self::Error>;
-    fn add_device(&mut self, device: &NewDevice) -> Result<(), Self::Error>;
-}
-
-/// Makes a code for `counter`, valid for `ttl` from `now`; returns the code, the only time it
-/// is seen in clear.
-pub fn new_code<C: Codes>(
-    codes: &mut C,
-    counter: &str,
-    ttl: Duration,
-    now: DateTime<Utc>,
-) -> Result<String, C::Error> {
+/// Makes a code for `counter`, valid for `ttl` from `now`: the code in clear (the only time
+/// it is seen) and as it is kept.
+pub fn new_code(counter: &str, ttl: Duration, now: DateTime<Utc>) -> (String, Code) {
     let code = secrets::pairing_code();
-    codes.add_code(&Code {
-        hash: secrets::hash(&code),
+    let kept = Code {
+        hash: hash_of(&code),
         counter: counter.trim().to_owned(),
         created_at: now,
         expires_at: now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(1)),
         used: false,
-    })?;
-    Ok(code)
+    };
+    (code, kept)
 }
 
-/// Uses `code` (as typed: spaces and case do not matter) to pair a device called
-/// `device_name`; returns its id and its token, or why the code was refused.
-pub fn pair<C: Codes>(
-    codes: &mut C,
-    code: &str,
+/// The hash a code is kept under, from the code as typed (spaces and case do not matter).
+pub fn hash_of(typed: &str) -> String {
+    secrets::hash(&secrets::normalise_code(typed))
+}
+
+/// Pairs a device called `device_name` with the code `found` under the typed code's hash (if
+/// any): the device to keep, with the code then marked used, and its token in clear; or why
+/// the code is refused.
+pub fn decide(
+    found: Option<Code>,
     device_name: &str,
     now: DateTime<Utc>,
-) -> Result<Result<(String, String), PairError>, C::Error> {
-    let hash = secrets::hash(&secrets::normalise_code(code));
-    let Some(found) = codes.code(&hash)? else {
-        return Ok(Err(PairError::Unknown));
-    };
+) -> Result<(NewDevice, String), PairError> {
+    let found = found.ok_or(PairError::Unknown)?;
     if found.used {
-        return Ok(Err(PairError::Used));
+        return Err(PairError::Used);
     }
     if found.expires_at <= now {
-        return Ok(Err(PairError::Expired));
+        return Err(PairError::Expired);
     }
     let token = secrets::token("hd_");
     let device = NewDevice {
@@ -93,9 +80,7 @@ pub fn pair<C: Codes>(
         token_hash: secrets::hash(&token),
         paired_at: now,
     };
-    codes.mark_used(&hash, now)?;
-    codes.add_device(&device)?;
-    Ok(Ok((device.id, token)))
+    Ok((device, token))
 }
 
 #[cfg(test)]
@@ -103,28 +88,32 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
+    /// What a store would hold: codes by hash, and devices.
     #[derive(Default)]
     struct Memory {
         codes: BTreeMap<String, Code>,
         devices: Vec<NewDevice>,
     }
 
-    impl Codes for Memory {
-        type Error = std::convert::Infallible;
-        fn add_code(&mut self, code: &Code) -> Result<(), Self::Error> {
-            self.codes.insert(code.hash.clone(), code.clone());
-            Ok(())
+    impl Memory {
+        fn new_code(&mut self, counter: &str, ttl: Duration, now: DateTime<Utc>) -> String {
+            let (code, kept) = new_code(counter, ttl, now);
+            self.codes.insert(kept.hash.clone(), kept);
+            code
         }
-        fn code(&mut self, hash: &str) -> Result<Option<Code>, Self::Error> {
-            Ok(self.codes.get(hash).cloned())
-        }
-        fn mark_used(&mut self, hash: &str, _: DateTime<Utc>) -> Result<(), Self::Error> {
-            self.codes.get_mut(hash).unwrap().used = true;
-            Ok(())
-        }
-        fn add_device(&mut self, device: &NewDevice) -> Result<(), Self::Error> {
-            self.devices.push(device.clone());
-            Ok(())
+
+        fn pair(
+            &mut self,
+            typed: &str,
+            name: &str,
+            now: DateTime<Utc>,
+        ) -> Result<(String, String), PairError> {
+            let hash = hash_of(typed);
+            let (device, token) = decide(self.codes.get(&hash).cloned(), name, now)?;
+            self.codes.get_mut(&hash).unwrap().used = true;
+            let id = device.id.clone();
+            self.devices.push(device);
+            Ok((id, token))
         }
     }
 
@@ -136,7 +125,7 @@ mod tests {
     fn a_code_pairs_one_device_for_its_counter_once_and_only_hashes_are_kept() {
         let mut memory = Memory::default();
         let now = at("2026-11-23T02:00:00Z");
-        let Ok(code) = new_code(&mut memory, "  Quầy 1 ", Duration::from_secs(3600), now);
+        let code = memory.new_code("  Quầy 1 ", Duration::from_secs(3600), now);
         assert!(
             memory.codes.values().all(|c| !c.hash.contains(&code)),
             "the code is kept hashed"
@@ -147,16 +136,16 @@ mod tests {
             .chars()
             .flat_map(|c| [c, ' '])
             .collect::<String>();
-        let Ok(paired) = pair(&mut memory, &typed, " Máy quầy 1\n", now);
-        let (id, token) = paired.expect("the code pairs");
+        let (id, token) = memory
+            .pair(&typed, " Máy quầy 1\n", now)
+            .expect("the code pairs");
         let device = &memory.devices[0];
         assert_eq!(device.id, id);
         assert_eq!(device.counter, "Quầy 1", "the code's counter, trimmed");
         assert_eq!(device.name, "Máy quầy 1");
         assert_eq!(device.token_hash, secrets::hash(&token));
         assert!(token.starts_with("hd_"));
-        let Ok(again) = pair(&mut memory, &code, "another", now);
-        assert_eq!(again, Err(PairError::Used));
+        assert_eq!(memory.pair(&code, "another", now), Err(PairError::Used));
         assert_eq!(memory.devices.len(), 1);
     }
 
@@ -164,16 +153,14 @@ mod tests {
     fn an_unknown_or_expired_code_pairs_nothing() {
         let mut memory = Memory::default();
         let made = at("2026-11-23T02:00:00Z");
-        let Ok(code) = new_code(&mut memory, "Quầy 2", Duration::from_secs(1800), made);
-        let Ok(unknown) = pair(&mut memory, "ABCD-EFGH", "x", made);
-        assert_eq!(unknown, Err(PairError::Unknown));
-        let Ok(expired) = pair(&mut memory, &code, "x", at("2026-11-23T02:30:00Z"));
+        let code = memory.new_code("Quầy 2", Duration::from_secs(1800), made);
+        assert_eq!(memory.pair("ABCD-EFGH", "x", made), Err(PairError::Unknown));
         assert_eq!(
-            expired,
+            memory.pair(&code, "x", at("2026-11-23T02:30:00Z")),
             Err(PairError::Expired),
             "at its expiry, it has expired"
         );
-        let Ok(before) = pair(&mut memory, &code, "x", at("2026-11-23T02:29:59Z"));
+        let before = memory.pair(&code, "x", at("2026-11-23T02:29:59Z"));
         assert!(before.is_ok(), "a second before, it pairs");
         assert_eq!(memory.devices.len(), 1);
     }

@@ -1,7 +1,7 @@
 //! Pairing codes, devices and their tokens, admin tokens: who is calling.
 
 use super::{Db, DbError};
-use crate::pairing::{self, Code, Codes, NewDevice, PairError};
+use crate::pairing::{self, Code, NewDevice, PairError};
 use crate::secrets;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
@@ -39,9 +39,17 @@ impl Db {
         ttl: Duration,
         now: DateTime<Utc>,
     ) -> Result<String, DbError> {
-        let tx = self.conn.transaction()?;
-        let code = pairing::new_code(&mut SqliteCodes(&tx), counter, ttl, now)?;
-        tx.commit()?;
+        let (code, kept) = pairing::new_code(counter, ttl, now);
+        self.conn.execute(
+            "INSERT INTO pairing_codes (code_hash, counter, created_at, expires_at, used_at)
+             VALUES (?1, ?2, ?3, ?4, NULL)",
+            params![
+                kept.hash,
+                kept.counter,
+                kept.created_at.to_rfc3339(),
+                kept.expires_at.to_rfc3339()
+            ],
+        )?;
         Ok(code)
     }
 
@@ -55,11 +63,18 @@ impl Db {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let paired = pairing::pair(&mut SqliteCodes(&tx), code, device_name, now)?;
-        if paired.is_ok() {
-            tx.commit()?;
-        }
-        Ok(paired)
+        let hash = pairing::hash_of(code);
+        let (device, token) = match pairing::decide(find_code(&tx, &hash)?, device_name, now) {
+            Ok(paired) => paired,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        tx.execute(
+            "UPDATE pairing_codes SET used_at = ?2 WHERE code_hash = ?1",
+            params![hash, now.to_rfc3339()],
+        )?;
+        add_device(&tx, &device)?;
+        tx.commit()?;
+        Ok(Ok((device.id, token)))
     }
 
     /// A new admin token (shown once, kept hashed).
@@ -132,71 +147,41 @@ impl Db {
     }
 }
 
-/// Pairing codes and devices as one transaction sees them.
-struct SqliteCodes<'t>(&'t Transaction<'t>);
-
-impl Codes for SqliteCodes<'_> {
-    type Error = DbError;
-
-    fn add_code(&mut self, code: &Code) -> Result<(), DbError> {
-        self.0.execute(
-            "INSERT INTO pairing_codes (code_hash, counter, created_at, expires_at, used_at)
-             VALUES (?1, ?2, ?3, ?4, NULL)",
-            params![
-                code.hash,
-                code.counter,
-                code.created_at.to_rfc3339(),
-                code.expires_at.to_rfc3339()
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn code(&mut self, hash: &str) -> Result<Option<Code>, DbError> {
-        let found: Option<(String, String, String, Option<String>)> = self
-            .0
-            .query_row(
-                "SELECT counter, created_at, expires_at, used_at FROM pairing_codes
-                 WHERE code_hash = ?1",
-                [hash],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?;
-        // A time that does not read is taken as long past: the code is expired, not valid.
-        let time = |t: &str| {
-            DateTime::parse_from_rfc3339(t).map_or(DateTime::<Utc>::MIN_UTC, |t| t.to_utc())
-        };
-        Ok(
-            found.map(|(counter, created_at, expires_at, used_at)| Code {
-                hash: hash.to_owned(),
-                counter,
-                created_at: time(&created_at),
-                expires_at: time(&expires_at),
-                used: used_at.is_some(),
-            }),
+/// The pairing code kept under `hash`, if one was made.
+fn find_code(tx: &Transaction<'_>, hash: &str) -> Result<Option<Code>, DbError> {
+    let found: Option<(String, String, String, Option<String>)> = tx
+        .query_row(
+            "SELECT counter, created_at, expires_at, used_at FROM pairing_codes
+             WHERE code_hash = ?1",
+            [hash],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
-    }
+        .optional()?;
+    // A time that does not read is taken as long past: the code is expired, not valid.
+    let time =
+        |t: &str| DateTime::parse_from_rfc3339(t).map_or(DateTime::<Utc>::MIN_UTC, |t| t.to_utc());
+    Ok(
+        found.map(|(counter, created_at, expires_at, used_at)| Code {
+            hash: hash.to_owned(),
+            counter,
+            created_at: time(&created_at),
+            expires_at: time(&expires_at),
+            used: used_at.is_some(),
+        }),
+    )
+}
 
-    fn mark_used(&mut self, hash: &str, at: DateTime<Utc>) -> Result<(), DbError> {
-        self.0.execute(
-            "UPDATE pairing_codes SET used_at = ?2 WHERE code_hash = ?1",
-            params![hash, at.to_rfc3339()],
-        )?;
-        Ok(())
-    }
-
-    fn add_device(&mut self, device: &NewDevice) -> Result<(), DbError> {
-        self.0.execute(
-            "INSERT INTO devices (id, name, counter, token_hash, paired_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                device.id,
-                device.name,
-                device.counter,
-                device.token_hash,
-                device.paired_at.to_rfc3339()
-            ],
-        )?;
-        Ok(())
-    }
+fn add_device(tx: &Transaction<'_>, device: &NewDevice) -> Result<(), DbError> {
+    tx.execute(
+        "INSERT INTO devices (id, name, counter, token_hash, paired_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            device.id,
+            device.name,
+            device.counter,
+            device.token_hash,
+            device.paired_at.to_rfc3339()
+        ],
+    )?;
+    Ok(())
 }

@@ -3,10 +3,13 @@
 //! with timeouts, migrations applied in order and recorded in a version table, and the same
 //! ingest rules as SQLite ([`crate::ingest`]), asked and written set-wide.
 
+mod devices;
 mod ratings;
 mod schema;
+mod settings;
 #[cfg(test)]
 mod tests;
+mod users;
 mod writer;
 
 pub use writer::PgWriter;

@@ -106,9 +106,58 @@ const FIRST: &str = "
     );
 ";
 
+/// 2: who calls (pairing codes, admin tokens), the dashboard's users and sessions, the
+/// server's settings, and the alerts' and reports' queue, as on SQLite.
+const SECOND: &str = "
+    CREATE TABLE pairing_codes (
+        code_hash  text PRIMARY KEY,
+        counter    text NOT NULL,
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        used_at    timestamptz
+    );
+    CREATE TABLE admin_tokens (
+        token_hash text PRIMARY KEY,
+        name       text NOT NULL,
+        created_at timestamptz NOT NULL
+    );
+    CREATE TABLE users (
+        name          text PRIMARY KEY,
+        password_hash text NOT NULL,
+        created_at    timestamptz NOT NULL
+    );
+    CREATE TABLE sessions (
+        token_hash text PRIMARY KEY,
+        user_name  text NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL
+    );
+    CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+    CREATE TABLE settings (
+        key   text PRIMARY KEY,
+        value text NOT NULL
+    );
+    CREATE TABLE notifications (
+        id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        channel    text NOT NULL,
+        kind       text NOT NULL,
+        content    text NOT NULL,
+        created_at timestamptz NOT NULL,
+        due_at     timestamptz NOT NULL,
+        attempts   integer NOT NULL DEFAULT 0,
+        last_error text,
+        sent_at    timestamptz
+    );
+    CREATE INDEX notifications_unsent ON notifications (due_at) WHERE sent_at IS NULL;
+    CREATE TABLE report_schedule (
+        period    text PRIMARY KEY,
+        queued_at timestamptz NOT NULL
+    );
+";
+
 /// Every migration, in order.
 pub fn migrations() -> Vec<String> {
-    vec![format!("{FIRST}{}", partitions())]
+    vec![format!("{FIRST}{}", partitions()), SECOND.to_owned()]
 }
 
 /// The smallest UUID made at the start of `year`, as PostgreSQL reads a uuid.

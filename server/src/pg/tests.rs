@@ -231,7 +231,7 @@ fn the_schema_is_made_once_a_newer_one_is_refused_and_every_id_has_a_partition()
     let pg = rt.block_on(Pg::connect(&url)).unwrap();
     let again = rt.block_on(Pg::connect(&url)).unwrap();
     let versions = rt.block_on(pg_rows(&again, "SELECT version FROM schema_migrations"));
-    assert_eq!(versions, ["1"], "migrated once");
+    assert_eq!(versions, ["1", "2"], "migrated once");
 
     // Ids from a clock in 1970, in the partitions' years, and past 2040 are all kept.
     rt.block_on(async {
@@ -283,7 +283,7 @@ fn the_schema_is_made_once_a_newer_one_is_refused_and_every_id_has_a_partition()
     });
     let newer = rt.block_on(Pg::connect(&url));
     assert!(
-        matches!(newer, Err(PgError::Newer(99, 1))),
+        matches!(newer, Err(PgError::Newer(99, 2))),
         "{:?}",
         newer.err()
     );
@@ -368,4 +368,232 @@ fn postgresql_killed_and_restarted_while_batches_stream_in_keeps_each_rating_exa
     assert_eq!(device, [format!("{total}|{total}")]);
     let counted = rt.block_on(pg_rows(&pg, "SELECT sum(n) FROM daily_counts"));
     assert_eq!(counted, [total], "counted once each");
+}
+
+/// Either backend, for running the same calls on both.
+enum Backend {
+    Sqlite(Db),
+    Postgres(Pg),
+}
+
+impl Backend {
+    async fn new_code(&mut self, counter: &str, ttl_secs: u64, now: DateTime<Utc>) -> String {
+        let ttl = std::time::Duration::from_secs(ttl_secs);
+        match self {
+            Backend::Sqlite(db) => db.new_pairing_code(counter, ttl, now).unwrap(),
+            Backend::Postgres(pg) => pg.new_pairing_code(counter, ttl, now).await.unwrap(),
+        }
+    }
+    async fn pair(
+        &mut self,
+        code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(String, String), crate::pairing::PairError> {
+        match self {
+            Backend::Sqlite(db) => db.pair(code, " Máy 1 ", now).unwrap(),
+            Backend::Postgres(pg) => pg.pair(code, " Máy 1 ", now).await.unwrap(),
+        }
+    }
+    async fn admin_token(&mut self) -> String {
+        match self {
+            Backend::Sqlite(db) => db.new_admin_token("an", now()).unwrap(),
+            Backend::Postgres(pg) => pg.new_admin_token("an", now()).await.unwrap(),
+        }
+    }
+    async fn caller(&self, token: &str) -> Option<crate::db::Caller> {
+        match self {
+            Backend::Sqlite(db) => db.caller(token).unwrap(),
+            Backend::Postgres(pg) => pg.caller(token).await.unwrap(),
+        }
+    }
+    async fn revoke(&mut self, id: &str) -> String {
+        let result = match self {
+            Backend::Sqlite(db) => db.revoke(id).map_err(|e| e.to_string()),
+            Backend::Postgres(pg) => pg.revoke(id).await.map_err(|e| e.to_string()),
+        };
+        format!("{result:?}")
+    }
+    async fn devices(&self) -> Vec<String> {
+        let devices = match self {
+            Backend::Sqlite(db) => db.devices().unwrap(),
+            Backend::Postgres(pg) => pg.devices().await.unwrap(),
+        };
+        devices
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {} revoked={} received={} conflicts={} seen={}",
+                    d.name,
+                    d.counter,
+                    d.revoked,
+                    d.ratings_received,
+                    d.conflicts,
+                    d.last_seen.is_some()
+                )
+            })
+            .collect()
+    }
+    async fn set_user(&mut self, name: &str, hash: &str) -> bool {
+        match self {
+            Backend::Sqlite(db) => db.set_user(name, hash, now()).unwrap(),
+            Backend::Postgres(pg) => pg.set_user(name, hash, now()).await.unwrap(),
+        }
+    }
+    async fn password_hash(&self, name: &str) -> Option<String> {
+        match self {
+            Backend::Sqlite(db) => db.password_hash(name).unwrap(),
+            Backend::Postgres(pg) => pg.password_hash(name).await.unwrap(),
+        }
+    }
+    async fn new_session(&mut self, name: &str) -> String {
+        match self {
+            Backend::Sqlite(db) => db.new_session(name, now()).unwrap(),
+            Backend::Postgres(pg) => pg.new_session(name, now()).await.unwrap(),
+        }
+    }
+    async fn session_user(&self, token: &str, at: DateTime<Utc>) -> Option<String> {
+        match self {
+            Backend::Sqlite(db) => db.session_user(token, at).unwrap(),
+            Backend::Postgres(pg) => pg.session_user(token, at).await.unwrap(),
+        }
+    }
+    async fn end_session(&mut self, token: &str) {
+        match self {
+            Backend::Sqlite(db) => db.end_session(token).unwrap(),
+            Backend::Postgres(pg) => pg.end_session(token).await.unwrap(),
+        }
+    }
+    async fn unit(&mut self, set: Option<&str>) -> String {
+        match (self, set) {
+            (Backend::Sqlite(db), Some(name)) => db.set_unit_name(name).unwrap(),
+            (Backend::Postgres(pg), Some(name)) => pg.set_unit_name(name).await.unwrap(),
+            (Backend::Sqlite(db), None) => return db.unit_name().unwrap(),
+            (Backend::Postgres(pg), None) => return pg.unit_name().await.unwrap(),
+        }
+        String::new()
+    }
+    async fn letterhead(&mut self, set: Option<&hailong_core::report::Letterhead>) -> String {
+        match (self, set) {
+            (Backend::Sqlite(db), Some(l)) => db.set_letterhead(l).unwrap(),
+            (Backend::Postgres(pg), Some(l)) => pg.set_letterhead(l).await.unwrap(),
+            (Backend::Sqlite(db), None) => return format!("{:?}", db.letterhead().unwrap()),
+            (Backend::Postgres(pg), None) => {
+                return format!("{:?}", pg.letterhead().await.unwrap());
+            }
+        }
+        String::new()
+    }
+}
+
+/// Pairing, callers, devices, users, sessions and settings, as a journal of what was seen;
+/// ids and tokens, which differ from run to run, are left out.
+async fn journal(backend: &mut Backend) -> Vec<String> {
+    use crate::db::Caller;
+    let mut seen = Vec::new();
+    let code = backend.new_code(" Quầy 1 ", 3600, now()).await;
+    let typed = code.to_lowercase().replace('-', " - ");
+    let (id, token) = backend.pair(&typed, now()).await.unwrap();
+    seen.push(format!("again: {:?}", backend.pair(&code, now()).await));
+    seen.push(format!(
+        "unknown: {:?}",
+        backend.pair("AAAA-BBBB", now()).await
+    ));
+    let short = backend.new_code("Quầy 2", 60, now()).await;
+    let late = now() + chrono::Duration::seconds(60);
+    seen.push(format!("expired: {:?}", backend.pair(&short, late).await));
+    match backend.caller(&token).await {
+        Some(Caller::Device { id: found, counter }) => {
+            assert_eq!(found, id);
+            seen.push(format!("device at {counter}"));
+        }
+        other => seen.push(format!("not the device: {other:?}")),
+    }
+    let admin = backend.admin_token().await;
+    seen.push(format!("admin: {:?}", backend.caller(&admin).await));
+    seen.push(format!("forged: {:?}", backend.caller("hd_forged").await));
+    seen.extend(backend.devices().await);
+    seen.push(format!("revoke: {}", backend.revoke(&id).await));
+    seen.push(format!("revoked: {:?}", backend.caller(&token).await));
+    seen.push(format!("revoke nobody: {}", backend.revoke("nobody").await));
+    seen.extend(backend.devices().await);
+
+    seen.push(format!(
+        "new user: {}",
+        backend.set_user("lan", "$argon2id$one").await
+    ));
+    seen.push(format!("hash: {:?}", backend.password_hash("lan").await));
+    seen.push(format!("no user: {:?}", backend.password_hash("mai").await));
+    let session = backend.new_session("lan").await;
+    seen.push(format!(
+        "session: {:?}",
+        backend.session_user(&session, now()).await
+    ));
+    let expiry = now() + chrono::Duration::hours(crate::db::SESSION_HOURS);
+    seen.push(format!(
+        "at expiry: {:?}",
+        backend.session_user(&session, expiry).await
+    ));
+    let other = backend.new_session("lan").await;
+    backend.end_session(&other).await;
+    seen.push(format!(
+        "signed out: {:?}",
+        backend.session_user(&other, now()).await
+    ));
+    seen.push(format!(
+        "same user: {}",
+        backend.set_user("lan", "$argon2id$two").await
+    ));
+    seen.push(format!(
+        "new password ends it: {:?}",
+        backend.session_user(&session, now()).await
+    ));
+
+    seen.push(format!("unit: {:?}", backend.unit(None).await));
+    backend.unit(Some("  UBND xã Tân Lập ")).await;
+    seen.push(format!("unit: {:?}", backend.unit(None).await));
+    seen.push(backend.letterhead(None).await);
+    let letterhead = hailong_core::report::Letterhead {
+        place: Some("Tân Lập".into()),
+        ..Default::default()
+    };
+    backend.letterhead(Some(&letterhead)).await;
+    seen.push(backend.letterhead(None).await);
+    seen
+}
+
+#[test]
+fn devices_callers_users_sessions_and_settings_behave_the_same_on_both_backends() {
+    let postgres = PrivatePostgres::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let mut sqlite = Backend::Sqlite(Db::open(&dir.path().join("server.db")).unwrap());
+    let mut pg = Backend::Postgres(rt.block_on(Pg::connect(&postgres.url())).unwrap());
+    let on_sqlite = rt.block_on(journal(&mut sqlite));
+    let on_pg = rt.block_on(journal(&mut pg));
+    assert_eq!(on_pg, on_sqlite);
+    let expected = [
+        "again: Err(Used)",
+        "unknown: Err(Unknown)",
+        "expired: Err(Expired)",
+        "device at Quầy 1",
+        "admin: Some(Admin)",
+        "forged: None",
+        "Máy 1 Quầy 1 revoked=false received=0 conflicts=0 seen=false",
+        "revoke: Ok(())",
+        "revoked: None",
+        "revoke nobody: Err(\"no device nobody\")",
+        "Máy 1 Quầy 1 revoked=true received=0 conflicts=0 seen=false",
+        "new user: true",
+        "hash: Some(\"$argon2id$one\")",
+        "no user: None",
+        "session: Some(\"lan\")",
+        "at expiry: None",
+        "signed out: None",
+        "same user: false",
+        "new password ends it: None",
+        "unit: \"\"",
+        "unit: \"UBND xã Tân Lập\"",
+    ];
+    assert_eq!(on_sqlite[..expected.len()], expected);
+    assert!(on_sqlite.last().unwrap().contains("Tân Lập"));
 }

@@ -1,0 +1,164 @@
+//! Pairing codes, devices and their tokens, admin tokens on PostgreSQL: who is calling. The
+//! rules are `pairing`'s; this keeps what they decide.
+
+use super::{Pg, PgError};
+use crate::db::{Caller, Device};
+use crate::pairing::{self, Code, PairError};
+use crate::secrets;
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+impl Pg {
+    /// Makes a pairing code for `counter` (see `pairing`); returns the code, shown once.
+    pub async fn new_pairing_code(
+        &self,
+        counter: &str,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<String, PgError> {
+        let (code, kept) = pairing::new_code(counter, ttl, now);
+        self.pool
+            .get()
+            .await?
+            .execute(
+                "INSERT INTO pairing_codes (code_hash, counter, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4)",
+                &[
+                    &kept.hash,
+                    &kept.counter,
+                    &kept.created_at,
+                    &kept.expires_at,
+                ],
+            )
+            .await?;
+        Ok(code)
+    }
+
+    /// Uses a pairing code (see `pairing`). Returns (device id, token).
+    pub async fn pair(
+        &self,
+        code: &str,
+        device_name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(String, String), PairError>, PgError> {
+        let hash = pairing::hash_of(code);
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        // Locked: two tablets typing the same code at once, one of them pairs.
+        let found = tx
+            .query_opt(
+                "SELECT counter, created_at, expires_at, used_at IS NOT NULL
+                 FROM pairing_codes WHERE code_hash = $1 FOR UPDATE",
+                &[&hash],
+            )
+            .await?
+            .map(|row| Code {
+                hash: hash.clone(),
+                counter: row.get(0),
+                created_at: row.get(1),
+                expires_at: row.get(2),
+                used: row.get(3),
+            });
+        let (device, token) = match pairing::decide(found, device_name, now) {
+            Ok(paired) => paired,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        tx.execute(
+            "UPDATE pairing_codes SET used_at = $2 WHERE code_hash = $1",
+            &[&hash, &now],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO devices (id, name, counter, token_hash, paired_at)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &device.id,
+                &device.name,
+                &device.counter,
+                &device.token_hash,
+                &device.paired_at,
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Ok((device.id, token)))
+    }
+
+    /// A new admin token (shown once, kept hashed).
+    pub async fn new_admin_token(&self, name: &str, now: DateTime<Utc>) -> Result<String, PgError> {
+        let token = secrets::token("ha_");
+        self.pool
+            .get()
+            .await?
+            .execute(
+                "INSERT INTO admin_tokens (token_hash, name, created_at) VALUES ($1, $2, $3)",
+                &[&secrets::hash(&token), &name.trim(), &now],
+            )
+            .await?;
+        Ok(token)
+    }
+
+    /// Who holds `token`, if anyone: a device that is not revoked, or an administrator.
+    pub async fn caller(&self, token: &str) -> Result<Option<Caller>, PgError> {
+        let hash = secrets::hash(token);
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt(
+                "SELECT id, counter FROM devices WHERE token_hash = $1 AND NOT revoked
+                 UNION ALL
+                 SELECT NULL, NULL FROM admin_tokens WHERE token_hash = $1
+                 LIMIT 1",
+                &[&hash],
+            )
+            .await?;
+        Ok(row.map(|row| match row.get::<_, Option<String>>(0) {
+            Some(id) => Caller::Device {
+                id,
+                counter: row.get(1),
+            },
+            None => Caller::Admin,
+        }))
+    }
+
+    pub async fn devices(&self) -> Result<Vec<Device>, PgError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT id, name, counter, paired_at, last_seen, ratings_received,
+                     clock_skew_secs, revoked, queued,
+                     (SELECT count(*) FROM conflicts c WHERE c.device_id = devices.id)
+                 FROM devices ORDER BY counter, paired_at",
+                &[],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Device {
+                id: r.get(0),
+                name: r.get(1),
+                counter: r.get(2),
+                paired_at: r.get::<_, DateTime<Utc>>(3).to_rfc3339(),
+                last_seen: r.get::<_, Option<DateTime<Utc>>>(4).map(|t| t.to_rfc3339()),
+                ratings_received: r.get(5),
+                clock_skew_secs: r.get(6),
+                revoked: r.get(7),
+                queued: r.get(8),
+                conflicts: r.get(9),
+            })
+            .collect())
+    }
+
+    pub async fn revoke(&self, device_id: &str) -> Result<(), PgError> {
+        let client = self.pool.get().await?;
+        match client
+            .execute(
+                "UPDATE devices SET revoked = true WHERE id = $1",
+                &[&device_id],
+            )
+            .await?
+        {
+            0 => Err(PgError::NoSuchDevice(device_id.to_owned())),
+            _ => Ok(()),
+        }
+    }
+}
