@@ -17,6 +17,7 @@ pub mod cli;
 pub mod commands;
 mod db;
 mod exports;
+mod figures;
 pub mod ingest;
 mod limits;
 pub mod net;

@@ -14,11 +14,11 @@ mod summary;
 pub mod testing;
 mod users;
 
+pub use crate::figures::{Summary, Totals};
 pub use backup::{BackupMade, RestoreError, lock, restore};
 pub use devices::{Caller, Device};
 pub use notifications::{Notification, QueueState};
 pub use pages::{NegativeQuery, NegativesPage};
-pub use summary::{Summary, Totals};
 pub use users::SESSION_HOURS;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};

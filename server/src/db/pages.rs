@@ -4,19 +4,13 @@
 //! tens of thousands of rows to add up, not a million entries to count; the figures are the
 //! report files' own (tested against the one pass the files make).
 
-use super::report::device_groups;
 use super::{Db, DbError};
+use crate::figures::{self, OfficerMonthRow, PageParts};
 use hailong_core::period::DateRange;
 use hailong_core::rating::Outcome;
 use hailong_core::reason::Reason;
-use hailong_core::report::{
-    Appraisal, Figures, Group, Heading, Negative, ReasonCounts, Report, sort_appraisals,
-    sort_groups,
-};
-use hailong_core::summary::Counts;
-use hailong_report::Source;
+use hailong_core::report::{Appraisal, Heading, Negative, Report};
 use rusqlite::params;
-use std::collections::BTreeMap;
 
 /// The negatives of a period (?1 to ?2) that pass the filters: an officer (?3), a field (?4),
 /// a reason code (?5), each NULL for all.
@@ -53,107 +47,23 @@ pub struct NegativesPage {
     pub fields: Vec<String>,
 }
 
-/// A group being added up: its counts, and its label (the earliest one given).
-#[derive(Default)]
-struct Adding {
-    counts: Counts,
-    /// (first day it was given, label)
-    label: Option<(String, String)>,
-}
-
-fn add(counts: &mut Counts, outcome: &str, repeat: bool, n: u64) {
-    if let Some(outcome) = Outcome::parse(outcome) {
-        counts.add_outcome(outcome, repeat, n);
-    }
-}
-
 impl Db {
     /// The report of `heading`'s period as the officers' and fields' pages show it: the
     /// counts, months, breakdowns and each officer's appraisal; no list of negatives.
     pub fn page_report(&self, heading: Heading) -> Result<Report, DbError> {
         let range = heading.period.range();
-        let totals = self.totals(range.from, range.to)?;
         let (from, to) = range.text_bounds();
-        let mut by_month: Vec<Group> = self
-            .monthly(range.from, range.to)?
-            .into_iter()
-            .map(|(month, counts)| Group {
-                key: Some(month.clone()),
-                label: Some(month),
-                counts,
-            })
-            .collect();
-        let misuse =
-            Source::misuse_by_month(self, range).map_err(|e| DbError::Report(e.to_string()))?;
-        for (month, n) in misuse {
-            match by_month
-                .iter_mut()
-                .find(|g| g.key.as_deref() == Some(&month))
-            {
-                Some(g) => g.counts.misuse += n,
-                None => by_month.push(Group {
-                    key: Some(month.clone()),
-                    label: Some(month),
-                    counts: Counts {
-                        misuse: n,
-                        ..Counts::default()
-                    },
-                }),
-            }
-        }
-        by_month.sort_by(|a, b| a.key.cmp(&b.key));
-        let by_device = device_groups(totals.by_device);
-        Ok(Report {
-            scale: Source::scale(self).map_err(|e| DbError::Report(e.to_string()))?,
-            counts: totals.counts,
-            rated_dossiers: totals.rated_dossiers,
-            by_month,
-            by_field: self.groups("field", &from, &to)?,
-            by_procedure: self.groups("procedure", &from, &to)?,
-            by_officer: self.groups("officer", &from, &to)?,
-            by_device,
-            negatives: Vec::new(),
+        let parts = PageParts {
+            totals: self.totals(range.from, range.to)?,
+            months: self.monthly(range.from, range.to)?,
+            misuse_by_month: hailong_report::sqlite::misuse_by_month(&self.conn, range)?,
+            by_field: figures::groups(self.group_rows("field", &from, &to)?),
+            by_procedure: figures::groups(self.group_rows("procedure", &from, &to)?),
+            by_officer: figures::groups(self.group_rows("officer", &from, &to)?),
             appraisals: self.appraisals(&from, &to)?,
-            heading,
-        })
-    }
-
-    /// One breakdown, from `group_counts`, in the report's order. A group's label is the
-    /// earliest given in the period, as the one pass over the entries takes it.
-    fn groups(&self, dimension: &str, from: &str, to: &str) -> Result<Vec<Group>, DbError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT has_key, key, label, outcome, repeat_dossier, sum(n), min(local_date)
-             FROM group_counts WHERE dimension = ?1 AND local_date BETWEEN ?2 AND ?3
-             GROUP BY has_key, key, label, outcome, repeat_dossier",
-        )?;
-        let mut rows = stmt.query(params![dimension, from, to])?;
-        let mut groups: BTreeMap<Option<String>, Adding> = BTreeMap::new();
-        while let Some(row) = rows.next()? {
-            let key: Option<String> = row.get::<_, bool>(0)?.then(|| row.get(1)).transpose()?;
-            let label: String = row.get(2)?;
-            let outcome: String = row.get(3)?;
-            let first: String = row.get(6)?;
-            let group = groups.entry(key).or_default();
-            add(&mut group.counts, &outcome, row.get(4)?, row.get(5)?);
-            if !label.is_empty()
-                && group
-                    .label
-                    .as_ref()
-                    .is_none_or(|l| (&first, &label) < (&l.0, &l.1))
-            {
-                group.label = Some((first, label));
-            }
-        }
-        let mut list: Vec<Group> = groups
-            .into_iter()
-            .map(|(key, adding)| Group {
-                key,
-                label: adding.label.map(|(_, label)| label),
-                counts: adding.counts,
-            })
-            .collect();
-        sort_groups(&mut list);
-        Ok(list)
+            five_levels: self.any_five_level()?,
+        };
+        Ok(figures::page_report(heading, parts))
     }
 
     /// Each officer month by month, from `group_counts`; the reasons of their negatives from
@@ -165,47 +75,23 @@ impl Db {
              FROM group_counts WHERE dimension = 'officer' AND local_date BETWEEN ?1 AND ?2
              GROUP BY 1, 2, 3, 4, 5, 6",
         )?;
-        let mut rows = stmt.query(params![from, to])?;
-        type Officer = (Figures, BTreeMap<String, Figures>, ReasonCounts);
-        let mut officers: BTreeMap<Option<String>, Officer> = BTreeMap::new();
-        while let Some(row) = rows.next()? {
-            let key: Option<String> = row.get::<_, bool>(0)?.then(|| row.get(1)).transpose()?;
-            let month: String = row.get(2)?;
-            let Some(outcome) = Outcome::parse(&row.get::<_, String>(3)?) else {
-                continue;
-            };
-            let (repeat, with_dossier, n): (bool, bool, u64) =
-                (row.get(4)?, row.get(5)?, row.get(6)?);
-            let officer = officers
-                .entry(key)
-                .or_insert_with(|| (Figures::default(), BTreeMap::new(), ReasonCounts::default()));
-            for figures in [&mut officer.0, officer.1.entry(month).or_default()] {
-                figures.counts.add_outcome(outcome, repeat, n);
-                if with_dossier && !repeat && outcome.level().is_some() {
-                    figures.rated_dossiers += n;
-                }
-            }
-        }
-        let mut reasons = self.conn.prepare_cached(OFFICER_REASONS)?;
-        let mut rows = reasons.query(params![from, to])?;
-        while let Some(row) = rows.next()? {
-            let officer: Option<String> = row.get(0)?;
-            let given: String = row.get(1)?;
-            if let Some((_, _, counts)) = officers.get_mut(&officer) {
-                counts.add(&Reason::split(&given).unwrap_or_default());
-            }
-        }
-        let mut list: Vec<Appraisal> = officers
-            .into_iter()
-            .map(|(officer, (whole, months, reasons))| Appraisal {
-                officer,
-                whole,
-                months: months.into_iter().collect(),
-                reasons: reasons.by_count(),
-            })
-            .collect();
-        sort_appraisals(&mut list);
-        Ok(list)
+        let rows = stmt
+            .query_map(params![from, to], |r| {
+                Ok(OfficerMonthRow {
+                    officer: r.get::<_, bool>(0)?.then(|| r.get(1)).transpose()?,
+                    month: r.get(2)?,
+                    outcome: r.get(3)?,
+                    repeat: r.get(4)?,
+                    with_dossier: r.get(5)?,
+                    n: r.get(6)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut stmt = self.conn.prepare_cached(OFFICER_REASONS)?;
+        let reasons = stmt
+            .query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(figures::appraisals(rows, reasons))
     }
 
     /// A page of the negatives of `range` that pass `query`'s filters, newest first, and how

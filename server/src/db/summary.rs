@@ -1,51 +1,16 @@
-//! The commune's summary over all devices (its JSON is the API's, in `api.rs`),
-//! with breakdowns by device and by officer; the totals and the monthly trend the dashboard
-//! shows, read from the daily counts.
+//! The commune's figures on SQLite: the rows `figures` adds up, read from the daily and
+//! group counts and the misuse presses.
 
 use super::{Db, DbError};
+use crate::figures::{self, DailyRow, GroupRow, MisuseRow, MonthRow, Summary, Totals};
 use chrono::NaiveDate;
-use hailong_core::level::Scale;
 use hailong_core::period::DateRange;
-use hailong_core::rating::Outcome;
-use hailong_core::report::Group;
 use hailong_core::summary::Counts;
-
-#[derive(Debug, Clone)]
-pub struct Summary {
-    pub scale: Scale,
-    pub counts: Counts,
-    pub by_device: Vec<Group>,
-    pub by_officer: Vec<Group>,
-}
-
-fn add(counts: &mut Counts, outcome: &str, repeat: bool, n: u64) {
-    if let Some(outcome) = Outcome::parse(outcome) {
-        counts.add_outcome(outcome, repeat, n);
-    }
-}
-
-/// A period's figures read from the daily counts alone, however many ratings there are.
-#[derive(Debug, Clone)]
-pub struct Totals {
-    pub scale: Scale,
-    pub counts: Counts,
-    /// Dossiers armed by an officer and rated (repeats aside): with `counts.unrated`, the
-    /// response rate.
-    pub rated_dossiers: u64,
-    /// Per device, by id.
-    pub by_device: Vec<Group>,
-}
 
 impl Db {
     /// The counts from `from` to `to`, in all and per device, from `daily_counts`.
     pub fn totals(&self, from: NaiveDate, to: NaiveDate) -> Result<Totals, DbError> {
         let (from, to) = DateRange { from, to }.text_bounds();
-        let mut totals = Totals {
-            scale: Scale::Three,
-            counts: Counts::default(),
-            rated_dossiers: 0,
-            by_device: Vec::new(),
-        };
         let mut stmt = self.conn.prepare_cached(
             "SELECT c.device_id, d.counter, c.outcome, c.repeat_dossier, c.scale,
                  c.with_dossier, sum(c.n)
@@ -54,47 +19,42 @@ impl Db {
              GROUP BY c.device_id, c.outcome, c.repeat_dossier, c.scale, c.with_dossier
              ORDER BY c.device_id",
         )?;
-        let mut rows = stmt.query([&from, &to])?;
-        while let Some(row) = rows.next()? {
-            let device: String = row.get(0)?;
-            if totals.by_device.last().and_then(|b| b.key.as_deref()) != Some(device.as_str()) {
-                totals.by_device.push(Group {
-                    key: Some(device),
-                    label: row.get(1)?,
-                    counts: Counts::default(),
-                });
-            }
-            let Some(outcome) = Outcome::parse(&row.get::<_, String>(2)?) else {
-                continue;
-            };
-            let (repeat, n): (bool, u64) = (row.get(3)?, row.get(6)?);
-            if row.get::<_, i64>(4)? == 5 {
-                totals.scale = Scale::Five;
-            }
-            if row.get(5)? && !repeat && outcome.level().is_some() {
-                totals.rated_dossiers += n;
-            }
-            totals.counts.add_outcome(outcome, repeat, n);
-            if let Some(device) = totals.by_device.last_mut() {
-                device.counts.add_outcome(outcome, repeat, n);
-            }
-        }
-        self.add_misuse(&from, &to, &mut totals.counts, &mut totals.by_device)?;
-        Ok(totals)
+        let daily = stmt
+            .query_map([&from, &to], |r| {
+                Ok(DailyRow {
+                    device: r.get(0)?,
+                    counter: r.get(1)?,
+                    outcome: r.get(2)?,
+                    repeat: r.get(3)?,
+                    scale: r.get(4)?,
+                    with_dossier: r.get(5)?,
+                    n: r.get(6)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT m.device_id, max(d.counter), count(*) FROM misuse m
+             JOIN devices d ON d.id = m.device_id
+             WHERE m.local_date BETWEEN ?1 AND ?2 GROUP BY m.device_id",
+        )?;
+        let misuse = stmt
+            .query_map([&from, &to], |r| {
+                Ok(MisuseRow {
+                    device: r.get(0)?,
+                    counter: r.get(1)?,
+                    n: r.get(2)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(figures::totals(daily, misuse))
     }
 
-    /// The summary API's object: the totals, and the counts per officer (read from the
-    /// ratings themselves).
+    /// The summary API's figures: the totals, and the counts per officer, by name.
     pub fn summary(&self, from: NaiveDate, to: NaiveDate) -> Result<Summary, DbError> {
         let totals = self.totals(from, to)?;
         let (from, to) = DateRange { from, to }.text_bounds();
-        let by_officer = self.breakdown(
-            "SELECT officer, officer, outcome, repeat_dossier, count(*) FROM ratings
-             WHERE local_date BETWEEN ?1 AND ?2 GROUP BY officer, outcome, repeat_dossier
-             ORDER BY officer",
-            &from,
-            &to,
-        )?;
+        let mut by_officer = figures::groups(self.group_rows("officer", &from, &to)?);
+        by_officer.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(Summary {
             scale: totals.scale,
             counts: totals.counts,
@@ -123,77 +83,42 @@ impl Db {
             "SELECT substr(local_date, 1, 7), outcome, repeat_dossier, sum(n) FROM daily_counts
              WHERE local_date BETWEEN ?1 AND ?2 GROUP BY 1, 2, 3 ORDER BY 1",
         )?;
-        let mut rows = stmt.query([&from, &to])?;
-        let mut months: Vec<(String, Counts)> = Vec::new();
-        while let Some(row) = rows.next()? {
-            let month: String = row.get(0)?;
-            if months.last().is_none_or(|(m, _)| *m != month) {
-                months.push((month, Counts::default()));
-            }
-            if let Some((_, counts)) = months.last_mut() {
-                let outcome: String = row.get(1)?;
-                add(counts, &outcome, row.get(2)?, row.get(3)?);
-            }
-        }
-        Ok(months)
+        let rows = stmt
+            .query_map([&from, &to], |r| {
+                Ok(MonthRow {
+                    month: r.get(0)?,
+                    outcome: r.get(1)?,
+                    repeat: r.get(2)?,
+                    n: r.get(3)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(figures::months(rows))
     }
 
-    /// Misuse presses in the period, in total and per device (a device may have only those).
-    fn add_misuse(
+    /// One breakdown's rows (officer, field, procedure) from `group_counts`.
+    pub(super) fn group_rows(
         &self,
+        dimension: &str,
         from: &str,
         to: &str,
-        counts: &mut Counts,
-        by_device: &mut Vec<Group>,
-    ) -> Result<(), DbError> {
+    ) -> Result<Vec<GroupRow>, DbError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT m.device_id, max(d.counter), count(*) FROM misuse m
-             JOIN devices d ON d.id = m.device_id
-             WHERE m.local_date BETWEEN ?1 AND ?2 GROUP BY m.device_id",
+            "SELECT has_key, key, label, outcome, repeat_dossier, sum(n), min(local_date)
+             FROM group_counts WHERE dimension = ?1 AND local_date BETWEEN ?2 AND ?3
+             GROUP BY has_key, key, label, outcome, repeat_dossier",
         )?;
-        let mut rows = stmt.query([from, to])?;
-        while let Some(row) = rows.next()? {
-            let device: String = row.get(0)?;
-            let n: u64 = row.get(2)?;
-            counts.misuse += n;
-            match by_device
-                .iter_mut()
-                .find(|b| b.key.as_deref() == Some(device.as_str()))
-            {
-                Some(b) => b.counts.misuse += n,
-                None => by_device.push(Group {
-                    key: Some(device),
-                    label: row.get(1)?,
-                    counts: Counts {
-                        misuse: n,
-                        ..Counts::default()
-                    },
-                }),
-            }
-        }
-        by_device.sort_by(|a, b| a.key.cmp(&b.key));
-        Ok(())
-    }
-
-    fn breakdown(&self, sql: &str, from: &str, to: &str) -> Result<Vec<Group>, DbError> {
-        let mut stmt = self.conn.prepare_cached(sql)?;
-        let mut rows = stmt.query([from, to])?;
-        let mut out: Vec<Group> = Vec::new();
-        while let Some(row) = rows.next()? {
-            let key: Option<String> = row.get(0)?;
-            if out.last().is_none_or(|b| b.key != key) {
-                out.push(Group {
-                    key: key.clone(),
-                    label: row.get(1)?,
-                    counts: Counts::default(),
-                });
-            }
-            if let Some(last) = out.last_mut() {
-                let outcome: String = row.get(2)?;
-                add(&mut last.counts, &outcome, row.get(3)?, row.get(4)?);
-            }
-        }
-        Ok(out)
+        let rows = stmt.query_map(rusqlite::params![dimension, from, to], |r| {
+            Ok(GroupRow {
+                key: r.get::<_, bool>(0)?.then(|| r.get(1)).transpose()?,
+                label: r.get(2)?,
+                outcome: r.get(3)?,
+                repeat: r.get(4)?,
+                n: r.get(5)?,
+                first_day: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 }
 
@@ -202,6 +127,7 @@ mod tests {
     use super::*;
     use crate::db::testing::{batch, paired, rating, rating_with};
     use chrono::Utc;
+    use hailong_core::level::Scale;
     use serde_json::json;
 
     type DayCount = (String, String, String, bool, u8, bool, i64);
