@@ -4,6 +4,7 @@
 //! ingest rules as SQLite ([`crate::ingest`]), asked and written set-wide.
 
 mod devices;
+mod figures;
 mod ratings;
 mod schema;
 mod settings;

@@ -597,3 +597,167 @@ fn devices_callers_users_sessions_and_settings_behave_the_same_on_both_backends(
     assert_eq!(on_sqlite[..expected.len()], expected);
     assert!(on_sqlite.last().unwrap().contains("Tân Lập"));
 }
+
+#[test]
+fn every_figure_and_page_of_negatives_is_the_same_on_both_backends() {
+    use crate::db::NegativeQuery;
+    use hailong_core::period::{DateRange, ReportPeriod};
+    use hailong_core::reason::Reason;
+    use hailong_core::report::{Heading, Letterhead};
+    let postgres = PrivatePostgres::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.db");
+    let mut db = Db::open(&path).unwrap();
+    let one = paired(&mut db, "Quầy 1");
+    let two = paired(&mut db, "Quầy 2");
+    let rt = runtime();
+    let pg = rt.block_on(Pg::connect(&postgres.url())).unwrap();
+    rt.block_on(copy_devices(&path, &pg));
+
+    let lan = "Nguyễn Thị Lan";
+    let hung = "Trần Văn Hùng";
+    let item = |n: u32, fields: serde_json::Value| rating_with(n, fields);
+    let mut first = batch(
+        &one,
+        vec![
+            item(
+                1,
+                json!({"officer": lan, "field_name": "Hộ tịch", "procedure_code": "1.000894",
+                "procedure_name": "Đăng ký khai sinh", "dossier_code": "000.17.22.H56-261001-0001",
+                "created_at": "2026-10-02T08:00:00+07:00"}),
+            ),
+            item(
+                2,
+                json!({"officer": lan, "field_name": "Hộ tịch", "level": "unsatisfied",
+                "reasons": ["late", "long_wait"], "comment": "Chờ lâu",
+                "created_at": "2026-10-03T09:00:00+07:00"}),
+            ),
+            item(
+                3,
+                json!({"officer": hung, "field_name": "Chứng thực", "level": "unsatisfied",
+                "reasons": ["late"], "dossier_code": "000.17.22.H56-261101-0002",
+                "procedure_code": "2.000815", "procedure_name": "Chứng thực bản sao",
+                "created_at": "2026-11-05T10:00:00+07:00"}),
+            ),
+            // The same dossier again: a repeat, counted apart, not a negative on the page.
+            item(
+                4,
+                json!({"officer": hung, "field_name": "Chứng thực", "level": "unsatisfied",
+                "reasons": ["attitude"], "dossier_code": "000.17.22.H56-261101-0002",
+                "created_at": "2026-11-05T10:05:00+07:00"}),
+            ),
+            item(
+                5,
+                json!({"level": "not_rated", "officer": lan,
+                "dossier_code": "000.17.22.H56-261101-0003",
+                "created_at": "2026-11-06T10:00:00+07:00"}),
+            ),
+        ],
+    );
+    first.misuse = vec![misuse("01936f6e-8b7a-7c41-9a57-100000000001")];
+    let second = batch(
+        &two,
+        vec![
+            item(
+                6,
+                json!({"scale": 5, "level": "very_unsatisfied", "reasons": ["unclear_guidance"],
+                "created_at": "2026-11-23T09:00:00+07:00"}),
+            ),
+            item(
+                7,
+                json!({"officer": lan, "level": "very_satisfied",
+                "created_at": "2026-11-24T09:00:00+07:00"}),
+            ),
+        ],
+    );
+    for group in [vec![&first], vec![&second]] {
+        db.ingest(&group, now()).unwrap();
+        rt.block_on(pg.ingest(&group, now())).unwrap();
+    }
+
+    let year = ReportPeriod::Year(2026).range();
+    let november = ReportPeriod::Month {
+        year: 2026,
+        month: 11,
+    };
+    let same = |what: &str, sqlite: String, postgres: String| {
+        assert_eq!(postgres, sqlite, "{what}");
+    };
+    same(
+        "totals",
+        format!("{:?}", db.totals(year.from, year.to).unwrap()),
+        format!("{:?}", rt.block_on(pg.totals(year.from, year.to)).unwrap()),
+    );
+    same(
+        "summary",
+        format!("{:?}", db.summary(year.from, year.to).unwrap()),
+        format!("{:?}", rt.block_on(pg.summary(year.from, year.to)).unwrap()),
+    );
+    let all = DateRange::all();
+    same(
+        "months of all time",
+        format!("{:?}", db.monthly(all.from, all.to).unwrap()),
+        format!("{:?}", rt.block_on(pg.monthly(all.from, all.to)).unwrap()),
+    );
+    for period in [ReportPeriod::Year(2026), november, ReportPeriod::Range(all)] {
+        let heading = Heading {
+            unit: "UBND xã Tân Phú".into(),
+            period,
+            made_at: "2026-12-01T08:00:00+07:00".into(),
+            letterhead: Letterhead::default(),
+        };
+        same(
+            "pages' report",
+            format!("{:?}", db.page_report(heading.clone()).unwrap()),
+            format!("{:?}", rt.block_on(pg.page_report(heading)).unwrap()),
+        );
+    }
+    let queries = [
+        NegativeQuery {
+            limit: 50,
+            ..NegativeQuery::default()
+        },
+        NegativeQuery {
+            limit: 1,
+            offset: 1,
+            ..NegativeQuery::default()
+        },
+        NegativeQuery {
+            reason: Some(Reason::Late),
+            officer: Some(lan.into()),
+            limit: 50,
+            ..NegativeQuery::default()
+        },
+        NegativeQuery {
+            field: Some("Chứng thực".into()),
+            limit: 50,
+            ..NegativeQuery::default()
+        },
+        NegativeQuery {
+            limit: 50,
+            offset: 50,
+            ..NegativeQuery::default()
+        },
+    ];
+    for query in &queries {
+        same(
+            &format!("negatives {query:?}"),
+            format!("{:?}", db.negatives_page(year, query).unwrap()),
+            format!("{:?}", rt.block_on(pg.negatives_page(year, query)).unwrap()),
+        );
+    }
+    // The fixture is what it says.
+    let every = db.negatives_page(year, &queries[0]).unwrap();
+    assert_eq!(every.total, 3, "{every:?}");
+    assert_eq!(every.officers, [lan, hung]);
+    let totals = db.totals(year.from, year.to).unwrap();
+    assert_eq!(
+        (
+            totals.counts.repeat_dossier,
+            totals.counts.unrated,
+            totals.counts.misuse
+        ),
+        (1, 1, 1)
+    );
+    assert!(rt.block_on(pg.any_five_level()).unwrap());
+}
