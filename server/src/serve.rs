@@ -81,7 +81,9 @@ pub async fn run(
     // Dropped when serving ends: the backup thread then stops (after a backup under way).
     let backups = backups::Scheduled::start(&path, config.backups).map_err(thread("backup"))?;
     // Dropped after the writer: alerts queued by the last batches are still sent.
-    let notifications = notify::Notifications::start(&path)
+    let notifier =
+        notify::Notifier::open(&path).map_err(|e| ServeError::Thread("notifier", e.to_string()))?;
+    let notifications = notify::Notifications::start(notifier)
         .map_err(|e| ServeError::Thread("notifier", e.to_string()))?;
     let committed = notifications.waker();
     let writer = Arc::new(Mutex::new(writer));

@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hailong_core::period::ReportPeriod;
-use hailong_core::report::Heading;
+use hailong_core::report::{Heading, Letterhead};
 use hailong_report::{Format, Lang};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -79,12 +79,17 @@ pub(crate) async fn blocking<T: Send + 'static>(
 
 /// The heading of a report made now on this server.
 pub fn report_heading(db: &Db, period: ReportPeriod) -> Result<Heading, DbError> {
-    Ok(Heading {
-        unit: db.unit_name()?,
+    Ok(heading(db.unit_name()?, db.letterhead()?, period))
+}
+
+/// The heading of a report of `period` made now for `unit`.
+pub fn heading(unit: String, letterhead: Letterhead, period: ReportPeriod) -> Heading {
+    Heading {
+        unit,
         period,
         made_at: chrono::Local::now().fixed_offset().to_rfc3339(),
-        letterhead: db.letterhead()?,
-    })
+        letterhead,
+    }
 }
 
 /// The report for `period` as a download, made on a read connection of its own (a long

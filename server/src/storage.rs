@@ -16,6 +16,15 @@ pub struct Storage {
     pub(crate) lock: File,
 }
 
+/// A backend's error, whichever backend it is.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Sqlite(#[from] DbError),
+    #[error(transparent)]
+    Postgres(#[from] crate::pg::PgError),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     #[error("cannot lock the database {0}: {1}")]

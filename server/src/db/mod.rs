@@ -17,7 +17,7 @@ mod users;
 pub use crate::figures::{Summary, Totals};
 pub use backup::{BackupMade, RestoreError, lock, restore};
 pub use devices::{Caller, Device};
-pub use notifications::{Notification, QueueState};
+pub use notifications::{Notification, QueueState, stamp};
 pub use pages::{NegativeQuery, NegativesPage};
 pub use users::SESSION_HOURS;
 

@@ -16,10 +16,12 @@
 mod channels;
 pub mod message;
 pub mod settings;
+mod store;
 #[cfg(test)]
 mod tests;
 
 use crate::db::{Db, DbError, Notification};
+use crate::storage::StoreError;
 use chrono::{DateTime, Datelike, Local, Utc};
 use hailong_core::period::ReportPeriod;
 use message::{AlertRating, Figures, Message};
@@ -28,6 +30,7 @@ use std::path::Path;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::Duration;
+pub use store::NotifyStore;
 
 /// Ratings in one alert at most; more make more alerts.
 const ALERT_RATINGS: usize = 200;
@@ -54,15 +57,20 @@ pub struct Round {
 
 /// The notifier, on its own connection to the database.
 pub struct Notifier {
-    db: Db,
+    db: Box<dyn NotifyStore>,
 }
 
 impl Notifier {
+    /// On its own connection to the SQLite database at `db`.
     pub fn open(db: &Path) -> Result<Notifier, DbError> {
-        Ok(Notifier { db: Db::open(db)? })
+        Ok(Notifier::new(Box::new(Db::open(db)?)))
     }
 
-    fn settings(&self) -> Result<Settings, DbError> {
+    pub fn new(store: Box<dyn NotifyStore>) -> Notifier {
+        Notifier { db: store }
+    }
+
+    fn settings(&self) -> Result<Settings, StoreError> {
         Ok(match self.db.notify_settings()? {
             None => Settings {
                 alerts: false,
@@ -81,7 +89,7 @@ impl Notifier {
     }
 
     /// One round at `now`.
-    pub fn round(&mut self, now: DateTime<Local>) -> Result<Round, DbError> {
+    pub fn round(&mut self, now: DateTime<Local>) -> Result<Round, StoreError> {
         let settings = self.settings()?;
         let channels = settings.channels();
         let unit = self.db.unit_name()?;
@@ -157,9 +165,13 @@ impl Notifier {
         let report = match &message {
             Message::Report { period, .. } => {
                 let period: ReportPeriod = period.parse().map_err(|e| format!("{e}"))?;
-                let heading =
-                    crate::state::report_heading(&self.db, period).map_err(|e| e.to_string())?;
-                Some(hailong_report::report(&self.db, heading).map_err(|e| e.to_string())?)
+                let heading = crate::state::heading(
+                    self.db.unit_name().map_err(|e| e.to_string())?,
+                    self.db.letterhead().map_err(|e| e.to_string())?,
+                    period,
+                );
+                let source: &dyn hailong_report::Source = &*self.db;
+                Some(hailong_report::report(source, heading).map_err(|e| e.to_string())?)
             }
             _ => None,
         };
@@ -210,7 +222,7 @@ impl Notifier {
     }
 
     /// Queues a test message on every channel set; how many.
-    pub fn queue_test(&mut self, now: DateTime<Utc>) -> Result<usize, DbError> {
+    pub fn queue_test(&mut self, now: DateTime<Utc>) -> Result<usize, StoreError> {
         let settings = self.settings()?;
         let test = Message::Test {
             unit: self.db.unit_name()?,
@@ -245,8 +257,8 @@ pub struct Notifications {
 }
 
 impl Notifications {
-    pub fn start(db: &Path) -> Result<Notifications, DbError> {
-        let mut notifier = Notifier::open(db)?;
+    pub fn start(notifier: Notifier) -> Result<Notifications, DbError> {
+        let mut notifier = notifier;
         let (wake, woken) = channel();
         let thread = crate::threads::spawn("notify".into(), move || run(&mut notifier, &woken))
             .map_err(DbError::Thread)?;

@@ -15,7 +15,7 @@ use hailong_core::summary::Counts;
 use tokio_postgres::Row;
 
 /// A range's ends within the years PostgreSQL's dates and SQLite's text dates both hold.
-fn bounds(range: DateRange) -> (NaiveDate, NaiveDate) {
+pub(super) fn bounds(range: DateRange) -> (NaiveDate, NaiveDate) {
     let first = NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(range.from);
     let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(range.to);
     (range.from.clamp(first, last), range.to.clamp(first, last))
@@ -160,22 +160,27 @@ impl Pg {
             .collect())
     }
 
-    /// The report of `heading`'s period as the officers' and fields' pages show it.
-    pub async fn page_report(&self, heading: Heading) -> Result<Report, PgError> {
-        let range = heading.period.range();
-        let dates = bounds(range);
-        let (from, to) = dates;
+    /// Misuse presses in `range`, per month (`2026-03`).
+    pub async fn misuse_by_month(&self, range: DateRange) -> Result<Vec<(String, u64)>, PgError> {
+        let (from, to) = bounds(range);
         let client = self.pool.get().await?;
-        let misuse_by_month = client
+        let rows = client
             .query(
                 "SELECT to_char(local_date, 'YYYY-MM'), count(*) FROM misuse
                  WHERE local_date BETWEEN $1 AND $2 GROUP BY 1 ORDER BY 1",
                 &[&from, &to],
             )
-            .await?
-            .iter()
-            .map(|r| (r.get(0), count(r, 1)))
-            .collect();
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), count(r, 1))).collect())
+    }
+
+    /// The report of `heading`'s period as the officers' and fields' pages show it.
+    pub async fn page_report(&self, heading: Heading) -> Result<Report, PgError> {
+        let range = heading.period.range();
+        let dates = bounds(range);
+        let (from, to) = dates;
+        let misuse_by_month = self.misuse_by_month(range).await?;
+        let client = self.pool.get().await?;
         let officer_months = client
             .query(
                 "SELECT has_key, key, to_char(local_date, 'YYYY-MM'), outcome, repeat_dossier,

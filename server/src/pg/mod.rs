@@ -3,8 +3,10 @@
 //! with timeouts, migrations applied in order and recorded in a version table, and the same
 //! ingest rules as SQLite ([`crate::ingest`]), asked and written set-wide.
 
+mod blocking;
 mod devices;
 mod figures;
+mod notifications;
 mod ratings;
 mod schema;
 mod settings;
@@ -13,6 +15,7 @@ mod tests;
 mod users;
 mod writer;
 
+pub use blocking::Blocking;
 pub use writer::PgWriter;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};

@@ -5,7 +5,7 @@ use super::{Pg, PgError};
 use hailong_core::report::Letterhead;
 
 impl Pg {
-    async fn setting(&self, key: &str) -> Result<Option<String>, PgError> {
+    pub(super) async fn setting(&self, key: &str) -> Result<Option<String>, PgError> {
         let client = self.pool.get().await?;
         let row = client
             .query_opt("SELECT value FROM settings WHERE key = $1", &[&key])
@@ -13,7 +13,7 @@ impl Pg {
         Ok(row.map(|r| r.get(0)))
     }
 
-    async fn set_setting(&self, key: &str, value: &str) -> Result<(), PgError> {
+    pub(super) async fn set_setting(&self, key: &str, value: &str) -> Result<(), PgError> {
         let client = self.pool.get().await?;
         client
             .execute(

@@ -761,3 +761,119 @@ fn every_figure_and_page_of_negatives_is_the_same_on_both_backends() {
     );
     assert!(rt.block_on(pg.any_five_level()).unwrap());
 }
+
+#[test]
+fn the_notifier_queue_and_the_report_files_read_the_same_from_both_backends() {
+    use crate::notify::{Notifier, NotifyStore};
+    use hailong_core::period::ReportPeriod;
+    let postgres = PrivatePostgres::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.db");
+    let mut db = Db::open(&path).unwrap();
+    let one = paired(&mut db, "Quầy 1");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let pg = rt.block_on(Pg::connect(&postgres.url())).unwrap();
+    rt.block_on(copy_devices(&path, &pg));
+    let negative = |n: u32, at: &str| {
+        rating_with(
+            n,
+            json!({"level": "unsatisfied", "reasons": ["long_wait"], "officer": "Lan",
+                   "created_at": at}),
+        )
+    };
+    let items = || {
+        vec![
+            negative(1, "2026-10-30T09:00:00+07:00"),
+            negative(2, "2026-11-02T09:00:00+07:00"),
+            rating_with(3, json!({"created_at": "2026-11-03T09:00:00+07:00"})),
+        ]
+    };
+    db.ingest(&[&batch(&one, items())], now()).unwrap();
+    rt.block_on(pg.ingest(&[&batch(&one, items())], now()))
+        .unwrap();
+    let blocking = super::Blocking::new(pg.clone(), rt.handle().clone());
+
+    // The report files read from each: the same report, negatives listed in order.
+    for period in [
+        ReportPeriod::Month {
+            year: 2026,
+            month: 11,
+        },
+        ReportPeriod::Year(2026),
+    ] {
+        let heading = crate::state::heading("UBND xã A".into(), Default::default(), period);
+        let from_sqlite = hailong_report::report(&db, heading.clone()).unwrap();
+        let from_pg = hailong_report::report(&blocking, heading).unwrap();
+        assert_eq!(from_pg, from_sqlite, "{period:?}");
+    }
+
+    // The queue, step by step, on both.
+    let journal = |store: &mut dyn NotifyStore| {
+        let mut seen = Vec::new();
+        let queued = store.queued_alerts(10).unwrap();
+        seen.push(format!(
+            "{:?}",
+            queued.iter().map(|e| &e.at).collect::<Vec<_>>()
+        ));
+        let ids: Vec<String> = queued.iter().map(|e| e.id.clone()).take(1).collect();
+        let message = [("webhook".to_owned(), "alert".to_owned(), "{}".to_owned())];
+        store.take_alerts(&ids, &message, now()).unwrap();
+        seen.push(format!("left: {}", store.queued_alerts(10).unwrap().len()));
+        seen.push(format!(
+            "queued: {}",
+            store.report_queued("2026-10").unwrap()
+        ));
+        let report = [("smtp".to_owned(), "report".to_owned(), "{}".to_owned())];
+        store.queue_report("2026-10", &report, now()).unwrap();
+        store.queue_report("2026-10", &[], now()).unwrap();
+        seen.push(format!(
+            "queued: {}",
+            store.report_queued("2026-10").unwrap()
+        ));
+        let due = store.due_notifications(now()).unwrap();
+        seen.push(format!(
+            "due: {:?}",
+            due.iter()
+                .map(|d| (&d.kind, d.attempts))
+                .collect::<Vec<_>>()
+        ));
+        let retry = now() + chrono::Duration::minutes(5);
+        store.mark_failed(due[0].id, "refused", retry).unwrap();
+        store.mark_sent(due[1].id, now()).unwrap();
+        seen.push(format!("next: {:?}", store.next_due().unwrap()));
+        seen.push(format!(
+            "due now: {}",
+            store.due_notifications(now()).unwrap().len()
+        ));
+        let later = store.due_notifications(retry).unwrap();
+        seen.push(format!(
+            "due later: {:?}",
+            later.iter().map(|d| d.attempts).collect::<Vec<_>>()
+        ));
+        seen
+    };
+    let mut sqlite_store = Db::open(&path).unwrap();
+    let mut pg_store = blocking.clone();
+    let on_sqlite = journal(&mut sqlite_store);
+    let on_pg = journal(&mut pg_store);
+    assert_eq!(on_pg, on_sqlite);
+    assert_eq!(on_sqlite[1], "left: 1");
+    assert_eq!(on_sqlite[4], "due: [(\"alert\", 0), (\"report\", 0)]");
+    assert_eq!(on_sqlite[7], "due later: [1]");
+    let state = format!("{:?}", db.queue_state().unwrap());
+    assert_eq!(
+        format!("{:?}", rt.block_on(pg.queue_state()).unwrap()),
+        state
+    );
+
+    // The notifier itself on PostgreSQL: with nothing set, the last alert leaves the queue
+    // and nothing is sent.
+    let mut notifier = Notifier::new(Box::new(blocking.clone()));
+    let round = notifier.round(chrono::Local::now()).unwrap();
+    assert_eq!((round.alerted, round.sent), (0, 0));
+    assert!(rt.block_on(pg.queued_alerts(10)).unwrap().is_empty());
+}
