@@ -5,7 +5,8 @@
 use crate::db::{Caller, DbError, Summary};
 use crate::ingest::{Incoming, Ingested, Prepared};
 use crate::pairing::PairError;
-use crate::state::{Shared, WorkError, report_file, with_db, with_reader};
+use crate::state::{Shared, WorkError, report_file, store_batch, with_db, with_reader};
+use crate::storage::StoreError;
 use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
 use axum::http::request::Parts;
@@ -95,10 +96,25 @@ impl From<DbError> for ApiError {
     }
 }
 
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Sqlite(e) => e.into(),
+            e @ (StoreError::Postgres(_) | StoreError::Source(_)) => {
+                tracing::error!(error = %e, "database error");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the server could not store or read the data",
+                )
+            }
+        }
+    }
+}
+
 impl From<WorkError> for ApiError {
     fn from(e: WorkError) -> Self {
         match e {
-            WorkError::Db(e) => e.into(),
+            WorkError::Store(e) => e.into(),
             WorkError::Lost => {
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed")
             }
@@ -277,20 +293,19 @@ async fn batch(
         clock_skew,
         acked_through,
     } = parsed;
-    let stored = state
-        .writer
-        .store(Incoming {
+    let stored = store_batch(
+        &state,
+        Incoming {
             device_id: device_id.clone(),
             items: ratings,
             misuse,
             queued,
             clock_skew,
             acked_through,
-        })
-        .await
-        .ok_or_else(|| {
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping")
-        })??;
+        },
+    )
+    .await
+    .ok_or_else(|| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping"))??;
     let results = stored.results;
     let count = |status: Status| results.iter().filter(|r| r.status == status).count();
     tracing::info!(

@@ -25,8 +25,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Make a one-time pairing code for a counter's tablet (printed alone on the last line)
     Pair {
-        #[arg(long, value_name = "FILE")]
-        db: PathBuf,
+        #[command(flatten)]
+        database: Database,
         /// The counter the tablet stands at, e.g. "Quầy 1"
         #[arg(long, value_name = "NAME")]
         counter: String,
@@ -36,27 +36,27 @@ pub enum Command {
     },
     /// Make an admin API token (printed alone on the last line)
     AdminToken {
-        #[arg(long, value_name = "FILE")]
-        db: PathBuf,
+        #[command(flatten)]
+        database: Database,
         #[arg(long, default_value = "admin")]
         name: String,
     },
     /// List paired devices: counter, last seen, ratings received, clock skew
     Devices {
-        #[arg(long, value_name = "FILE")]
-        db: PathBuf,
+        #[command(flatten)]
+        database: Database,
     },
     /// Revoke a device: its token stops working at once
     Revoke {
-        #[arg(long, value_name = "FILE")]
-        db: PathBuf,
+        #[command(flatten)]
+        database: Database,
         device_id: String,
     },
     /// Set the unit's name printed on reports, e.g. "UBND xã Tân Phú", and what the
     /// administrative layout prints around it
     Unit {
-        #[arg(long, value_name = "FILE")]
-        db: PathBuf,
+        #[command(flatten)]
+        database: Database,
         name: String,
         /// The body above the unit, printed over its name, e.g. "UBND tỉnh Thanh Hóa" ("" for none)
         #[arg(long)]
@@ -103,8 +103,8 @@ pub enum Command {
     },
     /// Write a report of every tablet's ratings to a file
     Export {
-        #[arg(long, value_name = "FILE")]
-        db: PathBuf,
+        #[command(flatten)]
+        database: Database,
         /// csv (one row per rating), summary-csv, csv-excel and summary-csv-excel (for a
         /// spreadsheet with Vietnamese settings), xlsx (the formal report), pdf (the report to sign), png (chart) or json
         #[arg(long, value_parser = |s: &str| s.parse::<Format>(), value_name = "FORMAT")]
@@ -131,8 +131,8 @@ pub enum NotifyCommand {
     /// Send through the office's mail server. The password, if any, is read from standard
     /// input (never from a flag, which other users see in `ps`)
     Smtp {
-        #[arg(long, value_name = "FILE")]
-        db: PathBuf,
+        #[command(flatten)]
+        database: Database,
         /// The mail server, e.g. smtp.gmail.com
         #[arg(long)]
         host: String,
@@ -159,15 +159,15 @@ pub enum NotifyCommand {
     },
     /// POST each alert and report as JSON to an address (Zalo OA, the provincial system, …)
     Webhook {
-        #[arg(long, value_name = "FILE")]
-        db: PathBuf,
+        #[command(flatten)]
+        database: Database,
         #[arg(long)]
         url: String,
     },
     /// What to send: alerts of negative ratings, scheduled reports, and in which language
     Options {
-        #[arg(long, value_name = "FILE")]
-        db: PathBuf,
+        #[command(flatten)]
+        database: Database,
         #[arg(long, value_name = "on|off", value_parser = on_off)]
         alerts: Option<bool>,
         #[arg(long, value_name = "on|off", value_parser = on_off)]
@@ -178,20 +178,20 @@ pub enum NotifyCommand {
     },
     /// Stop sending through a channel: smtp, webhook or all
     Off {
-        #[arg(long, value_name = "FILE")]
-        db: PathBuf,
+        #[command(flatten)]
+        database: Database,
         #[arg(value_parser = ["smtp", "webhook", "all"])]
         channel: String,
     },
     /// Print the settings (without the password) and how the queue stands
     Show {
-        #[arg(long, value_name = "FILE")]
-        db: PathBuf,
+        #[command(flatten)]
+        database: Database,
     },
     /// Queue a test message on every channel; the running server sends it
     Test {
-        #[arg(long, value_name = "FILE")]
-        db: PathBuf,
+        #[command(flatten)]
+        database: Database,
     },
 }
 
@@ -208,18 +208,40 @@ pub enum UserCommand {
     /// Add a dashboard user, or give an existing one a new password (their sessions end).
     /// The password is read from standard input: at least 10 characters.
     Add {
-        #[arg(long, value_name = "FILE")]
-        db: PathBuf,
+        #[command(flatten)]
+        database: Database,
         #[arg(long, value_name = "NAME")]
         name: String,
     },
 }
 
+/// Where the data is: a SQLite file (a commune's embedded default) or a PostgreSQL database
+/// (a province's).
+#[derive(Debug, Clone, clap::Args)]
+#[group(required = true, multiple = false)]
+pub struct Database {
+    /// The SQLite database file
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// A PostgreSQL database, postgres://USER:PASSWORD@HOST:PORT/NAME (also read from
+    /// HAILONG_DATABASE, which other users do not see in `ps`)
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "HAILONG_DATABASE",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
+}
+
 /// `hailong-server serve`.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    #[arg(long, value_name = "FILE")]
-    pub db: PathBuf,
+    #[command(flatten)]
+    pub database: Database,
+    /// With --database: the folder for the server's own files (downloads being made)
+    #[arg(long, value_name = "DIR", default_value = "hailong-server-files")]
+    pub files: PathBuf,
     /// Address to listen on, e.g. 0.0.0.0:8443
     #[arg(long, value_name = "ADDR")]
     pub listen: SocketAddr,

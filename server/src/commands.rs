@@ -2,10 +2,12 @@
 //! errors become words for the person at the terminal (and exit codes, see [`exit_code`]). What
 //! a command says goes to a [`Console`], so tests run the commands in-process.
 
-use crate::cli::{Command, NotifyCommand, ServeArgs, ServeLimits, UserCommand};
+use crate::cli::{Command, Database, NotifyCommand, ServeArgs, ServeLimits, UserCommand};
 use crate::db::{self, Db};
+use crate::pg::{Blocking, Pg};
 use crate::serve::Config;
 use crate::storage::Storage;
+use crate::store::Store;
 use crate::{backups, net, notify, secrets, tls};
 use anyhow::Context;
 use chrono::Utc;
@@ -121,15 +123,66 @@ fn open(db: &Path) -> anyhow::Result<Db> {
     Db::open(db).with_context(|| format!("cannot open the database {}", db.display()))
 }
 
+/// A store opened for one command; a PostgreSQL one with the runtime its pool runs on
+/// (dropped after the store).
+struct Opened {
+    store: Box<dyn Store>,
+    _runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl std::ops::Deref for Opened {
+    type Target = dyn Store;
+    fn deref(&self) -> &(dyn Store + 'static) {
+        &*self.store
+    }
+}
+
+impl std::ops::DerefMut for Opened {
+    fn deref_mut(&mut self) -> &mut (dyn Store + 'static) {
+        &mut *self.store
+    }
+}
+
+/// Opens the SQLite file or connects to the PostgreSQL database a command names.
+fn open_store(database: &Database) -> anyhow::Result<Opened> {
+    match (&database.db, &database.database) {
+        (Some(path), _) => Ok(Opened {
+            store: Box::new(open(path)?),
+            _runtime: None,
+        }),
+        (None, Some(url)) => {
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            let pg = runtime
+                .block_on(Pg::connect(url))
+                .context("cannot use the PostgreSQL database")?;
+            Ok(Opened {
+                store: Box::new(Blocking::new(pg, runtime.handle().clone())),
+                _runtime: Some(runtime),
+            })
+        }
+        (None, None) => Err(BadInput("give --db FILE or --database URL".into()).into()),
+    }
+}
+
+/// Where `serve` keeps its data, opened.
+async fn serve_storage(args: &ServeArgs) -> anyhow::Result<Storage> {
+    Ok(match (&args.database.db, &args.database.database) {
+        (Some(path), _) => Storage::sqlite(path)?,
+        (None, Some(url)) => Storage::postgres(url, &args.files).await?,
+        (None, None) => return Err(BadInput("give --db FILE or --database URL".into()).into()),
+    })
+}
+
 /// Runs one command of `hailong-server`, writing what it says to `console`.
 pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
     match command {
         Command::Serve(args) => {
             let config = serve_config(&args)?;
-            let storage = Storage::sqlite(&args.db)?;
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             runtime.block_on(async move {
+                let storage = serve_storage(&args).await?;
                 let listener = tokio::net::TcpListener::bind(args.listen)
                     .await
                     .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -137,8 +190,12 @@ pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
                 Ok(())
             })
         }
-        Command::Pair { db, counter, ttl } => {
-            let code = open(&db)?.new_pairing_code(&counter, ttl, Utc::now())?;
+        Command::Pair {
+            database,
+            counter,
+            ttl,
+        } => {
+            let code = open_store(&database)?.new_pairing_code(&counter, ttl, Utc::now())?;
             writeln!(
                 console.out,
                 "pairing code for {counter}, valid for {} h, single use:",
@@ -147,19 +204,19 @@ pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
             writeln!(console.out, "{code}")?;
             Ok(())
         }
-        Command::AdminToken { db, name } => {
-            let token = open(&db)?.new_admin_token(&name, Utc::now())?;
+        Command::AdminToken { database, name } => {
+            let token = open_store(&database)?.new_admin_token(&name, Utc::now())?;
             writeln!(console.out, "admin token for {name} (shown once):")?;
             writeln!(console.out, "{token}")?;
             Ok(())
         }
-        Command::Devices { db } => {
+        Command::Devices { database } => {
             writeln!(
                 console.out,
                 "{:<36}  {:<20}  {:<20}  {:<25}  {:<25}  {:>8}  {:>10}  state",
                 "device", "counter", "name", "paired", "last seen", "ratings", "skew (s)"
             )?;
-            for d in open(&db)?.devices()? {
+            for d in open_store(&database)?.devices()? {
                 // A device's name is what its tablet sent: escaped, it cannot forge a line.
                 writeln!(
                     console.out,
@@ -176,13 +233,16 @@ pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Revoke { db, device_id } => {
-            open(&db)?.revoke(&device_id)?;
+        Command::Revoke {
+            database,
+            device_id,
+        } => {
+            open_store(&database)?.revoke(&device_id)?;
             writeln!(console.out, "device {device_id} revoked")?;
             Ok(())
         }
         Command::User {
-            action: UserCommand::Add { db, name },
+            action: UserCommand::Add { database, name },
         } => {
             let name = name.trim().to_owned();
             if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
@@ -194,7 +254,7 @@ pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
             let password = read_password(console)?;
             let hash = secrets::hash_password(&password)
                 .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))?;
-            if open(&db)?.set_user(&name, &hash, Utc::now())? {
+            if open_store(&database)?.set_user(&name, &hash, Utc::now())? {
                 writeln!(console.out, "user {name} added")?;
             } else {
                 writeln!(
@@ -259,13 +319,13 @@ pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
         }
         Command::Notify { action } => notify_command(action, console),
         Command::Unit {
-            db,
+            database,
             name,
             superior,
             place,
             signers,
         } => {
-            let mut store = open(&db)?;
+            let mut store = open_store(&database)?;
             store.set_unit_name(&name)?;
             let mut letterhead = store.letterhead()?;
             let given = |text: String| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
@@ -283,7 +343,7 @@ pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Export {
-            db,
+            database,
             format,
             out,
             period,
@@ -301,10 +361,11 @@ pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
                     )?)
                 }
             };
-            let store = open(&db)?;
-            let heading = crate::state::report_heading(&store, period)?;
+            let store = open_store(&database)?;
+            let heading = crate::store::report_heading(&*store, period)?;
+            let source: &dyn hailong_report::Source = &*store;
             let report =
-                hailong_report::export(&store, heading, format, lang, &out, &mut |_, _| {})?;
+                hailong_report::export(source, heading, format, lang, &out, &mut |_, _| {})?;
             writeln!(
                 console.out,
                 "exported {} ({} ratings) to {}",
@@ -322,9 +383,9 @@ fn notify_command(action: NotifyCommand, console: &mut Console) -> anyhow::Resul
     use notify::settings::{Security, Settings, Smtp, Webhook};
     /// What a command changes in the settings, and what it says it did.
     type Change = Box<dyn FnOnce(&mut Settings) -> anyhow::Result<String>>;
-    let (db, change): (&Path, Change) = match &action {
+    let (database, change): (&Database, Change) = match &action {
         NotifyCommand::Smtp {
-            db,
+            database,
             host,
             port,
             security,
@@ -362,7 +423,7 @@ fn notify_command(action: NotifyCommand, console: &mut Console) -> anyhow::Resul
             };
             smtp.check().map_err(|e| BadInput(e.to_string()))?;
             (
-                db,
+                database,
                 Box::new(move |s: &mut Settings| {
                     let said = format!(
                         "alerts and reports go by mail through {}:{} to {}",
@@ -375,13 +436,13 @@ fn notify_command(action: NotifyCommand, console: &mut Console) -> anyhow::Resul
                 }),
             )
         }
-        NotifyCommand::Webhook { db, url } => {
+        NotifyCommand::Webhook { database, url } => {
             let webhook = Webhook {
                 url: url.trim().to_owned(),
             };
             webhook.check().map_err(|e| BadInput(e.to_string()))?;
             (
-                db,
+                database,
                 Box::new(move |s: &mut Settings| {
                     let said = format!("alerts and reports are posted to {}", webhook.url);
                     s.webhook = Some(webhook);
@@ -390,14 +451,14 @@ fn notify_command(action: NotifyCommand, console: &mut Console) -> anyhow::Resul
             )
         }
         NotifyCommand::Options {
-            db,
+            database,
             alerts,
             reports,
             lang,
         } => {
             let (alerts, reports, lang) = (*alerts, *reports, lang.clone());
             (
-                db,
+                database,
                 Box::new(move |s: &mut Settings| {
                     s.alerts = alerts.unwrap_or(s.alerts);
                     s.reports = reports.unwrap_or(s.reports);
@@ -411,10 +472,10 @@ fn notify_command(action: NotifyCommand, console: &mut Console) -> anyhow::Resul
                 }),
             )
         }
-        NotifyCommand::Off { db, channel } => {
+        NotifyCommand::Off { database, channel } => {
             let channel = channel.clone();
             (
-                db,
+                database,
                 Box::new(move |s: &mut Settings| {
                     if channel != "webhook" {
                         s.smtp = None;
@@ -426,8 +487,8 @@ fn notify_command(action: NotifyCommand, console: &mut Console) -> anyhow::Resul
                 }),
             )
         }
-        NotifyCommand::Show { db } => {
-            let store = open(db)?;
+        NotifyCommand::Show { database } => {
+            let store = open_store(database)?;
             let settings: Settings = store
                 .notify_settings()?
                 .and_then(|j| serde_json::from_str(&j).ok())
@@ -455,8 +516,9 @@ fn notify_command(action: NotifyCommand, console: &mut Console) -> anyhow::Resul
             }
             return Ok(());
         }
-        NotifyCommand::Test { db } => {
-            let mut notifier = notify::Notifier::open(db)?;
+        NotifyCommand::Test { database } => {
+            let Opened { store, _runtime } = open_store(database)?;
+            let mut notifier = notify::Notifier::new(store);
             let queued = notifier.queue_test(Utc::now())?;
             if queued == 0 {
                 return Err(BadInput(
@@ -471,7 +533,7 @@ fn notify_command(action: NotifyCommand, console: &mut Console) -> anyhow::Resul
             return Ok(());
         }
     };
-    let mut store = open(db)?;
+    let mut store = open_store(database)?;
     let mut settings: Settings = store
         .notify_settings()?
         .and_then(|j| serde_json::from_str(&j).ok())

@@ -29,6 +29,7 @@ mod secrets;
 mod serve;
 mod state;
 mod storage;
+mod store;
 mod threads;
 pub mod tls;
 mod web;

@@ -6,8 +6,9 @@
 use crate::limits::{self, SignInLimits};
 use crate::net::{self, Limits};
 use crate::password_checks::PasswordChecks;
-use crate::state::AppState;
-use crate::storage::Storage;
+use crate::pg::{Blocking, PgWriter};
+use crate::state::{AppState, Backend};
+use crate::storage::{PostgresStorage, SqliteStorage, Storage};
 use crate::writer::Writer;
 use crate::{app, backups, exports, notify};
 use std::path::PathBuf;
@@ -51,6 +52,10 @@ pub enum ServeError {
     Thread(&'static str, String),
     #[error("cannot read the listener's address: {0}")]
     Listener(std::io::Error),
+    #[error(
+        "scheduled backups copy a SQLite file; back a PostgreSQL database up with its own tools (pg_dump, base backups)"
+    )]
+    BackupsOnPostgres,
 }
 
 /// Serves `storage` on `listener` until `shutdown` resolves, then stops taking connections,
@@ -61,13 +66,10 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
-    let Storage {
-        path,
-        writer,
-        reader,
-        lock,
-    } = storage;
-    let downloads = exports::folder(&path);
+    let downloads = match &storage {
+        Storage::Sqlite(s) => exports::folder(&s.path),
+        Storage::Postgres(p) => p.files.join("exports"),
+    };
     let leftovers =
         exports::prepare(&downloads).map_err(|e| ServeError::Downloads(downloads.clone(), e))?;
     if leftovers > 0 {
@@ -78,27 +80,58 @@ pub async fn run(
     }
     let thread =
         |name: &'static str| move |e: std::io::Error| ServeError::Thread(name, e.to_string());
+    let notifier_failed = |e: crate::db::DbError| ServeError::Thread("notifier", e.to_string());
     // Dropped when serving ends: the backup thread then stops (after a backup under way).
-    let backups = backups::Scheduled::start(&path, config.backups).map_err(thread("backup"))?;
-    // Dropped after the writer: alerts queued by the last batches are still sent.
-    let notifier =
-        notify::Notifier::open(&path).map_err(|e| ServeError::Thread("notifier", e.to_string()))?;
-    let notifications = notify::Notifications::start(notifier)
-        .map_err(|e| ServeError::Thread("notifier", e.to_string()))?;
-    let committed = notifications.waker();
-    let writer = Arc::new(Mutex::new(writer));
+    // Dropped after the writer: alerts queued by the last batches are still sent. The lock
+    // of a SQLite database is dropped last.
+    let (backend, backups, notifications, lock) = match storage {
+        Storage::Sqlite(SqliteStorage {
+            path,
+            writer,
+            reader,
+            lock,
+        }) => {
+            let backups =
+                backups::Scheduled::start(&path, config.backups).map_err(thread("backup"))?;
+            let notifier = notify::Notifier::open(&path).map_err(notifier_failed)?;
+            let notifications = notify::Notifications::start(notifier).map_err(notifier_failed)?;
+            let committed = notifications.waker();
+            let db = Arc::new(Mutex::new(writer));
+            let backend = Backend::Sqlite {
+                writer: Writer::start(db.clone(), Some(committed)).map_err(thread("writer"))?,
+                db,
+                reader: Mutex::new(reader),
+                path,
+            };
+            (backend, Some(backups), notifications, Some(lock))
+        }
+        Storage::Postgres(PostgresStorage { pg, .. }) => {
+            if config.backups.is_some() {
+                return Err(ServeError::BackupsOnPostgres);
+            }
+            let blocking = Blocking::new(pg.clone(), tokio::runtime::Handle::current());
+            let notifier = notify::Notifier::new(Box::new(blocking.clone()));
+            let notifications = notify::Notifications::start(notifier).map_err(notifier_failed)?;
+            let backend = Backend::Postgres {
+                pg: blocking,
+                writer: PgWriter::start(pg, Some(notifications.waker())),
+            };
+            (backend, None, notifications, None)
+        }
+    };
+    let backup_state = match &backups {
+        Some(b) => b.state.clone(),
+        None => backups::SharedState::default(),
+    };
     let state = Arc::new(AppState {
-        writer: Writer::start(writer.clone(), Some(committed)).map_err(thread("writer"))?,
-        db: writer,
-        reader: Mutex::new(reader),
+        backend,
         pair_limiter: limits::pairing(),
         sign_in_limits: SignInLimits::new(config.sign_in_window),
         password_checks: PasswordChecks::start(config.password_threads)
             .map_err(thread("password-check"))?,
-        db_path: path,
         exports: downloads,
         https: config.tls.is_some(),
-        backups: backups.state.clone(),
+        backups: backup_state,
     });
     let address = listener.local_addr().map_err(ServeError::Listener)?;
     let scheme = if config.tls.is_some() {

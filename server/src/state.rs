@@ -3,8 +3,12 @@
 //! build on it and on nothing of each other.
 
 use crate::db::{Db, DbError};
+use crate::ingest::{Incoming, Stored};
 use crate::limits::{AttemptLimiter, SignInLimits};
 use crate::password_checks::PasswordChecks;
+use crate::pg::{Blocking, PgWriter};
+use crate::storage::StoreError;
+use crate::store::Store;
 use crate::writer::Writer;
 use axum::body::Body;
 use axum::http::{StatusCode, header};
@@ -16,19 +20,34 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+/// Where the server keeps its data, with the writer its batches go through.
+// One per server: its size does not matter.
+#[allow(clippy::large_enum_variant)]
+pub enum Backend {
+    Sqlite {
+        /// The writing connection: pairing and, through the writer thread, batches.
+        db: Arc<Mutex<Db>>,
+        /// A second connection for reads (tokens, summaries): WAL lets it read while a batch
+        /// is being committed, so no request waits for another's fsync just to be let in.
+        reader: Mutex<Db>,
+        /// Batches go through the writer thread, which commits concurrent ones together.
+        writer: Writer,
+        /// The database file, for reports read through a connection of their own.
+        path: PathBuf,
+    },
+    Postgres {
+        /// The pool, reached from blocking tasks.
+        pg: Blocking,
+        /// Batches go through the writer task, which commits concurrent ones together.
+        writer: PgWriter,
+    },
+}
+
 pub struct AppState {
-    /// The writing connection: pairing and, through the writer thread, batches.
-    pub db: Arc<Mutex<Db>>,
-    /// A second connection for reads (tokens, summaries): WAL lets it read while a batch is
-    /// being committed, so no request waits for another's fsync just to be let in.
-    pub reader: Mutex<Db>,
-    /// Batches go through the writer thread, which commits concurrent ones together.
-    pub writer: Writer,
+    pub backend: Backend,
     pub pair_limiter: AttemptLimiter<IpAddr>,
     pub sign_in_limits: SignInLimits,
     pub password_checks: PasswordChecks,
-    /// The database file, for reports read through a connection of their own.
-    pub db_path: PathBuf,
     /// The private folder report downloads are made in (`exports::folder`).
     pub exports: PathBuf,
     /// Served over HTTPS: session cookies are marked `Secure`.
@@ -43,43 +62,75 @@ pub type Shared = Arc<AppState>;
 #[derive(Debug, thiserror::Error)]
 pub enum WorkError {
     #[error(transparent)]
-    Db(#[from] DbError),
+    Store(#[from] StoreError),
     /// The work panicked or its thread was stopped.
     #[error("the work was lost")]
     Lost,
 }
 
-/// Runs `work` on the writing connection, off the async threads.
-pub(crate) async fn with_db<T: Send + 'static>(
-    state: &Shared,
-    work: impl FnOnce(&mut Db) -> Result<T, DbError> + Send + 'static,
-) -> Result<T, WorkError> {
-    let state = state.clone();
-    blocking(move || work(&mut state.db.lock().unwrap_or_else(|e| e.into_inner()))).await
+impl From<DbError> for WorkError {
+    fn from(e: DbError) -> Self {
+        WorkError::Store(e.into())
+    }
 }
 
-/// Runs `work` on the reading connection, off the async threads.
-pub(crate) async fn with_reader<T: Send + 'static>(
+/// Runs `work` on the writing connection (SQLite) or the pool (PostgreSQL), off the async
+/// threads.
+pub(crate) async fn with_db<T: Send + 'static>(
     state: &Shared,
-    work: impl FnOnce(&Db) -> Result<T, DbError> + Send + 'static,
+    work: impl FnOnce(&mut dyn Store) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, WorkError> {
     let state = state.clone();
-    blocking(move || work(&state.reader.lock().unwrap_or_else(|e| e.into_inner()))).await
+    blocking(move || match &state.backend {
+        Backend::Sqlite { db, .. } => work(&mut *db.lock().unwrap_or_else(|e| e.into_inner())),
+        Backend::Postgres { pg, .. } => work(&mut pg.clone()),
+    })
+    .await
+}
+
+/// Runs `work` on the reading connection (SQLite) or the pool (PostgreSQL), off the async
+/// threads.
+pub(crate) async fn with_reader<T: Send + 'static>(
+    state: &Shared,
+    work: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, WorkError> {
+    let state = state.clone();
+    blocking(move || match &state.backend {
+        Backend::Sqlite { reader, .. } => work(&*reader.lock().unwrap_or_else(|e| e.into_inner())),
+        Backend::Postgres { pg, .. } => work(pg),
+    })
+    .await
+}
+
+/// A reader of its own for work that reads long (a report, a page of a year), so that it
+/// holds up nobody: a new read-only connection (SQLite) or the pool (PostgreSQL). Call it
+/// off the async threads.
+pub(crate) fn own_reader(state: &AppState) -> Result<Box<dyn Store>, StoreError> {
+    Ok(match &state.backend {
+        Backend::Sqlite { path, .. } => Box::new(Db::open_reader(path)?),
+        Backend::Postgres { pg, .. } => Box::new(pg.clone()),
+    })
+}
+
+/// Stores a tablet's batch through the backend's writer; `None` if the server is stopping.
+pub(crate) async fn store_batch(
+    state: &AppState,
+    batch: Incoming,
+) -> Option<Result<Stored, StoreError>> {
+    match &state.backend {
+        Backend::Sqlite { writer, .. } => Some(writer.store(batch).await?.map_err(Into::into)),
+        Backend::Postgres { writer, .. } => Some(writer.store(batch).await?.map_err(Into::into)),
+    }
 }
 
 /// Runs `work` off the async threads.
 pub(crate) async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, DbError> + Send + 'static,
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, WorkError> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|_| WorkError::Lost)?
-        .map_err(WorkError::Db)
-}
-
-/// The heading of a report made now on this server.
-pub fn report_heading(db: &Db, period: ReportPeriod) -> Result<Heading, DbError> {
-    Ok(heading(db.unit_name()?, db.letterhead()?, period))
+        .map_err(WorkError::Store)
 }
 
 /// The heading of a report of `period` made now for `unit`.
@@ -100,13 +151,14 @@ pub(crate) async fn report_file(
     format: Format,
     lang: Lang,
 ) -> Result<Response, StatusCode> {
-    let path = state.db_path.clone();
     let folder = state.exports.clone();
+    let state = state.clone();
     let file = tokio::task::spawn_blocking(move || -> Result<std::fs::File, String> {
-        let db = Db::open_reader(&path).map_err(|e| e.to_string())?;
-        let heading = report_heading(&db, period).map_err(|e| e.to_string())?;
+        let store = own_reader(&state).map_err(|e| e.to_string())?;
+        let heading = crate::store::report_heading(&*store, period).map_err(|e| e.to_string())?;
         let temp = folder.join(format!("{}.{}", uuid::Uuid::now_v7(), format.extension()));
-        let written = hailong_report::export(&db, heading, format, lang, &temp, &mut |_, _| {})
+        let source: &dyn hailong_report::Source = &*store;
+        let written = hailong_report::export(source, heading, format, lang, &temp, &mut |_, _| {})
             .map_err(|e| e.to_string());
         // Opened, then unlinked: the open file is read to the end and gone when closed.
         let opened = written.and_then(|_| std::fs::File::open(&temp).map_err(|e| e.to_string()));

@@ -1,19 +1,36 @@
-//! Where a server keeps what it is sent: one SQLite file, the commune's embedded default, with
+//! Where a server keeps what it is sent. One SQLite file, the commune's embedded default, with
 //! a writing connection (group commit through the writer thread, checkpoints on a thread of
-//! their own) and a reading one. Opening it takes the file's lock, held until the server that
-//! was given it has stopped: a second server, or a restore, waits for it.
+//! their own) and a reading one; opening it takes the file's lock, held until the server that
+//! was given it has stopped: a second server, or a restore, waits for it. Or a PostgreSQL
+//! database, a province's, through a pool (group commit through the writer task).
 
 use crate::db::{self, Db, DbError};
+use crate::pg::Pg;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-/// An opened, locked database, ready to be served.
-pub struct Storage {
+/// Where a server keeps its data, opened and ready to be served.
+// One per server: its size does not matter.
+#[allow(clippy::large_enum_variant)]
+pub enum Storage {
+    Sqlite(SqliteStorage),
+    Postgres(PostgresStorage),
+}
+
+/// An opened, locked SQLite database.
+pub struct SqliteStorage {
     pub(crate) path: PathBuf,
     pub(crate) writer: Db,
     pub(crate) reader: Db,
     /// Dropped last, when serving has ended.
     pub(crate) lock: File,
+}
+
+/// A migrated PostgreSQL database, and the folder of the server's own files (downloads being
+/// made), which a database server does not hold.
+pub struct PostgresStorage {
+    pub(crate) pg: Pg,
+    pub(crate) files: PathBuf,
 }
 
 /// A backend's error, whichever backend it is.
@@ -23,6 +40,9 @@ pub enum StoreError {
     Sqlite(#[from] DbError),
     #[error(transparent)]
     Postgres(#[from] crate::pg::PgError),
+    /// A report's reading of the ratings.
+    #[error("cannot read the ratings: {0}")]
+    Source(String),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -33,11 +53,29 @@ pub enum StorageError {
     InUse(PathBuf),
     #[error("cannot open the database {0}: {1}")]
     Open(PathBuf, DbError),
+    #[error("cannot use the PostgreSQL database: {0}")]
+    Postgres(crate::pg::PgError),
 }
 
 impl Storage {
     /// Opens (creating or migrating) the SQLite database at `path` for serving.
     pub fn sqlite(path: &Path) -> Result<Storage, StorageError> {
+        Ok(Storage::Sqlite(SqliteStorage::open(path)?))
+    }
+
+    /// Connects to the PostgreSQL database at `url` (creating or migrating its schema); the
+    /// server's own files go in `files`.
+    pub async fn postgres(url: &str, files: &Path) -> Result<Storage, StorageError> {
+        let pg = Pg::connect(url).await.map_err(StorageError::Postgres)?;
+        Ok(Storage::Postgres(PostgresStorage {
+            pg,
+            files: files.to_owned(),
+        }))
+    }
+}
+
+impl SqliteStorage {
+    fn open(path: &Path) -> Result<SqliteStorage, StorageError> {
         let lock = db::lock(path)
             .map_err(|e| StorageError::Lock(path.to_owned(), e))?
             .ok_or_else(|| StorageError::InUse(path.to_owned()))?;
@@ -50,16 +88,11 @@ impl Storage {
         if let Err(e) = hailong_report::file::make_database_private(path) {
             tracing::warn!(error = %e, "cannot make the database files private");
         }
-        Ok(Storage {
+        Ok(SqliteStorage {
             path: path.to_owned(),
             writer,
             reader,
             lock,
         })
-    }
-
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 }

@@ -315,7 +315,7 @@ fn postgresql_killed_and_restarted_while_batches_stream_in_keeps_each_rating_exa
     let sender = {
         let pg = pg.clone();
         rt.spawn(async move {
-            let writer = PgWriter::start(pg);
+            let writer = PgWriter::start(pg, None);
             let mut failures = 0;
             let mut statuses = Vec::new();
             for b in 0..BATCHES {

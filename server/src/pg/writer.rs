@@ -5,6 +5,7 @@
 
 use super::{Pg, PgError};
 use crate::ingest::{Incoming, Stored};
+use crate::notify::Wake;
 use chrono::Utc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -25,10 +26,11 @@ pub struct PgWriter {
 }
 
 impl PgWriter {
-    /// Starts the writer task on the current Tokio runtime.
-    pub fn start(pg: Pg) -> PgWriter {
+    /// Starts the writer task on the current Tokio runtime; after each commit it tells
+    /// `committed` (the notifier, which alerts on the negatives the commit queued).
+    pub fn start(pg: Pg, committed: Option<std::sync::mpsc::Sender<Wake>>) -> PgWriter {
         let (jobs, queue) = mpsc::unbounded_channel();
-        tokio::spawn(write_loop(pg, queue));
+        tokio::spawn(write_loop(pg, queue, committed));
         PgWriter { jobs }
     }
 
@@ -41,7 +43,11 @@ impl PgWriter {
     }
 }
 
-async fn write_loop(pg: Pg, mut queue: mpsc::UnboundedReceiver<Job>) {
+async fn write_loop(
+    pg: Pg,
+    mut queue: mpsc::UnboundedReceiver<Job>,
+    committed: Option<std::sync::mpsc::Sender<Wake>>,
+) {
     while let Some(first) = queue.recv().await {
         let mut ratings = first.batch.items.len();
         let mut group = vec![first];
@@ -51,6 +57,9 @@ async fn write_loop(pg: Pg, mut queue: mpsc::UnboundedReceiver<Job>) {
             group.push(job);
         }
         commit(&pg, group).await;
+        if let Some(notifier) = &committed {
+            let _ = notifier.send(Wake::Poke);
+        }
     }
 }
 

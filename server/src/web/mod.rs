@@ -8,8 +8,11 @@ mod session;
 mod trend;
 mod words;
 
-use crate::db::{Db, DbError, NegativeQuery};
-use crate::state::{Shared, blocking, report_file, report_heading, with_reader};
+use crate::db::NegativeQuery;
+use crate::state::own_reader;
+use crate::state::{Shared, blocking, report_file, with_reader};
+use crate::storage::StoreError;
+use crate::store::{Store, report_heading};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
@@ -20,7 +23,7 @@ use axum::routing::{get, post};
 use hailong_core::escape::Escaped;
 use hailong_core::period::ReportPeriod;
 use hailong_core::report::{Heading, Report};
-use hailong_report::{Format, Lang, Source};
+use hailong_report::{Format, Lang};
 use maud::Markup;
 use pages::{Frame, Nav};
 use serde::Deserialize;
@@ -181,16 +184,15 @@ async fn period_page(
     query: PeriodQuery,
     nav: Nav,
     keep: String,
-    render: impl FnOnce(&Frame<'_>, &Db, Heading) -> Result<Markup, DbError> + Send + 'static,
+    render: impl FnOnce(&Frame<'_>, &dyn Store, Heading) -> Result<Markup, StoreError> + Send + 'static,
 ) -> Response {
     let lang = session.lang;
     let Some(period) = period_of(&query) else {
         return problem_page(lang, StatusCode::BAD_REQUEST, |d| d.bad_period);
     };
-    let path = state.db_path.clone();
     let rendered = blocking(move || {
-        let db = Db::open_reader(&path)?;
-        let heading = report_heading(&db, period)?;
+        let db = own_reader(&state)?;
+        let heading = report_heading(&*db, period)?;
         let unit = heading.unit.clone();
         let frame = Frame {
             lang,
@@ -201,7 +203,7 @@ async fn period_page(
             csrf: &session.csrf,
             keep: &keep,
         };
-        render(&frame, &db, heading)
+        render(&frame, &*db, heading)
     })
     .await;
     match rendered {
@@ -233,7 +235,7 @@ async fn overview(
             // exports' (five levels if the commune ever used them).
             let range = frame.period.range();
             let mut totals = db.totals(range.from, range.to)?;
-            totals.scale = db.scale().map_err(|e| DbError::Report(e.to_string()))?;
+            totals.scale = db.scale().map_err(|e| StoreError::Source(e.to_string()))?;
             let (from, to) = trend_window(frame.period);
             let found = db.monthly(from, to)?;
             // Every month of the window, with no ratings where none came.
