@@ -53,6 +53,8 @@ pub struct PrivatePostgres {
     /// The `postgres` user's id when this process is root: its programs run as that user.
     run_as: Option<u32>,
     running: bool,
+    /// Databases made with `create_database`.
+    made: std::cell::Cell<usize>,
 }
 
 impl PrivatePostgres {
@@ -77,6 +79,7 @@ impl PrivatePostgres {
             port: free_port()?,
             run_as,
             running: false,
+            made: std::cell::Cell::new(0),
         };
         let data = pg.data_dir();
         pg.run(
@@ -127,7 +130,13 @@ impl PrivatePostgres {
                 name.as_ref(),
             ],
         )?;
+        self.made.set(self.made.get() + 1);
         Ok(self.url_of(name))
+    }
+
+    /// How many databases were made with `create_database`.
+    pub fn databases(&self) -> usize {
+        self.made.get()
     }
 
     /// Kills the server as a crash or a power cut would (`immediate`: no checkpoint, every

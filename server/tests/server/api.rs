@@ -83,8 +83,25 @@ impl Server {
             .unwrap()
     }
 
-    pub(crate) fn sql<T: rusqlite::types::FromSql>(&self, query: &str) -> T {
-        sql(&self.running.db, query)
+    /// The one value `query` gives on this server's database, SQLite or PostgreSQL (write it
+    /// in SQL both read).
+    pub(crate) fn sql<T: Cell>(&self, query: &str) -> T {
+        value(&self.running, query)
+    }
+
+    /// Runs a statement on this server's database, SQLite or PostgreSQL.
+    pub(crate) fn execute(&self, statement: &str) {
+        match &self.running.postgres {
+            None => {
+                rusqlite::Connection::open(&self.running.db)
+                    .unwrap()
+                    .execute(statement, [])
+                    .unwrap();
+            }
+            Some(url) => {
+                pg_run(url, statement);
+            }
+        }
     }
 
     /// Stops this server and starts the real binary on the same database, for what only a
@@ -98,6 +115,77 @@ impl Server {
         );
         (process, _dir)
     }
+}
+
+/// The one value `query` gives on `server`'s database, SQLite or PostgreSQL (write it in SQL
+/// both read).
+pub(crate) fn value<T: Cell>(server: &RunningServer, query: &str) -> T {
+    match &server.postgres {
+        None => sql(&server.db, query),
+        Some(url) => pg_sql(url, query),
+    }
+}
+
+/// A value a test reads from either backend.
+pub(crate) trait Cell: rusqlite::types::FromSql {
+    /// From PostgreSQL's JSON of it (a boolean reads as 1 or 0, as SQLite keeps it).
+    fn from_json(value: Value) -> Self;
+}
+
+impl Cell for i64 {
+    fn from_json(value: Value) -> i64 {
+        match value {
+            Value::Bool(b) => i64::from(b),
+            Value::Number(n) => n.as_i64().expect("an integer"),
+            other => panic!("not an integer: {other}"),
+        }
+    }
+}
+
+impl Cell for String {
+    fn from_json(value: Value) -> String {
+        match value {
+            Value::String(s) => s,
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Runs `work` with a connection to the PostgreSQL database at `url`.
+fn with_pg<T>(url: &str, work: impl AsyncFnOnce(&tokio_postgres::Client) -> T) -> T {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        work(&client).await
+    })
+}
+
+/// The one value `query` gives on the PostgreSQL database at `url`.
+pub(crate) fn pg_sql<T: Cell>(url: &str, query: &str) -> T {
+    let json: String = with_pg(url, async |client| {
+        let row = client
+            .query_one(
+                &format!("SELECT row_to_json(q)::text FROM ({query}) AS q"),
+                &[],
+            )
+            .await
+            .unwrap();
+        row.get(0)
+    });
+    let object: serde_json::Map<String, Value> = serde_json::from_str(&json).unwrap();
+    T::from_json(object.into_iter().next().expect("a column").1)
+}
+
+fn pg_run(url: &str, statement: &str) {
+    with_pg(url, async |client| {
+        client.execute(statement, &[]).await.unwrap();
+    });
 }
 
 /// The one value `query` gives on the database `db`.
@@ -126,7 +214,7 @@ pub(crate) fn id(n: u32) -> String {
 }
 
 #[test]
-fn pairing_succeeds_once_and_refuses_reuse_expiry_and_wrong_codes_then_rate_limits() {
+pub(crate) fn pairing_succeeds_once_and_refuses_reuse_expiry_and_wrong_codes_then_rate_limits() {
     let server = Server::start();
     assert_eq!(
         http().get(server.url("/healthz")).send().unwrap().status(),
@@ -148,13 +236,9 @@ fn pairing_succeeds_once_and_refuses_reuse_expiry_and_wrong_codes_then_rate_limi
     assert_eq!(server.pair(&code).0, StatusCode::GONE);
 
     let expired = server.pairing_code("Quầy 2");
-    rusqlite::Connection::open(&server.running.db)
-        .unwrap()
-        .execute(
-            "UPDATE pairing_codes SET expires_at = '2020-01-01T00:00:00+00:00' WHERE used_at IS NULL",
-            [],
-        )
-        .unwrap();
+    server.execute(
+        "UPDATE pairing_codes SET expires_at = '2020-01-01T00:00:00+00:00' WHERE used_at IS NULL",
+    );
     assert_eq!(server.pair(&expired).0, StatusCode::GONE);
 
     // Two refusals so far; three wrong codes reach the limit of five.
@@ -168,7 +252,7 @@ fn pairing_succeeds_once_and_refuses_reuse_expiry_and_wrong_codes_then_rate_limi
 }
 
 #[test]
-fn a_batch_accepts_dedupes_logs_conflicts_rejects_and_flags_repeats_and_skew() {
+pub(crate) fn a_batch_accepts_dedupes_logs_conflicts_rejects_and_flags_repeats_and_skew() {
     let server = Server::start();
     let token = server.device("Quầy 1");
     assert_eq!(
@@ -216,7 +300,8 @@ fn a_batch_accepts_dedupes_logs_conflicts_rejects_and_flags_repeats_and_skew() {
     assert_eq!(server.sql::<i64>("SELECT count(*) FROM ratings"), 3);
     assert_eq!(
         server.sql::<String>(
-            "SELECT outcome FROM ratings WHERE id = '01936f6e-8b7a-7c41-9a57-000000000002'"
+            "SELECT outcome FROM ratings
+             WHERE CAST(id AS TEXT) = '01936f6e-8b7a-7c41-9a57-000000000002'"
         ),
         "satisfied"
     );
@@ -231,7 +316,9 @@ fn a_batch_accepts_dedupes_logs_conflicts_rejects_and_flags_repeats_and_skew() {
     assert_eq!(server.statuses(&token, vec![first]), ["accepted"]);
     assert_eq!(server.statuses(&other, vec![second]), ["accepted"]);
     assert_eq!(
-        server.sql::<i64>("SELECT repeat_dossier FROM ratings WHERE id LIKE '%000000000007'"),
+        server.sql::<i64>(
+            "SELECT repeat_dossier FROM ratings WHERE CAST(id AS TEXT) LIKE '%000000000007'"
+        ),
         1
     );
 
@@ -246,18 +333,22 @@ fn a_batch_accepts_dedupes_logs_conflicts_rejects_and_flags_repeats_and_skew() {
         (StatusCode::OK, &json!("accepted"))
     );
     assert_eq!(
-        server.sql::<i64>("SELECT clock_skew FROM ratings WHERE id LIKE '%000000000008'"),
+        server.sql::<i64>(
+            "SELECT clock_skew FROM ratings WHERE CAST(id AS TEXT) LIKE '%000000000008'"
+        ),
         1
     );
     let skew_of = |rating: &str| {
         server.sql::<i64>(&format!(
             "SELECT clock_skew_secs FROM devices
-             WHERE id = (SELECT device_id FROM ratings WHERE id LIKE '%{rating}')"
+             WHERE id = (SELECT device_id FROM ratings WHERE CAST(id AS TEXT) LIKE '%{rating}')"
         ))
     };
     assert!(skew_of("000000000008") < -5 * 365 * 86_400);
     assert_eq!(
-        server.sql::<i64>("SELECT clock_skew FROM ratings WHERE id LIKE '%000000000001'"),
+        server.sql::<i64>(
+            "SELECT clock_skew FROM ratings WHERE CAST(id AS TEXT) LIKE '%000000000001'"
+        ),
         0
     );
 
@@ -321,7 +412,9 @@ fn a_batch_accepts_dedupes_logs_conflicts_rejects_and_flags_repeats_and_skew() {
     let (status, _) = server.send(&token, &json!({"ratings": [old], "sent_at": now}));
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
-        server.sql::<i64>("SELECT clock_skew FROM ratings WHERE id LIKE '%000000000009'"),
+        server.sql::<i64>(
+            "SELECT clock_skew FROM ratings WHERE CAST(id AS TEXT) LIKE '%000000000009'"
+        ),
         0
     );
     assert!(
@@ -341,7 +434,9 @@ fn a_batch_accepts_dedupes_logs_conflicts_rejects_and_flags_repeats_and_skew() {
         (StatusCode::OK, &json!("accepted"))
     );
     assert_eq!(
-        server.sql::<i64>("SELECT clock_skew FROM ratings WHERE id LIKE '%00000000000a'"),
+        server.sql::<i64>(
+            "SELECT clock_skew FROM ratings WHERE CAST(id AS TEXT) LIKE '%00000000000a'"
+        ),
         0
     );
     assert_eq!(skew_of("00000000000a"), skew_before);
@@ -354,13 +449,15 @@ fn a_batch_accepts_dedupes_logs_conflicts_rejects_and_flags_repeats_and_skew() {
     let (status, _) = server.send(&token, &json!({"ratings": [ahead], "sent_at": now}));
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
-        server.sql::<i64>("SELECT clock_skew FROM ratings WHERE id LIKE '%00000000000b'"),
+        server.sql::<i64>(
+            "SELECT clock_skew FROM ratings WHERE CAST(id AS TEXT) LIKE '%00000000000b'"
+        ),
         1
     );
 }
 
 #[test]
-fn every_error_has_its_status_and_a_json_message() {
+pub(crate) fn every_error_has_its_status_and_a_json_message() {
     let server = Server::start();
     // Command-line bad input: a pairing code that would never or always expire.
     for ttl in ["0m", "5x", "31d"] {
@@ -495,7 +592,7 @@ fn sigterm_stops_the_server_cleanly() {
 }
 
 #[test]
-fn exports_give_the_summarys_figures_in_every_format_and_refuse_bad_requests() {
+pub(crate) fn exports_give_the_summarys_figures_in_every_format_and_refuse_bad_requests() {
     let server = Server::start();
     let device = server.device("Quầy 1");
     let mut negative = rating(&id(3), "unsatisfied");

@@ -241,7 +241,7 @@ fn idle_slow_and_unfinished_connections_are_closed_at_their_deadlines() {
 }
 
 #[test]
-fn the_language_switch_goes_back_only_to_a_page_of_this_server_and_never_fails() {
+pub(crate) fn the_language_switch_goes_back_only_to_a_page_of_this_server_and_never_fails() {
     let (server, _dir) = crate::dashboard::server();
     for back in [
         "/%09/evil.example/x",
@@ -263,7 +263,7 @@ fn the_language_switch_goes_back_only_to_a_page_of_this_server_and_never_fails()
 }
 
 #[test]
-fn forms_posted_from_another_site_or_without_their_token_are_refused() {
+pub(crate) fn forms_posted_from_another_site_or_without_their_token_are_refused() {
     let (server, _dir) = crate::dashboard::server();
     assert!(server.add_user("lan", PASSWORD).status.success());
     let url = &server.url;
@@ -324,7 +324,7 @@ fn forms_posted_from_another_site_or_without_their_token_are_refused() {
 }
 
 #[test]
-fn every_answer_says_nosniff_and_api_errors_are_json_with_their_status() {
+pub(crate) fn every_answer_says_nosniff_and_api_errors_are_json_with_their_status() {
     let server = Server::start();
     let admin = server.admin_token();
     let json_error = |response: reqwest::blocking::Response, status: StatusCode| {
@@ -391,7 +391,7 @@ fn log_lines(server: &RunningServer) -> Vec<String> {
 }
 
 #[test]
-fn request_fields_cannot_forge_a_log_line_or_a_devices_row() {
+pub(crate) fn request_fields_cannot_forge_a_log_line_or_a_devices_row() {
     let server = Server::start();
     let forged = "x\r\n2026-11-29T10:00:00Z INFO forged: admin token hd_1\u{1b}[2K";
     let response = http()
@@ -431,7 +431,7 @@ fn request_fields_cannot_forge_a_log_line_or_a_devices_row() {
 }
 
 #[test]
-fn csv_cells_that_a_spreadsheet_would_run_are_written_as_text() {
+pub(crate) fn csv_cells_that_a_spreadsheet_would_run_are_written_as_text() {
     let server = Server::start();
     let token = server.device("Quầy 1");
     let mut odd = rating(&id(1), "unsatisfied");
@@ -461,7 +461,7 @@ fn csv_cells_that_a_spreadsheet_would_run_are_written_as_text() {
 }
 
 #[test]
-fn a_phone_number_in_a_sent_comment_is_masked_before_the_server_stores_it() {
+pub(crate) fn a_phone_number_in_a_sent_comment_is_masked_before_the_server_stores_it() {
     let server = Server::start();
     let token = server.device("Quầy 1");
     let mut sent = rating(&id(1), "unsatisfied");
@@ -570,7 +570,7 @@ fn an_export_killed_mid_way_leaves_nothing_readable_and_the_next_start_clears_it
 }
 
 #[test]
-fn an_odd_queued_or_a_press_without_an_id_leaves_the_rest_of_the_batch_taken() {
+pub(crate) fn an_odd_queued_or_a_press_without_an_id_leaves_the_rest_of_the_batch_taken() {
     let server = Server::start();
     let token = server.device("Quầy 1");
     for (n, queued) in [

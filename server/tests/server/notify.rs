@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[test]
-fn a_negative_rating_reaches_the_webhook_by_itself_and_the_dashboard_says_so() {
+pub(crate) fn a_negative_rating_reaches_the_webhook_by_itself_and_the_dashboard_says_so() {
     let server = Server::start();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hailong", listener.local_addr().unwrap());
@@ -63,13 +63,17 @@ fn a_negative_rating_reaches_the_webhook_by_itself_and_the_dashboard_says_so() {
 }
 
 #[test]
-fn notify_settings_that_cannot_work_are_refused_with_the_reason() {
+pub(crate) fn notify_settings_that_cannot_work_are_refused_with_the_reason() {
     let server = Server::start();
+    // The real binary, on the server's database (a file, or PostgreSQL by its address).
+    let database: [std::ffi::OsString; 2] = match &server.running.postgres {
+        Some(url) => ["--database".into(), url.into()],
+        None => ["--db".into(), server.running.db.clone().into()],
+    };
     let run = |args: &[&str], stdin: &str| {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hailong-server"))
             .args(args)
-            .arg("--db")
-            .arg(&server.running.db)
+            .args(&database)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -2,6 +2,8 @@
 //! (each includes this file with `#[path]`): `hailong_server::run` on a runtime of its own, its
 //! commands run through `hailong_server::commands` on the same database, its log lines caught
 //! as it writes them. Stopped (as by SIGTERM) or dropped at once (as by a crash) on demand.
+//! Inside [`on_postgres`], every server a test starts keeps its data in a private PostgreSQL
+//! instead of the SQLite file it is given (whose path then names only its files' folder).
 
 #![allow(dead_code)] // each includer uses its own part
 
@@ -12,10 +14,52 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender};
 use std::time::Duration;
 
+thread_local! {
+    /// The private PostgreSQL of the test running on this thread, inside `on_postgres`.
+    static POSTGRES: std::cell::RefCell<Option<std::rc::Rc<hailong_testing::PrivatePostgres>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `test` with every server it starts on a private PostgreSQL (one database per server
+/// file), stopped afterwards.
+pub fn on_postgres(test: impl FnOnce()) {
+    let postgres = hailong_testing::PrivatePostgres::start().expect("a private PostgreSQL");
+    POSTGRES.with(|p| *p.borrow_mut() = Some(std::rc::Rc::new(postgres)));
+    struct Clear;
+    impl Drop for Clear {
+        fn drop(&mut self) {
+            POSTGRES.with(|p| p.borrow_mut().take());
+        }
+    }
+    let _clear = Clear;
+    test();
+    let used = POSTGRES.with(|p| p.borrow().as_ref().is_some_and(|pg| pg.databases() > 0));
+    assert!(used, "the test started no server on PostgreSQL");
+}
+
+/// The PostgreSQL database standing for `db`, inside `on_postgres`.
+pub fn postgres_url(db: &Path) -> Option<String> {
+    POSTGRES.with(|p| {
+        let postgres = p.borrow().clone()?;
+        // One database per file: a restart finds the same one.
+        let digest = db
+            .to_string_lossy()
+            .bytes()
+            .fold(0xcbf29ce484222325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+            });
+        let name = format!("t{digest:016x}");
+        let _ = postgres.create_database(&name);
+        Some(postgres.url_of(&name))
+    })
+}
+
 pub struct RunningServer {
     /// `http://127.0.0.1:PORT`, or `https://localhost:PORT` with `--tls-cert`.
     pub url: String,
     pub db: PathBuf,
+    /// The PostgreSQL database it keeps its data in, inside `on_postgres`.
+    pub postgres: Option<String>,
     /// The server's log lines, as it writes them.
     pub log: Receiver<String>,
     /// Resolves `run`'s shutdown: a clean stop.
@@ -71,8 +115,14 @@ impl RunningServer {
         let mut args: Vec<std::ffi::OsString> =
             vec!["hailong-server".into(), "serve".into(), "--listen".into()];
         args.push(listen.into());
-        args.push("--db".into());
-        args.push(db.into());
+        let postgres = postgres_url(db);
+        match &postgres {
+            Some(url) => args.extend(["--database".into(), url.into()]),
+            None => args.extend(["--db".into(), db.into()]),
+        }
+        let files = hailong_report::file::with_suffix(db, ".files");
+        args.push("--files".into());
+        args.push(files.into());
         args.extend(extra.iter().map(|a| a.to_os_string()));
         let Command::Serve(serve) = <Cli as clap::Parser>::try_parse_from(&args)
             .expect("serve's options")
@@ -82,7 +132,13 @@ impl RunningServer {
         };
         let tls = serve.tls_cert.is_some();
         let config = commands::serve_config(&serve).expect("serve's configuration");
-        let storage = hailong_server::Storage::sqlite(db).expect("the database opens");
+        let storage = match &postgres {
+            None => hailong_server::Storage::sqlite(db).expect("the database opens"),
+            Some(url) => tokio::runtime::Runtime::new()
+                .unwrap()
+                .block_on(hailong_server::Storage::postgres(url, &serve.files))
+                .expect("the database opens"),
+        };
         let listener = std::net::TcpListener::bind(serve.listen).expect("a free port");
         listener.set_nonblocking(true).unwrap();
         let address = listener.local_addr().unwrap();
@@ -138,6 +194,7 @@ impl RunningServer {
         RunningServer {
             url,
             db: db.to_owned(),
+            postgres,
             log,
             stop: Some(stop),
             crash: Some(crash),
@@ -147,14 +204,17 @@ impl RunningServer {
         }
     }
 
-    /// Runs `hailong-server ARGS --db DB` on this server's database with `input` on its
-    /// standard input; what it said, as a process would (exit code, output, errors).
+    /// Runs `hailong-server ARGS --db DB` (or `--database URL`) on this server's database
+    /// with `input` on its standard input; what it said, as a process would (exit code,
+    /// output, errors).
     pub fn run_command(&self, args: &[&str], input: &str) -> std::process::Output {
         use std::os::unix::process::ExitStatusExt;
         let mut argv: Vec<std::ffi::OsString> = vec!["hailong-server".into()];
         argv.extend(args.iter().map(Into::into));
-        argv.push("--db".into());
-        argv.push(self.db.clone().into());
+        match &self.postgres {
+            Some(url) => argv.extend(["--database".into(), url.into()]),
+            None => argv.extend(["--db".into(), self.db.clone().into()]),
+        }
         let mut stdout = Vec::new();
         let (code, stderr) = match <Cli as clap::Parser>::try_parse_from(&argv) {
             Err(e) => (2, e.to_string()),
