@@ -25,6 +25,9 @@ pub struct Schedule {
 /// How the scheduled backups stand, for the dashboard.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BackupState {
+    /// The data is in a PostgreSQL database, which its own tools back up: this server makes
+    /// no copies.
+    pub database_server: bool,
     /// The folder, when scheduled backups are on.
     pub dir: Option<PathBuf>,
     pub last_made: Option<Made>,
@@ -119,6 +122,7 @@ pub fn initial_state(schedule: &Schedule, now: DateTime<Local>) -> BackupState {
         .filter(|due| *due > now)
         .unwrap_or(now);
     BackupState {
+        database_server: false,
         dir: Some(schedule.dir.clone()),
         last_made: newest.map(|(at, file)| Made {
             at,

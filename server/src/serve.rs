@@ -121,7 +121,10 @@ pub async fn run(
     };
     let backup_state = match &backups {
         Some(b) => b.state.clone(),
-        None => backups::SharedState::default(),
+        None => Arc::new(Mutex::new(backups::BackupState {
+            database_server: true,
+            ..Default::default()
+        })),
     };
     let state = Arc::new(AppState {
         backend,

@@ -583,7 +583,9 @@ fn backups(f: &Frame<'_>, state: &BackupState) -> Markup {
     html! {
         section.backups id="backups" {
             h2 { (d.backups) }
-            @if state.dir.is_none() {
+            @if state.database_server {
+                p.empty id="backups-database-server" { (d.backups_database_server) }
+            } @else if state.dir.is_none() {
                 p.empty id="backups-off" { (d.backups_off) }
             } @else {
                 @if let Some(failure) = &state.last_failure {

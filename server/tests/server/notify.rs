@@ -50,6 +50,12 @@ pub(crate) fn a_negative_rating_reaches_the_webhook_by_itself_and_the_dashboard_
         .text()
         .unwrap();
     assert!(page.contains("id=\"notifications-channels\""), "{page}");
+    // Backups: off here, or PostgreSQL's own business.
+    let backups = match server.running.postgres {
+        Some(_) => "id=\"backups-database-server\"",
+        None => "id=\"backups-off\"",
+    };
+    assert!(page.contains(backups), "{page}");
     assert!(
         page.contains("<strong id=\"notifications-waiting\">0</strong>"),
         "{page}"
