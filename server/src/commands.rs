@@ -211,12 +211,13 @@ pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Devices { database } => {
+            let devices = open_store(&database)?.devices()?;
             writeln!(
                 console.out,
                 "{:<36}  {:<20}  {:<20}  {:<25}  {:<25}  {:>8}  {:>10}  state",
                 "device", "counter", "name", "paired", "last seen", "ratings", "skew (s)"
             )?;
-            for d in open_store(&database)?.devices()? {
+            for d in devices {
                 // A device's name is what its tablet sent: escaped, it cannot forge a line.
                 writeln!(
                     console.out,

@@ -34,12 +34,33 @@ pub enum PgError {
     Url(String),
     #[error("cannot reach the database: {0}")]
     Pool(String),
-    #[error("database error: {0}")]
-    Postgres(#[from] tokio_postgres::Error),
+    /// Said with its causes (the driver's own text leaves them out).
+    #[error("database error: {}", described(.0))]
+    Postgres(tokio_postgres::Error),
     #[error("no device {0}")]
     NoSuchDevice(String),
     #[error("the database was made by a newer version of this server (schema {0}, known {1})")]
     Newer(i32, usize),
+}
+
+/// An error and its causes, in one line.
+fn described(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        let said = c.to_string();
+        if !text.contains(&said) {
+            text = format!("{text}: {said}");
+        }
+        cause = c.source();
+    }
+    text
+}
+
+impl From<tokio_postgres::Error> for PgError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        PgError::Postgres(e)
+    }
 }
 
 impl From<deadpool_postgres::PoolError> for PgError {

@@ -877,3 +877,22 @@ fn the_notifier_queue_and_the_report_files_read_the_same_from_both_backends() {
     assert_eq!((round.alerted, round.sent), (0, 0));
     assert!(rt.block_on(pg.queued_alerts(10)).unwrap().is_empty());
 }
+
+#[test]
+fn an_unreachable_database_is_said_once_with_its_cause() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("postgres://hailong@127.0.0.1:{port}/hailong");
+    let error = runtime()
+        .block_on(Pg::connect(&url))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("Connection refused"), "{error}");
+    assert_eq!(error.matches("error connecting").count(), 1, "{error}");
+    let bad = runtime().block_on(Pg::connect("mysql://x")).err().unwrap();
+    assert!(matches!(bad, PgError::Url(_)), "{bad}");
+}
