@@ -200,6 +200,13 @@ fn is_digits(s: &str, n: usize) -> bool {
     s.len() == n && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// A unit's identifier as given (e.g. to name a commune to its province): trimmed and in
+/// upper case, if it is one of the forms a dossier code begins with.
+pub fn unit_code(input: &str) -> Option<String> {
+    let unit = input.trim().to_uppercase();
+    (unit.len() <= 35 && is_unit(&unit)).then_some(unit)
+}
+
 /// Any unit part: upper-case letters, digits and dots, starting with a letter or digit.
 fn is_unit(s: &str) -> bool {
     !s.is_empty()

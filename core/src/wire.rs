@@ -59,6 +59,12 @@ pub struct WireRating {
     pub officer_id: Option<i64>,
     #[serde(default)]
     pub counter: Option<String>,
+    /// Forwarded by a commune server: the id of the tablet it came from there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tablet: Option<String>,
+    /// Forwarded by a commune server that found its time doubtful (the tablet's clock).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub doubtful_time: bool,
 }
 
 /// Why a rating was rejected; `code()` goes into the batch result's `error`.
@@ -144,6 +150,7 @@ impl WireRating {
             &mut self.field_name,
             &mut self.officer,
             &mut self.counter,
+            &mut self.tablet,
         ] {
             *text = text
                 .take()
@@ -170,6 +177,7 @@ impl WireRating {
             &self.field_name,
             &self.officer,
             &self.counter,
+            &self.tablet,
         ];
         if texts.iter().any(|t| {
             t.as_ref()
@@ -353,6 +361,8 @@ mod tests {
             officer: Some("Nguyễn Văn A".into()),
             officer_id: None,
             counter: Some("Quầy 1".into()),
+            tablet: None,
+            doubtful_time: false,
         }
     }
 

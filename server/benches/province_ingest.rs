@@ -109,7 +109,10 @@ async fn held(client: &tokio_postgres::Client) -> i64 {
 async fn through_the_writer(postgres: &PrivatePostgres, run: usize, total: usize) -> f64 {
     let client = database(postgres, &format!("ingest_{run}")).await;
     let url = postgres.url_of(&format!("ingest_{run}"));
-    let writer = Arc::new(PgWriter::start(Pg::connect(&url).await.unwrap(), None));
+    let writer = Arc::new(PgWriter::start(
+        Pg::connect(&url).await.unwrap(),
+        Vec::new(),
+    ));
     let communes = batches(total / COMMUNES);
     let start = Instant::now();
     let tasks: Vec<_> = communes

@@ -23,13 +23,25 @@ pub struct Cli {
 pub enum Command {
     /// Serve the HTTP API and the dashboard
     Serve(ServeArgs),
-    /// Make a one-time pairing code for a counter's tablet (printed alone on the last line)
+    /// Make a one-time pairing code for a counter's tablet, or (on a province's server) for a
+    /// commune's server (printed alone on the last line)
     Pair {
         #[command(flatten)]
         database: Database,
         /// The counter the tablet stands at, e.g. "Quầy 1"
-        #[arg(long, value_name = "NAME")]
-        counter: String,
+        #[arg(
+            long,
+            value_name = "NAME",
+            required_unless_present = "commune",
+            conflicts_with = "commune"
+        )]
+        counter: Option<String>,
+        /// The commune whose server forwards to this one, e.g. "Xã Tân Phú"
+        #[arg(long, value_name = "NAME", requires = "unit_code")]
+        commune: Option<String>,
+        /// The commune's unit code, as its dossier codes begin, e.g. 000.17.22.H56
+        #[arg(long, value_name = "CODE", requires = "commune")]
+        unit_code: Option<String>,
         /// How long the code stays valid: 30m, 24h, 7d
         #[arg(long, default_value = "24h", value_parser = parse_ttl)]
         ttl: Duration,
@@ -101,6 +113,11 @@ pub enum Command {
         #[command(subcommand)]
         action: NotifyCommand,
     },
+    /// Forward every entry this server takes to its province's server
+    Upstream {
+        #[command(subcommand)]
+        action: UpstreamCommand,
+    },
     /// Write a report of every tablet's ratings to a file
     Export {
         #[command(flatten)]
@@ -123,6 +140,31 @@ pub enum Command {
         /// Language of the labels in xlsx, pdf and png files: vi or en
         #[arg(long, default_value = "vi", value_parser = |s: &str| s.parse::<Lang>())]
         lang: Lang,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UpstreamCommand {
+    /// Pair with the province's server, with the code it made for this commune
+    /// (`hailong-server pair --commune NAME --unit-code CODE` there); from then on every entry
+    /// this server holds and takes is forwarded, once
+    Pair {
+        #[command(flatten)]
+        database: Database,
+        /// The province's server, e.g. https://hailong.thanhhoa.gov.vn
+        #[arg(long, value_name = "URL")]
+        server: String,
+        #[arg(long)]
+        code: String,
+        /// The certificate (PEM) of the CA that signed the province's certificate, if it is
+        /// not a public one
+        #[arg(long, value_name = "PEM")]
+        ca_file: Option<PathBuf>,
+    },
+    /// Where entries are forwarded, and how many wait
+    Show {
+        #[command(flatten)]
+        database: Database,
     },
 }
 

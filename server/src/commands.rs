@@ -2,7 +2,9 @@
 //! errors become words for the person at the terminal (and exit codes, see [`exit_code`]). What
 //! a command says goes to a [`Console`], so tests run the commands in-process.
 
-use crate::cli::{Command, Database, NotifyCommand, ServeArgs, ServeLimits, UserCommand};
+use crate::cli::{
+    Command, Database, NotifyCommand, ServeArgs, ServeLimits, UpstreamCommand, UserCommand,
+};
 use crate::db::{self, Db};
 use crate::pg::{Blocking, Pg};
 use crate::serve::Config;
@@ -193,12 +195,38 @@ pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
         Command::Pair {
             database,
             counter,
+            commune,
+            unit_code,
             ttl,
         } => {
-            let code = open_store(&database)?.new_pairing_code(&counter, ttl, Utc::now())?;
+            let unit_code = match unit_code {
+                Some(code) => Some(hailong_core::dossier::unit_code(&code).ok_or_else(|| {
+                    BadInput(format!(
+                        "{code:?} is not a unit code: the part a dossier code begins with, \
+                         e.g. 000.17.22.H56 or H56.123.45"
+                    ))
+                })?),
+                None => None,
+            };
+            let label = commune.or(counter).unwrap_or_default();
+            if label.trim().is_empty() || label.chars().count() > 100 {
+                return Err(
+                    BadInput(format!("{label:?} is not a name: 1 to 100 characters")).into(),
+                );
+            }
+            let code = open_store(&database)?.new_pairing_code(
+                &label,
+                unit_code.as_deref(),
+                ttl,
+                Utc::now(),
+            )?;
+            let what = match &unit_code {
+                Some(unit) => format!("the commune {} ({unit})", label.trim()),
+                None => label.trim().to_owned(),
+            };
             writeln!(
                 console.out,
-                "pairing code for {counter}, valid for {} h, single use:",
+                "pairing code for {what}, valid for {} h, single use:",
                 ttl.as_secs() / 3600
             )?;
             writeln!(console.out, "{code}")?;
@@ -319,6 +347,7 @@ pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Notify { action } => notify_command(action, console),
+        Command::Upstream { action } => upstream_command(action, console),
         Command::Unit {
             database,
             name,
@@ -374,6 +403,71 @@ pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
                 report.counts.total(),
                 out.display()
             )?;
+            Ok(())
+        }
+    }
+}
+
+/// `hailong-server upstream …`: pairing with the province, and how forwarding stands.
+fn upstream_command(action: UpstreamCommand, console: &mut Console) -> anyhow::Result<()> {
+    match action {
+        UpstreamCommand::Pair {
+            database,
+            server,
+            code,
+            ca_file,
+        } => {
+            let mut store = open_store(&database)?;
+            let unit = store.unit_name()?;
+            if unit.trim().is_empty() {
+                return Err(BadInput(
+                    "name this unit first (hailong-server unit \"UBND xã …\"): the province \
+                     sees it by that name"
+                        .into(),
+                )
+                .into());
+            }
+            let ca_file = match ca_file {
+                Some(path) => Some(
+                    std::path::absolute(&path)
+                        .context("cannot resolve the CA file's path")?
+                        .display()
+                        .to_string(),
+                ),
+                None => None,
+            };
+            let paired =
+                crate::upstream::pair(&server, &code, &unit, ca_file.as_deref()).map_err(|e| {
+                    match e {
+                        crate::upstream::UpstreamError::Refused(..) => {
+                            anyhow::Error::from(BadInput(e.to_string()))
+                        }
+                        other => anyhow::Error::from(other),
+                    }
+                })?;
+            store.set_upstream(&paired)?;
+            let waiting = store.outbox(0)?.waiting;
+            writeln!(
+                console.out,
+                "paired with {} as {}; {waiting} entries wait and go first, then each new one",
+                paired.url, paired.device_id
+            )?;
+            Ok(())
+        }
+        UpstreamCommand::Show { database } => {
+            let store = open_store(&database)?;
+            let waiting = store.outbox(0)?.waiting;
+            match store.upstream()? {
+                Some(upstream) => writeln!(
+                    console.out,
+                    "forwarding to {} as {}; waiting: {waiting}",
+                    upstream.url, upstream.device_id
+                )?,
+                None => writeln!(
+                    console.out,
+                    "not paired with a province (hailong-server upstream pair); waiting: {waiting}"
+                )?,
+            }
             Ok(())
         }
     }

@@ -305,7 +305,7 @@ fn decide_batch<'a>(
                 let taken = Taken {
                     receipt: receipt + 1,
                     repeat,
-                    skewed: skewed_tablet || ahead > SKEW_LIMIT_SECS,
+                    skewed: skewed_tablet || ahead > SKEW_LIMIT_SECS || rating.wire.doubtful_time,
                 };
                 receipt = taken.receipt;
                 accepted += 1;

@@ -32,6 +32,7 @@ mod storage;
 mod store;
 mod threads;
 pub mod tls;
+pub mod upstream;
 mod web;
 mod writer;
 

@@ -22,7 +22,10 @@ pub enum PairError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Code {
     pub hash: String,
+    /// The counter a tablet stands at, or the commune a commune's server is.
     pub counter: String,
+    /// A commune's unit code: the code pairs a commune's server with its province's.
+    pub unit_code: Option<String>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub used: bool,
@@ -34,17 +37,24 @@ pub struct NewDevice {
     pub id: String,
     pub name: String,
     pub counter: String,
+    pub unit_code: Option<String>,
     pub token_hash: String,
     pub paired_at: DateTime<Utc>,
 }
 
-/// Makes a code for `counter`, valid for `ttl` from `now`: the code in clear (the only time
-/// it is seen) and as it is kept.
-pub fn new_code(counter: &str, ttl: Duration, now: DateTime<Utc>) -> (String, Code) {
+/// Makes a code for `counter` (for a commune: its name and `unit_code`), valid for `ttl`
+/// from `now`: the code in clear (the only time it is seen) and as it is kept.
+pub fn new_code(
+    counter: &str,
+    unit_code: Option<&str>,
+    ttl: Duration,
+    now: DateTime<Utc>,
+) -> (String, Code) {
     let code = secrets::pairing_code();
     let kept = Code {
         hash: hash_of(&code),
         counter: counter.trim().to_owned(),
+        unit_code: unit_code.map(str::to_owned),
         created_at: now,
         expires_at: now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(1)),
         used: false,
@@ -77,6 +87,7 @@ pub fn decide(
         id: uuid::Uuid::now_v7().to_string(),
         name: device_name.trim().to_owned(),
         counter: found.counter,
+        unit_code: found.unit_code,
         token_hash: secrets::hash(&token),
         paired_at: now,
     };
@@ -97,7 +108,7 @@ mod tests {
 
     impl Memory {
         fn new_code(&mut self, counter: &str, ttl: Duration, now: DateTime<Utc>) -> String {
-            let (code, kept) = new_code(counter, ttl, now);
+            let (code, kept) = new_code(counter, None, ttl, now);
             self.codes.insert(kept.hash.clone(), kept);
             code
         }

@@ -10,7 +10,7 @@ use crate::pg::{Blocking, PgWriter};
 use crate::state::{AppState, Backend};
 use crate::storage::{PostgresStorage, SqliteStorage, Storage};
 use crate::writer::Writer;
-use crate::{app, backups, exports, notify};
+use crate::{app, backups, exports, notify, upstream};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -84,7 +84,7 @@ pub async fn run(
     // Dropped when serving ends: the backup thread then stops (after a backup under way).
     // Dropped after the writer: alerts queued by the last batches are still sent. The lock
     // of a SQLite database is dropped last.
-    let (backend, backups, notifications, lock) = match storage {
+    let (backend, backups, notifications, forwarder, lock) = match storage {
         Storage::Sqlite(SqliteStorage {
             path,
             writer,
@@ -95,15 +95,20 @@ pub async fn run(
                 backups::Scheduled::start(&path, config.backups).map_err(thread("backup"))?;
             let notifier = notify::Notifier::open(&path).map_err(notifier_failed)?;
             let notifications = notify::Notifications::start(notifier).map_err(notifier_failed)?;
-            let committed = notifications.waker();
+            // The forwarder on a connection of its own, as the notifier.
+            let forwarder = upstream::Forwarder::start(Box::new(
+                crate::db::Db::open(&path).map_err(notifier_failed)?,
+            ))
+            .map_err(thread("upstream"))?;
+            let committed = vec![notifications.waker(), forwarder.waker()];
             let db = Arc::new(Mutex::new(writer));
             let backend = Backend::Sqlite {
-                writer: Writer::start(db.clone(), Some(committed)).map_err(thread("writer"))?,
+                writer: Writer::start(db.clone(), committed).map_err(thread("writer"))?,
                 db,
                 reader: Mutex::new(reader),
                 path,
             };
-            (backend, Some(backups), notifications, Some(lock))
+            (backend, Some(backups), notifications, forwarder, Some(lock))
         }
         Storage::Postgres(PostgresStorage { pg, .. }) => {
             if config.backups.is_some() {
@@ -112,11 +117,14 @@ pub async fn run(
             let blocking = Blocking::new(pg.clone(), tokio::runtime::Handle::current());
             let notifier = notify::Notifier::new(Box::new(blocking.clone()));
             let notifications = notify::Notifications::start(notifier).map_err(notifier_failed)?;
+            let forwarder = upstream::Forwarder::start(Box::new(blocking.clone()))
+                .map_err(thread("upstream"))?;
+            let committed = vec![notifications.waker(), forwarder.waker()];
             let backend = Backend::Postgres {
                 pg: blocking,
-                writer: PgWriter::start(pg, Some(notifications.waker())),
+                writer: PgWriter::start(pg, committed),
             };
-            (backend, None, notifications, None)
+            (backend, None, notifications, forwarder, None)
         }
     };
     let backup_state = match &backups {
@@ -135,6 +143,7 @@ pub async fn run(
         exports: downloads,
         https: config.tls.is_some(),
         backups: backup_state,
+        upstream: forwarder.link.clone(),
     });
     let address = listener.local_addr().map_err(ServeError::Listener)?;
     let scheme = if config.tls.is_some() {
@@ -154,6 +163,7 @@ pub async fn run(
     // Joining the threads waits for a backup or a send under way: off the async threads.
     let _ = tokio::task::spawn_blocking(move || {
         drop(backups);
+        drop(forwarder);
         drop(notifications);
         drop(lock);
     })

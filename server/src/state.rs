@@ -54,6 +54,8 @@ pub struct AppState {
     pub https: bool,
     /// How the scheduled backups stand (off when `dir` is none).
     pub backups: crate::backups::SharedState,
+    /// How forwarding to the province stands.
+    pub upstream: crate::upstream::SharedLink,
 }
 
 pub type Shared = Arc<AppState>;

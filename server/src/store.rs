@@ -9,6 +9,7 @@ use crate::notify::NotifyStore;
 use crate::pairing::PairError;
 use crate::pg::Blocking;
 use crate::storage::StoreError;
+use crate::upstream::{Outbox, Upstream};
 use chrono::{DateTime, NaiveDate, Utc};
 use hailong_core::period::DateRange;
 use hailong_core::report::{Heading, Letterhead, Report};
@@ -21,9 +22,12 @@ pub type Paired = Result<(String, String), PairError>;
 pub trait Store: NotifyStore {
     // Who calls, and pairing.
     fn caller(&self, token: &str) -> Result<Option<Caller>, StoreError>;
+    /// A pairing code for a tablet at `counter`, or for a commune's server (`counter` its
+    /// name) with its `unit_code`.
     fn new_pairing_code(
         &mut self,
         counter: &str,
+        unit_code: Option<&str>,
         ttl: Duration,
         now: DateTime<Utc>,
     ) -> Result<String, StoreError>;
@@ -52,6 +56,11 @@ pub trait Store: NotifyStore {
         range: DateRange,
         query: &NegativeQuery,
     ) -> Result<NegativesPage, StoreError>;
+    // Forwarding to the next tier.
+    fn upstream(&self) -> Result<Option<Upstream>, StoreError>;
+    fn set_upstream(&mut self, upstream: &Upstream) -> Result<(), StoreError>;
+    fn outbox(&self, limit: usize) -> Result<Outbox, StoreError>;
+    fn forwarded(&mut self, through: i64) -> Result<(), StoreError>;
 }
 
 impl Store for Db {
@@ -61,10 +70,11 @@ impl Store for Db {
     fn new_pairing_code(
         &mut self,
         counter: &str,
+        unit_code: Option<&str>,
         ttl: Duration,
         now: DateTime<Utc>,
     ) -> Result<String, StoreError> {
-        Ok(Db::new_pairing_code(self, counter, ttl, now)?)
+        Ok(Db::new_pairing_code(self, counter, unit_code, ttl, now)?)
     }
     fn pair(&mut self, code: &str, name: &str, now: DateTime<Utc>) -> Result<Paired, StoreError> {
         Ok(Db::pair(self, code, name, now)?)
@@ -124,6 +134,18 @@ impl Store for Db {
     ) -> Result<NegativesPage, StoreError> {
         Ok(Db::negatives_page(self, range, query)?)
     }
+    fn upstream(&self) -> Result<Option<Upstream>, StoreError> {
+        Ok(Db::upstream(self)?)
+    }
+    fn set_upstream(&mut self, upstream: &Upstream) -> Result<(), StoreError> {
+        Ok(Db::set_upstream(self, upstream)?)
+    }
+    fn outbox(&self, limit: usize) -> Result<Outbox, StoreError> {
+        Ok(Db::outbox(self, limit)?)
+    }
+    fn forwarded(&mut self, through: i64) -> Result<(), StoreError> {
+        Ok(Db::forwarded(self, through)?)
+    }
 }
 
 impl Store for Blocking {
@@ -133,10 +155,11 @@ impl Store for Blocking {
     fn new_pairing_code(
         &mut self,
         counter: &str,
+        unit_code: Option<&str>,
         ttl: Duration,
         now: DateTime<Utc>,
     ) -> Result<String, StoreError> {
-        Ok(self.wait(self.pg.new_pairing_code(counter, ttl, now))?)
+        Ok(self.wait(self.pg.new_pairing_code(counter, unit_code, ttl, now))?)
     }
     fn pair(&mut self, code: &str, name: &str, now: DateTime<Utc>) -> Result<Paired, StoreError> {
         Ok(self.wait(self.pg.pair(code, name, now))?)
@@ -195,6 +218,18 @@ impl Store for Blocking {
         query: &NegativeQuery,
     ) -> Result<NegativesPage, StoreError> {
         Ok(self.wait(self.pg.negatives_page(range, query))?)
+    }
+    fn upstream(&self) -> Result<Option<Upstream>, StoreError> {
+        Ok(self.wait(self.pg.upstream())?)
+    }
+    fn set_upstream(&mut self, upstream: &Upstream) -> Result<(), StoreError> {
+        Ok(self.wait(self.pg.set_upstream(upstream))?)
+    }
+    fn outbox(&self, limit: usize) -> Result<Outbox, StoreError> {
+        Ok(self.wait(self.pg.outbox(limit))?)
+    }
+    fn forwarded(&mut self, through: i64) -> Result<(), StoreError> {
+        Ok(self.wait(self.pg.forwarded(through))?)
     }
 }
 

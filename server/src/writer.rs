@@ -31,11 +31,11 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer thread; after each commit it tells `committed` (the notifier, which
-    /// alerts on the negatives the commit queued).
-    pub fn start(db: Arc<Mutex<Db>>, committed: Option<Sender<Wake>>) -> std::io::Result<Writer> {
+    /// alerts on the negatives the commit queued; the forwarder, which sends them upward).
+    pub fn start(db: Arc<Mutex<Db>>, committed: Vec<Sender<Wake>>) -> std::io::Result<Writer> {
         let (jobs, queue) = mpsc::channel();
         let thread = crate::threads::spawn("writer".into(), move || {
-            write_loop(&db, &queue, committed.as_ref());
+            write_loop(&db, &queue, &committed);
         })?;
         Ok(Writer {
             jobs: Some(jobs),
@@ -60,7 +60,7 @@ impl Drop for Writer {
     }
 }
 
-fn write_loop(db: &Mutex<Db>, queue: &Receiver<Job>, committed: Option<&Sender<Wake>>) {
+fn write_loop(db: &Mutex<Db>, queue: &Receiver<Job>, committed: &[Sender<Wake>]) {
     while let Ok(first) = queue.recv() {
         let mut ratings = first.batch.items.len();
         let mut group = vec![first];
@@ -72,8 +72,8 @@ fn write_loop(db: &Mutex<Db>, queue: &Receiver<Job>, committed: Option<&Sender<W
         let mut db = db.lock().unwrap_or_else(|e| e.into_inner());
         commit(&mut db, group);
         drop(db);
-        if let Some(notifier) = committed {
-            let _ = notifier.send(Wake::Poke);
+        for waiting in committed {
+            let _ = waiting.send(Wake::Poke);
         }
     }
 }

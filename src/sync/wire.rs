@@ -55,6 +55,8 @@ pub fn to_wire(rating: &Rating, scale: Scale, counter: &str) -> WireRating {
         officer: rating.officer.as_ref().map(|o| o.name.clone()),
         officer_id: rating.officer.as_ref().map(|o| o.id),
         counter,
+        tablet: None,
+        doubtful_time: false,
     }
 }
 

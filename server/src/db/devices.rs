@@ -29,6 +29,8 @@ pub struct Device {
     pub queued: Option<i64>,
     /// Later versions of its ratings that differed from the stored ones.
     pub conflicts: i64,
+    /// A commune's server (on a province's): its unit code.
+    pub unit_code: Option<String>,
 }
 
 impl Db {
@@ -36,18 +38,21 @@ impl Db {
     pub fn new_pairing_code(
         &mut self,
         counter: &str,
+        unit_code: Option<&str>,
         ttl: Duration,
         now: DateTime<Utc>,
     ) -> Result<String, DbError> {
-        let (code, kept) = pairing::new_code(counter, ttl, now);
+        let (code, kept) = pairing::new_code(counter, unit_code, ttl, now);
         self.conn.execute(
-            "INSERT INTO pairing_codes (code_hash, counter, created_at, expires_at, used_at)
-             VALUES (?1, ?2, ?3, ?4, NULL)",
+            "INSERT INTO pairing_codes
+                 (code_hash, counter, created_at, expires_at, used_at, unit_code)
+             VALUES (?1, ?2, ?3, ?4, NULL, ?5)",
             params![
                 kept.hash,
                 kept.counter,
                 kept.created_at.to_rfc3339(),
-                kept.expires_at.to_rfc3339()
+                kept.expires_at.to_rfc3339(),
+                kept.unit_code
             ],
         )?;
         Ok(code)
@@ -116,7 +121,7 @@ impl Db {
         let mut stmt = self.conn.prepare(
             "SELECT id, name, counter, paired_at, last_seen, ratings_received, clock_skew_secs,
                  revoked, queued,
-                 (SELECT count(*) FROM conflicts c WHERE c.device_id = devices.id)
+                 (SELECT count(*) FROM conflicts c WHERE c.device_id = devices.id), unit_code
              FROM devices ORDER BY counter, paired_at",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -131,6 +136,7 @@ impl Db {
                 revoked: r.get(7)?,
                 queued: r.get(8)?,
                 conflicts: r.get(9)?,
+                unit_code: r.get(10)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -149,38 +155,41 @@ impl Db {
 
 /// The pairing code kept under `hash`, if one was made.
 fn find_code(tx: &Transaction<'_>, hash: &str) -> Result<Option<Code>, DbError> {
-    let found: Option<(String, String, String, Option<String>)> = tx
+    type Row = (String, String, String, Option<String>, Option<String>);
+    let found: Option<Row> = tx
         .query_row(
-            "SELECT counter, created_at, expires_at, used_at FROM pairing_codes
+            "SELECT counter, created_at, expires_at, used_at, unit_code FROM pairing_codes
              WHERE code_hash = ?1",
             [hash],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .optional()?;
     // A time that does not read is taken as long past: the code is expired, not valid.
     let time =
         |t: &str| DateTime::parse_from_rfc3339(t).map_or(DateTime::<Utc>::MIN_UTC, |t| t.to_utc());
-    Ok(
-        found.map(|(counter, created_at, expires_at, used_at)| Code {
+    Ok(found.map(
+        |(counter, created_at, expires_at, used_at, unit_code)| Code {
             hash: hash.to_owned(),
             counter,
+            unit_code,
             created_at: time(&created_at),
             expires_at: time(&expires_at),
             used: used_at.is_some(),
-        }),
-    )
+        },
+    ))
 }
 
 fn add_device(tx: &Transaction<'_>, device: &NewDevice) -> Result<(), DbError> {
     tx.execute(
-        "INSERT INTO devices (id, name, counter, token_hash, paired_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO devices (id, name, counter, token_hash, paired_at, unit_code)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             device.id,
             device.name,
             device.counter,
             device.token_hash,
-            device.paired_at.to_rfc3339()
+            device.paired_at.to_rfc3339(),
+            device.unit_code
         ],
     )?;
     Ok(())

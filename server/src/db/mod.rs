@@ -12,6 +12,7 @@ mod report;
 mod summary;
 #[cfg(test)]
 pub mod testing;
+mod upstream;
 mod users;
 
 pub use crate::figures::{Summary, Totals};
@@ -244,6 +245,23 @@ const SCHEMA: &[&str] = &[
     CREATE INDEX ratings_negatives ON ratings (local_date, created_at, officer, field_name, reasons,
             outcome, repeat_dossier)
         WHERE outcome IN ('unsatisfied', 'very_unsatisfied') AND NOT repeat_dossier;
+",
+    "
+    -- 10: the province tier. A device paired with a unit code is a commune's server (on a
+    -- province's server), and a rating it forwards keeps the tablet it came from. Every entry
+    -- taken (rating, unrated dossier, misuse press) goes in the upstream outbox, in the order
+    -- taken, until the province this server forwards to has it; what was taken before this
+    -- goes in first.
+    ALTER TABLE pairing_codes ADD COLUMN unit_code TEXT;
+    ALTER TABLE devices ADD COLUMN unit_code TEXT;
+    ALTER TABLE ratings ADD COLUMN tablet_id TEXT;
+    CREATE TABLE upstream_outbox (
+        seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+        rating_id TEXT,
+        misuse_id TEXT
+    );
+    INSERT INTO upstream_outbox (rating_id) SELECT id FROM ratings ORDER BY received_at, id;
+    INSERT INTO upstream_outbox (misuse_id) SELECT id FROM misuse ORDER BY received_at, id;
 ",
 ];
 

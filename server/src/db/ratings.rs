@@ -96,10 +96,12 @@ impl Ratings for SqliteRatings<'_> {
             "INSERT INTO ratings (id, device_id, received_at, created_at, local_date, seq,
                  scale, outcome, reasons, comment, dossier, procedure_code, procedure_name,
                  field_code, field_name, officer, officer_id, counter, repeat_dossier,
-                 clock_skew, fingerprint, receipt)
+                 clock_skew, fingerprint, receipt, tablet_id)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                 ?17, ?18, ?19, ?20, ?21, ?22)",
+                 ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
         )?;
+        let mut outbox =
+            tx.prepare_cached("INSERT INTO upstream_outbox (rating_id) VALUES (?1)")?;
         for new in &writes.ratings {
             let (prepared, taken) = (new.prepared, new.taken);
             let rating = &prepared.rating;
@@ -127,7 +129,9 @@ impl Ratings for SqliteRatings<'_> {
                 taken.skewed,
                 prepared.fingerprint,
                 stored_receipt(taken.receipt),
+                w.tablet,
             ])?;
+            outbox.execute([&w.id])?;
         }
         let mut conflict = tx.prepare_cached(
             "INSERT INTO conflicts (rating_id, device_id, received_at, content)
@@ -188,14 +192,19 @@ impl Ratings for SqliteRatings<'_> {
             "INSERT INTO misuse (id, device_id, created_at, local_date, received_at)
              VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
         )?;
+        let mut press_out =
+            tx.prepare_cached("INSERT INTO upstream_outbox (misuse_id) VALUES (?1)")?;
         for (device, m) in &writes.misuse {
-            press.execute(params![
+            let new = press.execute(params![
                 m.id,
                 device,
                 m.at.to_rfc3339(),
                 m.at.date_naive().to_string(),
                 received_at
             ])?;
+            if new == 1 {
+                press_out.execute([&m.id])?;
+            }
         }
         let mut seen = tx.prepare_cached(
             "UPDATE devices SET last_seen = ?2, ratings_received = ratings_received + ?3,

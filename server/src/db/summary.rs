@@ -233,6 +233,9 @@ mod tests {
                  ALTER TABLE devices DROP COLUMN receipts; DROP TABLE alert_queue;
                  DROP TABLE notifications; DROP TABLE report_schedule;
                  DROP TABLE group_counts; DROP INDEX ratings_negatives;
+                 DROP TABLE upstream_outbox; ALTER TABLE ratings DROP COLUMN tablet_id;
+                 ALTER TABLE devices DROP COLUMN unit_code;
+                 ALTER TABLE pairing_codes DROP COLUMN unit_code;
                  PRAGMA user_version = 5;",
             )
             .unwrap();

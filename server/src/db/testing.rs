@@ -9,7 +9,7 @@ use std::time::Duration;
 /// Pairs a device for `counter`; returns its id.
 pub fn paired(db: &mut Db, counter: &str) -> String {
     let code = db
-        .new_pairing_code(counter, Duration::from_secs(3600), Utc::now())
+        .new_pairing_code(counter, None, Duration::from_secs(3600), Utc::now())
         .unwrap();
     db.pair(&code, counter, Utc::now()).unwrap().unwrap().0
 }

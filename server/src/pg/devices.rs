@@ -13,21 +13,23 @@ impl Pg {
     pub async fn new_pairing_code(
         &self,
         counter: &str,
+        unit_code: Option<&str>,
         ttl: Duration,
         now: DateTime<Utc>,
     ) -> Result<String, PgError> {
-        let (code, kept) = pairing::new_code(counter, ttl, now);
+        let (code, kept) = pairing::new_code(counter, unit_code, ttl, now);
         self.pool
             .get()
             .await?
             .execute(
-                "INSERT INTO pairing_codes (code_hash, counter, created_at, expires_at)
-                 VALUES ($1, $2, $3, $4)",
+                "INSERT INTO pairing_codes (code_hash, counter, created_at, expires_at, unit_code)
+                 VALUES ($1, $2, $3, $4, $5)",
                 &[
                     &kept.hash,
                     &kept.counter,
                     &kept.created_at,
                     &kept.expires_at,
+                    &kept.unit_code,
                 ],
             )
             .await?;
@@ -47,7 +49,7 @@ impl Pg {
         // Locked: two tablets typing the same code at once, one of them pairs.
         let found = tx
             .query_opt(
-                "SELECT counter, created_at, expires_at, used_at IS NOT NULL
+                "SELECT counter, created_at, expires_at, used_at IS NOT NULL, unit_code
                  FROM pairing_codes WHERE code_hash = $1 FOR UPDATE",
                 &[&hash],
             )
@@ -58,6 +60,7 @@ impl Pg {
                 created_at: row.get(1),
                 expires_at: row.get(2),
                 used: row.get(3),
+                unit_code: row.get(4),
             });
         let (device, token) = match pairing::decide(found, device_name, now) {
             Ok(paired) => paired,
@@ -69,14 +72,15 @@ impl Pg {
         )
         .await?;
         tx.execute(
-            "INSERT INTO devices (id, name, counter, token_hash, paired_at)
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO devices (id, name, counter, token_hash, paired_at, unit_code)
+             VALUES ($1, $2, $3, $4, $5, $6)",
             &[
                 &device.id,
                 &device.name,
                 &device.counter,
                 &device.token_hash,
                 &device.paired_at,
+                &device.unit_code,
             ],
         )
         .await?;
@@ -126,7 +130,8 @@ impl Pg {
             .query(
                 "SELECT id, name, counter, paired_at, last_seen, ratings_received,
                      clock_skew_secs, revoked, queued,
-                     (SELECT count(*) FROM conflicts c WHERE c.device_id = devices.id)
+                     (SELECT count(*) FROM conflicts c WHERE c.device_id = devices.id),
+                     unit_code
                  FROM devices ORDER BY counter, paired_at",
                 &[],
             )
@@ -144,6 +149,7 @@ impl Pg {
                 revoked: r.get(7),
                 queued: r.get(8),
                 conflicts: r.get(9),
+                unit_code: r.get(10),
             })
             .collect())
     }

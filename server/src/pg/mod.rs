@@ -12,6 +12,7 @@ mod schema;
 mod settings;
 #[cfg(test)]
 mod tests;
+mod upstream;
 mod users;
 mod writer;
 

@@ -92,7 +92,7 @@ async fn look_up(tx: &Transaction<'_>, wanted: &Wanted<'_>) -> Result<Known, PgE
 /// The ratings' columns, in COPY order, with their types.
 const RATING_COLUMNS: &str = "id, device_id, received_at, created_at, local_date, seq, scale,
     outcome, reasons, comment, dossier, procedure_code, procedure_name, field_code, field_name,
-    officer, officer_id, counter, repeat_dossier, clock_skew, fingerprint, receipt";
+    officer, officer_id, counter, repeat_dossier, clock_skew, fingerprint, receipt, tablet_id";
 const RATING_TYPES: &[Type] = &[
     Type::UUID,
     Type::TEXT,
@@ -116,6 +116,7 @@ const RATING_TYPES: &[Type] = &[
     Type::BOOL,
     Type::TEXT,
     Type::INT8,
+    Type::TEXT,
 ];
 
 async fn write(
@@ -154,7 +155,7 @@ async fn copy_ratings(
         let rating = &prepared.rating;
         let w = &rating.wire;
         let local_date: NaiveDate = rating.created_at.date_naive();
-        let row: [&(dyn ToSql + Sync); 22] = [
+        let row: [&(dyn ToSql + Sync); 23] = [
             &uuid(&w.id),
             &new.device,
             &now,
@@ -177,10 +178,23 @@ async fn copy_ratings(
             &taken.skewed,
             &prepared.fingerprint,
             &int(taken.receipt),
+            &w.tablet,
         ];
         writer.as_mut().write(&row).await?;
     }
     writer.finish().await?;
+    // Into the upstream outbox, in the order taken.
+    let ids: Vec<Uuid> = writes
+        .ratings
+        .iter()
+        .map(|new| uuid(&new.prepared.rating.wire.id))
+        .collect();
+    tx.execute(
+        "INSERT INTO upstream_outbox (rating_id)
+         SELECT id FROM unnest($1::uuid[]) WITH ORDINALITY AS t (id, n) ORDER BY n",
+        &[&ids],
+    )
+    .await?;
     Ok(())
 }
 
@@ -326,10 +340,15 @@ async fn misuse(
         .collect();
     Ok(tx
         .execute(
-            "INSERT INTO misuse (id, device_id, created_at, local_date, received_at)
-             SELECT id, device, at, day, $5
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::date[]) AS m (id, device, at, day)
-             ON CONFLICT (id) DO NOTHING",
+            "WITH new AS (
+                 INSERT INTO misuse (id, device_id, created_at, local_date, received_at)
+                 SELECT id, device, at, day, $5
+                 FROM unnest($1::text[], $2::text[], $3::text[], $4::date[])
+                     AS m (id, device, at, day)
+                 ON CONFLICT (id) DO NOTHING
+                 RETURNING id
+             )
+             INSERT INTO upstream_outbox (misuse_id) SELECT id FROM new",
             &[&ids, &devices, &times, &dates, &now],
         )
         .await?)

@@ -155,9 +155,29 @@ const SECOND: &str = "
     );
 ";
 
+/// 3: the province tier, as SQLite's 10: communes paired by their unit code, the tablet a
+/// forwarded rating came from, and the upstream outbox (a province forwards on to a national
+/// tier the same way).
+const THIRD: &str = "
+    ALTER TABLE pairing_codes ADD COLUMN unit_code text;
+    ALTER TABLE devices ADD COLUMN unit_code text;
+    ALTER TABLE ratings ADD COLUMN tablet_id text;
+    CREATE TABLE upstream_outbox (
+        seq       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        rating_id uuid,
+        misuse_id text
+    );
+    INSERT INTO upstream_outbox (rating_id) SELECT id FROM ratings ORDER BY received_at, id;
+    INSERT INTO upstream_outbox (misuse_id) SELECT id FROM misuse ORDER BY received_at, id;
+";
+
 /// Every migration, in order.
 pub fn migrations() -> Vec<String> {
-    vec![format!("{FIRST}{}", partitions()), SECOND.to_owned()]
+    vec![
+        format!("{FIRST}{}", partitions()),
+        SECOND.to_owned(),
+        THIRD.to_owned(),
+    ]
 }
 
 /// The smallest UUID made at the start of `year`, as PostgreSQL reads a uuid.

@@ -231,7 +231,7 @@ fn the_schema_is_made_once_a_newer_one_is_refused_and_every_id_has_a_partition()
     let pg = rt.block_on(Pg::connect(&url)).unwrap();
     let again = rt.block_on(Pg::connect(&url)).unwrap();
     let versions = rt.block_on(pg_rows(&again, "SELECT version FROM schema_migrations"));
-    assert_eq!(versions, ["1", "2"], "migrated once");
+    assert_eq!(versions, ["1", "2", "3"], "migrated once");
 
     // Ids from a clock in 1970, in the partitions' years, and past 2040 are all kept.
     rt.block_on(async {
@@ -283,7 +283,7 @@ fn the_schema_is_made_once_a_newer_one_is_refused_and_every_id_has_a_partition()
     });
     let newer = rt.block_on(Pg::connect(&url));
     assert!(
-        matches!(newer, Err(PgError::Newer(99, 2))),
+        matches!(newer, Err(PgError::Newer(99, 3))),
         "{:?}",
         newer.err()
     );
@@ -315,7 +315,7 @@ fn postgresql_killed_and_restarted_while_batches_stream_in_keeps_each_rating_exa
     let sender = {
         let pg = pg.clone();
         rt.spawn(async move {
-            let writer = PgWriter::start(pg, None);
+            let writer = PgWriter::start(pg, Vec::new());
             let mut failures = 0;
             let mut statuses = Vec::new();
             for b in 0..BATCHES {
@@ -380,8 +380,8 @@ impl Backend {
     async fn new_code(&mut self, counter: &str, ttl_secs: u64, now: DateTime<Utc>) -> String {
         let ttl = std::time::Duration::from_secs(ttl_secs);
         match self {
-            Backend::Sqlite(db) => db.new_pairing_code(counter, ttl, now).unwrap(),
-            Backend::Postgres(pg) => pg.new_pairing_code(counter, ttl, now).await.unwrap(),
+            Backend::Sqlite(db) => db.new_pairing_code(counter, None, ttl, now).unwrap(),
+            Backend::Postgres(pg) => pg.new_pairing_code(counter, None, ttl, now).await.unwrap(),
         }
     }
     async fn pair(

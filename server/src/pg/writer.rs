@@ -28,7 +28,7 @@ pub struct PgWriter {
 impl PgWriter {
     /// Starts the writer task on the current Tokio runtime; after each commit it tells
     /// `committed` (the notifier, which alerts on the negatives the commit queued).
-    pub fn start(pg: Pg, committed: Option<std::sync::mpsc::Sender<Wake>>) -> PgWriter {
+    pub fn start(pg: Pg, committed: Vec<std::sync::mpsc::Sender<Wake>>) -> PgWriter {
         let (jobs, queue) = mpsc::unbounded_channel();
         tokio::spawn(write_loop(pg, queue, committed));
         PgWriter { jobs }
@@ -46,7 +46,7 @@ impl PgWriter {
 async fn write_loop(
     pg: Pg,
     mut queue: mpsc::UnboundedReceiver<Job>,
-    committed: Option<std::sync::mpsc::Sender<Wake>>,
+    committed: Vec<std::sync::mpsc::Sender<Wake>>,
 ) {
     while let Some(first) = queue.recv().await {
         let mut ratings = first.batch.items.len();
@@ -57,8 +57,8 @@ async fn write_loop(
             group.push(job);
         }
         commit(&pg, group).await;
-        if let Some(notifier) = &committed {
-            let _ = notifier.send(Wake::Poke);
+        for waiting in &committed {
+            let _ = waiting.send(Wake::Poke);
         }
     }
 }

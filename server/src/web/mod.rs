@@ -381,6 +381,11 @@ async fn devices(State(state): State<Shared>, session: Session) -> Response {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
+    let link = state
+        .upstream
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     match read {
         Ok((devices, unit, notifications)) => {
             let frame = Frame {
@@ -394,7 +399,7 @@ async fn devices(State(state): State<Shared>, session: Session) -> Response {
             };
             html_response(
                 StatusCode::OK,
-                pages::devices(&frame, &devices, &backup_state, &notifications),
+                pages::devices(&frame, &devices, &backup_state, &notifications, &link),
             )
         }
         Err(_) => problem_page(lang, StatusCode::INTERNAL_SERVER_ERROR, |d| d.failed),

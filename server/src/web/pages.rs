@@ -5,6 +5,7 @@ use super::trend;
 use super::words::{Dash, code, dash};
 use crate::backups::BackupState;
 use crate::db::{Device, NegativesPage, QueueState, Totals};
+use crate::upstream::LinkState;
 use hailong_core::level::Level;
 use hailong_core::period::ReportPeriod;
 use hailong_core::reason::Reason;
@@ -657,6 +658,7 @@ pub fn devices(
     devices: &[Device],
     backup_state: &BackupState,
     (channels, queue): &(Vec<&str>, QueueState),
+    link: &LinkState,
 ) -> Markup {
     let (d, w, lang) = (f.d(), f.lang.words(), f.lang);
     let time = |at: Option<&str>| {
@@ -685,7 +687,12 @@ pub fn devices(
                     tbody {
                         @for device in devices {
                             tr data-key=(device.id) class=[device.revoked.then_some("revoked")] {
-                                td { (device.counter) }
+                                td {
+                                    (device.counter)
+                                    @if let Some(unit) = &device.unit_code {
+                                        " " span.unit-code { "(" (d.commune_unit) " " (unit) ")" }
+                                    }
+                                }
                                 td { (device.name) }
                                 td.when { (time(Some(&device.paired_at))) }
                                 td.when { (time(device.last_seen.as_deref())) }
@@ -699,10 +706,43 @@ pub fn devices(
                     }
                 } }
             }
+            (upstream(f, link))
             (backups(f, backup_state))
             (notifications(f, channels, queue))
         },
     )
+}
+
+/// How forwarding to the province stands, once this server is paired with one: where, how
+/// many entries wait, the last batch sent, the failure since.
+fn upstream(f: &Frame<'_>, link: &LinkState) -> Markup {
+    let (d, lang) = (f.d(), f.lang);
+    let time = |at: &chrono::DateTime<chrono::Utc>| {
+        at.with_timezone(&chrono::Local)
+            .format("%H:%M %d/%m/%Y")
+            .to_string()
+    };
+    html! {
+        @if let Some(url) = &link.url {
+            section.upstream id="upstream" {
+                h2 { (d.upstream) }
+                p { (d.upstream_to) ": " strong { (url) } }
+                p { (d.upstream_waiting) ": " strong id="upstream-waiting" { (lang.count(link.waiting)) } }
+                p id="upstream-last" {
+                    (d.upstream_last) ": "
+                    (link.last_sent.as_ref().map_or(d.never.to_owned(), time))
+                }
+                @if let Some((at, error)) = &link.failing {
+                    p.problem id="upstream-failing" role="alert" {
+                        (d.upstream_failing.replace("{at}", &time(at))) ": " (error)
+                    }
+                }
+                @if link.refused > 0 {
+                    p.problem id="upstream-refused" { (d.upstream_refused) ": " (lang.count(link.refused)) }
+                }
+            }
+        }
+    }
 }
 
 /// The sign-in form; `problem` says why the last try failed, never which part was wrong.

@@ -21,6 +21,20 @@ impl Server {
         Server { running, _dir: dir }
     }
 
+    /// Kills it (a crash) and starts it again on the same port and data.
+    pub(crate) fn restart(self) -> Server {
+        let Server { running, _dir } = self;
+        Server {
+            running: running.restart(),
+            _dir,
+        }
+    }
+
+    /// Kills it where it stands, as a crash would.
+    pub(crate) fn kill(&mut self) {
+        self.running.kill();
+    }
+
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.running.url)
     }

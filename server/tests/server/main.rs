@@ -8,6 +8,7 @@
 //!   floods, idle and half-sent connections, redirects, cross-site forms, forged log lines,
 //!   file modes and leftovers;
 //! - `notify`: alerts reaching a webhook through the running server, settings refused;
+//! - `province`: a commune's server forwarding to its province's;
 //! - `postgres`: those of the above that do not test a file or a process, again with the
 //!   server's data in a private PostgreSQL.
 
@@ -25,6 +26,7 @@ mod backups;
 mod dashboard;
 mod hardening;
 mod notify;
+mod province;
 
 /// The same tests with the server's data in a private PostgreSQL (`running::on_postgres`):
 /// every one that tests what the server does, not a SQLite file or a process.
@@ -41,6 +43,7 @@ mod postgres {
     }
 
     again! {
+    province::a_communes_entries_reach_its_province_once_with_their_tablets_through_a_crash,
     api::pairing_succeeds_once_and_refuses_reuse_expiry_and_wrong_codes_then_rate_limits,
     api::a_batch_accepts_dedupes_logs_conflicts_rejects_and_flags_repeats_and_skew,
     api::every_error_has_its_status_and_a_json_message,

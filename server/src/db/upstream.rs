@@ -1,0 +1,101 @@
+//! The upstream outbox and settings on SQLite: what waits for the province, read in the
+//! order taken as the wire sends it, and taken off once the province has it.
+
+use super::{Db, DbError};
+use crate::upstream::{Outbox, Upstream};
+use hailong_core::reason::Reason;
+use hailong_core::wire::{WireMisuse, WireRating};
+use rusqlite::OptionalExtension;
+
+impl Db {
+    /// The province this server forwards to, if it was paired upward.
+    pub fn upstream(&self) -> Result<Option<Upstream>, DbError> {
+        let json: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM settings WHERE key = 'upstream'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+    }
+
+    pub fn set_upstream(&mut self, upstream: &Upstream) -> Result<(), DbError> {
+        let json = serde_json::to_string(upstream).unwrap_or_default();
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES ('upstream', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [json],
+        )?;
+        Ok(())
+    }
+
+    /// The oldest `limit` entries waiting for the province, and how many wait in all.
+    pub fn outbox(&self, limit: usize) -> Result<Outbox, DbError> {
+        // Entries leave from the front only: the span of seq is the count.
+        let waiting: i64 = self.conn.query_row(
+            "SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM upstream_outbox",
+            [],
+            |r| r.get(0),
+        )?;
+        let mut outbox = Outbox {
+            waiting: u64::try_from(waiting).unwrap_or(0),
+            ..Outbox::default()
+        };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT o.seq, r.id, r.created_at, r.seq, r.scale, r.outcome, r.reasons, r.comment,
+                 r.dossier, r.procedure_code, r.procedure_name, r.field_code, r.field_name,
+                 r.officer, r.officer_id, coalesce(r.counter, d.counter),
+                 coalesce(r.tablet_id, r.device_id), r.clock_skew, m.id, m.created_at
+             FROM upstream_outbox o
+             LEFT JOIN ratings r ON r.id = o.rating_id
+             LEFT JOIN devices d ON d.id = r.device_id
+             LEFT JOIN misuse m ON m.id = o.misuse_id
+             ORDER BY o.seq LIMIT ?1",
+        )?;
+        let mut rows = stmt.query([i64::try_from(limit).unwrap_or(i64::MAX)])?;
+        while let Some(row) = rows.next()? {
+            outbox.through = row.get(0)?;
+            if let Some(id) = row.get::<_, Option<String>>(1)? {
+                let reasons: String = row.get(6)?;
+                outbox.ratings.push(WireRating {
+                    id,
+                    created_at: row.get(2)?,
+                    seq: row.get(3)?,
+                    scale: row.get(4)?,
+                    level: row.get(5)?,
+                    reasons: Reason::split(&reasons)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|r| r.code().to_owned())
+                        .collect(),
+                    comment: row.get(7)?,
+                    dossier_code: row.get(8)?,
+                    procedure_code: row.get(9)?,
+                    procedure_name: row.get(10)?,
+                    field_code: row.get(11)?,
+                    field_name: row.get(12)?,
+                    officer: row.get(13)?,
+                    officer_id: row.get(14)?,
+                    counter: row.get(15)?,
+                    tablet: row.get(16)?,
+                    doubtful_time: row.get(17)?,
+                });
+            } else if let Some(id) = row.get::<_, Option<String>>(18)? {
+                outbox.misuse.push(WireMisuse {
+                    id,
+                    created_at: row.get(19)?,
+                });
+            }
+        }
+        Ok(outbox)
+    }
+
+    /// The province has every entry through `through`: they leave the outbox.
+    pub fn forwarded(&mut self, through: i64) -> Result<(), DbError> {
+        self.conn
+            .execute("DELETE FROM upstream_outbox WHERE seq <= ?1", [through])?;
+        Ok(())
+    }
+}

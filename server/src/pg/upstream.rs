@@ -1,0 +1,94 @@
+//! The upstream outbox and settings on PostgreSQL, as `db/upstream.rs` keeps them on SQLite:
+//! a province's server forwards on to a national tier the same way a commune's does.
+
+use super::{Pg, PgError};
+use crate::upstream::{Outbox, Upstream};
+use hailong_core::reason::Reason;
+use hailong_core::wire::{WireMisuse, WireRating};
+
+impl Pg {
+    pub async fn upstream(&self) -> Result<Option<Upstream>, PgError> {
+        Ok(self
+            .setting("upstream")
+            .await?
+            .and_then(|j| serde_json::from_str(&j).ok()))
+    }
+
+    pub async fn set_upstream(&self, upstream: &Upstream) -> Result<(), PgError> {
+        let json = serde_json::to_string(upstream).unwrap_or_default();
+        self.set_setting("upstream", &json).await
+    }
+
+    /// The oldest `limit` entries waiting for the next tier, and how many wait in all.
+    pub async fn outbox(&self, limit: usize) -> Result<Outbox, PgError> {
+        let client = self.pool.get().await?;
+        let waiting: i64 = client
+            .query_one(
+                "SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM upstream_outbox",
+                &[],
+            )
+            .await?
+            .get(0);
+        let rows = client
+            .query(
+                "SELECT o.seq, r.id::text, r.created_at, r.seq, r.scale, r.outcome, r.reasons,
+                     r.comment, r.dossier, r.procedure_code, r.procedure_name, r.field_code,
+                     r.field_name, r.officer, r.officer_id, coalesce(r.counter, d.counter),
+                     coalesce(r.tablet_id, r.device_id), r.clock_skew, m.id, m.created_at
+                 FROM upstream_outbox o
+                 LEFT JOIN ratings r ON r.id = o.rating_id
+                 LEFT JOIN devices d ON d.id = r.device_id
+                 LEFT JOIN misuse m ON m.id = o.misuse_id
+                 ORDER BY o.seq LIMIT $1",
+                &[&i64::try_from(limit).unwrap_or(i64::MAX)],
+            )
+            .await?;
+        let mut outbox = Outbox {
+            waiting: u64::try_from(waiting).unwrap_or(0),
+            ..Outbox::default()
+        };
+        for row in rows {
+            outbox.through = row.get(0);
+            if let Some(id) = row.get::<_, Option<String>>(1) {
+                let reasons: String = row.get(6);
+                outbox.ratings.push(WireRating {
+                    id,
+                    created_at: row.get(2),
+                    seq: row.get(3),
+                    scale: u8::try_from(row.get::<_, i16>(4)).unwrap_or(0),
+                    level: row.get(5),
+                    reasons: Reason::split(&reasons)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|r| r.code().to_owned())
+                        .collect(),
+                    comment: row.get(7),
+                    dossier_code: row.get(8),
+                    procedure_code: row.get(9),
+                    procedure_name: row.get(10),
+                    field_code: row.get(11),
+                    field_name: row.get(12),
+                    officer: row.get(13),
+                    officer_id: row.get(14),
+                    counter: row.get(15),
+                    tablet: row.get(16),
+                    doubtful_time: row.get(17),
+                });
+            } else if let Some(id) = row.get::<_, Option<String>>(18) {
+                outbox.misuse.push(WireMisuse {
+                    id,
+                    created_at: row.get(19),
+                });
+            }
+        }
+        Ok(outbox)
+    }
+
+    pub async fn forwarded(&self, through: i64) -> Result<(), PgError> {
+        let client = self.pool.get().await?;
+        client
+            .execute("DELETE FROM upstream_outbox WHERE seq <= $1", &[&through])
+            .await?;
+        Ok(())
+    }
+}

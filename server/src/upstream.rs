@@ -1,0 +1,326 @@
+//! Forwarding to the province: a commune's server, paired upward once
+//! (`hailong-server upstream pair`), sends every entry it takes (ratings, unrated dossiers,
+//! misuse presses, each with its tablet and counter) to its province's server, in the order
+//! taken, in batches, through the same batch API a tablet uses. An entry leaves the outbox only
+//! when the province has answered for it, so nothing is lost; the province keeps each id once,
+//! so nothing is counted twice; failures wait longer and longer (to 5 minutes) and the
+//! forwarding resumes where it stopped, after a restart too. A province's server forwards on
+//! to a national tier the same way.
+
+use crate::notify::Wake;
+use crate::storage::StoreError;
+use crate::store::Store;
+use chrono::{DateTime, Utc};
+use hailong_core::wire::{Batch, BatchResult, Status, WireMisuse, WireRating};
+use serde::{Deserialize, Serialize};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::{Arc, Mutex, Once};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Entries in one batch upward: a tablet's batch at most.
+pub const BATCH: usize = hailong_core::wire::MAX_BATCH;
+/// How long a request upward may take.
+const TIMEOUT: Duration = Duration::from_secs(60);
+/// With nothing to send, how long before looking again unprompted (each commit prompts).
+const IDLE: Duration = Duration::from_secs(60);
+/// With no province set, how often to look whether one was (`upstream pair` runs apart from
+/// the server and cannot prompt it).
+const UNPAIRED: Duration = Duration::from_secs(5);
+/// The longest wait after failures.
+const MOST_BACKOFF: Duration = Duration::from_secs(300);
+
+/// The province this server forwards to, as kept in its settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upstream {
+    /// The province's server, e.g. https://hailong.thanhhoa.gov.vn
+    pub url: String,
+    /// This server's token there (a client's credential, kept in the 0600 database).
+    pub token: String,
+    /// Its device id there.
+    pub device_id: String,
+    /// The certificate (PEM) of the CA that signed the province's certificate, if not a
+    /// public one.
+    #[serde(default)]
+    pub ca_file: Option<String>,
+}
+
+/// The oldest entries waiting for the province.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outbox {
+    /// The last of them, in the outbox's order.
+    pub through: i64,
+    pub ratings: Vec<WireRating>,
+    pub misuse: Vec<WireMisuse>,
+    /// Entries waiting in all, these included.
+    pub waiting: u64,
+}
+
+/// How the link to the province stands, for the dashboard and `upstream show`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkState {
+    /// The province's address, once paired.
+    pub url: Option<String>,
+    /// Entries waiting, as last counted.
+    pub waiting: u64,
+    pub last_sent: Option<DateTime<Utc>>,
+    /// The last failure, if it came after the last success: when, and why.
+    pub failing: Option<(DateTime<Utc>, String)>,
+    /// Entries the province refused (it should never: each was taken here first).
+    pub refused: u64,
+}
+
+pub type SharedLink = Arc<Mutex<LinkState>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Http(String),
+    #[error("the province's server answered {0}: {1}")]
+    Refused(u16, String),
+}
+
+fn client(ca_file: Option<&str>) -> Result<reqwest::blocking::Client, UpstreamError> {
+    static PROVIDER: Once = Once::new();
+    PROVIDER.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    let mut builder = reqwest::blocking::Client::builder()
+        .timeout(TIMEOUT)
+        .connect_timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(path) = ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|e| UpstreamError::Http(format!("the CA file {path}: {e}")))?;
+        let ca = reqwest::Certificate::from_pem(&pem)
+            .map_err(|e| UpstreamError::Http(format!("the CA file {path}: {e}")))?;
+        builder = builder.add_root_certificate(ca);
+    }
+    builder
+        .build()
+        .map_err(|e| UpstreamError::Http(e.to_string()))
+}
+
+/// Pairs this server with its province's using a code the province made for it
+/// (`hailong-server pair --commune NAME --unit-code CODE` there).
+pub fn pair(
+    url: &str,
+    code: &str,
+    name: &str,
+    ca_file: Option<&str>,
+) -> Result<Upstream, UpstreamError> {
+    let url = url.trim().trim_end_matches('/').to_owned();
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(UpstreamError::Http(format!(
+            "{url:?} is not a server's address: https://…"
+        )));
+    }
+    let answer = client(ca_file)?
+        .post(format!("{url}/api/v1/devices/pair"))
+        .json(&serde_json::json!({ "code": code.trim(), "device_name": name }))
+        .send()
+        .map_err(|e| UpstreamError::Http(e.to_string()))?;
+    let status = answer.status();
+    let body: serde_json::Value = answer
+        .json()
+        .map_err(|e| UpstreamError::Http(e.to_string()))?;
+    if !status.is_success() {
+        let said = body["error"].as_str().unwrap_or("").to_owned();
+        return Err(UpstreamError::Refused(status.as_u16(), said));
+    }
+    let field = |name: &str| {
+        body[name]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| UpstreamError::Http(format!("the answer has no {name}")))
+    };
+    Ok(Upstream {
+        url,
+        token: field("token")?,
+        device_id: field("device_id")?,
+        ca_file: ca_file.map(str::to_owned),
+    })
+}
+
+/// Sends one batch of what waits; how many entries it took off the outbox (0: nothing waits).
+pub fn forward_once(
+    store: &mut dyn Store,
+    upstream: &Upstream,
+    link: &SharedLink,
+) -> Result<usize, UpstreamError> {
+    let outbox = store.outbox(BATCH)?;
+    set(link, |l| l.waiting = outbox.waiting);
+    let taken = outbox.ratings.len() + outbox.misuse.len();
+    if taken == 0 {
+        return Ok(0);
+    }
+    let now = chrono::Local::now().fixed_offset().to_rfc3339();
+    let batch = Batch {
+        ratings: &outbox.ratings,
+        misuse: &outbox.misuse,
+        queued: Some(outbox.waiting.saturating_sub(taken as u64)),
+        sent_at: Some(&now),
+        acked_through: None,
+    };
+    let answer = client(upstream.ca_file.as_deref())?
+        .post(format!("{}/api/v1/ratings/batch", upstream.url))
+        .bearer_auth(&upstream.token)
+        .json(&batch)
+        .send()
+        .map_err(|e| UpstreamError::Http(e.to_string()))?;
+    let status = answer.status();
+    if !status.is_success() {
+        let said = answer
+            .json::<serde_json::Value>()
+            .ok()
+            .and_then(|b| b["error"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        return Err(UpstreamError::Refused(status.as_u16(), said));
+    }
+    let result: BatchResult = answer
+        .json()
+        .map_err(|e| UpstreamError::Http(format!("an unreadable answer: {e}")))?;
+    if result.results.len() != outbox.ratings.len() {
+        return Err(UpstreamError::Http(format!(
+            "the answer has {} results for {} ratings",
+            result.results.len(),
+            outbox.ratings.len()
+        )));
+    }
+    let refused: Vec<&str> = result
+        .results
+        .iter()
+        .filter(|r| r.status == Status::Rejected)
+        .map(|r| r.id.as_str())
+        .collect();
+    if !refused.is_empty() {
+        // Taken here, refused there: a difference of versions, never resent as it is.
+        tracing::error!(ids = ?refused, "the province refused entries this server took; they stay here");
+    }
+    store.forwarded(outbox.through)?;
+    set(link, |l| {
+        l.waiting = outbox.waiting.saturating_sub(taken as u64);
+        l.last_sent = Some(Utc::now());
+        l.failing = None;
+        l.refused += refused.len() as u64;
+    });
+    Ok(taken)
+}
+
+fn set(link: &SharedLink, change: impl FnOnce(&mut LinkState)) {
+    change(&mut link.lock().unwrap_or_else(|e| e.into_inner()));
+}
+
+/// The wait after `failures` failures in a row: 2 s, doubling, at most 5 minutes.
+pub fn backoff(failures: u32) -> Duration {
+    Duration::from_secs(2u64.saturating_pow(failures.min(16))).min(MOST_BACKOFF)
+}
+
+/// The forwarding thread. Dropping it stops the thread after the batch under way.
+pub struct Forwarder {
+    wake: Sender<Wake>,
+    thread: Option<JoinHandle<()>>,
+    pub link: SharedLink,
+}
+
+impl Forwarder {
+    pub fn start(mut store: Box<dyn Store>) -> std::io::Result<Forwarder> {
+        let (wake, woken) = channel();
+        let link = SharedLink::default();
+        let shared = link.clone();
+        let thread = crate::threads::spawn("upstream".into(), move || {
+            run(&mut *store, &shared, &woken);
+        })?;
+        Ok(Forwarder {
+            wake,
+            thread: Some(thread),
+            link,
+        })
+    }
+
+    /// Something to tell the forwarder that entries were taken.
+    pub fn waker(&self) -> Sender<Wake> {
+        self.wake.clone()
+    }
+}
+
+impl Drop for Forwarder {
+    fn drop(&mut self) {
+        let _ = self.wake.send(Wake::Stop);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn run(store: &mut dyn Store, link: &SharedLink, woken: &Receiver<Wake>) {
+    let mut failures = 0u32;
+    loop {
+        let wait = match store.upstream() {
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the upstream settings");
+                IDLE
+            }
+            Ok(None) => UNPAIRED,
+            Ok(Some(upstream)) => {
+                set(link, |l| l.url = Some(upstream.url.clone()));
+                match forward_once(store, &upstream, link) {
+                    Ok(0) => {
+                        failures = 0;
+                        IDLE
+                    }
+                    Ok(sent) => {
+                        failures = 0;
+                        tracing::info!(entries = sent, "forwarded to the province");
+                        Duration::ZERO
+                    }
+                    Err(e) => {
+                        failures += 1;
+                        let wait = backoff(failures);
+                        tracing::warn!(error = %e, retry_in_secs = wait.as_secs(), "cannot forward to the province; trying again");
+                        set(link, |l| l.failing = Some((Utc::now(), e.to_string())));
+                        wait
+                    }
+                }
+            }
+        };
+        if wait.is_zero() {
+            if let Ok(Wake::Stop) = woken.try_recv() {
+                return;
+            }
+            continue;
+        }
+        // After a failure the wait runs its course: entries taken meanwhile do not make the
+        // forwarder knock again sooner.
+        let until = std::time::Instant::now() + wait;
+        loop {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            match woken.recv_timeout(left) {
+                Ok(Wake::Poke) if failures == 0 => break,
+                Ok(Wake::Poke) => {}
+                Err(RecvTimeoutError::Timeout) => break,
+                Ok(Wake::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+        // Pokes that came meanwhile are all answered by the next round.
+        while let Ok(wake) = woken.try_recv() {
+            if let Wake::Stop = wake {
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_wait_longer_and_longer_up_to_five_minutes() {
+        let waits: Vec<u64> = (1..=10).map(|n| backoff(n).as_secs()).collect();
+        assert_eq!(waits, [2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
+        assert_eq!(backoff(u32::MAX), MOST_BACKOFF);
+    }
+}

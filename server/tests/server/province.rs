@@ -1,0 +1,198 @@
+//! A commune's server forwarding to its province's: paired upward with a code the province
+//! made for it, it sends every entry it holds and takes, with its tablet and counter, and the
+//! province ends with exactly the commune's entries and figures, through a province that crashed
+//! and came back.
+
+use crate::api::{Server, id, rating, value};
+use crate::dashboard::{PASSWORD, get, sign_in};
+use crate::http::cookie_from;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// Waits (polling, to a deadline) until the province holds `n` ratings.
+fn until_held(province: &Server, n: i64) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let held: i64 = value(&province.running, "SELECT count(*) FROM ratings");
+        if held == n {
+            return;
+        }
+        assert!(held < n, "the province holds {held} ratings, more than {n}");
+        assert!(
+            Instant::now() < deadline,
+            "the province holds {held} of {n} ratings"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits (polling, to a deadline) until `done` says so.
+fn until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "never: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The dashboard's tablets page of `server`, signed in.
+fn devices_page(server: &Server) -> String {
+    let _ = server.running.add_user("lan", PASSWORD);
+    let signed_in = sign_in(&server.running, "lan", PASSWORD);
+    let cookie = cookie_from(signed_in.headers()["set-cookie"].to_str().unwrap());
+    get(&server.running, "/devices", Some(&cookie))
+        .text()
+        .unwrap()
+}
+
+/// The summary's counts, as the API gives them for all time.
+fn counts(server: &Server, admin: &str) -> Value {
+    let summary: Value = server.get("/api/v1/summary", admin).json().unwrap();
+    summary["counts"].clone()
+}
+
+#[test]
+pub(crate) fn a_communes_entries_reach_its_province_once_with_their_tablets_through_a_crash() {
+    let province = Server::start();
+    let commune = Server::start();
+    commune.cli(&["unit", "UBND xã Tân Phú"]);
+    let said = province.cli(&[
+        "pair",
+        "--commune",
+        "Xã Tân Phú",
+        "--unit-code",
+        " 000.17.22.h56 ",
+    ]);
+    assert!(said.contains("000.17.22.H56"), "{said}");
+    let code = said.lines().last().unwrap().trim().to_owned();
+
+    // Two tablets at the commune, before it is paired upward: a negative, a dossier rated
+    // twice (a repeat), a dossier left unrated, a misuse press.
+    let one = commune.device("Quầy 1");
+    let two = commune.device("Quầy 2");
+    let mut unhappy = rating(&id(1), "unsatisfied");
+    unhappy["reasons"] = json!(["long_wait"]);
+    let mut first = rating(&id(2), "satisfied");
+    first["dossier_code"] = json!("000.17.22.H56-261120-0001");
+    let mut again = rating(&id(3), "very_satisfied");
+    again["dossier_code"] = json!("000.17.22.H56-261120-0001");
+    let mut unrated = rating(&id(4), "not_rated");
+    unrated["dossier_code"] = json!("000.17.22.H56-261120-0002");
+    let batch = json!({"ratings": [unhappy, first],
+        "misuse": [{"id": "01936f6e-8b7a-7c41-9a57-200000000001",
+                    "created_at": "2026-11-23T09:20:00+07:00"}]});
+    assert_eq!(commune.send(&one, &batch).0, reqwest::StatusCode::OK);
+    assert_eq!(
+        commune.statuses(&two, vec![again, unrated]),
+        ["accepted", "accepted"]
+    );
+
+    let paired = commune.cli(&[
+        "upstream",
+        "pair",
+        "--server",
+        &province.running.url,
+        "--code",
+        &code,
+    ]);
+    assert!(paired.contains("5 entries wait"), "{paired}");
+    until_held(&province, 4);
+    let admin = (province.admin_token(), commune.admin_token());
+    assert_eq!(counts(&province, &admin.0), counts(&commune, &admin.1));
+    let misuse: i64 = value(&province.running, "SELECT count(*) FROM misuse");
+    assert_eq!(misuse, 1);
+    // The province knows the commune by its token, the tablets by their ids there.
+    let devices = province.cli(&["devices"]);
+    assert!(devices.contains("Xã Tân Phú"), "{devices}");
+    let tablets: i64 = value(
+        &province.running,
+        "SELECT count(DISTINCT tablet_id) FROM ratings",
+    );
+    assert_eq!(tablets, 2);
+    let repeats: i64 = value(
+        &province.running,
+        "SELECT count(*) FROM ratings WHERE repeat_dossier",
+    );
+    assert_eq!(repeats, 1, "the same repeat as the commune's");
+    // The commune hears the province's answer a moment after the province has committed.
+    until("the commune's outbox is empty", || {
+        commune.cli(&["upstream", "show"]).contains("waiting: 0")
+    });
+    // Both dashboards say so: the commune how its forwarding stands, the province which
+    // commune it hears from.
+    let mut page = String::new();
+    until("the commune's page says nothing waits", || {
+        page = devices_page(&commune);
+        page.contains("<strong id=\"upstream-waiting\">0</strong>")
+    });
+    assert!(page.contains(&province.running.url), "{page}");
+    assert!(!page.contains("id=\"upstream-failing\""), "{page}");
+    let page = devices_page(&province);
+    assert!(
+        page.contains("Xã Tân Phú") && page.contains("000.17.22.H56"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("id=\"upstream\""),
+        "a province forwarding nowhere: {page}"
+    );
+
+    // The province crashes; the commune takes more meanwhile, and forwards them once the
+    // province is back: none lost, none twice.
+    let mut province = province;
+    province.kill();
+    let more: Vec<Value> = (5..=40).map(|n| rating(&id(n), "satisfied")).collect();
+    assert!(commune.statuses(&one, more).iter().all(|s| s == "accepted"));
+    // A tablet whose clock is years off: the commune finds the time doubtful, and so does the
+    // province, which cannot see that tablet's clock.
+    let mut skewed = rating(&id(41), "satisfied");
+    skewed["created_at"] = json!("2020-01-01T09:00:00+07:00");
+    let late = json!({"ratings": [skewed], "sent_at": "2020-01-01T09:00:05+07:00"});
+    assert_eq!(commune.send(&two, &late).0, reqwest::StatusCode::OK);
+    let province = province.restart();
+    until_held(&province, 41);
+    let doubtful: i64 = value(
+        &province.running,
+        "SELECT count(*) FROM ratings WHERE clock_skew",
+    );
+    assert_eq!(doubtful, 1);
+    assert_eq!(counts(&province, &admin.0), counts(&commune, &admin.1));
+    let distinct: i64 = value(&province.running, "SELECT count(DISTINCT id) FROM ratings");
+    assert_eq!(distinct, 41);
+}
+
+#[test]
+fn pairing_upward_refuses_a_bad_unit_code_an_unnamed_commune_and_a_wrong_code_with_reasons() {
+    let province = Server::start();
+    let commune = Server::start();
+    let refused = |server: &Server, args: &[&str], reason: &str| {
+        let out = server.running.run_command(args, "");
+        let said = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {said}");
+        assert!(said.contains(reason), "{args:?}: {said}");
+    };
+    refused(
+        &province,
+        &["pair", "--commune", "Xã A", "--unit-code", "xã A!"],
+        "is not a unit code",
+    );
+    refused(
+        &province,
+        &["pair", "--unit-code", "000.17.22.H56"],
+        "--commune",
+    );
+    let url = province.running.url.clone();
+    refused(
+        &commune,
+        &["upstream", "pair", "--server", &url, "--code", "AAAA-BBBB"],
+        "name this unit first",
+    );
+    commune.cli(&["unit", "UBND xã A"]);
+    refused(
+        &commune,
+        &["upstream", "pair", "--server", &url, "--code", "AAAA-BBBB"],
+        "unknown pairing code",
+    );
+    let shown = commune.cli(&["upstream", "show"]);
+    assert!(shown.contains("not paired"), "{shown}");
+}
