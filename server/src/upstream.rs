@@ -82,7 +82,8 @@ pub enum UpstreamError {
     Refused(u16, String),
 }
 
-fn client(ca_file: Option<&str>) -> Result<reqwest::blocking::Client, UpstreamError> {
+/// A client for the province's server, with timeouts; `ca_file` trusted besides the roots.
+pub fn client(ca_file: Option<&str>) -> Result<reqwest::blocking::Client, UpstreamError> {
     static PROVIDER: Once = Once::new();
     PROVIDER.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -144,10 +145,12 @@ pub fn pair(
     })
 }
 
-/// Sends one batch of what waits; how many entries it took off the outbox (0: nothing waits).
+/// Sends one batch of what waits through `client`; how many entries it took off the outbox
+/// (0: nothing waits).
 pub fn forward_once(
     store: &mut dyn Store,
     upstream: &Upstream,
+    client: &reqwest::blocking::Client,
     link: &SharedLink,
 ) -> Result<usize, UpstreamError> {
     let outbox = store.outbox(BATCH)?;
@@ -164,7 +167,7 @@ pub fn forward_once(
         sent_at: Some(&now),
         acked_through: None,
     };
-    let answer = client(upstream.ca_file.as_deref())?
+    let answer = client
         .post(format!("{}/api/v1/ratings/batch", upstream.url))
         .bearer_auth(&upstream.token)
         .json(&batch)
@@ -257,6 +260,8 @@ impl Drop for Forwarder {
 
 fn run(store: &mut dyn Store, link: &SharedLink, woken: &Receiver<Wake>) {
     let mut failures = 0u32;
+    // Kept while the settings stay the same, so batches reuse its connection.
+    let mut kept: Option<(Upstream, reqwest::blocking::Client)> = None;
     loop {
         let wait = match store.upstream() {
             Err(e) => {
@@ -266,7 +271,17 @@ fn run(store: &mut dyn Store, link: &SharedLink, woken: &Receiver<Wake>) {
             Ok(None) => UNPAIRED,
             Ok(Some(upstream)) => {
                 set(link, |l| l.url = Some(upstream.url.clone()));
-                match forward_once(store, &upstream, link) {
+                if kept.as_ref().is_none_or(|(k, _)| *k != upstream) {
+                    kept = client(upstream.ca_file.as_deref())
+                        .map(|c| (upstream.clone(), c))
+                        .map_err(|e| tracing::error!(error = %e, "cannot make the client for the province"))
+                        .ok();
+                }
+                let sent = match &kept {
+                    Some((_, client)) => forward_once(store, &upstream, client, link),
+                    None => Err(UpstreamError::Http("no client for the province".into())),
+                };
+                match sent {
                     Ok(0) => {
                         failures = 0;
                         IDLE

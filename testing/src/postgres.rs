@@ -52,7 +52,7 @@ pub struct PrivatePostgres {
     port: u16,
     /// The `postgres` user's id when this process is root: its programs run as that user.
     run_as: Option<u32>,
-    running: bool,
+    running: std::cell::Cell<bool>,
     /// Databases made with `create_database`.
     made: std::cell::Cell<usize>,
 }
@@ -73,12 +73,12 @@ impl PrivatePostgres {
         } else {
             None
         };
-        let mut pg = PrivatePostgres {
+        let pg = PrivatePostgres {
             bin,
             dir,
             port: free_port()?,
             run_as,
-            running: false,
+            running: std::cell::Cell::new(false),
             made: std::cell::Cell::new(0),
         };
         let data = pg.data_dir();
@@ -141,14 +141,14 @@ impl PrivatePostgres {
 
     /// Kills the server as a crash or a power cut would (`immediate`: no checkpoint, every
     /// connection dropped), then starts it again on the same port; it recovers from its WAL.
-    pub fn restart(&mut self) -> Result<(), PostgresError> {
+    pub fn restart(&self) -> Result<(), PostgresError> {
         self.stop()?;
         self.start_server()
     }
 
     /// Stops the server immediately.
-    pub fn stop(&mut self) -> Result<(), PostgresError> {
-        if self.running {
+    pub fn stop(&self) -> Result<(), PostgresError> {
+        if self.running.get() {
             let data = self.data_dir();
             self.run(
                 "pg_ctl",
@@ -161,12 +161,12 @@ impl PrivatePostgres {
                     "stop".as_ref(),
                 ],
             )?;
-            self.running = false;
+            self.running.set(false);
         }
         Ok(())
     }
 
-    fn start_server(&mut self) -> Result<(), PostgresError> {
+    fn start_server(&self) -> Result<(), PostgresError> {
         let data = self.data_dir();
         let log = self.dir.path().join("server.log");
         // fsync stays on: the faults tested against this server are crashes.
@@ -190,7 +190,7 @@ impl PrivatePostgres {
                 "start".as_ref(),
             ],
         )?;
-        self.running = true;
+        self.running.set(true);
         Ok(())
     }
 

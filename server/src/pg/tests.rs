@@ -291,7 +291,7 @@ fn the_schema_is_made_once_a_newer_one_is_refused_and_every_id_has_a_partition()
 
 #[test]
 fn postgresql_killed_and_restarted_while_batches_stream_in_keeps_each_rating_exactly_once() {
-    let mut postgres = PrivatePostgres::start().unwrap();
+    let postgres = PrivatePostgres::start().unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

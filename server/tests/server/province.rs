@@ -6,6 +6,7 @@
 use crate::api::{Server, id, rating, value};
 use crate::dashboard::{PASSWORD, get, sign_in};
 use crate::http::cookie_from;
+use crate::proxy::{Fault, Proxy};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -195,4 +196,124 @@ fn pairing_upward_refuses_a_bad_unit_code_an_unnamed_commune_and_a_wrong_code_wi
     );
     let shown = commune.cli(&["upstream", "show"]);
     assert!(shown.contains("not paired"), "{shown}");
+}
+
+/// A commune forwarding through `fault` on the way to its province (pairing went straight).
+fn through(fault: Fault, seed: u64) {
+    let province = Server::start();
+    let commune = Server::start();
+    commune.cli(&["unit", "UBND xã Tân Phú"]);
+    let code = province.running.last_line(&[
+        "pair",
+        "--commune",
+        "Xã Tân Phú",
+        "--unit-code",
+        "000.17.22.H56",
+    ]);
+    let address = province.running.listen_address().parse().unwrap();
+    let proxy = Proxy::start(address, fault, seed);
+    commune.cli(&[
+        "upstream",
+        "pair",
+        "--server",
+        &province.running.url,
+        "--code",
+        &code,
+    ]);
+    // From here on, every batch goes through the proxy.
+    commune.execute(&format!(
+        "UPDATE settings SET value = replace(value, '{}', '{}') WHERE key = 'upstream'",
+        province.running.url, proxy.url
+    ));
+    let tablet = commune.device("Quầy 1");
+    for batch in 0..3 {
+        let ratings: Vec<Value> = (1..=400)
+            .map(|n| {
+                let mut r = rating(&id(batch * 1000 + n), "satisfied");
+                r["comment"] = json!("Cán bộ hướng dẫn tận tình, thủ tục nhanh gọn, cảm ơn.");
+                r
+            })
+            .collect();
+        assert!(
+            commune
+                .statuses(&tablet, ratings)
+                .iter()
+                .all(|s| s == "accepted")
+        );
+    }
+    until_held(&province, 1200);
+    assert!(proxy.faults() > 0, "{fault:?}: the proxy broke nothing");
+    let distinct: i64 = value(&province.running, "SELECT count(DISTINCT id) FROM ratings");
+    assert_eq!(distinct, 1200, "{fault:?}");
+    let admin = (province.admin_token(), commune.admin_token());
+    assert_eq!(counts(&province, &admin.0), counts(&commune, &admin.1));
+}
+
+#[test]
+pub(crate) fn answers_lost_on_the_way_up_are_sent_again_and_held_once() {
+    through(Fault::DropResponses, 16);
+}
+
+#[test]
+pub(crate) fn requests_cut_on_the_way_up_are_sent_again_and_held_once() {
+    through(Fault::CutRequests, 17);
+}
+
+/// Inside `on_postgres` (both servers' data in one private PostgreSQL): PostgreSQL itself
+/// killed and started again while the commune forwards a backlog; afterwards the province
+/// holds each entry once.
+#[test]
+fn postgresql_restarted_while_a_commune_forwards_loses_nothing_and_doubles_nothing() {
+    crate::running::on_postgres(|| {
+        let province = Server::start();
+        let commune = Server::start();
+        commune.cli(&["unit", "UBND xã Tân Phú"]);
+        let code = province.running.last_line(&[
+            "pair",
+            "--commune",
+            "Xã Tân Phú",
+            "--unit-code",
+            "000.17.22.H56",
+        ]);
+        let tablet = commune.device("Quầy 1");
+        let total = 5_000;
+        for batch in 0..total / 500 {
+            let ratings: Vec<Value> = (1..=500)
+                .map(|n| rating(&id(batch * 1000 + n), "satisfied"))
+                .collect();
+            assert!(
+                commune
+                    .statuses(&tablet, ratings)
+                    .iter()
+                    .all(|s| s == "accepted")
+            );
+        }
+        commune.cli(&[
+            "upstream",
+            "pair",
+            "--server",
+            &province.running.url,
+            "--code",
+            &code,
+        ]);
+        // Once the first batches are in, and before the last: the power cut.
+        let mut held = 0;
+        until("the forwarding has begun", || {
+            held = value::<i64>(&province.running, "SELECT count(*) FROM ratings");
+            held > 0
+        });
+        assert!(crate::running::restart_postgres());
+        assert!(
+            held < i64::from(total),
+            "the restart came after the last batch"
+        );
+        until_held(&province, i64::from(total));
+        let distinct: i64 = value(&province.running, "SELECT count(DISTINCT id) FROM ratings");
+        assert_eq!(distinct, i64::from(total));
+        let counted: i64 = value(
+            &province.running,
+            "SELECT CAST(sum(n) AS BIGINT) FROM daily_counts",
+        );
+        assert_eq!(counted, i64::from(total), "counted once each");
+    });
 }

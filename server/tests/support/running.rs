@@ -37,6 +37,18 @@ pub fn on_postgres(test: impl FnOnce()) {
     assert!(used, "the test started no server on PostgreSQL");
 }
 
+/// Inside `on_postgres`: kills the private PostgreSQL as a power cut would and starts it
+/// again (every server's connections break); `false` outside.
+pub fn restart_postgres() -> bool {
+    POSTGRES.with(|p| {
+        let postgres = p.borrow().clone();
+        postgres.is_some_and(|pg| {
+            pg.restart().expect("PostgreSQL starts again");
+            true
+        })
+    })
+}
+
 /// The PostgreSQL database standing for `db`, inside `on_postgres`.
 pub fn postgres_url(db: &Path) -> Option<String> {
     POSTGRES.with(|p| {
