@@ -216,9 +216,10 @@ fn set(link: &SharedLink, change: impl FnOnce(&mut LinkState)) {
     change(&mut link.lock().unwrap_or_else(|e| e.into_inner()));
 }
 
-/// The wait after `failures` failures in a row: 2 s, doubling, at most 5 minutes.
+/// The wait after `failures` failures in a row: 1 s, doubling, at most 5 minutes.
 pub fn backoff(failures: u32) -> Duration {
-    Duration::from_secs(2u64.saturating_pow(failures.min(16))).min(MOST_BACKOFF)
+    let doublings = failures.saturating_sub(1).min(16);
+    Duration::from_secs(2u64.pow(doublings)).min(MOST_BACKOFF)
 }
 
 /// The forwarding thread. Dropping it stops the thread after the batch under way.
@@ -334,8 +335,8 @@ mod tests {
 
     #[test]
     fn failures_wait_longer_and_longer_up_to_five_minutes() {
-        let waits: Vec<u64> = (1..=10).map(|n| backoff(n).as_secs()).collect();
-        assert_eq!(waits, [2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
+        let waits: Vec<u64> = (1..=11).map(|n| backoff(n).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
         assert_eq!(backoff(u32::MAX), MOST_BACKOFF);
     }
 }

@@ -225,9 +225,11 @@ fn through(fault: Fault, seed: u64) {
         "UPDATE settings SET value = replace(value, '{}', '{}') WHERE key = 'upstream'",
         province.running.url, proxy.url
     ));
+    // At least six batches upward (500 at most each), so that a connection the proxy breaks
+    // after its first to third answer, or after up to 400 KB, is broken.
     let tablet = commune.device("Quầy 1");
-    for batch in 0..3 {
-        let ratings: Vec<Value> = (1..=400)
+    for batch in 0..6 {
+        let ratings: Vec<Value> = (1..=500)
             .map(|n| {
                 let mut r = rating(&id(batch * 1000 + n), "satisfied");
                 r["comment"] = json!("Cán bộ hướng dẫn tận tình, thủ tục nhanh gọn, cảm ơn.");
@@ -241,10 +243,10 @@ fn through(fault: Fault, seed: u64) {
                 .all(|s| s == "accepted")
         );
     }
-    until_held(&province, 1200);
+    until_held(&province, 3000);
     assert!(proxy.faults() > 0, "{fault:?}: the proxy broke nothing");
     let distinct: i64 = value(&province.running, "SELECT count(DISTINCT id) FROM ratings");
-    assert_eq!(distinct, 1200, "{fault:?}");
+    assert_eq!(distinct, 3000, "{fault:?}");
     let admin = (province.admin_token(), commune.admin_token());
     assert_eq!(counts(&province, &admin.0), counts(&commune, &admin.1));
 }
