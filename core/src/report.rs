@@ -145,6 +145,8 @@ pub struct Report {
     pub by_officer: Vec<Group>,
     /// Empty on a tablet.
     pub by_device: Vec<Group>,
+    /// The devices are communes' servers, on a province's server: `by_device` is "Theo xã".
+    pub devices_are_communes: bool,
     /// Oldest first.
     pub negatives: Vec<Negative>,
     /// Each officer's figures month by month, in the order of `by_officer`.
@@ -417,6 +419,7 @@ impl Tally {
             by_procedure,
             by_officer,
             by_device: Vec::new(),
+            devices_are_communes: false,
             negatives,
             appraisals: self.appraisals.finish(),
         }

@@ -42,6 +42,11 @@ pub trait Source {
     fn by_device(&self, _range: DateRange) -> Result<Vec<Group>, SourceError> {
         Ok(Vec::new())
     }
+    /// Whether the devices are communes' servers (on a province's server): the breakdown by
+    /// device is then "by commune".
+    fn devices_are_communes(&self) -> Result<bool, SourceError> {
+        Ok(false)
+    }
 }
 
 /// A source's own error, kept whole for the log.
@@ -205,6 +210,7 @@ fn tally(
     }
     let mut report = tally.finish(heading, source.scale().map_err(ExportError::Source)?);
     report.by_device = source.by_device(range).map_err(ExportError::Source)?;
+    report.devices_are_communes = source.devices_are_communes().map_err(ExportError::Source)?;
     progress(done, total.max(done));
     Ok(report)
 }

@@ -66,7 +66,11 @@ pub fn render(report: &Report, lang: Lang) -> Result<Vec<u8>, String> {
         (words.sheet_officer, &report.by_officer[..], "by_officer"),
     ];
     if !report.by_device.is_empty() {
-        breakdowns.push((words.sheet_device, &report.by_device[..], "by_device"));
+        breakdowns.push(if report.devices_are_communes {
+            (words.sheet_commune, &report.by_device[..], "by_commune")
+        } else {
+            (words.sheet_device, &report.by_device[..], "by_device")
+        });
     }
     for (title, groups, breakdown) in breakdowns {
         section.next(&mut flow, lang, title, TABLE_START);

@@ -42,6 +42,8 @@ pub struct Words {
     pub page_footer: &'static str,
     pub sheet_device: &'static str,
     pub device: &'static str,
+    pub sheet_commune: &'static str,
+    pub commune: &'static str,
     /// The row of ratings with no procedure: walk-ups, and dossiers linked without one.
     pub no_procedure: &'static str,
     /// The row of ratings with no field: walk-ups, and procedures the catalogue gives none.
@@ -115,6 +117,8 @@ const VI: Words = Words {
     page_footer: "Trang &P/&N",
     sheet_device: "Theo quầy",
     device: "Quầy (máy tính bảng)",
+    sheet_commune: "Theo xã",
+    commune: "Xã",
     no_procedure: "Không gắn hồ sơ, thủ tục",
     no_field: "Không gắn hồ sơ, lĩnh vực",
     no_officer: "Không có cán bộ trực",
@@ -181,6 +185,8 @@ const EN: Words = Words {
     page_footer: "Page &P of &N",
     sheet_device: "By counter",
     device: "Counter (tablet)",
+    sheet_commune: "By commune",
+    commune: "Commune",
     no_procedure: "Walk-up or no procedure",
     no_field: "Walk-up or no field",
     no_officer: "No officer on shift",
@@ -392,6 +398,7 @@ impl Lang {
             "by_procedure" => words.procedure,
             "by_officer" => words.officer,
             "by_device" => words.device,
+            "by_commune" => words.commune,
             _ => words.total,
         }
     }

@@ -54,8 +54,13 @@ pub fn write(
         words.sheet_officer,
         words.sheet_appraisal,
     ];
+    let communes = by_device && source.devices_are_communes().map_err(ExportError::Source)?;
     if by_device {
-        names.push(words.sheet_device);
+        names.push(if communes {
+            words.sheet_commune
+        } else {
+            words.sheet_device
+        });
     }
     names.push(words.sheet_negative);
     for name in &names {
@@ -90,7 +95,8 @@ pub fn write(
         (&report.by_officer, "by_officer", false),
     ];
     if by_device {
-        breakdowns.push((&report.by_device, "by_device", false));
+        let key = if communes { "by_commune" } else { "by_device" };
+        breakdowns.push((&report.by_device, key, false));
     }
     // Sheets: the summary, the field, procedure and officer breakdowns, the appraisal, then
     // the counters' breakdown (server), the negatives.

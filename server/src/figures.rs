@@ -239,6 +239,8 @@ pub struct PageParts {
     pub appraisals: Vec<Appraisal>,
     /// Whether any rating of the commune was given on five levels.
     pub five_levels: bool,
+    /// The devices are communes' servers (a province's server).
+    pub devices_are_communes: bool,
 }
 
 /// The report of `heading`'s period as the officers' and fields' pages show it: the
@@ -285,6 +287,7 @@ pub fn page_report(heading: Heading, parts: PageParts) -> Report {
         by_procedure: parts.by_procedure,
         by_officer: parts.by_officer,
         by_device,
+        devices_are_communes: parts.devices_are_communes,
         negatives: Vec::new(),
         appraisals: parts.appraisals,
         heading,

@@ -62,6 +62,7 @@ impl Db {
             by_officer: figures::groups(self.group_rows("officer", &from, &to)?),
             appraisals: self.appraisals(&from, &to)?,
             five_levels: self.any_five_level()?,
+            devices_are_communes: self.any_commune()?,
         };
         Ok(figures::page_report(heading, parts))
     }

@@ -95,6 +95,20 @@ impl Source for Db {
     fn by_device(&self, range: DateRange) -> Result<Vec<Group>, SourceError> {
         Ok(device_groups(self.totals(range.from, range.to)?.by_device))
     }
+
+    fn devices_are_communes(&self) -> Result<bool, SourceError> {
+        Ok(self.any_commune()?)
+    }
+}
+
+impl Db {
+    /// Whether a commune's server is paired here: this is a province's server.
+    pub fn any_commune(&self) -> Result<bool, DbError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM devices WHERE unit_code IS NOT NULL LIMIT 1")?
+            .exists([])?)
+    }
 }
 
 /// The totals' devices as a report's breakdown, in its order.

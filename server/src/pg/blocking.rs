@@ -94,4 +94,8 @@ impl Source for Blocking {
         sort_groups(&mut groups);
         Ok(groups)
     }
+
+    fn devices_are_communes(&self) -> Result<bool, SourceError> {
+        Ok(self.wait(self.pg.any_commune())?)
+    }
 }

@@ -154,6 +154,18 @@ impl Pg {
             .collect())
     }
 
+    /// Whether a commune's server is paired here: this is a province's server.
+    pub async fn any_commune(&self) -> Result<bool, PgError> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt(
+                "SELECT 1 FROM devices WHERE unit_code IS NOT NULL LIMIT 1",
+                &[],
+            )
+            .await?;
+        Ok(row.is_some())
+    }
+
     pub async fn revoke(&self, device_id: &str) -> Result<(), PgError> {
         let client = self.pool.get().await?;
         match client

@@ -221,6 +221,7 @@ impl Pg {
             by_officer: figures::groups(self.group_rows("officer", dates).await?),
             appraisals: figures::appraisals(officer_months, reasons),
             five_levels: self.any_five_level().await?,
+            devices_are_communes: self.any_commune().await?,
         };
         Ok(figures::page_report(heading, parts))
     }

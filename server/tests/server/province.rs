@@ -115,6 +115,32 @@ pub(crate) fn a_communes_entries_reach_its_province_once_with_their_tablets_thro
         "SELECT count(*) FROM ratings WHERE repeat_dossier",
     );
     assert_eq!(repeats, 1, "the same repeat as the commune's");
+    // The province's report has its breakdown by commune ("Theo xã"), the commune's by
+    // counter.
+    let sheets = |server: &Server| {
+        let out = server.running.db.with_extension("xlsx");
+        server.cli(&["export", "--format", "xlsx", "--out", out.to_str().unwrap()]);
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook(&out).unwrap();
+        use calamine::Reader;
+        let names = book.sheet_names();
+        let rows: Vec<String> = names
+            .iter()
+            .filter(|n| n.starts_with("Theo x") || n.starts_with("Theo qu"))
+            .flat_map(|n| {
+                let range = book.worksheet_range(n).unwrap();
+                range
+                    .rows()
+                    .map(|r| format!("{n}: {:?}", r))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        (names, rows.join("\n"))
+    };
+    let (names, rows) = sheets(&province);
+    assert!(names.iter().any(|n| n == "Theo xã"), "{names:?}");
+    assert!(rows.contains("Xã Tân Phú"), "{rows}");
+    let (names, _) = sheets(&commune);
+    assert!(names.iter().any(|n| n == "Theo quầy"), "{names:?}");
     // The commune hears the province's answer a moment after the province has committed.
     until("the commune's outbox is empty", || {
         commune.cli(&["upstream", "show"]).contains("waiting: 0")

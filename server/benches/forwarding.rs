@@ -1,0 +1,142 @@
+//! A commune's backlog reaching its province: `FORWARD_RATINGS` (default 1,000,000) entries
+//! taken by a commune's server before it is paired upward, then forwarded by its forwarding
+//! thread (500 a batch, one in flight, each taken off the outbox once the province answered).
+//! Beside it, the baseline: the same rows sent straight to another province server by one
+//! client the same way (500 a batch, one in flight), so the ratio is what the outbox and the
+//! second hop cost. Both servers in this process on SQLite files, over loopback.
+//! `cargo bench -p hailong-server --bench forwarding`.
+
+#[path = "../tests/support/http.rs"]
+mod http;
+#[path = "../tests/support/running.rs"]
+mod running;
+
+use http::http;
+use running::RunningServer;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const CLIENTS: usize = 8;
+const BATCH: usize = 500;
+
+fn rating(c: usize, n: usize) -> Value {
+    let level = [
+        "very_satisfied",
+        "satisfied",
+        "very_satisfied",
+        "unsatisfied",
+    ][n % 4];
+    let reasons: Vec<&str> = if level == "unsatisfied" {
+        vec!["long_wait"]
+    } else {
+        vec![]
+    };
+    json!({"id": format!("019ab0c0-8b7a-7c41-{c:04x}-{n:012x}"),
+           "created_at": "2026-11-23T09:15:02+07:00", "seq": n, "scale": 3, "level": level,
+           "reasons": reasons, "procedure_code": "1.001193", "officer": "Nguyễn Văn A",
+           "counter": "Quầy 1",
+           "dossier_code": format!("000.17.22.H56-261123-{:05}", (c * 1_000_000 + n) % 100_000)})
+}
+
+fn token(server: &RunningServer, counter: &str) -> String {
+    let code = server.pairing_code(counter);
+    let answer: Value = http()
+        .post(format!("{}/api/v1/devices/pair", server.url))
+        .json(&json!({"code": code, "device_name": "bench"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    answer["token"].as_str().unwrap().to_owned()
+}
+
+/// Sends `per_client` ratings from each of `clients` devices, `BATCH` a request.
+fn fill(server: &RunningServer, clients: usize, per_client: usize) {
+    let tokens: Vec<String> = (0..clients)
+        .map(|c| token(server, &format!("Quầy {c}")))
+        .collect();
+    std::thread::scope(|scope| {
+        for (c, token) in tokens.iter().enumerate() {
+            let url = server.url.clone();
+            scope.spawn(move || {
+                let client = http();
+                for first in (0..per_client).step_by(BATCH) {
+                    let ratings: Vec<Value> = (first..(first + BATCH).min(per_client))
+                        .map(|n| rating(c, n))
+                        .collect();
+                    let response = client
+                        .post(format!("{url}/api/v1/ratings/batch"))
+                        .bearer_auth(token)
+                        .json(&json!({ "ratings": ratings }))
+                        .send()
+                        .unwrap();
+                    assert!(response.status().is_success());
+                }
+            });
+        }
+    });
+}
+
+fn held(server: &RunningServer) -> i64 {
+    rusqlite::Connection::open(&server.db)
+        .unwrap()
+        .query_row("SELECT count(*) FROM ratings", [], |r| r.get(0))
+        .unwrap()
+}
+
+fn main() {
+    let total: usize = std::env::var("FORWARD_RATINGS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let per_client = total / CLIENTS;
+    let total = per_client * CLIENTS;
+    let dir = tempfile::tempdir().unwrap();
+    let province = RunningServer::start(&dir.path().join("province.db"));
+    let commune = RunningServer::start(&dir.path().join("commune.db"));
+    commune.command(&["unit", "UBND xã Tân Phú"]);
+    let started = Instant::now();
+    fill(&commune, CLIENTS, per_client);
+    println!(
+        "a commune's backlog: {total} ratings from {CLIENTS} tablets taken in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    // The baseline: the same rows straight to a province, one client, one batch in flight.
+    let direct = RunningServer::start(&dir.path().join("direct.db"));
+    let started = Instant::now();
+    fill(&direct, 1, total);
+    let baseline = total as f64 / started.elapsed().as_secs_f64();
+
+    let code = province.last_line(&[
+        "pair",
+        "--commune",
+        "Xã Tân Phú",
+        "--unit-code",
+        "000.17.22.H56",
+    ]);
+    commune.command(&[
+        "upstream",
+        "pair",
+        "--server",
+        &province.url,
+        "--code",
+        &code,
+    ]);
+    // The forwarder looks for a province every 5 s: timed from its first batch's arrival.
+    while held(&province) == 0 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let started = Instant::now();
+    let first = held(&province);
+    while held(&province) < total as i64 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let forwarded = (total as i64 - first) as f64 / secs;
+    println!(
+        "forwarded to the province in {secs:.1} s: {forwarded:.0} entries/s | straight, one \
+         client: {baseline:.0} ratings/s | ratio {:.2}",
+        forwarded / baseline
+    );
+}
