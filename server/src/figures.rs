@@ -75,6 +75,8 @@ pub struct Totals {
     pub rated_dossiers: u64,
     /// Per device, by id.
     pub by_device: Vec<Group>,
+    /// Rated dossiers per device (by id), for each one's response rate.
+    pub rated_by_device: BTreeMap<String, u64>,
 }
 
 /// The summary API's figures: the totals, and the counts per officer.
@@ -99,11 +101,12 @@ pub fn totals(daily: Vec<DailyRow>, misuse: Vec<MisuseRow>) -> Totals {
         counts: Counts::default(),
         rated_dossiers: 0,
         by_device: Vec::new(),
+        rated_by_device: BTreeMap::new(),
     };
     for row in daily {
         if totals.by_device.last().and_then(|b| b.key.as_deref()) != Some(row.device.as_str()) {
             totals.by_device.push(Group {
-                key: Some(row.device),
+                key: Some(row.device.clone()),
                 label: Some(row.counter),
                 counts: Counts::default(),
             });
@@ -116,6 +119,10 @@ pub fn totals(daily: Vec<DailyRow>, misuse: Vec<MisuseRow>) -> Totals {
         }
         if row.with_dossier && !row.repeat && outcome.level().is_some() {
             totals.rated_dossiers += row.n;
+            *totals
+                .rated_by_device
+                .entry(row.device.clone())
+                .or_default() += row.n;
         }
         totals.counts.add_outcome(outcome, row.repeat, row.n);
         if let Some(device) = totals.by_device.last_mut() {

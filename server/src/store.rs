@@ -34,6 +34,8 @@ pub trait Store: NotifyStore {
     fn pair(&mut self, code: &str, name: &str, now: DateTime<Utc>) -> Result<Paired, StoreError>;
     fn new_admin_token(&mut self, name: &str, now: DateTime<Utc>) -> Result<String, StoreError>;
     fn devices(&self) -> Result<Vec<Device>, StoreError>;
+    /// Whether a commune's server is paired here: this is a province's server.
+    fn any_commune(&self) -> Result<bool, StoreError>;
     fn revoke(&mut self, device_id: &str) -> Result<(), StoreError>;
     // The dashboard's users and sessions.
     fn set_user(&mut self, name: &str, hash: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
@@ -84,6 +86,9 @@ impl Store for Db {
     }
     fn devices(&self) -> Result<Vec<Device>, StoreError> {
         Ok(Db::devices(self)?)
+    }
+    fn any_commune(&self) -> Result<bool, StoreError> {
+        Ok(Db::any_commune(self)?)
     }
     fn revoke(&mut self, device_id: &str) -> Result<(), StoreError> {
         Ok(Db::revoke(self, device_id)?)
@@ -169,6 +174,9 @@ impl Store for Blocking {
     }
     fn devices(&self) -> Result<Vec<Device>, StoreError> {
         Ok(self.wait(self.pg.devices())?)
+    }
+    fn any_commune(&self) -> Result<bool, StoreError> {
+        Ok(self.wait(self.pg.any_commune())?)
     }
     fn revoke(&mut self, device_id: &str) -> Result<(), StoreError> {
         Ok(self.wait(self.pg.revoke(device_id))?)

@@ -40,6 +40,7 @@ pub fn router(state: Shared) -> Router<Shared> {
         .route("/fields", get(fields))
         .route("/negatives", get(negatives))
         .route("/devices", get(devices))
+        .route("/communes", get(communes))
         .route("/export", get(export))
         .route("/sign-in", get(session::form).post(session::sign_in))
         .route("/sign-out", post(session::sign_out))
@@ -202,6 +203,7 @@ async fn period_page(
             period,
             csrf: &session.csrf,
             keep: &keep,
+            communes: db.any_commune()?,
         };
         render(&frame, &*db, heading)
     })
@@ -396,6 +398,7 @@ async fn devices(State(state): State<Shared>, session: Session) -> Response {
                 period: ReportPeriod::month_of(chrono::Local::now().date_naive()),
                 csrf: &session.csrf,
                 keep: "",
+                communes: devices.iter().any(|d| d.unit_code.is_some()),
             };
             html_response(
                 StatusCode::OK,
@@ -403,6 +406,80 @@ async fn devices(State(state): State<Shared>, session: Session) -> Response {
             )
         }
         Err(_) => problem_page(lang, StatusCode::INTERNAL_SERVER_ERROR, |d| d.failed),
+    }
+}
+
+/// `/communes?period=…&sort=satisfied`: a province's communes side by side.
+#[derive(Deserialize)]
+struct CommunesQuery {
+    period: Option<String>,
+    sort: Option<String>,
+}
+
+async fn communes(
+    State(state): State<Shared>,
+    session: Session,
+    PageQuery(query): PageQuery<CommunesQuery>,
+) -> Response {
+    let sort = query
+        .sort
+        .filter(|s| pages::COMMUNE_SORTS.contains(&s.as_str()))
+        .unwrap_or_else(|| "name".to_owned());
+    let keep = format!("&sort={sort}");
+    period_page(
+        state,
+        session,
+        PeriodQuery {
+            period: query.period,
+        },
+        Nav::Communes,
+        keep,
+        move |frame, db, _| {
+            let range = frame.period.range();
+            let totals = db.totals(range.from, range.to)?;
+            let mut rows: Vec<pages::CommuneRow> = db
+                .devices()?
+                .into_iter()
+                .filter_map(|device| {
+                    let unit_code = device.unit_code?;
+                    let group = totals
+                        .by_device
+                        .iter()
+                        .find(|g| g.key.as_deref() == Some(device.id.as_str()));
+                    Some(pages::CommuneRow {
+                        name: device.counter,
+                        unit_code,
+                        counts: group.map(|g| g.counts.clone()).unwrap_or_default(),
+                        rated_dossiers: totals
+                            .rated_by_device
+                            .get(&device.id)
+                            .copied()
+                            .unwrap_or(0),
+                        last_seen: device.last_seen,
+                        waiting: device.queued.and_then(|q| u64::try_from(q).ok()),
+                    })
+                })
+                .collect();
+            sort_communes(&mut rows, &sort);
+            Ok(pages::communes(frame, &rows, &sort))
+        },
+    )
+    .await
+}
+
+/// Sorts the communes by a column: the name A to Z, figures from the highest, the latest
+/// contact first; ties by name.
+fn sort_communes(rows: &mut [pages::CommuneRow], sort: &str) {
+    use std::cmp::Reverse;
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
+    match sort {
+        "ratings" => rows.sort_by_key(|r| Reverse(r.counts.total())),
+        "satisfied" => rows.sort_by_key(|r| Reverse(r.counts.satisfied_tenths())),
+        "response" => rows.sort_by_key(|r| Reverse(r.counts.response_tenths(r.rated_dossiers))),
+        "negatives" => rows.sort_by_key(|r| Reverse(r.negatives())),
+        "contact" => rows.sort_by(|a, b| b.last_seen.cmp(&a.last_seen)),
+        "waiting" => rows.sort_by_key(|r| Reverse(r.waiting)),
+        _ => {}
     }
 }
 

@@ -21,15 +21,17 @@ pub enum Nav {
     Officers,
     Fields,
     Negatives,
+    Communes,
     Devices,
 }
 
 impl Nav {
-    const ALL: [Nav; 5] = [
+    const ALL: [Nav; 6] = [
         Nav::Overview,
         Nav::Officers,
         Nav::Fields,
         Nav::Negatives,
+        Nav::Communes,
         Nav::Devices,
     ];
 
@@ -39,6 +41,7 @@ impl Nav {
             Nav::Officers => "/officers",
             Nav::Fields => "/fields",
             Nav::Negatives => "/negatives",
+            Nav::Communes => "/communes",
             Nav::Devices => "/devices",
         }
     }
@@ -49,6 +52,7 @@ impl Nav {
             Nav::Officers => d.officers,
             Nav::Fields => d.fields,
             Nav::Negatives => d.negatives,
+            Nav::Communes => d.communes,
             Nav::Devices => d.devices,
         }
     }
@@ -71,6 +75,8 @@ pub struct Frame<'a> {
     /// Query parameters the page keeps when its period or language changes (a filter),
     /// each as `&name=value`, encoded.
     pub keep: &'a str,
+    /// Communes' servers forward here (a province's server): the communes' page is shown.
+    pub communes: bool,
 }
 
 impl Frame<'_> {
@@ -168,7 +174,7 @@ pub fn frame(f: &Frame<'_>, content: Markup) -> Markup {
             }
         }
         nav.pages {
-            @for nav in Nav::ALL {
+            @for nav in Nav::ALL.into_iter().filter(|n| *n != Nav::Communes || f.communes) {
                 @let href = link(nav, f.period);
                 @if nav == f.nav {
                     a.on href=(href) aria-current="page" id=(format!("nav-{}", nav_id(nav))) { (nav.title(d)) }
@@ -191,6 +197,7 @@ fn nav_id(nav: Nav) -> &'static str {
         Nav::Officers => "officers",
         Nav::Fields => "fields",
         Nav::Negatives => "negatives",
+        Nav::Communes => "communes",
         Nav::Devices => "devices",
     }
 }
@@ -743,6 +750,101 @@ fn upstream(f: &Frame<'_>, link: &LinkState) -> Markup {
             }
         }
     }
+}
+
+/// One commune on the province's communes page: its figures for the period.
+pub struct CommuneRow {
+    pub name: String,
+    pub unit_code: String,
+    pub counts: Counts,
+    pub rated_dossiers: u64,
+    pub last_seen: Option<String>,
+    /// Entries still waiting at the commune, as it said with its last batch.
+    pub waiting: Option<u64>,
+}
+
+impl CommuneRow {
+    pub fn negatives(&self) -> u64 {
+        Level::ALL
+            .into_iter()
+            .filter(|l| l.is_negative())
+            .map(|l| self.counts.count(l))
+            .sum()
+    }
+}
+
+/// The ways the communes' table sorts: its columns.
+pub const COMMUNE_SORTS: [&str; 7] = [
+    "name",
+    "ratings",
+    "satisfied",
+    "response",
+    "negatives",
+    "contact",
+    "waiting",
+];
+
+/// A province's communes side by side for the period, sorted by `sort` (a column).
+pub fn communes(f: &Frame<'_>, rows: &[CommuneRow], sort: &str) -> Markup {
+    let (d, w, lang) = (f.d(), f.lang.words(), f.lang);
+    let time = |at: Option<&str>| {
+        at.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| {
+                t.with_timezone(&chrono::Local)
+                    .format("%H:%M %d/%m/%Y")
+                    .to_string()
+            })
+            .unwrap_or_else(|| d.never.to_owned())
+    };
+    let heads = [
+        ("name", w.commune),
+        ("ratings", w.ratings),
+        ("satisfied", without_percent(w.satisfied_pct)),
+        ("response", without_percent(w.response_pct)),
+        ("negatives", d.negatives),
+        ("contact", d.last_seen),
+        ("waiting", d.queued),
+    ];
+    let here = |key: &str| format!("/communes?period={}&sort={key}", f.period.code());
+    frame(
+        f,
+        html! {
+            h1 { (d.communes) }
+            @if rows.is_empty() {
+                p.empty id="no-communes" { (d.no_communes) }
+            } @else {
+                div.scroll tabindex="0" role="region" aria-label=(d.communes) { table id="communes" {
+                    thead {
+                        tr {
+                            @for (key, label) in heads {
+                                @let class = if key == "name" || key == "contact" { "" } else { "n" };
+                                @if key == sort {
+                                    th class=(class) aria-sort=(if key == "name" { "ascending" } else { "descending" }) {
+                                        a href=(here(key)) { (label) " ▾" }
+                                    }
+                                } @else {
+                                    th class=(class) { a href=(here(key)) { (label) } }
+                                }
+                            }
+                        }
+                    }
+                    tbody {
+                        @for row in rows {
+                            tr data-key=(row.unit_code) {
+                                td { (row.name) " " span.unit-code { "(" (row.unit_code) ")" } }
+                                td.n { (lang.count(row.counts.total())) }
+                                td.n { (percent(lang, row.counts.satisfied_tenths())) }
+                                td.n { (percent(lang, row.counts.response_tenths(row.rated_dossiers))) }
+                                td.n { (lang.count(row.negatives())) }
+                                td.when { (time(row.last_seen.as_deref())) }
+                                td.n { (row.waiting.map_or("–".to_owned(), |n| lang.count(n))) }
+                            }
+                        }
+                    }
+                } }
+            }
+        },
+    )
 }
 
 /// The sign-in form; `problem` says why the last try failed, never which part was wrong.

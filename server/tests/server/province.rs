@@ -38,12 +38,15 @@ fn until(what: &str, mut done: impl FnMut() -> bool) {
 
 /// The dashboard's tablets page of `server`, signed in.
 fn devices_page(server: &Server) -> String {
+    signed_in_page(server, "/devices")
+}
+
+/// A dashboard page of `server` at `path`, signed in.
+fn signed_in_page(server: &Server, path: &str) -> String {
     let _ = server.running.add_user("lan", PASSWORD);
     let signed_in = sign_in(&server.running, "lan", PASSWORD);
     let cookie = cookie_from(signed_in.headers()["set-cookie"].to_str().unwrap());
-    get(&server.running, "/devices", Some(&cookie))
-        .text()
-        .unwrap()
+    get(&server.running, path, Some(&cookie)).text().unwrap()
 }
 
 /// The summary's counts, as the API gives them for all time.
@@ -162,6 +165,36 @@ pub(crate) fn a_communes_entries_reach_its_province_once_with_their_tablets_thro
     assert!(
         !page.contains("id=\"upstream\""),
         "a province forwarding nowhere: {page}"
+    );
+    // The province's communes side by side: the commune's figures, as its own overview has
+    // them.
+    let communes = signed_in_page(&province, "/communes?period=2026&sort=negatives");
+    assert!(communes.contains("id=\"nav-communes\""), "{communes}");
+    assert!(
+        communes.contains("<tr data-key=\"000.17.22.H56\">"),
+        "{communes}"
+    );
+    assert!(communes.contains("aria-sort=\"descending\""), "{communes}");
+    let overview = signed_in_page(&commune, "/?period=2026");
+    for id in ["satisfied", "response"] {
+        let at = overview.find(&format!("id=\"{id}\">")).unwrap();
+        let figure = overview[at..]
+            .split('>')
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap();
+        assert!(
+            communes.contains(&format!(">{figure}<")),
+            "{id} {figure}: {communes}"
+        );
+    }
+    let none = signed_in_page(&commune, "/communes?period=2026&sort=bogus");
+    assert!(none.contains("id=\"no-communes\""), "{none}");
+    assert!(
+        !none.contains("id=\"nav-communes\""),
+        "a commune has none: {none}"
     );
 
     // The province crashes; the commune takes more meanwhile, and forwards them once the
