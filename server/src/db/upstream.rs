@@ -35,7 +35,10 @@ impl Db {
     pub fn outbox(&self, limit: usize) -> Result<Outbox, DbError> {
         // Entries leave from the front only: the span of seq is the count.
         let waiting: i64 = self.conn.query_row(
-            "SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM upstream_outbox",
+            // Each in a query of its own: SQLite reads a lone min() or max() from the
+            // key's end, but both in one query scan the whole table.
+            "SELECT coalesce((SELECT max(seq) FROM upstream_outbox)
+                 - (SELECT min(seq) FROM upstream_outbox) + 1, 0)",
             [],
             |r| r.get(0),
         )?;

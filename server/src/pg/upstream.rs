@@ -24,7 +24,10 @@ impl Pg {
         let client = self.pool.get().await?;
         let waiting: i64 = client
             .query_one(
-                "SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM upstream_outbox",
+                // Each in a query of its own: SQLite reads a lone min() or max() from the
+                // key's end, but both in one query scan the whole table.
+                "SELECT coalesce((SELECT max(seq) FROM upstream_outbox)
+                 - (SELECT min(seq) FROM upstream_outbox) + 1, 0)",
                 &[],
             )
             .await?
