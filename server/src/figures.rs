@@ -151,6 +151,19 @@ pub fn totals(daily: Vec<DailyRow>, misuse: Vec<MisuseRow>) -> Totals {
     totals
 }
 
+/// The summary API's figures: the totals, and the officers (`officers`: the officer rows of
+/// the group counts) by name, the walk-ups first.
+pub fn summary(totals: Totals, officers: Vec<GroupRow>) -> Summary {
+    let mut by_officer = groups(officers);
+    by_officer.sort_by(|a, b| a.key.cmp(&b.key));
+    Summary {
+        scale: totals.scale,
+        counts: totals.counts,
+        by_device: totals.by_device,
+        by_officer,
+    }
+}
+
 /// Counted levels per month, oldest first; a month with no ratings is absent.
 pub fn months(rows: Vec<MonthRow>) -> Vec<(String, Counts)> {
     let mut months: Vec<(String, Counts)> = Vec::new();

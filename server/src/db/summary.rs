@@ -53,14 +53,10 @@ impl Db {
     pub fn summary(&self, from: NaiveDate, to: NaiveDate) -> Result<Summary, DbError> {
         let totals = self.totals(from, to)?;
         let (from, to) = DateRange { from, to }.text_bounds();
-        let mut by_officer = figures::groups(self.group_rows("officer", &from, &to)?);
-        by_officer.sort_by(|a, b| a.key.cmp(&b.key));
-        Ok(Summary {
-            scale: totals.scale,
-            counts: totals.counts,
-            by_device: totals.by_device,
-            by_officer,
-        })
+        Ok(figures::summary(
+            totals,
+            self.group_rows("officer", &from, &to)?,
+        ))
     }
 
     /// Whether any rating of the commune was given on the five-level scale.

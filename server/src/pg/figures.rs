@@ -85,14 +85,10 @@ impl Pg {
     pub async fn summary(&self, from: NaiveDate, to: NaiveDate) -> Result<Summary, PgError> {
         let totals = self.totals(from, to).await?;
         let range = bounds(DateRange { from, to });
-        let mut by_officer = figures::groups(self.group_rows("officer", range).await?);
-        by_officer.sort_by(|a, b| a.key.cmp(&b.key));
-        Ok(Summary {
-            scale: totals.scale,
-            counts: totals.counts,
-            by_device: totals.by_device,
-            by_officer,
-        })
+        Ok(figures::summary(
+            totals,
+            self.group_rows("officer", range).await?,
+        ))
     }
 
     /// Whether any rating was given on the five-level scale.
