@@ -97,7 +97,8 @@ pub async fn run(
             let notifications = notify::Notifications::start(notifier).map_err(notifier_failed)?;
             // The forwarder on a connection of its own, as the notifier.
             let forwarder = upstream::Forwarder::start(Box::new(
-                crate::db::Db::open(&path).map_err(notifier_failed)?,
+                crate::db::Db::open(&path)
+                    .map_err(|e| ServeError::Thread("upstream", e.to_string()))?,
             ))
             .map_err(thread("upstream"))?;
             let committed = vec![notifications.waker(), forwarder.waker()];

@@ -896,3 +896,32 @@ fn an_unreachable_database_is_said_once_with_its_cause() {
     let bad = runtime().block_on(Pg::connect("mysql://x")).err().unwrap();
     assert!(matches!(bad, PgError::Url(_)), "{bad}");
 }
+
+#[test]
+fn serving_postgresql_with_scheduled_backups_is_refused_with_the_reason() {
+    let postgres = PrivatePostgres::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let served = rt.block_on(async {
+        let storage = crate::Storage::postgres(&postgres.url(), dir.path())
+            .await
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let config = crate::Config {
+            backups: Some(crate::backups::Schedule {
+                dir: dir.path().join("backups"),
+                every: std::time::Duration::from_secs(3600),
+                keep: 3,
+            }),
+            ..crate::Config::default()
+        };
+        crate::run(listener, storage, config, std::future::pending()).await
+    });
+    let refused = served.err().unwrap();
+    assert!(matches!(refused, crate::ServeError::BackupsOnPostgres));
+    assert!(refused.to_string().contains("pg_dump"), "{refused}");
+}

@@ -241,6 +241,11 @@ fn pairing_upward_refuses_a_bad_unit_code_an_unnamed_commune_and_a_wrong_code_wi
         &["pair", "--unit-code", "000.17.22.H56"],
         "--commune",
     );
+    refused(
+        &province,
+        &["pair", "--commune", "  ", "--unit-code", "000.17.22.H56"],
+        "is not a name",
+    );
     let url = province.running.url.clone();
     refused(
         &commune,
