@@ -38,6 +38,8 @@ pub struct Negative {
     pub field_name: Option<String>,
     pub officer: Option<String>,
     pub counter: Option<String>,
+    /// On a province's server, the commune whose server forwarded it.
+    pub commune: Option<String>,
 }
 
 /// One line of the per-dossier list ("Chi tiết"): a rating, or an armed dossier nobody rated.
@@ -387,6 +389,7 @@ impl Tally {
                 field_name: entry.field_name.clone(),
                 officer: entry.officer.clone(),
                 counter: entry.counter.clone(),
+                commune: None,
             });
         }
     }

@@ -104,10 +104,11 @@ pub struct Seen {
 
 /// Daily counts: day, device, outcome, repeat, scale, with a dossier.
 pub type DailyKey<'a> = (&'a str, &'a str, &'static str, bool, u8, bool);
-/// Group counts: dimension (officer, field, procedure), day, has a key, key, label, outcome,
-/// repeat, with a dossier.
+/// Group counts: dimension (officer, field, procedure), day, device, has a key, key, label,
+/// outcome, repeat, with a dossier.
 pub type GroupKey<'a> = (
     &'static str,
+    &'a str,
     &'a str,
     bool,
     &'a str,
@@ -118,7 +119,7 @@ pub type GroupKey<'a> = (
 );
 
 /// What a group of batches adds to the counts the figures are read from: its accepted ratings,
-/// per day and device, and per day and officer, field and procedure. Each key once, so a
+/// per day and device, and per day, device and officer, field and procedure. Each key once, so a
 /// backend can write them as one upsert.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Counts<'a> {
@@ -157,6 +158,7 @@ impl<'a> Counts<'a> {
             let group = (
                 dimension,
                 day,
+                device,
                 key.is_some(),
                 key.unwrap_or(""),
                 label.unwrap_or(""),

@@ -48,11 +48,21 @@ pub trait Store: NotifyStore {
     fn set_letterhead(&mut self, letterhead: &Letterhead) -> Result<(), StoreError>;
     fn set_notify_settings(&mut self, json: &str) -> Result<(), StoreError>;
     fn queue_state(&self) -> Result<QueueState, StoreError>;
-    // Figures.
-    fn totals(&self, from: NaiveDate, to: NaiveDate) -> Result<Totals, StoreError>;
+    // Figures: of every device, or of one (`device`: a commune's server, on a province's).
+    fn totals(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        device: Option<&str>,
+    ) -> Result<Totals, StoreError>;
     fn summary(&self, from: NaiveDate, to: NaiveDate) -> Result<Summary, StoreError>;
-    fn monthly(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<(String, Counts)>, StoreError>;
-    fn page_report(&self, heading: Heading) -> Result<Report, StoreError>;
+    fn monthly(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        device: Option<&str>,
+    ) -> Result<Vec<(String, Counts)>, StoreError>;
+    fn page_report(&self, heading: Heading, device: Option<&str>) -> Result<Report, StoreError>;
     fn negatives_page(
         &self,
         range: DateRange,
@@ -120,17 +130,27 @@ impl Store for Db {
     fn queue_state(&self) -> Result<QueueState, StoreError> {
         Ok(Db::queue_state(self)?)
     }
-    fn totals(&self, from: NaiveDate, to: NaiveDate) -> Result<Totals, StoreError> {
-        Ok(Db::totals(self, from, to)?)
+    fn totals(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        device: Option<&str>,
+    ) -> Result<Totals, StoreError> {
+        Ok(Db::totals(self, from, to, device)?)
     }
     fn summary(&self, from: NaiveDate, to: NaiveDate) -> Result<Summary, StoreError> {
         Ok(Db::summary(self, from, to)?)
     }
-    fn monthly(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<(String, Counts)>, StoreError> {
-        Ok(Db::monthly(self, from, to)?)
+    fn monthly(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        device: Option<&str>,
+    ) -> Result<Vec<(String, Counts)>, StoreError> {
+        Ok(Db::monthly(self, from, to, device)?)
     }
-    fn page_report(&self, heading: Heading) -> Result<Report, StoreError> {
-        Ok(Db::page_report(self, heading)?)
+    fn page_report(&self, heading: Heading, device: Option<&str>) -> Result<Report, StoreError> {
+        Ok(Db::page_report(self, heading, device)?)
     }
     fn negatives_page(
         &self,
@@ -208,17 +228,27 @@ impl Store for Blocking {
     fn queue_state(&self) -> Result<QueueState, StoreError> {
         Ok(self.wait(self.pg.queue_state())?)
     }
-    fn totals(&self, from: NaiveDate, to: NaiveDate) -> Result<Totals, StoreError> {
-        Ok(self.wait(self.pg.totals(from, to))?)
+    fn totals(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        device: Option<&str>,
+    ) -> Result<Totals, StoreError> {
+        Ok(self.wait(self.pg.totals(from, to, device))?)
     }
     fn summary(&self, from: NaiveDate, to: NaiveDate) -> Result<Summary, StoreError> {
         Ok(self.wait(self.pg.summary(from, to))?)
     }
-    fn monthly(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<(String, Counts)>, StoreError> {
-        Ok(self.wait(self.pg.monthly(from, to))?)
+    fn monthly(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        device: Option<&str>,
+    ) -> Result<Vec<(String, Counts)>, StoreError> {
+        Ok(self.wait(self.pg.monthly(from, to, device))?)
     }
-    fn page_report(&self, heading: Heading) -> Result<Report, StoreError> {
-        Ok(self.wait(self.pg.page_report(heading))?)
+    fn page_report(&self, heading: Heading, device: Option<&str>) -> Result<Report, StoreError> {
+        Ok(self.wait(self.pg.page_report(heading, device))?)
     }
     fn negatives_page(
         &self,

@@ -263,6 +263,43 @@ const SCHEMA: &[&str] = &[
     INSERT INTO upstream_outbox (rating_id) SELECT id FROM ratings ORDER BY received_at, id;
     INSERT INTO upstream_outbox (misuse_id) SELECT id FROM misuse ORDER BY received_at, id;
 ",
+    "
+    -- 11: group counts per device too, so that a province's dashboard shows each commune's own
+    -- officers, fields and procedures (counted again from the ratings, as 9 did); the negatives'
+    -- index covers a commune's list too.
+    DROP TABLE group_counts;
+    CREATE TABLE group_counts (
+        dimension      TEXT NOT NULL,
+        local_date     TEXT NOT NULL,
+        device_id      TEXT NOT NULL,
+        has_key        INTEGER NOT NULL,
+        key            TEXT NOT NULL,
+        label          TEXT NOT NULL,
+        outcome        TEXT NOT NULL,
+        repeat_dossier INTEGER NOT NULL,
+        with_dossier   INTEGER NOT NULL,
+        n              INTEGER NOT NULL,
+        PRIMARY KEY (dimension, local_date, device_id, has_key, key, label, outcome,
+            repeat_dossier, with_dossier)
+    ) WITHOUT ROWID;
+    INSERT INTO group_counts
+        SELECT 'officer', local_date, device_id, officer IS NOT NULL, coalesce(officer, ''),
+            coalesce(officer, ''), outcome, repeat_dossier, dossier IS NOT NULL, count(*)
+        FROM ratings GROUP BY 2, 3, 4, 5, 6, 7, 8, 9;
+    INSERT INTO group_counts
+        SELECT 'field', local_date, device_id, field_name IS NOT NULL, coalesce(field_name, ''),
+            coalesce(field_name, ''), outcome, repeat_dossier, dossier IS NOT NULL, count(*)
+        FROM ratings GROUP BY 2, 3, 4, 5, 6, 7, 8, 9;
+    INSERT INTO group_counts
+        SELECT 'procedure', local_date, device_id, procedure_code IS NOT NULL,
+            coalesce(procedure_code, ''), coalesce(procedure_name, ''), outcome, repeat_dossier,
+            dossier IS NOT NULL, count(*)
+        FROM ratings GROUP BY 2, 3, 4, 5, 6, 7, 8, 9;
+    DROP INDEX ratings_negatives;
+    CREATE INDEX ratings_negatives ON ratings (local_date, created_at, officer, field_name, reasons,
+            outcome, repeat_dossier, device_id)
+        WHERE outcome IN ('unsatisfied', 'very_unsatisfied') AND NOT repeat_dossier;
+",
 ];
 
 pub struct Db {

@@ -13,21 +13,25 @@ use hailong_core::report::{Appraisal, Heading, Negative, Report};
 use rusqlite::params;
 
 /// The negatives of a period (?1 to ?2) that pass the filters: an officer (?3), a field (?4),
-/// a reason code (?5), each NULL for all.
+/// a reason code (?5), a device (?6), each NULL for all.
 const NEGATIVE_FILTERS: &str =
     "outcome IN ('unsatisfied', 'very_unsatisfied') AND NOT repeat_dossier
      AND local_date BETWEEN ?1 AND ?2 AND (?3 IS NULL OR officer = ?3)
      AND (?4 IS NULL OR field_name = ?4)
-     AND (?5 IS NULL OR instr(' ' || reasons || ' ', ' ' || ?5 || ' ') > 0)";
+     AND (?5 IS NULL OR instr(' ' || reasons || ' ', ' ' || ?5 || ' ') > 0)
+     AND (?6 IS NULL OR device_id = ?6)";
 
-/// The officer and reasons of each negative rating of a period (?1 to ?2).
+/// The officer and reasons of each negative rating of a period (?1 to ?2), of a device (?3,
+/// NULL for all).
 const OFFICER_REASONS: &str = "SELECT officer, reasons FROM ratings
      WHERE outcome IN ('unsatisfied', 'very_unsatisfied') AND NOT repeat_dossier
-         AND local_date BETWEEN ?1 AND ?2";
+         AND local_date BETWEEN ?1 AND ?2 AND (?3 IS NULL OR device_id = ?3)";
 
 /// The negatives' page asked for: its filters (`None`: all) and which page.
 #[derive(Debug, Clone, Default)]
 pub struct NegativeQuery {
+    /// One device's (a commune's server, on a province's).
+    pub device: Option<String>,
     pub officer: Option<String>,
     pub field: Option<String>,
     pub reason: Option<Reason>,
@@ -48,36 +52,64 @@ pub struct NegativesPage {
 }
 
 impl Db {
-    /// The report of `heading`'s period as the officers' and fields' pages show it: the
-    /// counts, months, breakdowns and each officer's appraisal; no list of negatives.
-    pub fn page_report(&self, heading: Heading) -> Result<Report, DbError> {
+    /// The report of `heading`'s period as the officers' and fields' pages show it, of every
+    /// device or of `device`: the counts, months, breakdowns and each officer's appraisal; no
+    /// list of negatives.
+    pub fn page_report(&self, heading: Heading, device: Option<&str>) -> Result<Report, DbError> {
         let range = heading.period.range();
         let (from, to) = range.text_bounds();
+        let groups = |dimension| -> Result<_, DbError> {
+            Ok(figures::groups(
+                self.group_rows(dimension, &from, &to, device)?,
+            ))
+        };
         let parts = PageParts {
-            totals: self.totals(range.from, range.to)?,
-            months: self.monthly(range.from, range.to)?,
-            misuse_by_month: hailong_report::sqlite::misuse_by_month(&self.conn, range)?,
-            by_field: figures::groups(self.group_rows("field", &from, &to)?),
-            by_procedure: figures::groups(self.group_rows("procedure", &from, &to)?),
-            by_officer: figures::groups(self.group_rows("officer", &from, &to)?),
-            appraisals: self.appraisals(&from, &to)?,
+            totals: self.totals(range.from, range.to, device)?,
+            months: self.monthly(range.from, range.to, device)?,
+            misuse_by_month: self.misuse_by_month(range, device)?,
+            by_field: groups("field")?,
+            by_procedure: groups("procedure")?,
+            by_officer: groups("officer")?,
+            appraisals: self.appraisals(&from, &to, device)?,
             five_levels: self.any_five_level()?,
             devices_are_communes: self.any_commune()?,
         };
         Ok(figures::page_report(heading, parts))
     }
 
+    /// Misuse presses in `range`, per month (`2026-03`), of every device or of `device`.
+    pub(super) fn misuse_by_month(
+        &self,
+        range: DateRange,
+        device: Option<&str>,
+    ) -> Result<Vec<(String, u64)>, DbError> {
+        let (from, to) = range.text_bounds();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT substr(local_date, 1, 7), count(*) FROM misuse
+             WHERE local_date BETWEEN ?1 AND ?2 AND (?3 IS NULL OR device_id = ?3)
+             GROUP BY 1 ORDER BY 1",
+        )?;
+        let rows = stmt.query_map(params![from, to, device], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Each officer month by month, from `group_counts`; the reasons of their negatives from
     /// the negatives' index.
-    fn appraisals(&self, from: &str, to: &str) -> Result<Vec<Appraisal>, DbError> {
+    fn appraisals(
+        &self,
+        from: &str,
+        to: &str,
+        device: Option<&str>,
+    ) -> Result<Vec<Appraisal>, DbError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT has_key, key, substr(local_date, 1, 7), outcome, repeat_dossier,
                  with_dossier, sum(n)
              FROM group_counts WHERE dimension = 'officer' AND local_date BETWEEN ?1 AND ?2
+                 AND (?3 IS NULL OR device_id = ?3)
              GROUP BY 1, 2, 3, 4, 5, 6",
         )?;
         let rows = stmt
-            .query_map(params![from, to], |r| {
+            .query_map(params![from, to, device], |r| {
                 Ok(OfficerMonthRow {
                     officer: r.get::<_, bool>(0)?.then(|| r.get(1)).transpose()?,
                     month: r.get(2)?,
@@ -90,7 +122,7 @@ impl Db {
             .collect::<Result<_, _>>()?;
         let mut stmt = self.conn.prepare_cached(OFFICER_REASONS)?;
         let reasons = stmt
-            .query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .query_map(params![from, to, device], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
         Ok(figures::appraisals(rows, reasons))
     }
@@ -108,14 +140,17 @@ impl Db {
         let total: u64 = self
             .conn
             .prepare_cached(&format!("SELECT count(*) FROM ratings WHERE {filters}"))?
-            .query_row(params![from, to, query.officer, query.field, reason], |r| {
-                r.get(0)
-            })?;
+            .query_row(
+                params![from, to, query.officer, query.field, reason, query.device],
+                |r| r.get(0),
+            )?;
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT created_at, outcome, reasons, comment, dossier, procedure_code,
-                 procedure_name, field_name, officer, counter
+                 procedure_name, field_name, officer, counter,
+                 (SELECT d.counter FROM devices d
+                  WHERE d.id = ratings.device_id AND d.unit_code IS NOT NULL)
              FROM ratings WHERE {filters}
-             ORDER BY local_date DESC, created_at DESC LIMIT ?6 OFFSET ?7"
+             ORDER BY local_date DESC, created_at DESC LIMIT ?7 OFFSET ?8"
         ))?;
         let mut rows = stmt.query(params![
             from,
@@ -123,6 +158,7 @@ impl Db {
             query.officer,
             query.field,
             reason,
+            query.device,
             i64::try_from(query.limit).unwrap_or(i64::MAX),
             i64::try_from(query.offset).unwrap_or(i64::MAX),
         ])?;
@@ -143,23 +179,33 @@ impl Db {
                 field_name: row.get(7)?,
                 officer: row.get(8)?,
                 counter: row.get(9)?,
+                commune: row.get(10)?,
             });
         }
         Ok(NegativesPage {
             total,
             rows: negatives,
-            officers: self.keys("officer", &from, &to)?,
-            fields: self.keys("field", &from, &to)?,
+            officers: self.keys("officer", &from, &to, query.device.as_deref())?,
+            fields: self.keys("field", &from, &to, query.device.as_deref())?,
         })
     }
 
-    /// The officers (fields) with ratings in the period, sorted.
-    fn keys(&self, dimension: &str, from: &str, to: &str) -> Result<Vec<String>, DbError> {
+    /// The officers (fields) with ratings in the period, of every device or of `device`,
+    /// sorted.
+    fn keys(
+        &self,
+        dimension: &str,
+        from: &str,
+        to: &str,
+        device: Option<&str>,
+    ) -> Result<Vec<String>, DbError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT DISTINCT key FROM group_counts
-             WHERE dimension = ?1 AND has_key AND local_date BETWEEN ?2 AND ?3 ORDER BY key",
+             WHERE dimension = ?1 AND has_key AND local_date BETWEEN ?2 AND ?3
+                 AND (?4 IS NULL OR device_id = ?4)
+             ORDER BY key",
         )?;
-        let rows = stmt.query_map(params![dimension, from, to], |r| r.get(0))?;
+        let rows = stmt.query_map(params![dimension, from, to, device], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
@@ -255,8 +301,9 @@ mod tests {
         let db = Db::open(&dir.path().join("server.db")).unwrap();
         let count = format!("SELECT count(*) FROM ratings WHERE {NEGATIVE_FILTERS}");
         let none: Option<String> = None;
-        let all: [&dyn rusqlite::ToSql; 5] = [&"2026-01-01", &"2026-12-31", &none, &none, &none];
-        for (sql, bound) in [(count.as_str(), 5), (OFFICER_REASONS, 2)] {
+        let all: [&dyn rusqlite::ToSql; 6] =
+            [&"2026-01-01", &"2026-12-31", &none, &none, &none, &none];
+        for (sql, bound) in [(count.as_str(), 6), (OFFICER_REASONS, 3)] {
             let mut stmt = db
                 .conn
                 .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
@@ -298,7 +345,7 @@ mod tests {
             },
         ] {
             let files = hailong_report::report(&db, heading(period)).unwrap();
-            let pages = db.page_report(heading(period)).unwrap();
+            let pages = db.page_report(heading(period), None).unwrap();
             let Report { negatives, .. } = files.clone();
             assert_eq!(Report { negatives, ..pages }, files, "{period:?}");
         }
@@ -348,5 +395,44 @@ mod tests {
         });
         assert_eq!((second.total, second.rows.len()), (3, 1));
         assert_eq!(second.rows[0], newest_first[1]);
+
+        // Each tablet's own pages (a commune's, on a province's server): theirs alone, and the
+        // two add up to the whole.
+        let ids: Vec<String> = db
+            .conn
+            .prepare("SELECT id FROM devices ORDER BY counter")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let whole = heading(ReportPeriod::Year(2026));
+        let own: Vec<Report> = ids
+            .iter()
+            .map(|id| db.page_report(whole.clone(), Some(id)).unwrap())
+            .collect();
+        let mut added = own[0].counts.clone();
+        added.merge(&own[1].counts);
+        assert_eq!(added, files.counts);
+        assert_eq!(own[1].counts.total(), 2);
+        let officers = |r: &Report| -> Vec<Option<String>> {
+            r.by_officer.iter().map(|g| g.key.clone()).collect()
+        };
+        assert_eq!(officers(&own[1]), [Some("Trần Văn Hùng".to_owned())]);
+        assert_eq!(own[1].appraisals.len(), 1);
+        let theirs = all(NegativeQuery {
+            device: Some(ids[1].clone()),
+            limit: 50,
+            ..NegativeQuery::default()
+        });
+        assert_eq!(theirs.total, 1);
+        assert_eq!(theirs.rows[0].officer.as_deref(), Some("Trần Văn Hùng"));
+        assert_eq!(
+            (theirs.officers, theirs.fields),
+            (
+                vec!["Trần Văn Hùng".to_owned()],
+                vec!["Chứng thực".to_owned()]
+            )
+        );
     }
 }

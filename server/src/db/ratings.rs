@@ -168,17 +168,18 @@ impl Ratings for SqliteRatings<'_> {
             ])?;
         }
         let mut groups = tx.prepare_cached(
-            "INSERT INTO group_counts (dimension, local_date, has_key, key, label, outcome,
-                 repeat_dossier, with_dossier, n)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            "INSERT INTO group_counts (dimension, local_date, device_id, has_key, key, label,
+                 outcome, repeat_dossier, with_dossier, n)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT DO UPDATE SET n = n + excluded.n",
         )?;
-        for ((dimension, date, has_key, key, label, outcome, repeat, with_dossier), n) in
+        for ((dimension, date, device, has_key, key, label, outcome, repeat, with_dossier), n) in
             &writes.counts.groups
         {
             groups.execute(params![
                 dimension,
                 date,
+                device,
                 has_key,
                 key,
                 label,

@@ -89,11 +89,13 @@ impl Source for Db {
     }
 
     fn misuse_by_month(&self, range: DateRange) -> Result<Vec<(String, u64)>, SourceError> {
-        Ok(sqlite::misuse_by_month(&self.conn, range)?)
+        Ok(Db::misuse_by_month(self, range, None)?)
     }
 
     fn by_device(&self, range: DateRange) -> Result<Vec<Group>, SourceError> {
-        Ok(device_groups(self.totals(range.from, range.to)?.by_device))
+        Ok(device_groups(
+            self.totals(range.from, range.to, None)?.by_device,
+        ))
     }
 
     fn devices_are_communes(&self) -> Result<bool, SourceError> {

@@ -6,21 +6,28 @@ use crate::figures::{self, DailyRow, GroupRow, MisuseRow, MonthRow, Summary, Tot
 use chrono::NaiveDate;
 use hailong_core::period::DateRange;
 use hailong_core::summary::Counts;
+use rusqlite::params;
 
 impl Db {
-    /// The counts from `from` to `to`, in all and per device, from `daily_counts`.
-    pub fn totals(&self, from: NaiveDate, to: NaiveDate) -> Result<Totals, DbError> {
+    /// The counts from `from` to `to`, in all and per device, from `daily_counts`: of every
+    /// device, or of `device` alone.
+    pub fn totals(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        device: Option<&str>,
+    ) -> Result<Totals, DbError> {
         let (from, to) = DateRange { from, to }.text_bounds();
         let mut stmt = self.conn.prepare_cached(
             "SELECT c.device_id, d.counter, c.outcome, c.repeat_dossier, c.scale,
                  c.with_dossier, sum(c.n)
              FROM daily_counts c JOIN devices d ON d.id = c.device_id
-             WHERE c.local_date BETWEEN ?1 AND ?2
+             WHERE c.local_date BETWEEN ?1 AND ?2 AND (?3 IS NULL OR c.device_id = ?3)
              GROUP BY c.device_id, c.outcome, c.repeat_dossier, c.scale, c.with_dossier
              ORDER BY c.device_id",
         )?;
         let daily = stmt
-            .query_map([&from, &to], |r| {
+            .query_map(params![from, to, device], |r| {
                 Ok(DailyRow {
                     device: r.get(0)?,
                     counter: r.get(1)?,
@@ -35,10 +42,11 @@ impl Db {
         let mut stmt = self.conn.prepare_cached(
             "SELECT m.device_id, max(d.counter), count(*) FROM misuse m
              JOIN devices d ON d.id = m.device_id
-             WHERE m.local_date BETWEEN ?1 AND ?2 GROUP BY m.device_id",
+             WHERE m.local_date BETWEEN ?1 AND ?2 AND (?3 IS NULL OR m.device_id = ?3)
+             GROUP BY m.device_id",
         )?;
         let misuse = stmt
-            .query_map([&from, &to], |r| {
+            .query_map(params![from, to, device], |r| {
                 Ok(MisuseRow {
                     device: r.get(0)?,
                     counter: r.get(1)?,
@@ -51,11 +59,11 @@ impl Db {
 
     /// The summary API's figures: the totals, and the counts per officer, by name.
     pub fn summary(&self, from: NaiveDate, to: NaiveDate) -> Result<Summary, DbError> {
-        let totals = self.totals(from, to)?;
+        let totals = self.totals(from, to, None)?;
         let (from, to) = DateRange { from, to }.text_bounds();
         Ok(figures::summary(
             totals,
-            self.group_rows("officer", &from, &to)?,
+            self.group_rows("officer", &from, &to, None)?,
         ))
     }
 
@@ -67,20 +75,22 @@ impl Db {
             .exists([])?)
     }
 
-    /// Counted levels per month (`2026-03`) from `from` to `to`, oldest first; a month with no
-    /// ratings is absent.
+    /// Counted levels per month (`2026-03`) from `from` to `to`, oldest first, of every
+    /// device or of `device`; a month with no ratings is absent.
     pub fn monthly(
         &self,
         from: NaiveDate,
         to: NaiveDate,
+        device: Option<&str>,
     ) -> Result<Vec<(String, Counts)>, DbError> {
         let (from, to) = DateRange { from, to }.text_bounds();
         let mut stmt = self.conn.prepare_cached(
             "SELECT substr(local_date, 1, 7), outcome, repeat_dossier, sum(n) FROM daily_counts
-             WHERE local_date BETWEEN ?1 AND ?2 GROUP BY 1, 2, 3 ORDER BY 1",
+             WHERE local_date BETWEEN ?1 AND ?2 AND (?3 IS NULL OR device_id = ?3)
+             GROUP BY 1, 2, 3 ORDER BY 1",
         )?;
         let rows = stmt
-            .query_map([&from, &to], |r| {
+            .query_map(params![from, to, device], |r| {
                 Ok(MonthRow {
                     month: r.get(0)?,
                     outcome: r.get(1)?,
@@ -92,19 +102,22 @@ impl Db {
         Ok(figures::months(rows))
     }
 
-    /// One breakdown's rows (officer, field, procedure) from `group_counts`.
+    /// One breakdown's rows (officer, field, procedure) from `group_counts`, of every device
+    /// or of `device`.
     pub(super) fn group_rows(
         &self,
         dimension: &str,
         from: &str,
         to: &str,
+        device: Option<&str>,
     ) -> Result<Vec<GroupRow>, DbError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT has_key, key, label, outcome, repeat_dossier, sum(n), min(local_date)
              FROM group_counts WHERE dimension = ?1 AND local_date BETWEEN ?2 AND ?3
+                 AND (?4 IS NULL OR device_id = ?4)
              GROUP BY has_key, key, label, outcome, repeat_dossier",
         )?;
-        let rows = stmt.query_map(rusqlite::params![dimension, from, to], |r| {
+        let rows = stmt.query_map(params![dimension, from, to, device], |r| {
             Ok(GroupRow {
                 key: r.get::<_, bool>(0)?.then(|| r.get(1)).transpose()?,
                 label: r.get(2)?,
@@ -190,7 +203,7 @@ mod tests {
         assert_eq!(kept(&db).iter().map(|r| r.6).sum::<i64>(), 6);
 
         let day = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-        let totals = db.totals(day, day).unwrap();
+        let totals = db.totals(day, day, None).unwrap();
         assert_eq!(totals.counts.total(), 3, "{totals:?}");
         assert_eq!(
             (totals.counts.unrated, totals.counts.repeat_dossier),
@@ -199,8 +212,17 @@ mod tests {
         assert_eq!(totals.rated_dossiers, 1, "only the dossier's first rating");
         assert_eq!(totals.scale, Scale::Five);
         assert_eq!(totals.by_device.len(), 2);
+        // Each tablet's own: what it was first to send.
+        let own = db.totals(day, day, Some(&two)).unwrap();
+        assert_eq!(own.counts.total(), 1, "{own:?}");
+        assert_eq!((own.counts.unrated, own.counts.repeat_dossier), (0, 0));
+        assert_eq!(own.by_device.len(), 1);
+        let own = db.totals(day, day, Some(&one)).unwrap();
+        assert_eq!(own.counts.total(), 2, "{own:?}");
+        assert_eq!((own.counts.unrated, own.counts.repeat_dossier), (1, 1));
+        assert_eq!(own.rated_dossiers, 1);
         let months = db
-            .monthly(NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(), day)
+            .monthly(NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(), day, None)
             .unwrap();
         let per_month: Vec<(&str, u64)> = months
             .iter()
@@ -222,6 +244,24 @@ mod tests {
             rating_with(3, json!({})),
         ];
         db.ingest(&[&batch(&one, items)], Utc::now()).unwrap();
+        let groups = |db: &Db| -> Vec<(String, String, String, String, i64)> {
+            let mut stmt = db
+                .conn
+                .prepare(
+                    "SELECT dimension, local_date, device_id, key || '|' || label || '|' ||
+                         outcome || repeat_dossier || with_dossier, n
+                     FROM group_counts ORDER BY 1, 2, 3, 4",
+                )
+                .unwrap();
+            stmt.query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+        };
+        let written = groups(&db);
+        assert_eq!(written.len(), 9, "{written:?}");
         // As a schema-5 server left it: no daily counts.
         db.conn
             .execute_batch(
@@ -239,5 +279,7 @@ mod tests {
         let db = Db::open(&path).unwrap();
         assert_eq!(kept(&db), recounted(&db));
         assert_eq!(kept(&db).iter().map(|r| r.6).sum::<i64>(), 3);
+        // The group counts, per device, as the writer keeps them.
+        assert_eq!(groups(&db), written);
     }
 }

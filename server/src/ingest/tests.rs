@@ -79,7 +79,7 @@ impl Ratings for Memory {
                 .entry((day.to_owned(), outcome, repeat, scale, dossier))
                 .or_default() += n;
         }
-        for (&(dimension, _, _, key, _, _, repeat, _), n) in &writes.counts.groups {
+        for (&(dimension, _, _, _, key, _, _, repeat, _), n) in &writes.counts.groups {
             if dimension == "officer" {
                 *self.officers.entry((key.to_owned(), repeat)).or_default() += n;
             }

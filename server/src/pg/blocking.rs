@@ -86,11 +86,13 @@ impl Source for Blocking {
     }
 
     fn misuse_by_month(&self, range: DateRange) -> Result<Vec<(String, u64)>, SourceError> {
-        Ok(self.wait(self.pg.misuse_by_month(range))?)
+        Ok(self.wait(self.pg.misuse_by_month(range, None))?)
     }
 
     fn by_device(&self, range: DateRange) -> Result<Vec<Group>, SourceError> {
-        let mut groups = self.wait(self.pg.totals(range.from, range.to))?.by_device;
+        let mut groups = self
+            .wait(self.pg.totals(range.from, range.to, None))?
+            .by_device;
         sort_groups(&mut groups);
         Ok(groups)
     }

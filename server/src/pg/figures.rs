@@ -27,16 +27,23 @@ fn count(row: &Row, i: usize) -> u64 {
 }
 
 /// The negatives of a period ($1 to $2) that pass the filters: an officer ($3), a field ($4),
-/// a reason code ($5), each NULL for all.
+/// a reason code ($5), a device ($6), each NULL for all.
 const NEGATIVE_FILTERS: &str =
     "outcome IN ('unsatisfied', 'very_unsatisfied') AND NOT repeat_dossier
      AND local_date BETWEEN $1 AND $2 AND ($3::text IS NULL OR officer = $3)
      AND ($4::text IS NULL OR field_name = $4)
-     AND ($5::text IS NULL OR strpos(' ' || reasons || ' ', ' ' || $5 || ' ') > 0)";
+     AND ($5::text IS NULL OR strpos(' ' || reasons || ' ', ' ' || $5 || ' ') > 0)
+     AND ($6::text IS NULL OR device_id = $6)";
 
 impl Pg {
-    /// The counts from `from` to `to`, in all and per device, from `daily_counts`.
-    pub async fn totals(&self, from: NaiveDate, to: NaiveDate) -> Result<Totals, PgError> {
+    /// The counts from `from` to `to`, in all and per device, from `daily_counts`: of every
+    /// device, or of `device` alone.
+    pub async fn totals(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        device: Option<&str>,
+    ) -> Result<Totals, PgError> {
         let (from, to) = bounds(DateRange { from, to });
         let client = self.pool.get().await?;
         let (daily, misuse) = futures_util::future::try_join(
@@ -45,16 +52,19 @@ impl Pg {
                      c.with_dossier, sum(c.n)::int8
                  FROM daily_counts c JOIN devices d ON d.id = c.device_id
                  WHERE c.local_date BETWEEN $1 AND $2
+                     AND ($3::text IS NULL OR c.device_id = $3)
                  GROUP BY c.device_id, d.counter, c.outcome, c.repeat_dossier, c.scale,
                      c.with_dossier
                  ORDER BY c.device_id",
-                &[&from, &to],
+                &[&from, &to, &device],
             ),
             client.query(
                 "SELECT m.device_id, max(d.counter), count(*) FROM misuse m
                  JOIN devices d ON d.id = m.device_id
-                 WHERE m.local_date BETWEEN $1 AND $2 GROUP BY m.device_id",
-                &[&from, &to],
+                 WHERE m.local_date BETWEEN $1 AND $2
+                     AND ($3::text IS NULL OR m.device_id = $3)
+                 GROUP BY m.device_id",
+                &[&from, &to, &device],
             ),
         )
         .await?;
@@ -83,11 +93,11 @@ impl Pg {
 
     /// The summary API's figures: the totals, and the counts per officer, by name.
     pub async fn summary(&self, from: NaiveDate, to: NaiveDate) -> Result<Summary, PgError> {
-        let totals = self.totals(from, to).await?;
+        let totals = self.totals(from, to, None).await?;
         let range = bounds(DateRange { from, to });
         Ok(figures::summary(
             totals,
-            self.group_rows("officer", range).await?,
+            self.group_rows("officer", range, None).await?,
         ))
     }
 
@@ -100,11 +110,13 @@ impl Pg {
         Ok(row.is_some())
     }
 
-    /// Counted levels per month (`2026-03`) from `from` to `to`, oldest first.
+    /// Counted levels per month (`2026-03`) from `from` to `to`, oldest first, of every
+    /// device or of `device`.
     pub async fn monthly(
         &self,
         from: NaiveDate,
         to: NaiveDate,
+        device: Option<&str>,
     ) -> Result<Vec<(String, Counts)>, PgError> {
         let (from, to) = bounds(DateRange { from, to });
         let client = self.pool.get().await?;
@@ -112,8 +124,9 @@ impl Pg {
             .query(
                 "SELECT to_char(local_date, 'YYYY-MM'), outcome, repeat_dossier, sum(n)::int8
                  FROM daily_counts WHERE local_date BETWEEN $1 AND $2
+                     AND ($3::text IS NULL OR device_id = $3)
                  GROUP BY 1, 2, 3 ORDER BY 1",
-                &[&from, &to],
+                &[&from, &to, &device],
             )
             .await?;
         Ok(figures::months(
@@ -132,6 +145,7 @@ impl Pg {
         &self,
         dimension: &str,
         (from, to): (NaiveDate, NaiveDate),
+        device: Option<&str>,
     ) -> Result<Vec<GroupRow>, PgError> {
         let client = self.pool.get().await?;
         let rows = client
@@ -139,8 +153,9 @@ impl Pg {
                 "SELECT has_key, key, label, outcome, repeat_dossier, sum(n)::int8,
                      min(local_date)::text
                  FROM group_counts WHERE dimension = $1 AND local_date BETWEEN $2 AND $3
+                     AND ($4::text IS NULL OR device_id = $4)
                  GROUP BY has_key, key, label, outcome, repeat_dossier",
-                &[&dimension, &from, &to],
+                &[&dimension, &from, &to, &device],
             )
             .await?;
         Ok(rows
@@ -156,34 +171,45 @@ impl Pg {
             .collect())
     }
 
-    /// Misuse presses in `range`, per month (`2026-03`).
-    pub async fn misuse_by_month(&self, range: DateRange) -> Result<Vec<(String, u64)>, PgError> {
+    /// Misuse presses in `range`, per month (`2026-03`), of every device or of `device`.
+    pub async fn misuse_by_month(
+        &self,
+        range: DateRange,
+        device: Option<&str>,
+    ) -> Result<Vec<(String, u64)>, PgError> {
         let (from, to) = bounds(range);
         let client = self.pool.get().await?;
         let rows = client
             .query(
                 "SELECT to_char(local_date, 'YYYY-MM'), count(*) FROM misuse
-                 WHERE local_date BETWEEN $1 AND $2 GROUP BY 1 ORDER BY 1",
-                &[&from, &to],
+                 WHERE local_date BETWEEN $1 AND $2 AND ($3::text IS NULL OR device_id = $3)
+                 GROUP BY 1 ORDER BY 1",
+                &[&from, &to, &device],
             )
             .await?;
         Ok(rows.iter().map(|r| (r.get(0), count(r, 1))).collect())
     }
 
-    /// The report of `heading`'s period as the officers' and fields' pages show it.
-    pub async fn page_report(&self, heading: Heading) -> Result<Report, PgError> {
+    /// The report of `heading`'s period as the officers' and fields' pages show it, of every
+    /// device or of `device`.
+    pub async fn page_report(
+        &self,
+        heading: Heading,
+        device: Option<&str>,
+    ) -> Result<Report, PgError> {
         let range = heading.period.range();
         let dates = bounds(range);
         let (from, to) = dates;
-        let misuse_by_month = self.misuse_by_month(range).await?;
+        let misuse_by_month = self.misuse_by_month(range, device).await?;
         let client = self.pool.get().await?;
         let officer_months = client
             .query(
                 "SELECT has_key, key, to_char(local_date, 'YYYY-MM'), outcome, repeat_dossier,
                      with_dossier, sum(n)::int8
                  FROM group_counts WHERE dimension = 'officer' AND local_date BETWEEN $1 AND $2
+                     AND ($3::text IS NULL OR device_id = $3)
                  GROUP BY 1, 2, 3, 4, 5, 6",
-                &[&from, &to],
+                &[&from, &to, &device],
             )
             .await?
             .iter()
@@ -200,8 +226,8 @@ impl Pg {
             .query(
                 "SELECT officer, reasons FROM ratings
                  WHERE outcome IN ('unsatisfied', 'very_unsatisfied') AND NOT repeat_dossier
-                     AND local_date BETWEEN $1 AND $2",
-                &[&from, &to],
+                     AND local_date BETWEEN $1 AND $2 AND ($3::text IS NULL OR device_id = $3)",
+                &[&from, &to, &device],
             )
             .await?
             .iter()
@@ -209,12 +235,12 @@ impl Pg {
             .collect();
         drop(client);
         let parts = PageParts {
-            totals: self.totals(range.from, range.to).await?,
-            months: self.monthly(range.from, range.to).await?,
+            totals: self.totals(range.from, range.to, device).await?,
+            months: self.monthly(range.from, range.to, device).await?,
             misuse_by_month,
-            by_field: figures::groups(self.group_rows("field", dates).await?),
-            by_procedure: figures::groups(self.group_rows("procedure", dates).await?),
-            by_officer: figures::groups(self.group_rows("officer", dates).await?),
+            by_field: figures::groups(self.group_rows("field", dates, device).await?),
+            by_procedure: figures::groups(self.group_rows("procedure", dates, device).await?),
+            by_officer: figures::groups(self.group_rows("officer", dates, device).await?),
             appraisals: figures::appraisals(officer_months, reasons),
             five_levels: self.any_five_level().await?,
             devices_are_communes: self.any_commune().await?,
@@ -238,16 +264,21 @@ impl Pg {
         let total_sql = format!("SELECT count(*) FROM ratings WHERE {filters}");
         let rows_sql = format!(
             "SELECT created_at, outcome, reasons, comment, dossier, procedure_code,
-                 procedure_name, field_name, officer, counter
+                 procedure_name, field_name, officer, counter,
+                 (SELECT d.counter FROM devices d
+                  WHERE d.id = ratings.device_id AND d.unit_code IS NOT NULL)
              FROM ratings WHERE {filters}
-             ORDER BY local_date DESC, created_at DESC LIMIT $6 OFFSET $7"
+             ORDER BY local_date DESC, created_at DESC LIMIT $7 OFFSET $8"
         );
         let keys_sql = "SELECT DISTINCT key FROM group_counts
-             WHERE dimension = $1 AND has_key AND local_date BETWEEN $2 AND $3 ORDER BY key";
+             WHERE dimension = $1 AND has_key AND local_date BETWEEN $2 AND $3
+                 AND ($4::text IS NULL OR device_id = $4)
+             ORDER BY key";
+        let device = &query.device;
         let (total, rows, officers, fields) = futures_util::future::try_join4(
             client.query_one(
                 &total_sql,
-                &[&from, &to, &query.officer, &query.field, &reason],
+                &[&from, &to, &query.officer, &query.field, &reason, device],
             ),
             client.query(
                 &rows_sql,
@@ -257,12 +288,13 @@ impl Pg {
                     &query.officer,
                     &query.field,
                     &reason,
+                    device,
                     &limit,
                     &offset,
                 ],
             ),
-            client.query(keys_sql, &[&"officer", &from, &to]),
-            client.query(keys_sql, &[&"field", &from, &to]),
+            client.query(keys_sql, &[&"officer", &from, &to, device]),
+            client.query(keys_sql, &[&"field", &from, &to, device]),
         )
         .await?;
         let negatives = rows
@@ -280,6 +312,7 @@ impl Pg {
                     field_name: r.get(7),
                     officer: r.get(8),
                     counter: r.get(9),
+                    commune: r.get(10),
                 })
             })
             .collect();

@@ -286,16 +286,18 @@ async fn counts(tx: &Transaction<'_>, writes: &Writes<'_>) -> Result<u64, PgErro
     );
     let dimensions: Vec<&str> = groups.keys().map(|k| k.0).collect();
     let gdates: Vec<NaiveDate> = groups.keys().map(|k| date(k.1)).collect();
-    let has_keys: Vec<bool> = groups.keys().map(|k| k.2).collect();
-    let keys: Vec<&str> = groups.keys().map(|k| k.3).collect();
-    let labels: Vec<&str> = groups.keys().map(|k| k.4).collect();
-    let goutcomes: Vec<&str> = groups.keys().map(|k| k.5).collect();
-    let grepeats: Vec<bool> = groups.keys().map(|k| k.6).collect();
-    let gdossiers: Vec<bool> = groups.keys().map(|k| k.7).collect();
+    let gdevices: Vec<&str> = groups.keys().map(|k| k.2).collect();
+    let has_keys: Vec<bool> = groups.keys().map(|k| k.3).collect();
+    let keys: Vec<&str> = groups.keys().map(|k| k.4).collect();
+    let labels: Vec<&str> = groups.keys().map(|k| k.5).collect();
+    let goutcomes: Vec<&str> = groups.keys().map(|k| k.6).collect();
+    let grepeats: Vec<bool> = groups.keys().map(|k| k.7).collect();
+    let gdossiers: Vec<bool> = groups.keys().map(|k| k.8).collect();
     let gns: Vec<i64> = groups.values().map(|&n| int(n)).collect();
-    let group_params: [&(dyn ToSql + Sync); 9] = [
+    let group_params: [&(dyn ToSql + Sync); 10] = [
         &dimensions,
         &gdates,
+        &gdevices,
         &has_keys,
         &keys,
         &labels,
@@ -305,12 +307,12 @@ async fn counts(tx: &Transaction<'_>, writes: &Writes<'_>) -> Result<u64, PgErro
         &gns,
     ];
     let groups = tx.execute(
-        "INSERT INTO group_counts AS g (dimension, local_date, has_key, key, label, outcome,
-             repeat_dossier, with_dossier, n)
-         SELECT * FROM unnest($1::text[], $2::date[], $3::bool[], $4::text[], $5::text[],
-             $6::text[], $7::bool[], $8::bool[], $9::int8[])
-         ON CONFLICT (dimension, local_date, has_key, key, label, outcome, repeat_dossier,
-             with_dossier)
+        "INSERT INTO group_counts AS g (dimension, local_date, device_id, has_key, key, label,
+             outcome, repeat_dossier, with_dossier, n)
+         SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::bool[], $5::text[],
+             $6::text[], $7::text[], $8::bool[], $9::bool[], $10::int8[])
+         ON CONFLICT (dimension, local_date, device_id, has_key, key, label, outcome,
+             repeat_dossier, with_dossier)
          DO UPDATE SET n = g.n + excluded.n",
         &group_params,
     );

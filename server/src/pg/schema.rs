@@ -171,12 +171,52 @@ const THIRD: &str = "
     INSERT INTO upstream_outbox (misuse_id) SELECT id FROM misuse ORDER BY received_at, id;
 ";
 
+/// 4: group counts per device too, as SQLite's 11, so that a province's dashboard shows each
+/// commune's own pages (counted again from the ratings), with indexes that read one commune's
+/// counts and negatives without the others'.
+const FOURTH: &str = "
+    DROP TABLE group_counts;
+    CREATE TABLE group_counts (
+        dimension      text NOT NULL,
+        local_date     date NOT NULL,
+        device_id      text NOT NULL,
+        has_key        boolean NOT NULL,
+        key            text NOT NULL,
+        label          text NOT NULL,
+        outcome        text NOT NULL,
+        repeat_dossier boolean NOT NULL,
+        with_dossier   boolean NOT NULL,
+        n              bigint NOT NULL,
+        PRIMARY KEY (dimension, local_date, device_id, has_key, key, label, outcome,
+            repeat_dossier, with_dossier)
+    );
+    INSERT INTO group_counts
+        SELECT 'officer', local_date, device_id, officer IS NOT NULL, coalesce(officer, ''),
+            coalesce(officer, ''), outcome, repeat_dossier, dossier IS NOT NULL, count(*)
+        FROM ratings GROUP BY 2, 3, 4, 5, 6, 7, 8, 9;
+    INSERT INTO group_counts
+        SELECT 'field', local_date, device_id, field_name IS NOT NULL, coalesce(field_name, ''),
+            coalesce(field_name, ''), outcome, repeat_dossier, dossier IS NOT NULL, count(*)
+        FROM ratings GROUP BY 2, 3, 4, 5, 6, 7, 8, 9;
+    INSERT INTO group_counts
+        SELECT 'procedure', local_date, device_id, procedure_code IS NOT NULL,
+            coalesce(procedure_code, ''), coalesce(procedure_name, ''), outcome, repeat_dossier,
+            dossier IS NOT NULL, count(*)
+        FROM ratings GROUP BY 2, 3, 4, 5, 6, 7, 8, 9;
+    CREATE INDEX group_counts_of_device ON group_counts (device_id, dimension, local_date);
+    CREATE INDEX daily_counts_of_device ON daily_counts (device_id, local_date);
+    CREATE INDEX misuse_of_device ON misuse (device_id, local_date);
+    CREATE INDEX ratings_negatives_of_device ON ratings (device_id, local_date, created_at)
+        WHERE outcome IN ('unsatisfied', 'very_unsatisfied') AND NOT repeat_dossier;
+";
+
 /// Every migration, in order.
 pub fn migrations() -> Vec<String> {
     vec![
         format!("{FIRST}{}", partitions()),
         SECOND.to_owned(),
         THIRD.to_owned(),
+        FOURTH.to_owned(),
     ]
 }
 

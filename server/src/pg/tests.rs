@@ -26,7 +26,7 @@ fn now() -> DateTime<Utc> {
 async fn copy_devices(sqlite: &std::path::Path, pg: &Pg) {
     let conn = rusqlite::Connection::open(sqlite).unwrap();
     let mut devices = conn
-        .prepare("SELECT id, name, counter, token_hash FROM devices")
+        .prepare("SELECT id, name, counter, token_hash, unit_code FROM devices")
         .unwrap();
     let rows = devices
         .query_map([], |r| {
@@ -35,17 +35,18 @@ async fn copy_devices(sqlite: &std::path::Path, pg: &Pg) {
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
             ))
         })
         .unwrap();
     let client = pg.pool.get().await.unwrap();
     for row in rows {
-        let (id, name, counter, token) = row.unwrap();
+        let (id, name, counter, token, unit_code) = row.unwrap();
         client
             .execute(
-                "INSERT INTO devices (id, name, counter, token_hash, paired_at)
-                 VALUES ($1, $2, $3, $4, now())",
-                &[&id, &name, &counter, &token],
+                "INSERT INTO devices (id, name, counter, token_hash, paired_at, unit_code)
+                 VALUES ($1, $2, $3, $4, now(), $5)",
+                &[&id, &name, &counter, &token, &unit_code],
             )
             .await
             .unwrap();
@@ -231,7 +232,7 @@ fn the_schema_is_made_once_a_newer_one_is_refused_and_every_id_has_a_partition()
     let pg = rt.block_on(Pg::connect(&url)).unwrap();
     let again = rt.block_on(Pg::connect(&url)).unwrap();
     let versions = rt.block_on(pg_rows(&again, "SELECT version FROM schema_migrations"));
-    assert_eq!(versions, ["1", "2", "3"], "migrated once");
+    assert_eq!(versions, ["1", "2", "3", "4"], "migrated once");
 
     // Ids from a clock in 1970, in the partitions' years, and past 2040 are all kept.
     rt.block_on(async {
@@ -283,7 +284,7 @@ fn the_schema_is_made_once_a_newer_one_is_refused_and_every_id_has_a_partition()
     });
     let newer = rt.block_on(Pg::connect(&url));
     assert!(
-        matches!(newer, Err(PgError::Newer(99, 3))),
+        matches!(newer, Err(PgError::Newer(99, 4))),
         "{:?}",
         newer.err()
     );
@@ -610,6 +611,14 @@ fn every_figure_and_page_of_negatives_is_the_same_on_both_backends() {
     let mut db = Db::open(&path).unwrap();
     let one = paired(&mut db, "Quầy 1");
     let two = paired(&mut db, "Quầy 2");
+    // The second a commune's server, as on a province's: its negatives say so.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute(
+            "UPDATE devices SET unit_code = '000.17.22.H56' WHERE id = ?1",
+            [&two],
+        )
+        .unwrap();
     let rt = runtime();
     let pg = rt.block_on(Pg::connect(&postgres.url())).unwrap();
     rt.block_on(copy_devices(&path, &pg));
@@ -683,23 +692,41 @@ fn every_figure_and_page_of_negatives_is_the_same_on_both_backends() {
     let same = |what: &str, sqlite: String, postgres: String| {
         assert_eq!(postgres, sqlite, "{what}");
     };
-    same(
-        "totals",
-        format!("{:?}", db.totals(year.from, year.to).unwrap()),
-        format!("{:?}", rt.block_on(pg.totals(year.from, year.to)).unwrap()),
-    );
+    // Every device's figures, and each one's own.
+    let scopes = [None, Some(one.as_str()), Some(two.as_str())];
+    for device in scopes {
+        same(
+            &format!("totals of {device:?}"),
+            format!("{:?}", db.totals(year.from, year.to, device).unwrap()),
+            format!(
+                "{:?}",
+                rt.block_on(pg.totals(year.from, year.to, device)).unwrap()
+            ),
+        );
+    }
     same(
         "summary",
         format!("{:?}", db.summary(year.from, year.to).unwrap()),
         format!("{:?}", rt.block_on(pg.summary(year.from, year.to)).unwrap()),
     );
     let all = DateRange::all();
-    same(
-        "months of all time",
-        format!("{:?}", db.monthly(all.from, all.to).unwrap()),
-        format!("{:?}", rt.block_on(pg.monthly(all.from, all.to)).unwrap()),
-    );
-    for period in [ReportPeriod::Year(2026), november, ReportPeriod::Range(all)] {
+    for device in scopes {
+        same(
+            &format!("months of all time of {device:?}"),
+            format!("{:?}", db.monthly(all.from, all.to, device).unwrap()),
+            format!(
+                "{:?}",
+                rt.block_on(pg.monthly(all.from, all.to, device)).unwrap()
+            ),
+        );
+    }
+    for (period, device) in [
+        (ReportPeriod::Year(2026), None),
+        (november, None),
+        (ReportPeriod::Range(all), None),
+        (ReportPeriod::Year(2026), Some(one.as_str())),
+        (november, Some(two.as_str())),
+    ] {
         let heading = Heading {
             unit: "UBND xã Tân Phú".into(),
             period,
@@ -707,9 +734,12 @@ fn every_figure_and_page_of_negatives_is_the_same_on_both_backends() {
             letterhead: Letterhead::default(),
         };
         same(
-            "pages' report",
-            format!("{:?}", db.page_report(heading.clone()).unwrap()),
-            format!("{:?}", rt.block_on(pg.page_report(heading)).unwrap()),
+            &format!("pages' report of {device:?}"),
+            format!("{:?}", db.page_report(heading.clone(), device).unwrap()),
+            format!(
+                "{:?}",
+                rt.block_on(pg.page_report(heading, device)).unwrap()
+            ),
         );
     }
     let queries = [
@@ -738,6 +768,17 @@ fn every_figure_and_page_of_negatives_is_the_same_on_both_backends() {
             offset: 50,
             ..NegativeQuery::default()
         },
+        NegativeQuery {
+            device: Some(one.clone()),
+            reason: Some(Reason::Late),
+            limit: 50,
+            ..NegativeQuery::default()
+        },
+        NegativeQuery {
+            device: Some(two.clone()),
+            limit: 50,
+            ..NegativeQuery::default()
+        },
     ];
     for query in &queries {
         same(
@@ -750,7 +791,15 @@ fn every_figure_and_page_of_negatives_is_the_same_on_both_backends() {
     let every = db.negatives_page(year, &queries[0]).unwrap();
     assert_eq!(every.total, 3, "{every:?}");
     assert_eq!(every.officers, [lan, hung]);
-    let totals = db.totals(year.from, year.to).unwrap();
+    let communes: Vec<Option<&str>> = every.rows.iter().map(|n| n.commune.as_deref()).collect();
+    assert_eq!(
+        communes,
+        [Some("Quầy 2"), None, None],
+        "the commune's, newest"
+    );
+    let theirs = db.negatives_page(year, &queries[6]).unwrap();
+    assert_eq!((theirs.total, theirs.officers.len()), (1, 1), "{theirs:?}");
+    let totals = db.totals(year.from, year.to, None).unwrap();
     assert_eq!(
         (
             totals.counts.repeat_dossier,

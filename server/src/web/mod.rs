@@ -165,9 +165,12 @@ fn is_local_path(back: &str) -> bool {
         && back.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
 }
 
+/// `?period=2026-Q4&commune=…`: a period (this month if none), and on a province's server
+/// the commune whose own page it is (its server's device id), if any.
 #[derive(Deserialize)]
 struct PeriodQuery {
     period: Option<String>,
+    commune: Option<String>,
 }
 
 /// The period asked for, or this month; `None` if it is not a period.
@@ -178,7 +181,20 @@ fn period_of(query: &PeriodQuery) -> Option<ReportPeriod> {
     }
 }
 
-/// A page about a period: read on a connection of its own, then rendered by `render`.
+/// The commune `id` names: a commune's server paired here. `Ok(None)` if there is none.
+fn commune_of(db: &dyn Store, id: &str) -> Result<Option<pages::Commune>, StoreError> {
+    Ok(db.devices()?.into_iter().find_map(|device| {
+        let unit_code = device.unit_code.filter(|_| device.id == id)?;
+        Some(pages::Commune {
+            id: device.id,
+            name: device.counter,
+            unit_code,
+        })
+    }))
+}
+
+/// A page about a period, of the whole server or of one commune: read on a connection of its
+/// own, then rendered by `render`.
 async fn period_page(
     state: Shared,
     session: Session,
@@ -193,6 +209,13 @@ async fn period_page(
     };
     let rendered = blocking(move || {
         let db = own_reader(&state)?;
+        let commune = match query.commune.as_deref().filter(|id| !id.is_empty()) {
+            Some(id) => match commune_of(&*db, id)? {
+                Some(commune) => Some(commune),
+                None => return Ok(None),
+            },
+            None => None,
+        };
         let heading = report_heading(&*db, period)?;
         let unit = heading.unit.clone();
         let frame = Frame {
@@ -204,12 +227,14 @@ async fn period_page(
             csrf: &session.csrf,
             keep: &keep,
             communes: db.any_commune()?,
+            commune: commune.as_ref(),
         };
-        render(&frame, &*db, heading)
+        render(&frame, &*db, heading).map(Some)
     })
     .await;
     match rendered {
-        Ok(markup) => html_response(StatusCode::OK, markup),
+        Ok(Some(markup)) => html_response(StatusCode::OK, markup),
+        Ok(None) => problem_page(lang, StatusCode::NOT_FOUND, |d| d.no_such_commune),
         Err(_) => problem_page(lang, StatusCode::INTERNAL_SERVER_ERROR, |d| d.failed),
     }
 }
@@ -236,10 +261,10 @@ async fn overview(
             // The figures come from the daily counts, not from every rating; the scale is the
             // exports' (five levels if the commune ever used them).
             let range = frame.period.range();
-            let mut totals = db.totals(range.from, range.to)?;
+            let mut totals = db.totals(range.from, range.to, frame.device())?;
             totals.scale = db.scale().map_err(|e| StoreError::Source(e.to_string()))?;
             let (from, to) = trend_window(frame.period);
-            let found = db.monthly(from, to)?;
+            let found = db.monthly(from, to, frame.device())?;
             // Every month of the window, with no ratings where none came.
             let months = (0..12)
                 .map(|i| {
@@ -274,7 +299,7 @@ async fn report_page(
         query,
         nav,
         String::new(),
-        move |frame, db, heading| Ok(render(frame, &db.page_report(heading)?)),
+        move |frame, db, heading| Ok(render(frame, &db.page_report(heading, frame.device())?)),
     )
     .await
 }
@@ -300,6 +325,7 @@ async fn fields(
 #[derive(Debug, Deserialize)]
 struct NegativesQuery {
     period: Option<String>,
+    commune: Option<String>,
     page: Option<usize>,
     officer: Option<String>,
     field: Option<String>,
@@ -320,6 +346,7 @@ async fn negatives(
     };
     let period = PeriodQuery {
         period: query.period,
+        commune: query.commune,
     };
     // Another period or language keeps the filters (from its first page).
     let kept: Vec<(&str, &str)> = [
@@ -344,6 +371,7 @@ async fn negatives(
             let range = heading.period.range();
             let per_page = pages::NEGATIVES_PER_PAGE as u64;
             let mut asked = NegativeQuery {
+                device: frame.device().map(str::to_owned),
                 officer: filter.officer.clone(),
                 field: filter.field.clone(),
                 reason: filter.reason,
@@ -399,6 +427,7 @@ async fn devices(State(state): State<Shared>, session: Session) -> Response {
                 csrf: &session.csrf,
                 keep: "",
                 communes: devices.iter().any(|d| d.unit_code.is_some()),
+                commune: None,
             };
             html_response(
                 StatusCode::OK,
@@ -431,12 +460,13 @@ async fn communes(
         session,
         PeriodQuery {
             period: query.period,
+            commune: None,
         },
         Nav::Communes,
         keep,
         move |frame, db, _| {
             let range = frame.period.range();
-            let totals = db.totals(range.from, range.to)?;
+            let totals = db.totals(range.from, range.to, None)?;
             let mut rows: Vec<pages::CommuneRow> = db
                 .devices()?
                 .into_iter()
@@ -447,6 +477,7 @@ async fn communes(
                         .iter()
                         .find(|g| g.key.as_deref() == Some(device.id.as_str()));
                     Some(pages::CommuneRow {
+                        id: device.id.clone(),
                         name: device.counter,
                         unit_code,
                         counts: group.map(|g| g.counts.clone()).unwrap_or_default(),
@@ -499,6 +530,7 @@ async fn export(
     let format = query.format.as_deref().unwrap_or("").parse::<Format>();
     let period = period_of(&PeriodQuery {
         period: query.period,
+        commune: None,
     });
     let (Ok(format), Some(period)) = (format, period) else {
         return problem_page(lang, StatusCode::BAD_REQUEST, |d| d.bad_period);

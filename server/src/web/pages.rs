@@ -61,6 +61,14 @@ impl Nav {
     fn has_period(self) -> bool {
         self != Nav::Devices
     }
+
+    /// Whether a province shows this page for one commune too.
+    pub fn of_a_commune(self) -> bool {
+        matches!(
+            self,
+            Nav::Overview | Nav::Officers | Nav::Fields | Nav::Negatives
+        )
+    }
 }
 
 /// What every page behind sign-in knows.
@@ -77,6 +85,24 @@ pub struct Frame<'a> {
     pub keep: &'a str,
     /// Communes' servers forward here (a province's server): the communes' page is shown.
     pub communes: bool,
+    /// The commune whose own pages these are (on a province's server), or none: the whole
+    /// server's.
+    pub commune: Option<&'a Commune>,
+}
+
+/// A commune on a province's server: its server's device there, whose own pages are shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commune {
+    pub id: String,
+    pub name: String,
+    pub unit_code: String,
+}
+
+impl Commune {
+    /// The query parameter that keeps a page on this commune, as `&commune=…`, encoded.
+    pub fn keep(&self) -> String {
+        format!("&commune={}", encode(&self.id))
+    }
 }
 
 impl Frame<'_> {
@@ -84,13 +110,27 @@ impl Frame<'_> {
         dash(self.lang)
     }
 
+    /// Whose figures the page shows: the commune's server's device, or `None` for all.
+    pub fn device(&self) -> Option<&str> {
+        self.commune.map(|c| c.id.as_str())
+    }
+
     /// This page's address for `period`, with what it keeps.
     fn at(&self, period: ReportPeriod) -> String {
-        let link = link(self.nav, period);
+        let link = self.link(self.nav, period);
         if self.nav.has_period() {
             link + self.keep
         } else {
             link
+        }
+    }
+
+    /// The address of page `nav` for `period`, on this page's commune if it is one of a
+    /// commune's own pages.
+    fn link(&self, nav: Nav, period: ReportPeriod) -> String {
+        match self.commune {
+            Some(commune) if nav.of_a_commune() => link(nav, period) + &commune.keep(),
+            _ => link(nav, period),
         }
     }
 
@@ -175,7 +215,7 @@ pub fn frame(f: &Frame<'_>, content: Markup) -> Markup {
         }
         nav.pages {
             @for nav in Nav::ALL.into_iter().filter(|n| *n != Nav::Communes || f.communes) {
-                @let href = link(nav, f.period);
+                @let href = f.link(nav, f.period);
                 @if nav == f.nav {
                     a.on href=(href) aria-current="page" id=(format!("nav-{}", nav_id(nav))) { (nav.title(d)) }
                 } @else {
@@ -184,11 +224,29 @@ pub fn frame(f: &Frame<'_>, content: Markup) -> Markup {
             }
         }
         main {
+            @if let Some(commune) = f.commune { (commune_bar(f, commune)) }
             @if f.nav.has_period() { (period_bar(f)) }
             (content)
         }
     };
-    document(f.lang, &format!("{} – {}", f.nav.title(d), d.title), body)
+    let title = match f.commune {
+        Some(commune) => format!("{} – {} – {}", f.nav.title(d), commune.name, d.title),
+        None => format!("{} – {}", f.nav.title(d), d.title),
+    };
+    document(f.lang, &title, body)
+}
+
+/// Above a commune's own pages: which commune, and the way back to all of them.
+fn commune_bar(f: &Frame<'_>, commune: &Commune) -> Markup {
+    let d = f.d();
+    html! {
+        section.commune {
+            a href=(link(Nav::Communes, f.period)) id="all-communes" { "‹ " (d.all_communes) }
+            h2 id="commune" {
+                (commune.name) " " span.unit-code { (commune.unit_code) }
+            }
+        }
+    }
 }
 
 fn nav_id(nav: Nav) -> &'static str {
@@ -274,8 +332,18 @@ fn figure(id: &str, label: &str, value: String) -> Markup {
     }
 }
 
+/// The report files to download; a commune's own overview on a province's server points to
+/// the province's, which break down by commune.
 fn export_buttons(f: &Frame<'_>) -> Markup {
     let d = f.d();
+    if f.commune.is_some() {
+        return html! {
+            p.note id="exports-of-province" {
+                (d.exports_of_province) " "
+                a href=(link(Nav::Overview, f.period)) { (d.province_overview) }
+            }
+        };
+    }
     let formats = [
         (Format::Pdf, d.export_pdf),
         (Format::Xlsx, d.export_xlsx),
@@ -335,7 +403,7 @@ pub fn overview(f: &Frame<'_>, totals: &Totals, months: &[(String, Counts)]) -> 
                 (trend::chart(months, totals.scale, lang))
                 p.note.legend {
                     @for &level in totals.scale.levels() {
-                        span.level {
+                        span.entry {
                             span class=(format!("key {}", trend::level_class(level))) {}
                             (lang.level(level))
                         }
@@ -472,9 +540,12 @@ pub struct NegativeFilter {
 }
 
 impl NegativeFilter {
-    /// The page's address for `page` with these filters.
-    fn link(&self, period: ReportPeriod, page: usize) -> String {
-        let mut pairs = vec![("period", period.code())];
+    /// The page's address for `page` with these filters, of the frame's period and commune.
+    fn link(&self, f: &Frame<'_>, page: usize) -> String {
+        let mut pairs = vec![("period", f.period.code())];
+        if let Some(commune) = f.commune {
+            pairs.push(("commune", commune.id.clone()));
+        }
         if let Some(o) = &self.officer {
             pairs.push(("officer", o.clone()));
         }
@@ -503,6 +574,8 @@ pub fn negatives(f: &Frame<'_>, page: &NegativesPage, filter: &NegativeFilter) -
     let pages = (page.total as usize).div_ceil(NEGATIVES_PER_PAGE).max(1);
     let current = filter.page.clamp(1, pages);
     let filtered = filter.officer.is_some() || filter.field.is_some() || filter.reason.is_some();
+    // A province's list of all its communes says whose each one is.
+    let every_commune = f.communes && f.commune.is_none();
     let option = |value: &str, label: &str, chosen: bool| {
         html! { option value=(value) selected[chosen] { (label) } }
     };
@@ -512,6 +585,9 @@ pub fn negatives(f: &Frame<'_>, page: &NegativesPage, filter: &NegativeFilter) -
             h2 { (w.sheet_negative) " (" span id="negative-count" { (lang.count(page.total)) } ")" }
             form.filters method="get" action="/negatives" {
                 input type="hidden" name="period" value=(f.period.code());
+                @if let Some(commune) = f.commune {
+                    input type="hidden" name="commune" value=(commune.id);
+                }
                 label {
                     span { (w.officer) }
                     select name="officer" id="filter-officer" {
@@ -551,6 +627,7 @@ pub fn negatives(f: &Frame<'_>, page: &NegativesPage, filter: &NegativeFilter) -
                         tr {
                             th { (w.time) } th { (w.level) } th { (w.reasons) } th { (w.comment) }
                             th { (w.dossier) } th { (w.procedure) } th { (w.officer) } th { (w.counter) }
+                            @if every_commune { th { (w.commune) } }
                         }
                     }
                     tbody {
@@ -564,6 +641,7 @@ pub fn negatives(f: &Frame<'_>, page: &NegativesPage, filter: &NegativeFilter) -
                                 td { (n.procedure_name.as_deref().unwrap_or("")) }
                                 td { (n.officer.as_deref().unwrap_or("")) }
                                 td { (n.counter.as_deref().unwrap_or("")) }
+                                @if every_commune { td.commune { (n.commune.as_deref().unwrap_or("")) } }
                             }
                         }
                     }
@@ -571,11 +649,11 @@ pub fn negatives(f: &Frame<'_>, page: &NegativesPage, filter: &NegativeFilter) -
                 @if pages > 1 {
                     nav.pager aria-label=(d.page_of.replace("{page}", &current.to_string()).replace("{pages}", &pages.to_string())) {
                         @if current > 1 {
-                            a.button href=(filter.link(f.period, current - 1)) id="page-previous" rel="prev" { (d.previous_page) }
+                            a.button href=(filter.link(f, current - 1)) id="page-previous" rel="prev" { (d.previous_page) }
                         }
                         span id="page-of" { (d.page_of.replace("{page}", &current.to_string()).replace("{pages}", &pages.to_string())) }
                         @if current < pages {
-                            a.button href=(filter.link(f.period, current + 1)) id="page-next" rel="next" { (d.next_page) }
+                            a.button href=(filter.link(f, current + 1)) id="page-next" rel="next" { (d.next_page) }
                         }
                     }
                 }
@@ -754,6 +832,8 @@ fn upstream(f: &Frame<'_>, link: &LinkState) -> Markup {
 
 /// One commune on the province's communes page: its figures for the period.
 pub struct CommuneRow {
+    /// Its server's device here.
+    pub id: String,
     pub name: String,
     pub unit_code: String,
     pub counts: Counts,
@@ -831,7 +911,10 @@ pub fn communes(f: &Frame<'_>, rows: &[CommuneRow], sort: &str) -> Markup {
                     tbody {
                         @for row in rows {
                             tr data-key=(row.unit_code) {
-                                td { (row.name) " " span.unit-code { "(" (row.unit_code) ")" } }
+                                td {
+                                    a href=(format!("/?period={}&commune={}", f.period.code(), encode(&row.id))) { (row.name) }
+                                    " " span.unit-code { "(" (row.unit_code) ")" }
+                                }
                                 td.n { (lang.count(row.counts.total())) }
                                 td.n { (percent(lang, row.counts.satisfied_tenths())) }
                                 td.n { (percent(lang, row.counts.response_tenths(row.rated_dossiers))) }

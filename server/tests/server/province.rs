@@ -49,6 +49,15 @@ fn signed_in_page(server: &Server, path: &str) -> String {
     get(&server.running, path, Some(&cookie)).text().unwrap()
 }
 
+/// The figure with HTML id `id` on a dashboard page.
+fn figure(page: &str, id: &str) -> String {
+    let at = page
+        .find(&format!("id=\"{id}\">"))
+        .unwrap_or_else(|| panic!("no {id}: {page}"));
+    let text = page[at..].split('>').nth(1).unwrap();
+    text.split('<').next().unwrap().to_owned()
+}
+
 /// The summary's counts, as the API gives them for all time.
 fn counts(server: &Server, admin: &str) -> Value {
     let summary: Value = server.get("/api/v1/summary", admin).json().unwrap();
@@ -177,14 +186,7 @@ pub(crate) fn a_communes_entries_reach_its_province_once_with_their_tablets_thro
     assert!(communes.contains("aria-sort=\"descending\""), "{communes}");
     let overview = signed_in_page(&commune, "/?period=2026");
     for id in ["satisfied", "response"] {
-        let at = overview.find(&format!("id=\"{id}\">")).unwrap();
-        let figure = overview[at..]
-            .split('>')
-            .nth(1)
-            .unwrap()
-            .split('<')
-            .next()
-            .unwrap();
+        let figure = figure(&overview, id);
         assert!(
             communes.contains(&format!(">{figure}<")),
             "{id} {figure}: {communes}"
@@ -219,6 +221,84 @@ pub(crate) fn a_communes_entries_reach_its_province_once_with_their_tablets_thro
     assert_eq!(counts(&province, &admin.0), counts(&commune, &admin.1));
     let distinct: i64 = value(&province.running, "SELECT count(DISTINCT id) FROM ratings");
     assert_eq!(distinct, 41);
+
+    // A commune's own pages, reached from the communes side by side, hold its figures alone,
+    // as its own server has them, though the province has a tablet of its own beside it.
+    let desk = province.device("Quầy tỉnh");
+    let mut theirs = rating(&id(90), "unsatisfied");
+    theirs["reasons"] = json!(["attitude"]);
+    theirs["officer"] = json!("Lê Văn Tỉnh");
+    assert_eq!(province.statuses(&desk, vec![theirs]), ["accepted"]);
+    let device: String = value(
+        &province.running,
+        "SELECT id FROM devices WHERE unit_code IS NOT NULL",
+    );
+    let communes = signed_in_page(&province, "/communes?period=2026");
+    let link = format!("/?period=2026&commune={device}");
+    assert!(
+        communes.contains(&format!("href=\"{}\"", link.replace('&', "&amp;"))),
+        "{communes}"
+    );
+    let own = signed_in_page(&province, &link);
+    let overview = signed_in_page(&commune, "/?period=2026");
+    for id in [
+        "total",
+        "satisfied",
+        "unrated",
+        "response",
+        "repeat",
+        "misuse",
+    ] {
+        assert_eq!(figure(&own, id), figure(&overview, id), "{id}");
+    }
+    assert!(own.contains("id=\"all-communes\""), "{own}");
+    assert!(own.contains("Xã Tân Phú"), "{own}");
+    assert!(own.contains("id=\"exports-of-province\""), "{own}");
+    assert!(
+        own.contains(&format!(
+            "href=\"/officers?period=2026&amp;commune={device}\""
+        )),
+        "the menu stays on the commune: {own}"
+    );
+    let whole = signed_in_page(&province, "/?period=2026");
+    assert_ne!(figure(&whole, "total"), figure(&own, "total"));
+    let officers = signed_in_page(
+        &province,
+        &format!("/officers?period=2026&commune={device}"),
+    );
+    assert!(!officers.contains("Lê Văn Tỉnh"), "{officers}");
+    assert!(signed_in_page(&province, "/officers?period=2026").contains("Lê Văn Tỉnh"));
+    // The province's negatives say whose each is; a commune's are its own.
+    let negatives = signed_in_page(&province, "/negatives?period=2026");
+    assert!(
+        negatives.contains("<td class=\"commune\">Xã Tân Phú</td>"),
+        "{negatives}"
+    );
+    assert_eq!(figure(&negatives, "negative-count"), "2");
+    let negatives = signed_in_page(
+        &province,
+        &format!("/negatives?period=2026&commune={device}&reason=long_wait"),
+    );
+    assert_eq!(figure(&negatives, "negative-count"), "1");
+    assert!(
+        negatives.contains(&format!("name=\"commune\" value=\"{device}\"")),
+        "the filters stay on the commune: {negatives}"
+    );
+    // A commune that is not one: the page says so.
+    let _ = province.running.add_user("lan", PASSWORD);
+    let signed_in = sign_in(&province.running, "lan", PASSWORD);
+    let cookie = cookie_from(signed_in.headers()["set-cookie"].to_str().unwrap());
+    let desk: String = value(
+        &province.running,
+        "SELECT id FROM devices WHERE counter = 'Quầy tỉnh'",
+    );
+    for path in [
+        format!("/?commune={desk}"),
+        "/fields?commune=nobody".to_owned(),
+    ] {
+        let answer = get(&province.running, &path, Some(&cookie));
+        assert_eq!(answer.status(), reqwest::StatusCode::NOT_FOUND, "{path}");
+    }
 }
 
 #[test]
