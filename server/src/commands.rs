@@ -10,6 +10,7 @@ use crate::pg::{Blocking, Pg};
 use crate::serve::Config;
 use crate::storage::Storage;
 use crate::store::Store;
+use crate::upstream::Upstream;
 use crate::{backups, net, notify, secrets, tls};
 use anyhow::Context;
 use chrono::Utc;
@@ -456,11 +457,26 @@ fn upstream_command(action: UpstreamCommand, console: &mut Console) -> anyhow::R
         }
         UpstreamCommand::Show { database } => {
             let store = open_store(&database)?;
-            let waiting = store.outbox(0)?.waiting;
+            let outbox = store.outbox(0)?;
+            let waiting = outbox.waiting;
+            let last = outbox
+                .last_sent
+                .map_or("never".to_owned(), |t| t.to_rfc3339());
             match store.upstream()? {
+                Some(Upstream {
+                    url,
+                    refused_at: Some(at),
+                    ..
+                }) => writeln!(
+                    console.out,
+                    "refused by {url} since {}: the province no longer takes this server's \
+                     token; nothing is sent until it is paired again (hailong-server upstream \
+                     pair); last sent: {last}; waiting: {waiting}",
+                    at.to_rfc3339()
+                )?,
                 Some(upstream) => writeln!(
                     console.out,
-                    "forwarding to {} as {}; waiting: {waiting}",
+                    "forwarding to {} as {}; last sent: {last}; waiting: {waiting}",
                     upstream.url, upstream.device_id
                 )?,
                 None => writeln!(

@@ -208,11 +208,11 @@ pub fn groups(rows: Vec<GroupRow>) -> Vec<Group> {
     list
 }
 
-/// Each officer month by month, with the reasons of their negatives (`reasons`: each
-/// negative's officer and reason codes).
+/// Each officer month by month, with the reasons of their negatives (`reasons`: an officer,
+/// reason codes, and how many negatives gave them).
 pub fn appraisals(
     rows: Vec<OfficerMonthRow>,
-    reasons: Vec<(Option<String>, String)>,
+    reasons: Vec<(Option<String>, String, u64)>,
 ) -> Vec<Appraisal> {
     type Officer = (Figures, BTreeMap<String, Figures>, ReasonCounts);
     let mut officers: BTreeMap<Option<String>, Officer> = BTreeMap::new();
@@ -230,9 +230,9 @@ pub fn appraisals(
             }
         }
     }
-    for (officer, given) in reasons {
+    for (officer, given, n) in reasons {
         if let Some((_, _, counts)) = officers.get_mut(&officer) {
-            counts.add(&Reason::split(&given).unwrap_or_default());
+            counts.add_times(&Reason::split(&given).unwrap_or_default(), n);
         }
     }
     let mut list: Vec<Appraisal> = officers
@@ -246,6 +246,14 @@ pub fn appraisals(
         .collect();
     sort_appraisals(&mut list);
     list
+}
+
+/// Which breakdowns a page shows: the officers' with their appraisals, or the fields' and
+/// procedures'. A page's report leaves the others empty, unread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Breakdowns {
+    Officers,
+    Fields,
 }
 
 /// What a report of the pages is made of, as read.

@@ -5,6 +5,7 @@
 //! `pairing` and `figures`, and the batches go through a writer of each backend's own.
 
 use crate::db::{Caller, Db, Device, NegativeQuery, NegativesPage, QueueState, Summary, Totals};
+use crate::figures::Breakdowns;
 use crate::notify::NotifyStore;
 use crate::pairing::PairError;
 use crate::pg::Blocking;
@@ -62,7 +63,13 @@ pub trait Store: NotifyStore {
         to: NaiveDate,
         device: Option<&str>,
     ) -> Result<Vec<(String, Counts)>, StoreError>;
-    fn page_report(&self, heading: Heading, device: Option<&str>) -> Result<Report, StoreError>;
+    /// A period's report as the officers' or the fields' pages show it.
+    fn page_report(
+        &self,
+        heading: Heading,
+        device: Option<&str>,
+        breakdowns: Breakdowns,
+    ) -> Result<Report, StoreError>;
     fn negatives_page(
         &self,
         range: DateRange,
@@ -72,7 +79,8 @@ pub trait Store: NotifyStore {
     fn upstream(&self) -> Result<Option<Upstream>, StoreError>;
     fn set_upstream(&mut self, upstream: &Upstream) -> Result<(), StoreError>;
     fn outbox(&self, limit: usize) -> Result<Outbox, StoreError>;
-    fn forwarded(&mut self, through: i64) -> Result<(), StoreError>;
+    /// The next tier has every entry through `through`, as it said at `at`.
+    fn forwarded(&mut self, through: i64, at: DateTime<Utc>) -> Result<(), StoreError>;
 }
 
 impl Store for Db {
@@ -149,8 +157,13 @@ impl Store for Db {
     ) -> Result<Vec<(String, Counts)>, StoreError> {
         Ok(Db::monthly(self, from, to, device)?)
     }
-    fn page_report(&self, heading: Heading, device: Option<&str>) -> Result<Report, StoreError> {
-        Ok(Db::page_report(self, heading, device)?)
+    fn page_report(
+        &self,
+        heading: Heading,
+        device: Option<&str>,
+        breakdowns: Breakdowns,
+    ) -> Result<Report, StoreError> {
+        Ok(Db::page_report(self, heading, device, breakdowns)?)
     }
     fn negatives_page(
         &self,
@@ -168,8 +181,8 @@ impl Store for Db {
     fn outbox(&self, limit: usize) -> Result<Outbox, StoreError> {
         Ok(Db::outbox(self, limit)?)
     }
-    fn forwarded(&mut self, through: i64) -> Result<(), StoreError> {
-        Ok(Db::forwarded(self, through)?)
+    fn forwarded(&mut self, through: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
+        Ok(Db::forwarded(self, through, at)?)
     }
 }
 
@@ -247,8 +260,13 @@ impl Store for Blocking {
     ) -> Result<Vec<(String, Counts)>, StoreError> {
         Ok(self.wait(self.pg.monthly(from, to, device))?)
     }
-    fn page_report(&self, heading: Heading, device: Option<&str>) -> Result<Report, StoreError> {
-        Ok(self.wait(self.pg.page_report(heading, device))?)
+    fn page_report(
+        &self,
+        heading: Heading,
+        device: Option<&str>,
+        breakdowns: Breakdowns,
+    ) -> Result<Report, StoreError> {
+        Ok(self.wait(self.pg.page_report(heading, device, breakdowns))?)
     }
     fn negatives_page(
         &self,
@@ -266,8 +284,8 @@ impl Store for Blocking {
     fn outbox(&self, limit: usize) -> Result<Outbox, StoreError> {
         Ok(self.wait(self.pg.outbox(limit))?)
     }
-    fn forwarded(&mut self, through: i64) -> Result<(), StoreError> {
-        Ok(self.wait(self.pg.forwarded(through))?)
+    fn forwarded(&mut self, through: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
+        Ok(self.wait(self.pg.forwarded(through, at))?)
     }
 }
 

@@ -43,6 +43,10 @@ pub struct Upstream {
     /// public one.
     #[serde(default)]
     pub ca_file: Option<String>,
+    /// When the province stopped taking this token (revoked there, or a province restored
+    /// from before this pairing): nothing is sent until this server is paired again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused_at: Option<DateTime<Utc>>,
 }
 
 /// The oldest entries waiting for the province.
@@ -54,6 +58,8 @@ pub struct Outbox {
     pub misuse: Vec<WireMisuse>,
     /// Entries waiting in all, these included.
     pub waiting: u64,
+    /// When the province last had a batch, as kept with the outbox.
+    pub last_sent: Option<DateTime<Utc>>,
 }
 
 /// How the link to the province stands, for the dashboard and `upstream show`.
@@ -68,6 +74,9 @@ pub struct LinkState {
     pub failing: Option<(DateTime<Utc>, String)>,
     /// Entries the province refused (it should never: each was taken here first).
     pub refused: u64,
+    /// Since when the province no longer takes this server's token: nothing is sent until
+    /// it is paired again.
+    pub token_refused: Option<DateTime<Utc>>,
 }
 
 pub type SharedLink = Arc<Mutex<LinkState>>;
@@ -80,6 +89,9 @@ pub enum UpstreamError {
     Http(String),
     #[error("the province's server answered {0}: {1}")]
     Refused(u16, String),
+    /// 401: the province no longer knows this server's token.
+    #[error("the province's server no longer takes this server's token (revoked there?)")]
+    TokenRefused,
 }
 
 /// A client for the province's server, with timeouts; `ca_file` trusted besides the roots.
@@ -142,6 +154,7 @@ pub fn pair(
         token: field("token")?,
         device_id: field("device_id")?,
         ca_file: ca_file.map(str::to_owned),
+        refused_at: None,
     })
 }
 
@@ -154,7 +167,10 @@ pub fn forward_once(
     link: &SharedLink,
 ) -> Result<usize, UpstreamError> {
     let outbox = store.outbox(BATCH)?;
-    set(link, |l| l.waiting = outbox.waiting);
+    set(link, |l| {
+        l.waiting = outbox.waiting;
+        l.last_sent = l.last_sent.max(outbox.last_sent);
+    });
     let taken = outbox.ratings.len() + outbox.misuse.len();
     if taken == 0 {
         return Ok(0);
@@ -174,6 +190,9 @@ pub fn forward_once(
         .send()
         .map_err(|e| UpstreamError::Http(e.to_string()))?;
     let status = answer.status();
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        return Err(UpstreamError::TokenRefused);
+    }
     if !status.is_success() {
         let said = answer
             .json::<serde_json::Value>()
@@ -202,10 +221,11 @@ pub fn forward_once(
         // Taken here, refused there: a difference of versions, never resent as it is.
         tracing::error!(ids = ?refused, "the province refused entries this server took; they stay here");
     }
-    store.forwarded(outbox.through)?;
+    let now = Utc::now();
+    store.forwarded(outbox.through, now)?;
     set(link, |l| {
         l.waiting = outbox.waiting.saturating_sub(taken as u64);
-        l.last_sent = Some(Utc::now());
+        l.last_sent = Some(now);
         l.failing = None;
         l.refused += refused.len() as u64;
     });
@@ -270,8 +290,26 @@ fn run(store: &mut dyn Store, link: &SharedLink, woken: &Receiver<Wake>) {
                 IDLE
             }
             Ok(None) => UNPAIRED,
+            // Refused: nothing is sent, and the settings are looked at until it is paired
+            // again.
+            Ok(Some(upstream)) if upstream.refused_at.is_some() => {
+                set(link, |l| {
+                    l.url = Some(upstream.url.clone());
+                    l.token_refused = upstream.refused_at;
+                    l.failing = None;
+                    if let Ok(outbox) = store.outbox(0) {
+                        l.waiting = outbox.waiting;
+                        l.last_sent = l.last_sent.max(outbox.last_sent);
+                    }
+                });
+                failures = 0;
+                UNPAIRED
+            }
             Ok(Some(upstream)) => {
-                set(link, |l| l.url = Some(upstream.url.clone()));
+                set(link, |l| {
+                    l.url = Some(upstream.url.clone());
+                    l.token_refused = None;
+                });
                 if kept.as_ref().is_none_or(|(k, _)| *k != upstream) {
                     kept = client(upstream.ca_file.as_deref())
                         .map(|c| (upstream.clone(), c))
@@ -291,6 +329,20 @@ fn run(store: &mut dyn Store, link: &SharedLink, woken: &Receiver<Wake>) {
                         failures = 0;
                         tracing::info!(entries = sent, "forwarded to the province");
                         Duration::ZERO
+                    }
+                    Err(UpstreamError::TokenRefused) => {
+                        tracing::error!(
+                            "the province's server no longer takes this server's token (revoked there, or restored from before the pairing); nothing is sent until it is paired again: hailong-server upstream pair"
+                        );
+                        let refused = Upstream {
+                            refused_at: Some(Utc::now()),
+                            ..upstream.clone()
+                        };
+                        if let Err(e) = store.set_upstream(&refused) {
+                            tracing::error!(error = %e, "cannot keep that the province refused this server");
+                        }
+                        set(link, |l| l.token_refused = refused.refused_at);
+                        UNPAIRED
                     }
                     Err(e) => {
                         failures += 1;

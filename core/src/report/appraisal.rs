@@ -50,9 +50,14 @@ pub struct ReasonCounts([u64; Reason::ALL.len()]);
 
 impl ReasonCounts {
     pub fn add(&mut self, reasons: &[Reason]) {
+        self.add_times(reasons, 1);
+    }
+
+    /// Each of `reasons` given `n` times more.
+    pub fn add_times(&mut self, reasons: &[Reason], n: u64) {
         for reason in reasons {
             if let Some(i) = Reason::ALL.iter().position(|r| r == reason) {
-                self.0[i] += 1;
+                self.0[i] += n;
             }
         }
     }

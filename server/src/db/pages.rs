@@ -5,7 +5,7 @@
 //! report files' own (tested against the one pass the files make).
 
 use super::{Db, DbError};
-use crate::figures::{self, OfficerMonthRow, PageParts};
+use crate::figures::{self, Breakdowns, OfficerMonthRow, PageParts};
 use hailong_core::period::DateRange;
 use hailong_core::rating::Outcome;
 use hailong_core::reason::Reason;
@@ -21,11 +21,12 @@ const NEGATIVE_FILTERS: &str =
      AND (?5 IS NULL OR instr(' ' || reasons || ' ', ' ' || ?5 || ' ') > 0)
      AND (?6 IS NULL OR device_id = ?6)";
 
-/// The officer and reasons of each negative rating of a period (?1 to ?2), of a device (?3,
-/// NULL for all).
-const OFFICER_REASONS: &str = "SELECT officer, reasons FROM ratings
+/// The negative ratings of a period (?1 to ?2), of a device (?3, NULL for all), counted by
+/// officer and reasons.
+const OFFICER_REASONS: &str = "SELECT officer, reasons, count(*) FROM ratings
      WHERE outcome IN ('unsatisfied', 'very_unsatisfied') AND NOT repeat_dossier
-         AND local_date BETWEEN ?1 AND ?2 AND (?3 IS NULL OR device_id = ?3)";
+         AND local_date BETWEEN ?1 AND ?2 AND (?3 IS NULL OR device_id = ?3)
+     GROUP BY 1, 2";
 
 /// The negatives' page asked for: its filters (`None`: all) and which page.
 #[derive(Debug, Clone, Default)]
@@ -55,10 +56,18 @@ impl Db {
     /// The report of `heading`'s period as the officers' and fields' pages show it, of every
     /// device or of `device`: the counts, months, breakdowns and each officer's appraisal; no
     /// list of negatives.
-    pub fn page_report(&self, heading: Heading, device: Option<&str>) -> Result<Report, DbError> {
+    pub fn page_report(
+        &self,
+        heading: Heading,
+        device: Option<&str>,
+        breakdowns: Breakdowns,
+    ) -> Result<Report, DbError> {
         let range = heading.period.range();
         let (from, to) = range.text_bounds();
-        let groups = |dimension| -> Result<_, DbError> {
+        let groups = |dimension, shown| -> Result<_, DbError> {
+            if breakdowns != shown {
+                return Ok(Vec::new());
+            }
             Ok(figures::groups(
                 self.group_rows(dimension, &from, &to, device)?,
             ))
@@ -67,10 +76,13 @@ impl Db {
             totals: self.totals(range.from, range.to, device)?,
             months: self.monthly(range.from, range.to, device)?,
             misuse_by_month: self.misuse_by_month(range, device)?,
-            by_field: groups("field")?,
-            by_procedure: groups("procedure")?,
-            by_officer: groups("officer")?,
-            appraisals: self.appraisals(&from, &to, device)?,
+            by_field: groups("field", Breakdowns::Fields)?,
+            by_procedure: groups("procedure", Breakdowns::Fields)?,
+            by_officer: groups("officer", Breakdowns::Officers)?,
+            appraisals: match breakdowns {
+                Breakdowns::Officers => self.appraisals(&from, &to, device)?,
+                Breakdowns::Fields => Vec::new(),
+            },
             five_levels: self.any_five_level()?,
             devices_are_communes: self.any_commune()?,
         };
@@ -122,7 +134,9 @@ impl Db {
             .collect::<Result<_, _>>()?;
         let mut stmt = self.conn.prepare_cached(OFFICER_REASONS)?;
         let reasons = stmt
-            .query_map(params![from, to, device], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .query_map(params![from, to, device], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
             .collect::<Result<_, _>>()?;
         Ok(figures::appraisals(rows, reasons))
     }
@@ -313,12 +327,15 @@ mod tests {
                 .unwrap()
                 .collect::<Result<_, _>>()
                 .unwrap();
+            // The reasons are then grouped apart, never by reading a rating.
             assert_eq!(
-                plan,
-                [
-                    "SEARCH ratings USING COVERING INDEX ratings_negatives (local_date>? AND local_date<?)"
-                ],
+                plan[0],
+                "SEARCH ratings USING COVERING INDEX ratings_negatives (local_date>? AND local_date<?)",
                 "{sql}"
+            );
+            assert!(
+                plan[1..] == [] as [&str; 0] || plan[1..] == ["USE TEMP B-TREE FOR GROUP BY"],
+                "{plan:?}"
             );
         }
     }
@@ -345,9 +362,22 @@ mod tests {
             },
         ] {
             let files = hailong_report::report(&db, heading(period)).unwrap();
-            let pages = db.page_report(heading(period), None).unwrap();
-            let Report { negatives, .. } = files.clone();
-            assert_eq!(Report { negatives, ..pages }, files, "{period:?}");
+            // Each page reads its own breakdowns; with the other page's, the files' report.
+            let officers = db
+                .page_report(heading(period), None, Breakdowns::Officers)
+                .unwrap();
+            let fields = db
+                .page_report(heading(period), None, Breakdowns::Fields)
+                .unwrap();
+            assert!(officers.by_field.is_empty() && officers.by_procedure.is_empty());
+            assert!(fields.by_officer.is_empty() && fields.appraisals.is_empty());
+            let both = Report {
+                negatives: files.negatives.clone(),
+                by_field: fields.by_field,
+                by_procedure: fields.by_procedure,
+                ..officers
+            };
+            assert_eq!(both, files, "{period:?}");
         }
         let year = ReportPeriod::Year(2026).range();
         let files = hailong_report::report(&db, heading(ReportPeriod::Year(2026))).unwrap();
@@ -409,7 +439,10 @@ mod tests {
         let whole = heading(ReportPeriod::Year(2026));
         let own: Vec<Report> = ids
             .iter()
-            .map(|id| db.page_report(whole.clone(), Some(id)).unwrap())
+            .map(|id| {
+                db.page_report(whole.clone(), Some(id), Breakdowns::Officers)
+                    .unwrap()
+            })
             .collect();
         let mut added = own[0].counts.clone();
         added.merge(&own[1].counts);

@@ -3,6 +3,7 @@
 
 use super::{Db, DbError};
 use crate::upstream::{Outbox, Upstream};
+use chrono::{DateTime, Utc};
 use hailong_core::reason::Reason;
 use hailong_core::wire::{WireMisuse, WireRating};
 use rusqlite::OptionalExtension;
@@ -42,8 +43,17 @@ impl Db {
             [],
             |r| r.get(0),
         )?;
+        let last_sent: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM settings WHERE key = 'upstream_last_sent'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
         let mut outbox = Outbox {
             waiting: u64::try_from(waiting).unwrap_or(0),
+            last_sent: last_sent.and_then(|t| t.parse().ok()),
             ..Outbox::default()
         };
         let mut stmt = self.conn.prepare_cached(
@@ -95,10 +105,17 @@ impl Db {
         Ok(outbox)
     }
 
-    /// The province has every entry through `through`: they leave the outbox.
-    pub fn forwarded(&mut self, through: i64) -> Result<(), DbError> {
-        self.conn
-            .execute("DELETE FROM upstream_outbox WHERE seq <= ?1", [through])?;
+    /// The province has every entry through `through` (it said so at `at`): they leave the
+    /// outbox, and `at` is kept as the last time one was sent.
+    pub fn forwarded(&mut self, through: i64, at: DateTime<Utc>) -> Result<(), DbError> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM upstream_outbox WHERE seq <= ?1", [through])?;
+        tx.execute(
+            "INSERT INTO settings (key, value) VALUES ('upstream_last_sent', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [at.to_rfc3339()],
+        )?;
+        tx.commit()?;
         Ok(())
     }
 }

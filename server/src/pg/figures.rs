@@ -4,13 +4,14 @@
 use super::{Pg, PgError};
 use crate::db::{NegativeQuery, NegativesPage};
 use crate::figures::{
-    self, DailyRow, GroupRow, MisuseRow, MonthRow, OfficerMonthRow, PageParts, Summary, Totals,
+    self, Breakdowns, DailyRow, GroupRow, MisuseRow, MonthRow, OfficerMonthRow, PageParts, Summary,
+    Totals,
 };
 use chrono::NaiveDate;
 use hailong_core::period::DateRange;
 use hailong_core::rating::Outcome;
 use hailong_core::reason::Reason;
-use hailong_core::report::{Heading, Negative, Report};
+use hailong_core::report::{Appraisal, Heading, Negative, Report};
 use hailong_core::summary::Counts;
 use tokio_postgres::Row;
 
@@ -48,13 +49,17 @@ impl Pg {
         let client = self.pool.get().await?;
         let (daily, misuse) = futures_util::future::try_join(
             client.query(
+                // Added up before the devices' names are joined: a province's year is
+                // hundreds of thousands of daily rows, hashed once, then a few hundred sorted.
                 "SELECT c.device_id, d.counter, c.outcome, c.repeat_dossier, c.scale,
-                     c.with_dossier, sum(c.n)::int8
-                 FROM daily_counts c JOIN devices d ON d.id = c.device_id
-                 WHERE c.local_date BETWEEN $1 AND $2
-                     AND ($3::text IS NULL OR c.device_id = $3)
-                 GROUP BY c.device_id, d.counter, c.outcome, c.repeat_dossier, c.scale,
-                     c.with_dossier
+                     c.with_dossier, c.n
+                 FROM (SELECT device_id, outcome, repeat_dossier, scale, with_dossier,
+                           sum(n)::int8 AS n
+                       FROM daily_counts
+                       WHERE local_date BETWEEN $1 AND $2
+                           AND ($3::text IS NULL OR device_id = $3)
+                       GROUP BY 1, 2, 3, 4, 5) c
+                 JOIN devices d ON d.id = c.device_id
                  ORDER BY c.device_id",
                 &[&from, &to, &device],
             ),
@@ -122,7 +127,9 @@ impl Pg {
         let client = self.pool.get().await?;
         let rows = client
             .query(
-                "SELECT to_char(local_date, 'YYYY-MM'), outcome, repeat_dossier, sum(n)::int8
+                // Per day, made months here: grouping on the date is cheaper than on its
+                // formatted month.
+                "SELECT local_date, outcome, repeat_dossier, sum(n)::int8
                  FROM daily_counts WHERE local_date BETWEEN $1 AND $2
                      AND ($3::text IS NULL OR device_id = $3)
                  GROUP BY 1, 2, 3 ORDER BY 1",
@@ -132,7 +139,7 @@ impl Pg {
         Ok(figures::months(
             rows.iter()
                 .map(|r| MonthRow {
-                    month: r.get(0),
+                    month: r.get::<_, NaiveDate>(0).format("%Y-%m").to_string(),
                     outcome: r.get(1),
                     repeat: r.get(2),
                     n: count(r, 3),
@@ -190,28 +197,68 @@ impl Pg {
         Ok(rows.iter().map(|r| (r.get(0), count(r, 1))).collect())
     }
 
-    /// The report of `heading`'s period as the officers' and fields' pages show it, of every
-    /// device or of `device`.
+    /// The report of `heading`'s period as the officers' or the fields' pages show it
+    /// (`breakdowns`), of every device or of `device`.
     pub async fn page_report(
         &self,
         heading: Heading,
         device: Option<&str>,
+        breakdowns: Breakdowns,
     ) -> Result<Report, PgError> {
         let range = heading.period.range();
         let dates = bounds(range);
-        let (from, to) = dates;
-        let misuse_by_month = self.misuse_by_month(range, device).await?;
+        let groups = async |dimension, shown| {
+            if breakdowns != shown {
+                return Ok(Vec::new());
+            }
+            Ok::<_, PgError>(figures::groups(
+                self.group_rows(dimension, dates, device).await?,
+            ))
+        };
+        let parts = PageParts {
+            totals: self.totals(range.from, range.to, device).await?,
+            months: self.monthly(range.from, range.to, device).await?,
+            misuse_by_month: self.misuse_by_month(range, device).await?,
+            by_field: groups("field", Breakdowns::Fields).await?,
+            by_procedure: groups("procedure", Breakdowns::Fields).await?,
+            by_officer: groups("officer", Breakdowns::Officers).await?,
+            appraisals: match breakdowns {
+                Breakdowns::Officers => self.appraisals(dates, device).await?,
+                Breakdowns::Fields => Vec::new(),
+            },
+            five_levels: self.any_five_level().await?,
+            devices_are_communes: self.any_commune().await?,
+        };
+        Ok(figures::page_report(heading, parts))
+    }
+
+    /// Each officer month by month, from `group_counts`; the reasons of their negatives
+    /// counted by officer and reasons.
+    async fn appraisals(
+        &self,
+        (from, to): (NaiveDate, NaiveDate),
+        device: Option<&str>,
+    ) -> Result<Vec<Appraisal>, PgError> {
         let client = self.pool.get().await?;
-        let officer_months = client
-            .query(
+        let (months, reasons) = futures_util::future::try_join(
+            client.query(
                 "SELECT has_key, key, to_char(local_date, 'YYYY-MM'), outcome, repeat_dossier,
                      with_dossier, sum(n)::int8
                  FROM group_counts WHERE dimension = 'officer' AND local_date BETWEEN $1 AND $2
                      AND ($3::text IS NULL OR device_id = $3)
                  GROUP BY 1, 2, 3, 4, 5, 6",
                 &[&from, &to, &device],
-            )
-            .await?
+            ),
+            client.query(
+                "SELECT officer, reasons, count(*) FROM ratings
+                 WHERE outcome IN ('unsatisfied', 'very_unsatisfied') AND NOT repeat_dossier
+                     AND local_date BETWEEN $1 AND $2 AND ($3::text IS NULL OR device_id = $3)
+                 GROUP BY 1, 2",
+                &[&from, &to, &device],
+            ),
+        )
+        .await?;
+        let months = months
             .iter()
             .map(|r| OfficerMonthRow {
                 officer: r.get::<_, bool>(0).then(|| r.get(1)),
@@ -222,30 +269,11 @@ impl Pg {
                 n: count(r, 6),
             })
             .collect();
-        let reasons = client
-            .query(
-                "SELECT officer, reasons FROM ratings
-                 WHERE outcome IN ('unsatisfied', 'very_unsatisfied') AND NOT repeat_dossier
-                     AND local_date BETWEEN $1 AND $2 AND ($3::text IS NULL OR device_id = $3)",
-                &[&from, &to, &device],
-            )
-            .await?
+        let reasons = reasons
             .iter()
-            .map(|r| (r.get(0), r.get(1)))
+            .map(|r| (r.get(0), r.get(1), count(r, 2)))
             .collect();
-        drop(client);
-        let parts = PageParts {
-            totals: self.totals(range.from, range.to, device).await?,
-            months: self.monthly(range.from, range.to, device).await?,
-            misuse_by_month,
-            by_field: figures::groups(self.group_rows("field", dates, device).await?),
-            by_procedure: figures::groups(self.group_rows("procedure", dates, device).await?),
-            by_officer: figures::groups(self.group_rows("officer", dates, device).await?),
-            appraisals: figures::appraisals(officer_months, reasons),
-            five_levels: self.any_five_level().await?,
-            devices_are_communes: self.any_commune().await?,
-        };
-        Ok(figures::page_report(heading, parts))
+        Ok(figures::appraisals(months, reasons))
     }
 
     /// A page of the negatives of `range` that pass `query`'s filters, newest first, and how

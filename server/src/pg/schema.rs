@@ -205,6 +205,8 @@ const FOURTH: &str = "
         FROM ratings GROUP BY 2, 3, 4, 5, 6, 7, 8, 9;
     CREATE INDEX group_counts_of_device ON group_counts (device_id, dimension, local_date);
     CREATE INDEX daily_counts_of_device ON daily_counts (device_id, local_date);
+    -- Whether any rating was given on the five-level scale, without reading every day's.
+    CREATE INDEX daily_counts_five_levels ON daily_counts (local_date) WHERE scale = 5;
     CREATE INDEX misuse_of_device ON misuse (device_id, local_date);
     CREATE INDEX ratings_negatives_of_device ON ratings (device_id, local_date, created_at)
         WHERE outcome IN ('unsatisfied', 'very_unsatisfied') AND NOT repeat_dossier;

@@ -602,6 +602,7 @@ fn devices_callers_users_sessions_and_settings_behave_the_same_on_both_backends(
 #[test]
 fn every_figure_and_page_of_negatives_is_the_same_on_both_backends() {
     use crate::db::NegativeQuery;
+    use crate::figures::Breakdowns;
     use hailong_core::period::{DateRange, ReportPeriod};
     use hailong_core::reason::Reason;
     use hailong_core::report::{Heading, Letterhead};
@@ -733,14 +734,20 @@ fn every_figure_and_page_of_negatives_is_the_same_on_both_backends() {
             made_at: "2026-12-01T08:00:00+07:00".into(),
             letterhead: Letterhead::default(),
         };
-        same(
-            &format!("pages' report of {device:?}"),
-            format!("{:?}", db.page_report(heading.clone(), device).unwrap()),
-            format!(
-                "{:?}",
-                rt.block_on(pg.page_report(heading, device)).unwrap()
-            ),
-        );
+        for breakdowns in [Breakdowns::Officers, Breakdowns::Fields] {
+            same(
+                &format!("pages' report of {device:?}, {breakdowns:?}"),
+                format!(
+                    "{:?}",
+                    db.page_report(heading.clone(), device, breakdowns).unwrap()
+                ),
+                format!(
+                    "{:?}",
+                    rt.block_on(pg.page_report(heading.clone(), device, breakdowns))
+                        .unwrap()
+                ),
+            );
+        }
     }
     let queries = [
         NegativeQuery {

@@ -3,6 +3,7 @@
 
 use super::{Pg, PgError};
 use crate::upstream::{Outbox, Upstream};
+use chrono::{DateTime, Utc};
 use hailong_core::reason::Reason;
 use hailong_core::wire::{WireMisuse, WireRating};
 
@@ -46,8 +47,16 @@ impl Pg {
                 &[&i64::try_from(limit).unwrap_or(i64::MAX)],
             )
             .await?;
+        let last_sent: Option<String> = client
+            .query_opt(
+                "SELECT value FROM settings WHERE key = 'upstream_last_sent'",
+                &[],
+            )
+            .await?
+            .map(|r| r.get(0));
         let mut outbox = Outbox {
             waiting: u64::try_from(waiting).unwrap_or(0),
+            last_sent: last_sent.and_then(|t| t.parse().ok()),
             ..Outbox::default()
         };
         for row in rows {
@@ -87,11 +96,18 @@ impl Pg {
         Ok(outbox)
     }
 
-    pub async fn forwarded(&self, through: i64) -> Result<(), PgError> {
-        let client = self.pool.get().await?;
-        client
-            .execute("DELETE FROM upstream_outbox WHERE seq <= $1", &[&through])
+    pub async fn forwarded(&self, through: i64, at: DateTime<Utc>) -> Result<(), PgError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute("DELETE FROM upstream_outbox WHERE seq <= $1", &[&through])
             .await?;
+        tx.execute(
+            "INSERT INTO settings (key, value) VALUES ('upstream_last_sent', $1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&at.to_rfc3339()],
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -9,6 +9,7 @@ mod trend;
 mod words;
 
 use crate::db::NegativeQuery;
+use crate::figures::Breakdowns;
 use crate::state::own_reader;
 use crate::state::{Shared, blocking, report_file, with_reader};
 use crate::storage::StoreError;
@@ -291,6 +292,7 @@ async fn report_page(
     session: Session,
     query: PeriodQuery,
     nav: Nav,
+    breakdowns: Breakdowns,
     render: fn(&Frame<'_>, &Report) -> Markup,
 ) -> Response {
     period_page(
@@ -299,7 +301,10 @@ async fn report_page(
         query,
         nav,
         String::new(),
-        move |frame, db, heading| Ok(render(frame, &db.page_report(heading, frame.device())?)),
+        move |frame, db, heading| {
+            let report = db.page_report(heading, frame.device(), breakdowns)?;
+            Ok(render(frame, &report))
+        },
     )
     .await
 }
@@ -309,7 +314,15 @@ async fn officers(
     session: Session,
     PageQuery(query): PageQuery<PeriodQuery>,
 ) -> Response {
-    report_page(state, session, query, Nav::Officers, pages::officers).await
+    report_page(
+        state,
+        session,
+        query,
+        Nav::Officers,
+        Breakdowns::Officers,
+        pages::officers,
+    )
+    .await
 }
 
 async fn fields(
@@ -317,7 +330,15 @@ async fn fields(
     session: Session,
     PageQuery(query): PageQuery<PeriodQuery>,
 ) -> Response {
-    report_page(state, session, query, Nav::Fields, pages::fields).await
+    report_page(
+        state,
+        session,
+        query,
+        Nav::Fields,
+        Breakdowns::Fields,
+        pages::fields,
+    )
+    .await
 }
 
 /// `/negatives?period=…&officer=…&field=…&reason=late&page=2`: empty filters show all; an

@@ -817,6 +817,11 @@ fn upstream(f: &Frame<'_>, link: &LinkState) -> Markup {
                     (d.upstream_last) ": "
                     (link.last_sent.as_ref().map_or(d.never.to_owned(), time))
                 }
+                @if let Some(at) = &link.token_refused {
+                    p.problem id="upstream-token-refused" role="alert" {
+                        (d.upstream_token_refused.replace("{at}", &time(at)))
+                    }
+                }
                 @if let Some((at, error)) = &link.failing {
                     p.problem id="upstream-failing" role="alert" {
                         (d.upstream_failing.replace("{at}", &time(at))) ": " (error)

@@ -20,11 +20,7 @@ pub(crate) fn server() -> (RunningServer, tempfile::TempDir) {
 
 /// A client that shows redirects instead of following them.
 pub(crate) fn client() -> Client {
-    crate::http::http();
-    Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    crate::http::browser()
 }
 
 pub(crate) fn sign_in(server: &RunningServer, name: &str, password: &str) -> Response {

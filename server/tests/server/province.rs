@@ -463,3 +463,84 @@ fn postgresql_restarted_while_a_commune_forwards_loses_nothing_and_doubles_nothi
         assert_eq!(counted, i64::from(total), "counted once each");
     });
 }
+
+/// Pairs `commune` upward with a new code from `province`, as its IT officer would.
+fn pair_upward(province: &Server, commune: &Server) {
+    let said = province.cli(&[
+        "pair",
+        "--commune",
+        "Xã Tân Phú",
+        "--unit-code",
+        "000.17.22.H56",
+    ]);
+    let code = said.lines().last().unwrap().trim().to_owned();
+    let paired = commune.cli(&[
+        "upstream",
+        "pair",
+        "--server",
+        &province.running.url,
+        "--code",
+        &code,
+    ]);
+    assert!(paired.contains("paired with"), "{paired}");
+}
+
+#[test]
+pub(crate) fn a_commune_the_province_revoked_stops_sending_says_so_and_sends_once_paired_again() {
+    let province = Server::start();
+    let commune = Server::start();
+    commune.cli(&["unit", "UBND xã Tân Phú"]);
+    pair_upward(&province, &commune);
+    let one = commune.device("Quầy 1");
+    assert_eq!(
+        commune.statuses(&one, vec![rating(&id(1), "satisfied")]),
+        ["accepted"]
+    );
+    until_held(&province, 1);
+    let revoked: String = value(
+        &province.running,
+        "SELECT id FROM devices WHERE unit_code IS NOT NULL",
+    );
+    province.cli(&["revoke", &revoked]);
+
+    // The next entry meets the refused token: the commune says so and keeps the entry.
+    assert_eq!(
+        commune.statuses(&one, vec![rating(&id(2), "satisfied")]),
+        ["accepted"]
+    );
+    let mut page = String::new();
+    until("the commune says the province refuses it", || {
+        page = devices_page(&commune);
+        page.contains("id=\"upstream-token-refused\"")
+    });
+    assert!(
+        page.contains("<strong id=\"upstream-waiting\">1</strong>"),
+        "{page}"
+    );
+    assert!(!page.contains("id=\"upstream-failing\""), "{page}");
+    // So it stays after a restart, with when it last sent.
+    let commune = commune.restart();
+    let shown = commune.cli(&["upstream", "show"]);
+    assert!(
+        shown.contains("refused by") && shown.contains("waiting: 1"),
+        "{shown}"
+    );
+    assert!(!shown.contains("last sent: never"), "{shown}");
+    until("the restarted commune says it too", || {
+        page = devices_page(&commune);
+        page.contains("id=\"upstream-token-refused\"")
+    });
+    let last = &page[page.find("id=\"upstream-last\"").unwrap()..];
+    let last = &last[..last.find("</p>").unwrap()];
+    assert!(last.contains("/20"), "the time it last sent: {last}");
+
+    // Paired again: what waited goes, once.
+    pair_upward(&province, &commune);
+    until_held(&province, 2);
+    until("nothing waits at the commune", || {
+        commune.cli(&["upstream", "show"]).contains("waiting: 0")
+    });
+    until("the commune's page no longer says it is refused", || {
+        !devices_page(&commune).contains("id=\"upstream-token-refused\"")
+    });
+}

@@ -15,6 +15,16 @@ pub fn http() -> Client {
     Client::new()
 }
 
+/// A client as a browser is to the dashboard: it does not follow redirects (a test sees
+/// them).
+pub fn browser() -> Client {
+    http();
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
 /// Signs in to the dashboard at `url` as a browser does: the sign-in form first (its
 /// pre-session cookie and CSRF token), then the form posted from the server's own page.
 /// `client` must not follow redirects. The answer to the post.
