@@ -65,6 +65,11 @@ pub struct WireRating {
     /// Forwarded by a commune server that found its time doubtful (the tablet's clock).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub doubtful_time: bool,
+    /// Forwarded by a commune server that counted it apart, as a repeat of a dossier already
+    /// rated there: its province counts it as the commune did, in whatever order the batches
+    /// land (several are in flight at once).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub repeat_dossier: bool,
 }
 
 /// Why a rating was rejected; `code()` goes into the batch result's `error`.
@@ -363,6 +368,7 @@ mod tests {
             counter: Some("Quầy 1".into()),
             tablet: None,
             doubtful_time: false,
+            repeat_dossier: false,
         }
     }
 

@@ -447,7 +447,7 @@ fn upstream_command(action: UpstreamCommand, console: &mut Console) -> anyhow::R
                     }
                 })?;
             store.set_upstream(&paired)?;
-            let waiting = store.outbox(0)?.waiting;
+            let waiting = store.outbox(0, 0)?.waiting;
             writeln!(
                 console.out,
                 "paired with {} as {}; {waiting} entries wait and go first, then each new one",
@@ -457,7 +457,7 @@ fn upstream_command(action: UpstreamCommand, console: &mut Console) -> anyhow::R
         }
         UpstreamCommand::Show { database } => {
             let store = open_store(&database)?;
-            let outbox = store.outbox(0)?;
+            let outbox = store.outbox(0, 0)?;
             let waiting = outbox.waiting;
             let last = outbox
                 .last_sent

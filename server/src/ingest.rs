@@ -191,6 +191,10 @@ pub struct Known {
     pub rated_dossiers: HashSet<String>,
     /// Of the wanted ids, those held.
     pub held: HashMap<String, Held>,
+    /// Of the batches' devices, the communes' servers: a rating they forward is a repeat
+    /// exactly when the commune counted it so (`WireRating::repeat_dossier`), whatever order
+    /// their batches land in.
+    pub communes: HashSet<String>,
 }
 
 /// A rating the store holds, as the rules compare a new one with it.
@@ -302,7 +306,11 @@ fn decide_batch<'a>(
             None => {
                 let dossier = rating.wire.dossier_code.as_deref();
                 let dossier = dossier.filter(|_| prepared.rated());
-                let repeat = dossier.is_some_and(|d| known.rated_dossiers.contains(d));
+                let repeat = if known.communes.contains(device) {
+                    dossier.is_some() && rating.wire.repeat_dossier
+                } else {
+                    dossier.is_some_and(|d| known.rated_dossiers.contains(d))
+                };
                 let ahead = (rating.created_at.with_timezone(&Utc) - now).num_seconds();
                 let taken = Taken {
                     receipt: receipt + 1,

@@ -78,7 +78,9 @@ pub trait Store: NotifyStore {
     // Forwarding to the next tier.
     fn upstream(&self) -> Result<Option<Upstream>, StoreError>;
     fn set_upstream(&mut self, upstream: &Upstream) -> Result<(), StoreError>;
-    fn outbox(&self, limit: usize) -> Result<Outbox, StoreError>;
+    /// The oldest `limit` entries waiting for the next tier after `after` (0: from the
+    /// first).
+    fn outbox(&self, after: i64, limit: usize) -> Result<Outbox, StoreError>;
     /// The next tier has every entry through `through`, as it said at `at`.
     fn forwarded(&mut self, through: i64, at: DateTime<Utc>) -> Result<(), StoreError>;
 }
@@ -178,8 +180,8 @@ impl Store for Db {
     fn set_upstream(&mut self, upstream: &Upstream) -> Result<(), StoreError> {
         Ok(Db::set_upstream(self, upstream)?)
     }
-    fn outbox(&self, limit: usize) -> Result<Outbox, StoreError> {
-        Ok(Db::outbox(self, limit)?)
+    fn outbox(&self, after: i64, limit: usize) -> Result<Outbox, StoreError> {
+        Ok(Db::outbox(self, after, limit)?)
     }
     fn forwarded(&mut self, through: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
         Ok(Db::forwarded(self, through, at)?)
@@ -281,8 +283,8 @@ impl Store for Blocking {
     fn set_upstream(&mut self, upstream: &Upstream) -> Result<(), StoreError> {
         Ok(self.wait(self.pg.set_upstream(upstream))?)
     }
-    fn outbox(&self, limit: usize) -> Result<Outbox, StoreError> {
-        Ok(self.wait(self.pg.outbox(limit))?)
+    fn outbox(&self, after: i64, limit: usize) -> Result<Outbox, StoreError> {
+        Ok(self.wait(self.pg.outbox(after, limit))?)
     }
     fn forwarded(&mut self, through: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
         Ok(self.wait(self.pg.forwarded(through, at))?)

@@ -1,11 +1,14 @@
 //! Forwarding to the province: a commune's server, paired upward once
 //! (`hailong-server upstream pair`), sends every entry it takes (ratings, unrated dossiers,
 //! misuse presses, each with its tablet and counter) to its province's server, in the order
-//! taken, in batches, through the same batch API a tablet uses. An entry leaves the outbox only
-//! when the province has answered for it, so nothing is lost; the province keeps each id once,
-//! so nothing is counted twice; failures wait longer and longer (to 5 minutes) and the
-//! forwarding resumes where it stopped, after a restart too. A province's server forwards on
-//! to a national tier the same way.
+//! taken, in batches, several in flight at once, through the same batch API a tablet uses.
+//! An entry leaves the outbox only when the province has answered for it and for every one
+//! before it, so nothing is lost; the province keeps each id once, so nothing is counted
+//! twice, and counts a repeat dossier as the commune did, in whatever order batches land.
+//! Failures wait longer and longer (to 5 minutes) and the forwarding resumes where it
+//! stopped, after a restart too; a province that no longer takes this server's token is not
+//! asked again until it is paired again. A province's server forwards on to a national tier
+//! the same way.
 
 use crate::notify::Wake;
 use crate::storage::StoreError;
@@ -20,6 +23,9 @@ use std::time::Duration;
 
 /// Entries in one batch upward: a tablet's batch at most.
 pub const BATCH: usize = hailong_core::wire::MAX_BATCH;
+/// Batches in flight upward at once: the province's writer takes them in one group commit,
+/// so a backlog goes several times faster than one batch per round trip.
+pub const IN_FLIGHT: usize = 4;
 /// How long a request upward may take.
 const TIMEOUT: Duration = Duration::from_secs(60);
 /// With nothing to send, how long before looking again unprompted (each commit prompts).
@@ -60,6 +66,13 @@ pub struct Outbox {
     pub waiting: u64,
     /// When the province last had a batch, as kept with the outbox.
     pub last_sent: Option<DateTime<Utc>>,
+}
+
+impl Outbox {
+    /// The entries read: ratings and misuse presses.
+    pub fn entries(&self) -> usize {
+        self.ratings.len() + self.misuse.len()
+    }
 }
 
 /// How the link to the province stands, for the dashboard and `upstream show`.
@@ -158,28 +171,107 @@ pub fn pair(
     })
 }
 
-/// Sends one batch of what waits through `client`; how many entries it took off the outbox
-/// (0: nothing waits).
+/// Sends up to [`IN_FLIGHT`] batches of what waits through `client` at once, and takes off the
+/// outbox, in order, those the province answered for: all of them, or those before the first
+/// that failed (the rest go again; the province keeps each id once). How many entries it took
+/// off (0: nothing waits), or why none.
 pub fn forward_once(
     store: &mut dyn Store,
     upstream: &Upstream,
     client: &reqwest::blocking::Client,
     link: &SharedLink,
 ) -> Result<usize, UpstreamError> {
-    let outbox = store.outbox(BATCH)?;
-    set(link, |l| {
-        l.waiting = outbox.waiting;
-        l.last_sent = l.last_sent.max(outbox.last_sent);
-    });
-    let taken = outbox.ratings.len() + outbox.misuse.len();
-    if taken == 0 {
-        return Ok(0);
+    let mut batches: Vec<Outbox> = Vec::with_capacity(IN_FLIGHT);
+    let mut after = 0;
+    while batches.len() < IN_FLIGHT {
+        let outbox = store.outbox(after, BATCH)?;
+        if batches.is_empty() {
+            set(link, |l| {
+                l.waiting = outbox.waiting;
+                l.last_sent = l.last_sent.max(outbox.last_sent);
+            });
+        }
+        if outbox.entries() == 0 {
+            break;
+        }
+        after = outbox.through;
+        batches.push(outbox);
     }
+    let Some(waiting) = batches.first().map(|b| b.waiting) else {
+        return Ok(0);
+    };
+    // Each batch says how many wait behind it; each is sent on a thread of its own that logs
+    // where the forwarder logs.
+    let dispatch = tracing::dispatcher::get_default(|d| d.clone());
+    let answers: Vec<Result<u64, UpstreamError>> = std::thread::scope(|scope| {
+        let mut behind = waiting;
+        let sending: Vec<_> = batches
+            .iter()
+            .map(|outbox| {
+                behind = behind.saturating_sub(outbox.entries() as u64);
+                let (queued, dispatch) = (behind, &dispatch);
+                scope.spawn(move || {
+                    tracing::dispatcher::with_default(dispatch, || {
+                        send(client, upstream, outbox, queued)
+                    })
+                })
+            })
+            .collect();
+        sending
+            .into_iter()
+            .map(|s| {
+                s.join()
+                    .unwrap_or_else(|_| Err(UpstreamError::Http("a sending thread failed".into())))
+            })
+            .collect()
+    });
+    let (mut taken, mut through, mut refused, mut failed) = (0, None, 0, None);
+    for (outbox, answer) in batches.iter().zip(answers) {
+        match answer {
+            Ok(n) => {
+                taken += outbox.entries();
+                through = Some(outbox.through);
+                refused += n;
+            }
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
+    if let Some(through) = through {
+        let now = Utc::now();
+        store.forwarded(through, now)?;
+        set(link, |l| {
+            l.waiting = waiting.saturating_sub(taken as u64);
+            l.last_sent = Some(now);
+            l.failing = None;
+            l.refused += refused;
+        });
+    }
+    match failed {
+        Some(e) if taken == 0 => Err(e),
+        Some(e) => {
+            tracing::warn!(error = %e, "a batch to the province failed after others went; it goes again");
+            Ok(taken)
+        }
+        None => Ok(taken),
+    }
+}
+
+/// Sends one batch, with `queued` entries behind it; how many of its entries the province
+/// refused (it should never: each was taken here first).
+fn send(
+    client: &reqwest::blocking::Client,
+    upstream: &Upstream,
+    outbox: &Outbox,
+    queued: u64,
+) -> Result<u64, UpstreamError> {
     let now = chrono::Local::now().fixed_offset().to_rfc3339();
     let batch = Batch {
         ratings: &outbox.ratings,
         misuse: &outbox.misuse,
-        queued: Some(outbox.waiting.saturating_sub(taken as u64)),
+        queued: Some(queued),
         sent_at: Some(&now),
         acked_through: None,
     };
@@ -221,15 +313,7 @@ pub fn forward_once(
         // Taken here, refused there: a difference of versions, never resent as it is.
         tracing::error!(ids = ?refused, "the province refused entries this server took; they stay here");
     }
-    let now = Utc::now();
-    store.forwarded(outbox.through, now)?;
-    set(link, |l| {
-        l.waiting = outbox.waiting.saturating_sub(taken as u64);
-        l.last_sent = Some(now);
-        l.failing = None;
-        l.refused += refused.len() as u64;
-    });
-    Ok(taken)
+    Ok(refused.len() as u64)
 }
 
 fn set(link: &SharedLink, change: impl FnOnce(&mut LinkState)) {
@@ -297,7 +381,7 @@ fn run(store: &mut dyn Store, link: &SharedLink, woken: &Receiver<Wake>) {
                     l.url = Some(upstream.url.clone());
                     l.token_refused = upstream.refused_at;
                     l.failing = None;
-                    if let Ok(outbox) = store.outbox(0) {
+                    if let Ok(outbox) = store.outbox(0, 0) {
                         l.waiting = outbox.waiting;
                         l.last_sent = l.last_sent.max(outbox.last_sent);
                     }

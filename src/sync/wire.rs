@@ -57,6 +57,7 @@ pub fn to_wire(rating: &Rating, scale: Scale, counter: &str) -> WireRating {
         counter,
         tablet: None,
         doubtful_time: false,
+        repeat_dossier: false,
     }
 }
 

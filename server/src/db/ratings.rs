@@ -50,15 +50,18 @@ impl Ratings for SqliteRatings<'_> {
         let mut known = Known::default();
         let mut device = self
             .tx
-            .prepare_cached("SELECT receipts FROM devices WHERE id = ?1")?;
+            .prepare_cached("SELECT receipts, unit_code IS NOT NULL FROM devices WHERE id = ?1")?;
         for &id in &wanted.devices {
-            let given: i64 = device
-                .query_row([id], |r| r.get(0))
+            let (given, commune): (i64, bool) = device
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?
                 .ok_or_else(|| DbError::NoSuchDevice(id.to_owned()))?;
             known
                 .receipts
                 .insert(id.to_owned(), u64::try_from(given).unwrap_or(0));
+            if commune {
+                known.communes.insert(id.to_owned());
+            }
         }
         let mut dossier = self.tx.prepare_cached(
             "SELECT 1 FROM ratings WHERE dossier = ?1 AND outcome <> 'not_rated' LIMIT 1",

@@ -32,8 +32,9 @@ impl Db {
         Ok(())
     }
 
-    /// The oldest `limit` entries waiting for the province, and how many wait in all.
-    pub fn outbox(&self, limit: usize) -> Result<Outbox, DbError> {
+    /// The oldest `limit` entries waiting for the province after `after` in the outbox's
+    /// order (0: from the first), and how many wait in all.
+    pub fn outbox(&self, after: i64, limit: usize) -> Result<Outbox, DbError> {
         // Entries leave from the front only: the span of seq is the count.
         let waiting: i64 = self.conn.query_row(
             // Each in a query of its own: SQLite reads a lone min() or max() from the
@@ -60,14 +61,15 @@ impl Db {
             "SELECT o.seq, r.id, r.created_at, r.seq, r.scale, r.outcome, r.reasons, r.comment,
                  r.dossier, r.procedure_code, r.procedure_name, r.field_code, r.field_name,
                  r.officer, r.officer_id, coalesce(r.counter, d.counter),
-                 coalesce(r.tablet_id, r.device_id), r.clock_skew, m.id, m.created_at
+                 coalesce(r.tablet_id, r.device_id), r.clock_skew, r.repeat_dossier, m.id,
+                 m.created_at
              FROM upstream_outbox o
              LEFT JOIN ratings r ON r.id = o.rating_id
              LEFT JOIN devices d ON d.id = r.device_id
              LEFT JOIN misuse m ON m.id = o.misuse_id
-             ORDER BY o.seq LIMIT ?1",
+             WHERE o.seq > ?1 ORDER BY o.seq LIMIT ?2",
         )?;
-        let mut rows = stmt.query([i64::try_from(limit).unwrap_or(i64::MAX)])?;
+        let mut rows = stmt.query([after, i64::try_from(limit).unwrap_or(i64::MAX)])?;
         while let Some(row) = rows.next()? {
             outbox.through = row.get(0)?;
             if let Some(id) = row.get::<_, Option<String>>(1)? {
@@ -94,11 +96,12 @@ impl Db {
                     counter: row.get(15)?,
                     tablet: row.get(16)?,
                     doubtful_time: row.get(17)?,
+                    repeat_dossier: row.get(18)?,
                 });
-            } else if let Some(id) = row.get::<_, Option<String>>(18)? {
+            } else if let Some(id) = row.get::<_, Option<String>>(19)? {
                 outbox.misuse.push(WireMisuse {
                     id,
-                    created_at: row.get(19)?,
+                    created_at: row.get(20)?,
                 });
             }
         }

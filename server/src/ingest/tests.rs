@@ -24,6 +24,8 @@ struct Memory {
     officers: BTreeMap<(String, bool), u64>,
     misuse: BTreeSet<String>,
     seen: BTreeMap<String, Seen>,
+    /// The devices that are communes' servers.
+    communes: BTreeSet<String>,
 }
 
 impl Ratings for Memory {
@@ -34,6 +36,9 @@ impl Ratings for Memory {
         for &device in &wanted.devices {
             if let Some(&n) = self.receipts.get(device) {
                 known.receipts.insert(device.to_owned(), n);
+            }
+            if self.communes.contains(device) {
+                known.communes.insert(device.to_owned());
             }
         }
         for kept in self.ratings.values().filter(|k| k.rated) {
@@ -204,6 +209,48 @@ fn a_dossier_rated_before_anywhere_makes_a_repeat_which_raises_no_alert_and_coun
     assert_eq!(memory.officers[&("Lan".to_owned(), false)], 1);
     assert_eq!(memory.officers[&("Lan".to_owned(), true)], 2);
     assert_eq!(memory.receipts["b"], 1, "each tablet numbers its own");
+}
+
+#[test]
+fn a_communes_repeats_are_its_own_in_whatever_order_its_batches_land_and_a_tablet_cannot_say() {
+    let mut memory = Memory::default();
+    memory.communes.insert("xa".to_owned());
+    let rated = |n, extra: serde_json::Value| {
+        let mut fields = json!({"dossier_code": "H56.22-261123-0001", "level": "unsatisfied",
+                                "reasons": ["late"]});
+        fields
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        rating_with(n, fields)
+    };
+    // The commune's second batch lands before its first (several are in flight at once).
+    take(
+        &mut memory,
+        &batch("xa", vec![rated(2, json!({"repeat_dossier": true}))]),
+    );
+    take(&mut memory, &batch("xa", vec![rated(1, json!({}))]));
+    let repeat = |memory: &Memory, n: u32| {
+        memory.ratings[&format!("01936f6e-8b7a-7c41-9a57-{n:012}")]
+            .taken
+            .repeat
+    };
+    assert!(repeat(&memory, 2), "as the commune counted it");
+    assert!(!repeat(&memory, 1), "the commune's first");
+    assert_eq!(memory.alerts, ["01936f6e-8b7a-7c41-9a57-000000000001"]);
+    // A tablet saying so changes nothing: the server's rule decides.
+    let dossier = json!({"dossier_code": "H56.22-261123-0002"});
+    take(
+        &mut memory,
+        &batch("a", vec![rating_with(3, dossier.clone())]),
+    );
+    let mut said = dossier.clone();
+    said["repeat_dossier"] = json!(false);
+    take(&mut memory, &batch("a", vec![rating_with(4, said)]));
+    let mut said = json!({"dossier_code": "H56.22-261123-0003"});
+    said["repeat_dossier"] = json!(true);
+    take(&mut memory, &batch("a", vec![rating_with(5, said)]));
+    assert!(!repeat(&memory, 3) && repeat(&memory, 4) && !repeat(&memory, 5));
 }
 
 #[test]

@@ -51,7 +51,8 @@ async fn look_up(tx: &Transaction<'_>, wanted: &Wanted<'_>) -> Result<Known, PgE
     // a second server on the same database numbers their receipts after this one.
     let (receipts, rated, held) = futures_util::future::try_join3(
         tx.query(
-            "SELECT id, receipts FROM devices WHERE id = ANY($1) FOR UPDATE",
+            "SELECT id, receipts, unit_code IS NOT NULL FROM devices WHERE id = ANY($1)
+             FOR UPDATE",
             &[&devices],
         ),
         tx.query(
@@ -72,6 +73,9 @@ async fn look_up(tx: &Transaction<'_>, wanted: &Wanted<'_>) -> Result<Known, PgE
         known
             .receipts
             .insert(row.get(0), u64::try_from(given).unwrap_or(0));
+        if row.get::<_, bool>(2) {
+            known.communes.insert(row.get(0));
+        }
     }
     if let Some(missing) = devices.iter().find(|d| !known.receipts.contains_key(**d)) {
         return Err(PgError::NoSuchDevice((*missing).to_owned()));

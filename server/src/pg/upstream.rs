@@ -21,7 +21,7 @@ impl Pg {
     }
 
     /// The oldest `limit` entries waiting for the next tier, and how many wait in all.
-    pub async fn outbox(&self, limit: usize) -> Result<Outbox, PgError> {
+    pub async fn outbox(&self, after: i64, limit: usize) -> Result<Outbox, PgError> {
         let client = self.pool.get().await?;
         let waiting: i64 = client
             .query_one(
@@ -38,13 +38,14 @@ impl Pg {
                 "SELECT o.seq, r.id::text, r.created_at, r.seq, r.scale, r.outcome, r.reasons,
                      r.comment, r.dossier, r.procedure_code, r.procedure_name, r.field_code,
                      r.field_name, r.officer, r.officer_id, coalesce(r.counter, d.counter),
-                     coalesce(r.tablet_id, r.device_id), r.clock_skew, m.id, m.created_at
+                     coalesce(r.tablet_id, r.device_id), r.clock_skew, r.repeat_dossier, m.id,
+                 m.created_at
                  FROM upstream_outbox o
                  LEFT JOIN ratings r ON r.id = o.rating_id
                  LEFT JOIN devices d ON d.id = r.device_id
                  LEFT JOIN misuse m ON m.id = o.misuse_id
-                 ORDER BY o.seq LIMIT $1",
-                &[&i64::try_from(limit).unwrap_or(i64::MAX)],
+                 WHERE o.seq > $1 ORDER BY o.seq LIMIT $2",
+                &[&after, &i64::try_from(limit).unwrap_or(i64::MAX)],
             )
             .await?;
         let last_sent: Option<String> = client
@@ -85,11 +86,12 @@ impl Pg {
                     counter: row.get(15),
                     tablet: row.get(16),
                     doubtful_time: row.get(17),
+                    repeat_dossier: row.get(18),
                 });
-            } else if let Some(id) = row.get::<_, Option<String>>(18) {
+            } else if let Some(id) = row.get::<_, Option<String>>(19) {
                 outbox.misuse.push(WireMisuse {
                     id,
-                    created_at: row.get(19),
+                    created_at: row.get(20),
                 });
             }
         }
