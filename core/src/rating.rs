@@ -39,6 +39,21 @@ impl Outcome {
     }
 }
 
+/// The repeat-dossier rule, the same on a tablet and on every server: a rating of `dossier`
+/// with a level is a repeat (counted apart) when the dossier already has a rating with a level
+/// there, as `rated_before` says (asked only then). An armed dossier nobody rated is no rating:
+/// it is never a repeat and never makes one.
+pub fn is_repeat<E>(
+    dossier: Option<&str>,
+    outcome: Outcome,
+    rated_before: impl FnOnce(&str) -> Result<bool, E>,
+) -> Result<bool, E> {
+    match dossier {
+        Some(dossier) if outcome.level().is_some() => rated_before(dossier),
+        _ => Ok(false),
+    }
+}
+
 /// The officer who armed the dossier, as they were named at the time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfficerRef {
@@ -95,5 +110,18 @@ mod tests {
             assert_eq!(Outcome::parse(outcome.code()), Some(outcome));
         }
         assert_eq!(Outcome::parse("maybe"), None);
+    }
+
+    #[test]
+    fn only_a_rating_with_a_level_of_a_dossier_rated_before_is_a_repeat() {
+        let rated = Outcome::Rated(Level::Satisfied);
+        let asked = |before: bool| move |_: &str| Ok::<_, ()>(before);
+        assert_eq!(is_repeat(Some("X"), rated, asked(true)), Ok(true));
+        assert_eq!(is_repeat(Some("X"), rated, asked(false)), Ok(false));
+        // Never asked for an armed dossier nobody rated, nor a rating without a dossier.
+        let never = |_: &str| -> Result<bool, ()> { panic!("asked") };
+        assert_eq!(is_repeat(Some("X"), Outcome::NotRated, never), Ok(false));
+        assert_eq!(is_repeat(None, rated, never), Ok(false));
+        assert_eq!(is_repeat(Some("X"), rated, |_| Err(())), Err(()));
     }
 }

@@ -13,8 +13,10 @@
 use crate::secrets;
 use chrono::{DateTime, Utc};
 use hailong_core::batch::CheckedMisuse;
+use hailong_core::rating::is_repeat;
 use hailong_core::wire::{CheckedRating, ItemResult, Status};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::convert::Infallible;
 
 /// A tablet clock further than this from the server's makes its ratings' times doubtful; so
 /// does a rating made later than the server's clock by more than this.
@@ -305,12 +307,15 @@ fn decide_batch<'a>(
             }
             None => {
                 let dossier = rating.wire.dossier_code.as_deref();
+                let Ok(repeat) = is_repeat(dossier, rating.outcome, |d| {
+                    // A commune's server decided it already, over all its tablets.
+                    Ok::<_, Infallible>(if known.communes.contains(device) {
+                        rating.wire.repeat_dossier
+                    } else {
+                        known.rated_dossiers.contains(d)
+                    })
+                });
                 let dossier = dossier.filter(|_| prepared.rated());
-                let repeat = if known.communes.contains(device) {
-                    dossier.is_some() && rating.wire.repeat_dossier
-                } else {
-                    dossier.is_some_and(|d| known.rated_dossiers.contains(d))
-                };
                 let ahead = (rating.created_at.with_timezone(&Utc) - now).num_seconds();
                 let taken = Taken {
                     receipt: receipt + 1,

@@ -6,7 +6,7 @@ use chrono::{DateTime, FixedOffset};
 use hailong_core::dossier::DossierCode;
 use hailong_core::level::{Level, Scale};
 use hailong_core::procedure::Procedure;
-use hailong_core::rating::{OfficerRef, Outcome, Rating};
+use hailong_core::rating::{OfficerRef, Outcome, Rating, is_repeat};
 use hailong_core::reason::Reason;
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
@@ -48,14 +48,12 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let repeat_dossier = match (&dossier, rating.outcome) {
-            (Some(code), Outcome::Rated(_)) => tx
-                .prepare_cached(
-                    "SELECT 1 FROM ratings WHERE dossier = ?1 AND outcome <> 'not_rated' LIMIT 1",
-                )?
-                .exists([code])?,
-            _ => false,
-        };
+        let repeat_dossier = is_repeat(dossier.as_deref(), rating.outcome, |code| {
+            tx.prepare_cached(
+                "SELECT 1 FROM ratings WHERE dossier = ?1 AND outcome <> 'not_rated' LIMIT 1",
+            )?
+            .exists([code])
+        })?;
         tx.prepare_cached(
             "INSERT INTO ratings (id, recorded_at, local_date, outcome, dossier, procedure_code, procedure_name,
                  field_code, field_name, officer_id, officer_name, repeat_dossier, finished, scale,
