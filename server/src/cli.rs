@@ -265,8 +265,10 @@ pub struct Database {
     /// The SQLite database file
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
-    /// A PostgreSQL database, postgres://USER:PASSWORD@HOST:PORT/NAME (also read from
-    /// HAILONG_DATABASE, which other users do not see in `ps`)
+    /// A PostgreSQL database, postgres://USER:PASSWORD@HOST:PORT/NAME; on another machine
+    /// add ?sslmode=verify-full (and &sslrootcert=CA.pem for its own CA) for TLS, the
+    /// server's certificate checked (also read from HAILONG_DATABASE, which other users do
+    /// not see in `ps`)
     #[arg(
         long,
         value_name = "URL",

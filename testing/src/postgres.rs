@@ -55,11 +55,23 @@ pub struct PrivatePostgres {
     running: std::cell::Cell<bool>,
     /// Databases made with `create_database`.
     made: std::cell::Cell<usize>,
+    /// It takes TLS connections too (`server.crt` and `server.key` in its data folder).
+    tls: bool,
 }
 
 impl PrivatePostgres {
     /// Makes and starts a new cluster.
     pub fn start() -> Result<PrivatePostgres, PostgresError> {
+        PrivatePostgres::make(None)
+    }
+
+    /// Makes and starts a new cluster that takes TLS connections too, with the certificate
+    /// chain `cert_pem` and its key `key_pem` (PEM); plain ones still work.
+    pub fn start_with_tls(cert_pem: &str, key_pem: &str) -> Result<PrivatePostgres, PostgresError> {
+        PrivatePostgres::make(Some((cert_pem, key_pem)))
+    }
+
+    fn make(tls: Option<(&str, &str)>) -> Result<PrivatePostgres, PostgresError> {
         let bin = BIN_DIRS
             .iter()
             .map(PathBuf::from)
@@ -80,6 +92,7 @@ impl PrivatePostgres {
             run_as,
             running: std::cell::Cell::new(false),
             made: std::cell::Cell::new(0),
+            tls: tls.is_some(),
         };
         let data = pg.data_dir();
         pg.run(
@@ -96,6 +109,19 @@ impl PrivatePostgres {
                 "--no-sync".as_ref(),
             ],
         )?;
+        if let Some((cert, key)) = tls {
+            // Where PostgreSQL looks by default; the key readable by its owner alone, and that
+            // owner the server's user.
+            use std::os::unix::fs::PermissionsExt;
+            for (name, pem) in [("server.crt", cert), ("server.key", key)] {
+                let path = data.join(name);
+                std::fs::write(&path, pem)?;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+                if let Some(uid) = pg.run_as {
+                    std::os::unix::fs::chown(&path, Some(uid), None)?;
+                }
+            }
+        }
         pg.start_server()?;
         Ok(pg)
     }
@@ -171,9 +197,10 @@ impl PrivatePostgres {
         let log = self.dir.path().join("server.log");
         // fsync stays on: the faults tested against this server are crashes.
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200 -c ssl={}",
             self.port,
-            self.dir.path().display()
+            self.dir.path().display(),
+            if self.tls { "on" } else { "off" }
         );
         self.run(
             "pg_ctl",

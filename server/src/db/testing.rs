@@ -1,9 +1,11 @@
-//! Helpers for the server's unit tests: a paired device and ready-made ratings.
+//! Helpers for the server's unit tests: a paired device, ready-made ratings, and a CA with a
+//! certificate it signed.
 
 use super::Db;
 use crate::ingest::{Incoming, Ingested, Prepared};
 use chrono::Utc;
 use hailong_core::wire::WireRating;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Pairs a device for `counter`; returns its id.
@@ -43,4 +45,31 @@ pub fn batch(device_id: &str, items: Vec<Ingested>) -> Incoming {
         clock_skew: None,
         acked_through: None,
     }
+}
+
+/// A CA (its certificate in `dir/NAME-ca.pem`) and a certificate it signed for 127.0.0.1
+/// (`dir/NAME-cert.pem`, `dir/NAME-key.pem`).
+pub fn certificate_authority(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, format!("{name} – CA nội bộ"));
+    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let ca = ca.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca, &ca_key)
+        .unwrap();
+    let paths = (
+        dir.join(format!("{name}-ca.pem")),
+        dir.join(format!("{name}-cert.pem")),
+        dir.join(format!("{name}-key.pem")),
+    );
+    std::fs::write(&paths.0, ca.pem()).unwrap();
+    std::fs::write(&paths.1, cert.pem()).unwrap();
+    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
+    paths
 }

@@ -3,7 +3,7 @@
 //! says, so retries and the reports' dates need no waiting.
 
 use super::*;
-use crate::db::testing::{batch, paired, rating_with};
+use crate::db::testing::{batch, certificate_authority, paired, rating_with};
 use chrono::TimeZone;
 use settings::{Security, Smtp, Webhook};
 use std::net::{TcpListener, TcpStream};
@@ -379,33 +379,6 @@ fn alerts_and_the_months_report_arrive_by_mail_in_vietnamese() {
     let january = notifier.round(at(2027, 1, 1, 7, 0, 0)).unwrap();
     assert_eq!(january.reports, ["2026-12", "2026-Q4"]);
     assert_eq!(january.sent, 2);
-}
-
-/// A CA (its certificate in `dir/NAME-ca.pem`) and, when `server` is true, a certificate it
-/// signed for 127.0.0.1 (`dir/NAME-cert.pem`, `dir/NAME-key.pem`).
-fn certificate_authority(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(DnType::CommonName, format!("{name} – CA nội bộ"));
-    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca = ca.self_signed(&ca_key).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])
-        .unwrap()
-        .signed_by(&key, &ca, &ca_key)
-        .unwrap();
-    let paths = (
-        dir.join(format!("{name}-ca.pem")),
-        dir.join(format!("{name}-cert.pem")),
-        dir.join(format!("{name}-key.pem")),
-    );
-    std::fs::write(&paths.0, ca.pem()).unwrap();
-    std::fs::write(&paths.1, cert.pem()).unwrap();
-    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
-    paths
 }
 
 /// Issue 15: mail over STARTTLS, to a mail server whose certificate the commune's own CA signed

@@ -12,6 +12,7 @@ mod schema;
 mod settings;
 #[cfg(test)]
 mod tests;
+mod tls;
 mod upstream;
 mod users;
 mod writer;
@@ -20,9 +21,7 @@ pub use blocking::Blocking;
 pub use writer::PgWriter;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use std::str::FromStr;
 use std::time::Duration;
-use tokio_postgres::NoTls;
 
 /// Connections in the pool: the writer's, and the dashboard's and exports' readers.
 const POOL_SIZE: usize = 16;
@@ -80,18 +79,18 @@ pub struct Pg {
 }
 
 impl Pg {
-    /// Connects to `url` (`postgres://user:password@host:port/database`), then creates or
-    /// migrates the schema.
+    /// Connects to `url` (`postgres://user:password@host:port/database`, with
+    /// `?sslmode=verify-full[&sslrootcert=CA.pem]` for TLS to a database on another machine),
+    /// then creates or migrates the schema.
     pub async fn connect(url: &str) -> Result<Pg, PgError> {
-        let mut config =
-            tokio_postgres::Config::from_str(url).map_err(|e| PgError::Url(e.to_string()))?;
+        let (mut config, tls) = tls::config_of(url)?;
         config
             .connect_timeout(CONNECT_TIMEOUT)
             .keepalives_idle(Duration::from_secs(60))
             .application_name("hailong-server");
         let manager = Manager::from_config(
             config,
-            NoTls,
+            tls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },

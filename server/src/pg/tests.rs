@@ -981,3 +981,59 @@ fn serving_postgresql_with_scheduled_backups_is_refused_with_the_reason() {
     assert!(matches!(refused, crate::ServeError::BackupsOnPostgres));
     assert!(refused.to_string().contains("pg_dump"), "{refused}");
 }
+
+#[test]
+fn tls_to_the_database_checks_its_certificate_and_a_plain_url_stays_plain() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = crate::db::testing::certificate_authority(dir.path(), "tinh");
+    let (other_ca, _, _) = crate::db::testing::certificate_authority(dir.path(), "other");
+    let postgres = PrivatePostgres::start_with_tls(
+        &std::fs::read_to_string(&cert).unwrap(),
+        &std::fs::read_to_string(&key).unwrap(),
+    )
+    .unwrap();
+    let url = postgres.url();
+    let rt = runtime();
+    let encrypted = |pg: &Pg| -> bool {
+        rt.block_on(async {
+            let client = pg.pool.get().await.unwrap();
+            client
+                .query_one(
+                    "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .get(0)
+        })
+    };
+    let root = |ca: &std::path::Path| ca.to_str().unwrap().replace('/', "%2F");
+
+    // Checked against the province's own CA: encrypted, and the schema made through it.
+    let pg = rt
+        .block_on(Pg::connect(&format!(
+            "{url}?sslmode=verify-full&sslrootcert={}",
+            root(&ca)
+        )))
+        .unwrap();
+    assert!(encrypted(&pg));
+    // A server whose certificate another CA signed, or one only the system would have to
+    // vouch for, is refused, whatever the mode says.
+    for refused in [
+        format!("{url}?sslmode=verify-full&sslrootcert={}", root(&other_ca)),
+        format!("{url}?sslmode=require"),
+    ] {
+        let error = rt
+            .block_on(Pg::connect(&refused))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            error.to_lowercase().contains("certificate"),
+            "{refused}: {error}"
+        );
+    }
+    // No sslmode: plain, as before (a database on the same machine).
+    let plain = rt.block_on(Pg::connect(&url)).unwrap();
+    assert!(!encrypted(&plain));
+}
