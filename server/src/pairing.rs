@@ -1,7 +1,10 @@
 //! The rules of pairing a tablet, in one place: a one-time code made for a counter, kept only
-//! as a hash, valid until it expires and used once; pairing with it makes a device and a
-//! token (also kept only as a hash). Pure functions: a backend looks the code up, asks
-//! [`decide`], and keeps what it decided; they are tested here without a database.
+//! as a hash, valid until it expires; pairing with it makes one device and a token (also kept
+//! only as a hash). A pairing whose answer was lost is not lost with it: the same device
+//! (same name) sending the same code again before it expires gets the same device back, with
+//! a new token in place of the one it never received. Pure functions: a backend looks the
+//! code up, asks [`decide`], and keeps what it decided; they are tested here without a
+//! database.
 
 use crate::secrets;
 use chrono::{DateTime, Utc};
@@ -29,6 +32,37 @@ pub struct Code {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub used: bool,
+    /// The device it made, as it stands now (codes used before this was kept have none).
+    pub made: Option<MadeDevice>,
+}
+
+/// The device a code made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MadeDevice {
+    pub id: String,
+    pub name: String,
+    pub revoked: bool,
+}
+
+/// What a pairing keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Paired {
+    /// A new device; the code is then used, and names it.
+    New(NewDevice),
+    /// The device the code made, paired again (its answer was lost): its token replaced.
+    Again {
+        device_id: String,
+        token_hash: String,
+    },
+}
+
+impl Paired {
+    pub fn device_id(&self) -> &str {
+        match self {
+            Paired::New(device) => &device.id,
+            Paired::Again { device_id, .. } => device_id,
+        }
+    }
 }
 
 /// A device made by pairing, as it is kept.
@@ -58,6 +92,7 @@ pub fn new_code(
         created_at: now,
         expires_at: now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(1)),
         used: false,
+        made: None,
     };
     (code, kept)
 }
@@ -68,18 +103,29 @@ pub fn hash_of(typed: &str) -> String {
 }
 
 /// Pairs a device called `device_name` with the code `found` under the typed code's hash (if
-/// any): the device to keep, with the code then marked used, and its token in clear; or why
-/// the code is refused.
+/// any): what to keep, and the token in clear; or why the code is refused. A used code pairs
+/// again only before it expires, the device it made under the same name, not revoked.
 pub fn decide(
     found: Option<Code>,
     device_name: &str,
     now: DateTime<Utc>,
-) -> Result<(NewDevice, String), PairError> {
+) -> Result<(Paired, String), PairError> {
     let found = found.ok_or(PairError::Unknown)?;
+    let expired = found.expires_at <= now;
     if found.used {
-        return Err(PairError::Used);
+        return match found.made {
+            Some(made) if !expired && !made.revoked && made.name == device_name.trim() => {
+                let token = secrets::token("hd_");
+                let again = Paired::Again {
+                    device_id: made.id,
+                    token_hash: secrets::hash(&token),
+                };
+                Ok((again, token))
+            }
+            _ => Err(PairError::Used),
+        };
     }
-    if found.expires_at <= now {
+    if expired {
         return Err(PairError::Expired);
     }
     let token = secrets::token("hd_");
@@ -91,7 +137,7 @@ pub fn decide(
         token_hash: secrets::hash(&token),
         paired_at: now,
     };
-    Ok((device, token))
+    Ok((Paired::New(device), token))
 }
 
 #[cfg(test)]
@@ -120,10 +166,24 @@ mod tests {
             now: DateTime<Utc>,
         ) -> Result<(String, String), PairError> {
             let hash = hash_of(typed);
-            let (device, token) = decide(self.codes.get(&hash).cloned(), name, now)?;
-            self.codes.get_mut(&hash).unwrap().used = true;
-            let id = device.id.clone();
-            self.devices.push(device);
+            let (paired, token) = decide(self.codes.get(&hash).cloned(), name, now)?;
+            let id = paired.device_id().to_owned();
+            match paired {
+                Paired::New(device) => {
+                    let code = self.codes.get_mut(&hash).unwrap();
+                    code.used = true;
+                    code.made = Some(MadeDevice {
+                        id: device.id.clone(),
+                        name: device.name.clone(),
+                        revoked: false,
+                    });
+                    self.devices.push(device);
+                }
+                Paired::Again { token_hash, .. } => {
+                    let device = self.devices.iter_mut().find(|d| d.id == id).unwrap();
+                    device.token_hash = token_hash;
+                }
+            }
             Ok((id, token))
         }
     }
@@ -158,6 +218,41 @@ mod tests {
         assert!(token.starts_with("hd_"));
         assert_eq!(memory.pair(&code, "another", now), Err(PairError::Used));
         assert_eq!(memory.devices.len(), 1);
+    }
+
+    #[test]
+    fn the_same_device_sending_a_used_code_again_gets_itself_back_with_a_new_token() {
+        let mut memory = Memory::default();
+        let made = at("2026-11-23T02:00:00Z");
+        let code = memory.new_code("Quầy 1", Duration::from_secs(1800), made);
+        let (id, first) = memory.pair(&code, "Máy quầy 1", made).unwrap();
+        // The answer was lost; the tablet sends the same code again.
+        let later = at("2026-11-23T02:10:00Z");
+        let (again, second) = memory.pair(&code, " Máy quầy 1 ", later).unwrap();
+        assert_eq!(again, id, "the same device");
+        assert_ne!(second, first);
+        assert_eq!(memory.devices.len(), 1);
+        assert_eq!(memory.devices[0].token_hash, secrets::hash(&second));
+        // Another device, or after the code's expiry, or a revoked device: used.
+        assert_eq!(memory.pair(&code, "Máy khác", later), Err(PairError::Used));
+        let expired = at("2026-11-23T02:30:00Z");
+        assert_eq!(
+            memory.pair(&code, "Máy quầy 1", expired),
+            Err(PairError::Used)
+        );
+        let hash = hash_of(&code);
+        memory
+            .codes
+            .get_mut(&hash)
+            .unwrap()
+            .made
+            .as_mut()
+            .unwrap()
+            .revoked = true;
+        assert_eq!(
+            memory.pair(&code, "Máy quầy 1", later),
+            Err(PairError::Used)
+        );
     }
 
     #[test]

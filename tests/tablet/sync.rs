@@ -395,3 +395,34 @@ fn after_a_restore_from_an_older_backup_one_sync_brings_every_rating_back_once()
     assert!(out.contains("sent 0 ratings"), "{out}");
     assert_eq!(ids(&server.db), everything);
 }
+
+#[test]
+fn a_pairing_whose_answer_was_lost_pairs_again_with_the_same_code_as_the_same_tablet() {
+    use crate::binary::one;
+    use crate::proxy::{Fault, Proxy};
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+    let dir = tempfile::tempdir().unwrap();
+    let tablet = dir.path().join("tablet");
+    ok(&hailong(&tablet, &["demo", "--count", "3", "--days", "1"]));
+    let server = start_server(dir.path());
+    let code = server.pairing_code("Quầy 1");
+    // A proxy whose first connection swallows its first answer: the server pairs the tablet,
+    // the tablet never hears so.
+    let seed = (0..)
+        .find(|s| StdRng::seed_from_u64(*s).random_range(1..=3) == 1)
+        .unwrap();
+    let address = server.listen_address().parse().unwrap();
+    let proxy = Proxy::start(address, Fault::DropResponses, seed);
+    let lost = hailong(&tablet, &["pair", "--server", &proxy.url, "--code", &code]);
+    assert!(!lost.status.success(), "{lost:?}");
+    assert_eq!(proxy.faults(), 1);
+    assert_eq!(one(&server.db, "SELECT count(*) FROM devices"), 1);
+    // The same code again, straight: the same device, not a second one, and it syncs.
+    ok(&hailong(
+        &tablet,
+        &["pair", "--server", &server.url, "--code", &code],
+    ));
+    assert_eq!(one(&server.db, "SELECT count(*) FROM devices"), 1);
+    ok(&hailong(&tablet, &["sync", "--once"]));
+    assert_eq!(one(&server.db, "SELECT count(*) FROM ratings"), 3);
+}

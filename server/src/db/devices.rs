@@ -1,7 +1,7 @@
 //! Pairing codes, devices and their tokens, admin tokens: who is calling.
 
 use super::{Db, DbError};
-use crate::pairing::{self, Code, NewDevice, PairError};
+use crate::pairing::{self, Code, MadeDevice, NewDevice, PairError, Paired};
 use crate::secrets;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
@@ -69,17 +69,31 @@ impl Db {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let hash = pairing::hash_of(code);
-        let (device, token) = match pairing::decide(find_code(&tx, &hash)?, device_name, now) {
+        let (paired, token) = match pairing::decide(find_code(&tx, &hash)?, device_name, now) {
             Ok(paired) => paired,
             Err(refused) => return Ok(Err(refused)),
         };
-        tx.execute(
-            "UPDATE pairing_codes SET used_at = ?2 WHERE code_hash = ?1",
-            params![hash, now.to_rfc3339()],
-        )?;
-        add_device(&tx, &device)?;
+        let id = paired.device_id().to_owned();
+        match paired {
+            Paired::New(device) => {
+                tx.execute(
+                    "UPDATE pairing_codes SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
+                    params![hash, now.to_rfc3339(), device.id],
+                )?;
+                add_device(&tx, &device)?;
+            }
+            Paired::Again {
+                device_id,
+                token_hash,
+            } => {
+                tx.execute(
+                    "UPDATE devices SET token_hash = ?2 WHERE id = ?1",
+                    params![device_id, token_hash],
+                )?;
+            }
+        }
         tx.commit()?;
-        Ok(Ok((device.id, token)))
+        Ok(Ok((id, token)))
     }
 
     /// A new admin token (shown once, kept hashed).
@@ -155,26 +169,46 @@ impl Db {
 
 /// The pairing code kept under `hash`, if one was made.
 fn find_code(tx: &Transaction<'_>, hash: &str) -> Result<Option<Code>, DbError> {
-    type Row = (String, String, String, Option<String>, Option<String>);
+    type Row = (
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<MadeDevice>,
+    );
     let found: Option<Row> = tx
         .query_row(
-            "SELECT counter, created_at, expires_at, used_at, unit_code FROM pairing_codes
-             WHERE code_hash = ?1",
+            "SELECT c.counter, c.created_at, c.expires_at, c.used_at, c.unit_code, d.id, d.name,
+                 d.revoked
+             FROM pairing_codes c LEFT JOIN devices d ON d.id = c.device_id
+             WHERE c.code_hash = ?1",
             [hash],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            |r| {
+                let made = match r.get::<_, Option<String>>(5)? {
+                    Some(id) => Some(MadeDevice {
+                        id,
+                        name: r.get(6)?,
+                        revoked: r.get(7)?,
+                    }),
+                    None => None,
+                };
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, made))
+            },
         )
         .optional()?;
     // A time that does not read is taken as long past: the code is expired, not valid.
     let time =
         |t: &str| DateTime::parse_from_rfc3339(t).map_or(DateTime::<Utc>::MIN_UTC, |t| t.to_utc());
     Ok(found.map(
-        |(counter, created_at, expires_at, used_at, unit_code)| Code {
+        |(counter, created_at, expires_at, used_at, unit_code, made)| Code {
             hash: hash.to_owned(),
             counter,
             unit_code,
             created_at: time(&created_at),
             expires_at: time(&expires_at),
             used: used_at.is_some(),
+            made,
         },
     ))
 }

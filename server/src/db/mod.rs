@@ -300,6 +300,11 @@ const SCHEMA: &[&str] = &[
             outcome, repeat_dossier, device_id)
         WHERE outcome IN ('unsatisfied', 'very_unsatisfied') AND NOT repeat_dossier;
 ",
+    "
+    -- 12: the device a pairing code made, so that the same device sending the code again
+    -- (its answer lost) gets itself back before the code expires.
+    ALTER TABLE pairing_codes ADD COLUMN device_id TEXT;
+",
 ];
 
 pub struct Db {

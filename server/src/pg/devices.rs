@@ -3,7 +3,7 @@
 
 use super::{Pg, PgError};
 use crate::db::{Caller, Device};
-use crate::pairing::{self, Code, PairError};
+use crate::pairing::{self, Code, MadeDevice, PairError, Paired};
 use crate::secrets;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -49,8 +49,10 @@ impl Pg {
         // Locked: two tablets typing the same code at once, one of them pairs.
         let found = tx
             .query_opt(
-                "SELECT counter, created_at, expires_at, used_at IS NOT NULL, unit_code
-                 FROM pairing_codes WHERE code_hash = $1 FOR UPDATE",
+                "SELECT c.counter, c.created_at, c.expires_at, c.used_at IS NOT NULL,
+                     c.unit_code, d.id, d.name, d.revoked
+                 FROM pairing_codes c LEFT JOIN devices d ON d.id = c.device_id
+                 WHERE c.code_hash = $1 FOR UPDATE OF c",
                 &[&hash],
             )
             .await?
@@ -61,14 +63,34 @@ impl Pg {
                 expires_at: row.get(2),
                 used: row.get(3),
                 unit_code: row.get(4),
+                made: row.get::<_, Option<String>>(5).map(|id| MadeDevice {
+                    id,
+                    name: row.get(6),
+                    revoked: row.get(7),
+                }),
             });
-        let (device, token) = match pairing::decide(found, device_name, now) {
+        let (paired, token) = match pairing::decide(found, device_name, now) {
             Ok(paired) => paired,
             Err(refused) => return Ok(Err(refused)),
         };
+        let device = match paired {
+            Paired::New(device) => device,
+            Paired::Again {
+                device_id,
+                token_hash,
+            } => {
+                tx.execute(
+                    "UPDATE devices SET token_hash = $2 WHERE id = $1",
+                    &[&device_id, &token_hash],
+                )
+                .await?;
+                tx.commit().await?;
+                return Ok(Ok((device_id, token)));
+            }
+        };
         tx.execute(
-            "UPDATE pairing_codes SET used_at = $2 WHERE code_hash = $1",
-            &[&hash, &now],
+            "UPDATE pairing_codes SET used_at = $2, device_id = $3 WHERE code_hash = $1",
+            &[&hash, &now, &device.id],
         )
         .await?;
         tx.execute(

@@ -212,6 +212,9 @@ const FOURTH: &str = "
         WHERE outcome IN ('unsatisfied', 'very_unsatisfied') AND NOT repeat_dossier;
 ";
 
+/// 5: the device a pairing code made, as SQLite's 12.
+const FIFTH: &str = "ALTER TABLE pairing_codes ADD COLUMN device_id text;";
+
 /// Every migration, in order.
 pub fn migrations() -> Vec<String> {
     vec![
@@ -219,6 +222,7 @@ pub fn migrations() -> Vec<String> {
         SECOND.to_owned(),
         THIRD.to_owned(),
         FOURTH.to_owned(),
+        FIFTH.to_owned(),
     ]
 }
 

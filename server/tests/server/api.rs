@@ -52,9 +52,14 @@ impl Server {
     }
 
     pub(crate) fn pair(&self, code: &str) -> (StatusCode, Value) {
+        self.pair_as(code, "Máy tính bảng quầy 1")
+    }
+
+    /// Pairs with `code` as a device called `name`.
+    pub(crate) fn pair_as(&self, code: &str, name: &str) -> (StatusCode, Value) {
         let response = http()
             .post(self.url("/api/v1/devices/pair"))
-            .json(&json!({"code": code, "device_name": "Máy tính bảng quầy 1"}))
+            .json(&json!({"code": code, "device_name": name}))
             .send()
             .unwrap();
         (response.status(), response.json().unwrap_or(Value::Null))
@@ -247,7 +252,23 @@ pub(crate) fn pairing_succeeds_once_and_refuses_reuse_expiry_and_wrong_codes_the
         !stored.contains(body["token"].as_str().unwrap()),
         "only a hash is kept"
     );
-    assert_eq!(server.pair(&code).0, StatusCode::GONE);
+    // The answer lost, the tablet sends the code again: the same device, a new token, and
+    // the first one no longer works.
+    let (status, again) = server.pair(&code);
+    assert_eq!(status, StatusCode::CREATED, "{again}");
+    assert_eq!(again["device_id"], body["device_id"]);
+    let (first, second) = (
+        body["token"].as_str().unwrap(),
+        again["token"].as_str().unwrap(),
+    );
+    assert_ne!(first, second);
+    let one = json!({"ratings": [rating(&id(1), "satisfied")]});
+    assert_eq!(server.send(first, &one).0, StatusCode::UNAUTHORIZED);
+    assert_eq!(server.send(second, &one).0, StatusCode::OK);
+    let devices: i64 = server.sql("SELECT count(*) FROM devices");
+    assert_eq!(devices, 1);
+    // Another device with the same code: used.
+    assert_eq!(server.pair_as(&code, "Máy khác").0, StatusCode::GONE);
 
     let expired = server.pairing_code("Quầy 2");
     server.execute(
