@@ -61,6 +61,20 @@ pub struct SyncStatus {
     /// A pairing asked for on the screen: reported once when it starts and once when it ends,
     /// `Idle` in every other report.
     pub pairing: Pairing,
+    /// The server no longer takes this tablet's token (revoked there): nothing is sent, and
+    /// no try is scheduled, until it is paired again ("Gửi ngay" tries once). Kept across
+    /// restarts with the last error.
+    pub refused: bool,
+}
+
+/// The error code of a token the server refuses.
+const REFUSED: &str = "unauthorised";
+
+/// Whether a wake-up nobody asked for sends: never while the server refuses this tablet;
+/// otherwise after a failure (the backoff is over), when the kiosk committed something, or
+/// when a check-in is due.
+fn tries_unasked(refused: bool, backing_off: bool, changed: bool, check_in_due: bool) -> bool {
+    !refused && (backing_off || changed || check_in_due)
 }
 
 /// How many refused ratings a report lists.
@@ -93,9 +107,11 @@ impl SyncHandle {
         let store = Store::open(&dir.database())?;
         let (commands, receiver) = mpsc::unbounded_channel();
         let (stop, stopped) = watch::channel(false);
+        let record = store.sync_record()?;
         let worker = Worker {
             status: SyncStatus {
-                record: store.sync_record()?,
+                refused: record.last_error.as_deref() == Some(REFUSED),
+                record,
                 ..SyncStatus::default()
             },
             dir,
@@ -197,6 +213,10 @@ impl Worker {
     ) {
         let mut seen_version = None;
         let mut due = Instant::now();
+        if self.status.refused {
+            // Said at once: no pass will say it.
+            self.publish();
+        }
         loop {
             let wake = unless_stopped(&mut stopped, async {
                 tokio::select! {
@@ -212,7 +232,12 @@ impl Worker {
                     let version = self.store.data_version().ok();
                     let changed = version != seen_version;
                     seen_version = version;
-                    self.backoff.is_waiting() || changed || self.check_in_due()
+                    tries_unasked(
+                        self.status.refused,
+                        self.backoff.is_waiting(),
+                        changed,
+                        self.check_in_due(),
+                    )
                 }
                 Some(Wake::Command(Command::SendNow)) => {
                     self.check_in_asked = true;
@@ -257,6 +282,7 @@ impl Worker {
                 self.status.pairing = Pairing::Paired;
                 self.show_link(Some(&link));
                 self.status.record.last_error = None;
+                self.status.refused = false;
                 self.backoff.succeeded();
                 true
             }
@@ -302,6 +328,7 @@ impl Worker {
                     self.status.record.last_success = Some(self.clock.now());
                 }
                 self.status.record.last_error = None;
+                self.status.refused = false;
                 self.backoff.succeeded();
                 self.save_record();
                 self.publish();
@@ -317,6 +344,18 @@ impl Worker {
     }
 
     fn failed(&mut self, error: SyncError) -> Duration {
+        if error.code() == REFUSED {
+            // Trying again cannot help: it waits to be paired again.
+            tracing::error!(error = %error, "the server no longer takes this tablet's token; nothing is sent until it is paired again");
+            self.status.sending = false;
+            self.status.refused = true;
+            self.status.record.last_error = Some(error.code().to_owned());
+            self.status.retry_at = None;
+            self.backoff.succeeded();
+            self.save_record();
+            self.publish();
+            return WATCH;
+        }
         let wait = self.backoff.failed(&mut self.rng);
         tracing::warn!(
             code = error.code(),
@@ -361,5 +400,25 @@ impl Worker {
             }
         }
         (self.report)(self.status.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tries_unasked;
+
+    #[test]
+    fn a_refused_tablet_never_tries_unasked_and_others_try_when_there_is_a_reason() {
+        for backing_off in [false, true] {
+            for changed in [false, true] {
+                for check_in in [false, true] {
+                    assert!(!tries_unasked(true, backing_off, changed, check_in));
+                    assert_eq!(
+                        tries_unasked(false, backing_off, changed, check_in),
+                        backing_off || changed || check_in
+                    );
+                }
+            }
+        }
     }
 }

@@ -144,6 +144,22 @@ fn the_administrator_pairs_on_the_screen_and_follows_the_queue_through_an_outage
     assert_eq!(h.admin().get_retry_at(), "");
     assert!(h.find("server-error").is_none());
     assert_eq!(server_count(&server), 4);
+
+    // The commune revokes the tablet: the tab says so and names no next try; the tap waits.
+    let device: String = rusqlite::Connection::open(&server.db)
+        .unwrap()
+        .query_row("SELECT id FROM devices", [], |r| r.get(0))
+        .unwrap();
+    server.command(&["revoke", &device]);
+    h.tap("admin-close");
+    tap_ratings(&h, 1);
+    show_until(&h, &reports, "the server refuses the tablet", |s| s.refused);
+    open_server_tab(&h);
+    assert_eq!(h.admin().get_sync_error(), "unauthorised");
+    assert_eq!(h.admin().get_retry_at(), "", "no next try");
+    assert_eq!(h.admin().get_queued(), 1);
+    assert!(h.find("server-error").is_some());
+    assert_eq!(server_count(&server), 4);
 }
 
 #[test]

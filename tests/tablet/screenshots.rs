@@ -196,6 +196,7 @@ fn the_server_tab_renders_its_states_in_both_languages_and_orientations() {
         retry_at: at("2026-11-23T09:04:10+07:00"),
         sending: false,
         pairing: Pairing::Idle,
+        refused: false,
     };
     let unpaired = SyncStatus {
         counts: OutboxCounts {
@@ -214,6 +215,17 @@ fn the_server_tab_renders_its_states_in_both_languages_and_orientations() {
             h.tap("admin-tab-server");
             h.kiosk.show_sync(&outage);
             h.snapshot(&name("admin-server-outage"));
+            let revoked = SyncStatus {
+                record: SyncRecord {
+                    last_success: at("2026-11-23T08:41:00+07:00"),
+                    last_error: Some("unauthorised".into()),
+                },
+                retry_at: None,
+                refused: true,
+                ..outage.clone()
+            };
+            h.kiosk.show_sync(&revoked);
+            h.snapshot(&name("admin-server-revoked"));
             h.kiosk.show_sync(&unpaired);
             h.fill("pair-address", "https://hailong.tanlap.gov.vn");
             h.fill("pair-code", "7KQ4MX9RTW");

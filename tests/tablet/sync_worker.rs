@@ -167,11 +167,64 @@ fn pairing_through_the_worker_reports_each_refusal_then_sends_once_paired() {
     let done = reports.idle_with(0);
     assert_eq!(done.server.as_deref(), Some(server.url.as_str()));
     assert_eq!(one(&server.db, "SELECT count(*) FROM ratings"), 400);
-    assert_eq!(
-        ask(&server.url, &code).pairing,
-        Pairing::Failed("code_used"),
-        "a code works once"
-    );
+    // The same code again from the same tablet (its answer lost, say): the same device.
+    assert_eq!(ask(&server.url, &code).pairing, Pairing::Paired);
+    assert_eq!(one(&server.db, "SELECT count(*) FROM devices"), 1);
+}
+
+#[test]
+fn a_tablet_the_server_revoked_stops_trying_says_so_even_after_a_restart_and_sends_once_paired_again()
+ {
+    let root = tempfile::tempdir().unwrap();
+    let dir = tablet(root.path(), 5);
+    let server = RunningServer::start(&root.path().join("server.db"));
+    pair_by_cli(&dir, &server);
+    let clock = ManualClock::new(at("2026-11-23T10:00:00+07:00"));
+    let (worker, reports) = spawn(&dir, &clock);
+    reports.idle_with(0);
+    let device: String = rusqlite::Connection::open(&server.db)
+        .unwrap()
+        .query_row("SELECT id FROM devices", [], |r| r.get(0))
+        .unwrap();
+    server.command(&["revoke", &device]);
+
+    // The next tap meets the revoked token: said, kept, and no try scheduled.
+    let mut kiosk = Store::open(&dir.database()).unwrap();
+    kiosk
+        .record(&NewRating {
+            at: at("2026-11-23T10:04:30+07:00"),
+            scale: Scale::Three,
+            outcome: Outcome::Rated(Level::Satisfied),
+            dossier: None,
+            procedure: None,
+            officer: None,
+            counter: "Quầy 1",
+            finished: true,
+        })
+        .unwrap();
+    let refused = reports.until("the server refuses the tablet", |s| s.refused);
+    assert_eq!(refused.record.last_error.as_deref(), Some("unauthorised"));
+    assert_eq!(refused.retry_at, None, "no try is scheduled");
+    assert_eq!(refused.counts.queued, 1);
+    assert!(!refused.sending);
+
+    // A restarted kiosk says so at once, without a try.
+    drop(worker);
+    let (worker, reports) = spawn(&dir, &clock);
+    let first = reports.until("the restarted worker reports", |_| true);
+    assert!(first.refused && !first.sending, "{first:?}");
+    assert_eq!(first.counts.queued, 1);
+
+    // Paired again with a new code: what waited goes.
+    worker.pair(PairRequest {
+        server: server.url.clone(),
+        code: server.pairing_code("Quầy 1"),
+        ca_file: None,
+    });
+    let done = reports.idle_with(0);
+    assert!(!done.refused);
+    assert_eq!(done.record.last_error, None);
+    assert_eq!(one(&server.db, "SELECT count(*) FROM ratings"), 6);
 }
 
 #[test]
