@@ -272,6 +272,7 @@ mod tests {
                  DROP TABLE upstream_outbox; ALTER TABLE ratings DROP COLUMN tablet_id;
                  ALTER TABLE devices DROP COLUMN unit_code;
                  ALTER TABLE pairing_codes DROP COLUMN unit_code;
+                 ALTER TABLE pairing_codes DROP COLUMN device_id;
                  PRAGMA user_version = 5;",
             )
             .unwrap();

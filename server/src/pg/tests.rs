@@ -390,9 +390,17 @@ impl Backend {
         code: &str,
         now: DateTime<Utc>,
     ) -> Result<(String, String), crate::pairing::PairError> {
+        self.pair_as(code, " Máy 1 ", now).await
+    }
+    async fn pair_as(
+        &mut self,
+        code: &str,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(String, String), crate::pairing::PairError> {
         match self {
-            Backend::Sqlite(db) => db.pair(code, " Máy 1 ", now).unwrap(),
-            Backend::Postgres(pg) => pg.pair(code, " Máy 1 ", now).await.unwrap(),
+            Backend::Sqlite(db) => db.pair(code, name, now).unwrap(),
+            Backend::Postgres(pg) => pg.pair(code, name, now).await.unwrap(),
         }
     }
     async fn admin_token(&mut self) -> String {
@@ -493,8 +501,15 @@ async fn journal(backend: &mut Backend) -> Vec<String> {
     let mut seen = Vec::new();
     let code = backend.new_code(" Quầy 1 ", 3600, now()).await;
     let typed = code.to_lowercase().replace('-', " - ");
-    let (id, token) = backend.pair(&typed, now()).await.unwrap();
-    seen.push(format!("again: {:?}", backend.pair(&code, now()).await));
+    let (id, lost) = backend.pair(&typed, now()).await.unwrap();
+    seen.push(format!(
+        "another device: {:?}",
+        backend.pair_as(&code, "Máy 2", now()).await
+    ));
+    // The first answer lost: the same device again, a new token, the lost one refused.
+    let (again, token) = backend.pair(&code, now()).await.unwrap();
+    assert_eq!(again, id);
+    seen.push(format!("lost token: {:?}", backend.caller(&lost).await));
     seen.push(format!(
         "unknown: {:?}",
         backend.pair("AAAA-BBBB", now()).await
@@ -573,7 +588,8 @@ fn devices_callers_users_sessions_and_settings_behave_the_same_on_both_backends(
     let on_pg = rt.block_on(journal(&mut pg));
     assert_eq!(on_pg, on_sqlite);
     let expected = [
-        "again: Err(Used)",
+        "another device: Err(Used)",
+        "lost token: None",
         "unknown: Err(Unknown)",
         "expired: Err(Expired)",
         "device at Quầy 1",
