@@ -101,19 +101,7 @@ fn a_queue_left_by_the_last_run_goes_as_soon_as_the_worker_starts_and_new_taps_f
 
     // A tap committed by the kiosk's own connection is noticed and sent without being asked.
     clock.set(at("2026-11-23T10:05:00+07:00"));
-    let mut kiosk = Store::open(&dir.database()).unwrap();
-    kiosk
-        .record(&NewRating {
-            at: at("2026-11-23T10:04:30+07:00"),
-            scale: Scale::Three,
-            outcome: Outcome::Rated(Level::Satisfied),
-            dossier: None,
-            procedure: None,
-            officer: None,
-            counter: "Quầy 1",
-            finished: true,
-        })
-        .unwrap();
+    tap(&dir, at("2026-11-23T10:04:30+07:00"));
     reports.until("the new tap is sent", |s| {
         !s.sending && s.counts.queued == 0 && s.record.last_success == Some(clock_now(&clock))
     });
@@ -123,6 +111,23 @@ fn a_queue_left_by_the_last_run_goes_as_soon_as_the_worker_starts_and_new_taps_f
     drop(worker);
     let record = Store::open(&dir.database()).unwrap().sync_record().unwrap();
     assert_eq!(record.last_success, Some(at("2026-11-23T10:05:00+07:00")));
+}
+
+/// A "satisfied" tap at `when`, committed by the kiosk's own connection.
+fn tap(dir: &DataDir, when: DateTime<FixedOffset>) {
+    Store::open(&dir.database())
+        .unwrap()
+        .record(&NewRating {
+            at: when,
+            scale: Scale::Three,
+            outcome: Outcome::Rated(Level::Satisfied),
+            dossier: None,
+            procedure: None,
+            officer: None,
+            counter: "Quầy 1",
+            finished: true,
+        })
+        .unwrap();
 }
 
 fn clock_now(clock: &ManualClock) -> DateTime<FixedOffset> {
@@ -189,19 +194,7 @@ fn a_tablet_the_server_revoked_stops_trying_says_so_even_after_a_restart_and_sen
     server.command(&["revoke", &device]);
 
     // The next tap meets the revoked token: said, kept, and no try scheduled.
-    let mut kiosk = Store::open(&dir.database()).unwrap();
-    kiosk
-        .record(&NewRating {
-            at: at("2026-11-23T10:04:30+07:00"),
-            scale: Scale::Three,
-            outcome: Outcome::Rated(Level::Satisfied),
-            dossier: None,
-            procedure: None,
-            officer: None,
-            counter: "Quầy 1",
-            finished: true,
-        })
-        .unwrap();
+    tap(&dir, at("2026-11-23T10:04:30+07:00"));
     let refused = reports.until("the server refuses the tablet", |s| s.refused);
     assert_eq!(refused.record.last_error.as_deref(), Some("unauthorised"));
     assert_eq!(refused.retry_at, None, "no try is scheduled");

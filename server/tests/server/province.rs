@@ -100,14 +100,7 @@ pub(crate) fn a_communes_entries_reach_its_province_once_with_their_tablets_thro
         ["accepted", "accepted"]
     );
 
-    let paired = commune.cli(&[
-        "upstream",
-        "pair",
-        "--server",
-        &province.running.url,
-        "--code",
-        &code,
-    ]);
+    let paired = upstream_pair(&province, &commune, &code);
     assert!(paired.contains("5 entries wait"), "{paired}");
     until_held(&province, 4);
     let admin = (province.admin_token(), commune.admin_token());
@@ -356,14 +349,7 @@ fn through(fault: Fault, seed: u64) {
     ]);
     let address = province.running.listen_address().parse().unwrap();
     let proxy = Proxy::start(address, fault, seed);
-    commune.cli(&[
-        "upstream",
-        "pair",
-        "--server",
-        &province.running.url,
-        "--code",
-        &code,
-    ]);
+    upstream_pair(&province, &commune, &code);
     // From here on, every batch goes through the proxy.
     commune.execute(&format!(
         "UPDATE settings SET value = replace(value, '{}', '{}') WHERE key = 'upstream'",
@@ -434,14 +420,7 @@ fn postgresql_restarted_while_a_commune_forwards_loses_nothing_and_doubles_nothi
                     .all(|s| s == "accepted")
             );
         }
-        commune.cli(&[
-            "upstream",
-            "pair",
-            "--server",
-            &province.running.url,
-            "--code",
-            &code,
-        ]);
+        upstream_pair(&province, &commune, &code);
         // Once the first batches are in, and before the last: the power cut.
         let mut held = 0;
         until("the forwarding has begun", || {
@@ -474,15 +453,20 @@ fn pair_upward(province: &Server, commune: &Server) {
         "000.17.22.H56",
     ]);
     let code = said.lines().last().unwrap().trim().to_owned();
-    let paired = commune.cli(&[
+    let paired = upstream_pair(province, commune, &code);
+    assert!(paired.contains("paired with"), "{paired}");
+}
+
+/// `hailong-server upstream pair` on `commune` with `code` from `province`; what it said.
+fn upstream_pair(province: &Server, commune: &Server, code: &str) -> String {
+    commune.cli(&[
         "upstream",
         "pair",
         "--server",
         &province.running.url,
         "--code",
-        &code,
-    ]);
-    assert!(paired.contains("paired with"), "{paired}");
+        code,
+    ])
 }
 
 #[test]
