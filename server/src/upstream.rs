@@ -24,7 +24,7 @@ use std::time::Duration;
 /// Entries in one batch upward: a tablet's batch at most.
 pub const BATCH: usize = hailong_core::wire::MAX_BATCH;
 /// Batches in flight upward at once: the province's writer takes them in one group commit,
-/// so a backlog goes several times faster than one batch per round trip.
+/// so a backlog does not wait for each batch's round trip and commit in turn.
 pub const IN_FLIGHT: usize = 4;
 /// How long a request upward may take.
 const TIMEOUT: Duration = Duration::from_secs(60);
