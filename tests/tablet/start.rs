@@ -199,12 +199,19 @@ impl BareX {
             !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()),
             "Xvfb did not say its display: {number:?}"
         );
-        BareX {
+        let x = BareX {
             display: format!(":{number}"),
             server,
             kiosk: None,
             log: None,
-        }
+        };
+        // The number can come before a client gets in (CI once saw the kiosk refused at once,
+        // "Failed to open connection to X server"): the kiosk starts when xdotool has been let in.
+        let size = format!("{width} {height}");
+        x.wait_for("the X server to let a client in", || {
+            x.xdotool(&["getdisplaygeometry"]) == size
+        });
+        x
     }
 
     fn xdotool(&self, args: &[&str]) -> String {
