@@ -11,6 +11,7 @@
 //! - [`period`]: date ranges and report periods (month, quarter, year) with their names;
 //! - [`report`]: the report model every export format is drawn from;
 //! - [`procedure`]: the administrative-procedure catalogue and its CSV form;
+//! - [`invite`]: a pairing invitation (server, one-time code, CA fingerprint) as scanned;
 //! - [`pin`]: PIN rules and the lockout policy after wrong PINs;
 //! - [`text`]: Vietnamese text helpers (tone marks, search folding);
 //! - [`wire`]: ratings on the wire between tablet and server, and their checks.
@@ -18,6 +19,7 @@
 pub mod batch;
 pub mod dossier;
 pub mod escape;
+pub mod invite;
 pub mod level;
 pub mod period;
 pub mod pin;

@@ -31,9 +31,27 @@ pub fn router() -> Router<Shared> {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/v1/devices/pair", post(pair))
+        .route("/api/v1/ca.pem", get(ca))
         .route("/api/v1/ratings/batch", post(batch))
         .route("/api/v1/summary", get(summary))
         .route("/api/v1/export", get(export))
+}
+
+/// The commune CA's certificate. It is public: a tablet fetches it before it trusts this
+/// server, and trusts it only if its SHA-256 is the fingerprint in the pairing invitation.
+async fn ca(State(state): State<Shared>) -> Response {
+    match &state.ca {
+        Some(pem) => (
+            [(header::CONTENT_TYPE, "application/x-pem-file")],
+            pem.to_string(),
+        )
+            .into_response(),
+        None => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "this server's certificate is not from a commune CA of its own",
+        )
+        .into_response(),
+    }
 }
 
 /// Whether a path is the API's, so its errors are JSON rather than pages.

@@ -15,6 +15,15 @@ use std::time::Duration;
     about = "Hài Lòng commune server: pairs tablets and takes their ratings exactly once"
 )]
 pub struct Cli {
+    /// The configuration file: where the data is, where to listen, HTTPS, backups; what a
+    /// command line gives wins over it [default: /etc/hailong-server/server.toml, if it exists]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "HAILONG_SERVER_CONFIG"
+    )]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -45,6 +54,19 @@ pub enum Command {
         /// How long the code stays valid: 30m, 24h, 7d
         #[arg(long, default_value = "24h", value_parser = parse_ttl)]
         ttl: Duration,
+        /// The address tablets reach this server at, e.g. https://192.168.1.10:8443: with it,
+        /// an invitation is printed, as text and as a QR code to scan at the counter
+        #[arg(long, value_name = "URL")]
+        address: Option<String>,
+        /// The commune CA's certificate (`tls init` made it): its fingerprint goes in the
+        /// invitation, and the tablet trusts that CA alone
+        #[arg(long, value_name = "PEM")]
+        ca: Option<PathBuf>,
+    },
+    /// HTTPS without a public CA: the commune's own CA and the server's certificate
+    Tls {
+        #[command(subcommand)]
+        action: TlsCommand,
     },
     /// Make an admin API token (printed alone on the last line)
     AdminToken {
@@ -85,7 +107,7 @@ pub enum Command {
     /// checked before it counts
     Backup {
         #[arg(long, value_name = "FILE")]
-        db: PathBuf,
+        db: Option<PathBuf>,
         /// Where the copy goes (replaced if it exists)
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
@@ -97,7 +119,7 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         from: PathBuf,
         #[arg(long, value_name = "FILE")]
-        db: PathBuf,
+        db: Option<PathBuf>,
         /// Replace a database that exists
         #[arg(long)]
         force: bool,
@@ -140,6 +162,25 @@ pub enum Command {
         /// Language of the labels in xlsx, pdf and png files: vi or en
         #[arg(long, default_value = "vi", value_parser = |s: &str| s.parse::<Lang>())]
         lang: Lang,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TlsCommand {
+    /// Make the commune's own CA (once) and a certificate for this server's names and LAN
+    /// addresses signed by it; run again to renew the server's certificate, the CA (and what
+    /// tablets pinned) kept
+    Init {
+        /// Where the files go: ca.pem, ca.key, server.pem, server.key
+        /// [default: the folder of the configuration file's certificate]
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// A name tablets reach the server by, e.g. hailong.local; repeat for several
+        #[arg(long = "name", value_name = "DNS NAME")]
+        names: Vec<String>,
+        /// An address tablets reach the server at, e.g. 192.168.1.10; repeat for several
+        #[arg(long = "address", value_name = "IP")]
+        addresses: Vec<std::net::IpAddr>,
     },
 }
 
@@ -260,7 +301,7 @@ pub enum UserCommand {
 /// Where the data is: a SQLite file (a commune's embedded default) or a PostgreSQL database
 /// (a province's).
 #[derive(Debug, Clone, clap::Args)]
-#[group(required = true, multiple = false)]
+#[group(multiple = false)]
 pub struct Database {
     /// The SQLite database file
     #[arg(long, value_name = "FILE")]
@@ -284,17 +325,22 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub database: Database,
     /// With --database: the folder for the server's own files (downloads being made)
-    #[arg(long, value_name = "DIR", default_value = "hailong-server-files")]
-    pub files: PathBuf,
+    /// [default: hailong-server-files]
+    #[arg(long, value_name = "DIR")]
+    pub files: Option<PathBuf>,
     /// Address to listen on, e.g. 0.0.0.0:8443
     #[arg(long, value_name = "ADDR")]
-    pub listen: SocketAddr,
+    pub listen: Option<SocketAddr>,
     /// Serve HTTPS with this certificate chain (PEM, the server's certificate first)
     #[arg(long, value_name = "PEM", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
     /// The private key of --tls-cert (PEM)
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// The commune CA that signed --tls-cert (`tls init` made it): tablets pairing with its
+    /// fingerprint fetch it from here
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_ca: Option<PathBuf>,
     #[command(flatten)]
     pub limits: ServeLimits,
     #[command(flatten)]
@@ -328,13 +374,12 @@ pub struct ServeBackups {
     /// Make a checked backup of the database into this folder on a schedule
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
-    /// How often to back up
-    #[arg(long, value_name = "TIME", default_value = "24h", value_parser = parse_duration)]
-    pub backup_every: Duration,
-    /// How many backups to keep; the oldest go
-    #[arg(long, value_name = "N", default_value_t = 14,
-          value_parser = clap::value_parser!(u16).range(1..))]
-    pub backup_keep: u16,
+    /// How often to back up: 24h, 7d [default: 24h]
+    #[arg(long, value_name = "TIME")]
+    pub backup_every: Option<String>,
+    /// How many backups to keep; the oldest go [default: 14]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub backup_keep: Option<u16>,
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
@@ -343,7 +388,7 @@ fn parse_date(s: &str) -> Result<NaiveDate, String> {
 }
 
 /// A duration like `20s`, `30m`, `24h` or `7d`, more than zero and at most a year.
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let bad = || format!("{s:?} is not a duration like 20s, 30m, 24h or 7d");
     let (number, unit) = s.split_at(s.len().saturating_sub(1));
     let n: u64 = number.parse().map_err(|_| bad())?;

@@ -3,18 +3,21 @@
 //! a command says goes to a [`Console`], so tests run the commands in-process.
 
 use crate::cli::{
-    Command, Database, NotifyCommand, ServeArgs, ServeLimits, UpstreamCommand, UserCommand,
+    Cli, Command, Database, NotifyCommand, ServeArgs, ServeLimits, TlsCommand, UpstreamCommand,
+    UserCommand,
 };
+use crate::config::FileConfig;
 use crate::db::{self, Db};
 use crate::pg::{Blocking, Pg};
 use crate::serve::Config;
 use crate::storage::Storage;
 use crate::store::Store;
 use crate::upstream::Upstream;
-use crate::{backups, net, notify, secrets, tls};
+use crate::{backups, commune_ca, net, notify, secrets, tls};
 use anyhow::Context;
 use chrono::Utc;
 use hailong_core::escape::Escaped;
+use hailong_core::invite::Invite;
 use hailong_core::period::{DateRange, ReportPeriod};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
@@ -35,14 +38,14 @@ impl Console<'_> {
     }
 }
 
-/// Runs `command` on the process's standard output and input.
-pub fn execute_on_terminal(command: Command) -> anyhow::Result<()> {
+/// Runs the command line on the process's standard output and input.
+pub fn execute_on_terminal(cli: Cli) -> anyhow::Result<()> {
     let stdin = std::io::stdin();
     let prompts = stdin.is_terminal();
     let mut input = stdin.lock();
     let mut out = std::io::stdout().lock();
     execute(
-        command,
+        cli,
         &mut Console {
             out: &mut out,
             input: &mut input,
@@ -164,31 +167,64 @@ fn open_store(database: &Database) -> anyhow::Result<Opened> {
                 _runtime: Some(runtime),
             })
         }
-        (None, None) => Err(BadInput("give --db FILE or --database URL".into()).into()),
+        (None, None) => Err(no_database().into()),
     }
+}
+
+fn no_database() -> BadInput {
+    BadInput(format!(
+        "give --db FILE or --database URL, or set db or database in {}",
+        crate::config::DEFAULT_PATH
+    ))
+}
+
+/// The SQLite file of a command that works on one (`backup`, `restore`).
+fn sqlite_file(db: Option<std::path::PathBuf>) -> Result<std::path::PathBuf, BadInput> {
+    db.ok_or_else(|| {
+        BadInput(format!(
+            "give --db FILE, or set db in {}",
+            crate::config::DEFAULT_PATH
+        ))
+    })
 }
 
 /// Where `serve` keeps its data, opened.
 async fn serve_storage(args: &ServeArgs) -> anyhow::Result<Storage> {
     Ok(match (&args.database.db, &args.database.database) {
         (Some(path), _) => Storage::sqlite(path)?,
-        (None, Some(url)) => Storage::postgres(url, &args.files).await?,
-        (None, None) => return Err(BadInput("give --db FILE or --database URL".into()).into()),
+        (None, Some(url)) => {
+            let files = args
+                .files
+                .clone()
+                .unwrap_or_else(|| "hailong-server-files".into());
+            Storage::postgres(url, &files).await?
+        }
+        (None, None) => return Err(no_database().into()),
     })
 }
 
-/// Runs one command of `hailong-server`, writing what it says to `console`.
-pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
+/// Runs one command line of `hailong-server`, what it leaves out taken from the configuration
+/// file, writing what it says to `console`.
+pub fn execute(cli: Cli, console: &mut Console) -> anyhow::Result<()> {
+    let file = FileConfig::for_cli(&cli).map_err(|e| BadInput(e.to_string()))?;
+    let mut command = cli.command;
+    file.fill(&mut command);
     match command {
         Command::Serve(args) => {
             let config = serve_config(&args)?;
+            let listen = args.listen.ok_or_else(|| {
+                BadInput(format!(
+                    "give --listen ADDRESS, or set listen in {}",
+                    crate::config::DEFAULT_PATH
+                ))
+            })?;
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             runtime.block_on(async move {
                 let storage = serve_storage(&args).await?;
-                let listener = tokio::net::TcpListener::bind(args.listen)
+                let listener = tokio::net::TcpListener::bind(listen)
                     .await
-                    .with_context(|| format!("cannot listen on {}", args.listen))?;
+                    .with_context(|| format!("cannot listen on {listen}"))?;
                 crate::run(listener, storage, config, signalled()).await?;
                 Ok(())
             })
@@ -199,6 +235,8 @@ pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
             commune,
             unit_code,
             ttl,
+            address,
+            ca,
         } => {
             let unit_code = match unit_code {
                 Some(code) => Some(hailong_core::dossier::unit_code(&code).ok_or_else(|| {
@@ -209,12 +247,31 @@ pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
                 })?),
                 None => None,
             };
+            let is_commune = commune.is_some();
             let label = commune.or(counter).unwrap_or_default();
             if label.trim().is_empty() || label.chars().count() > 100 {
                 return Err(
                     BadInput(format!("{label:?} is not a name: 1 to 100 characters")).into(),
                 );
             }
+            // What the invitation needs is checked before a code is spent on it.
+            let invited = match (&address, is_commune) {
+                (Some(address), false) => {
+                    let server = Invite::check_server(address).map_err(|e| {
+                        BadInput(format!("{address:?} is not the server's address: {e}"))
+                    })?;
+                    let fingerprint = match &ca {
+                        Some(path) => Some(
+                            commune_ca::read_ca(path)
+                                .map_err(|e| BadInput(e.to_string()))?
+                                .1,
+                        ),
+                        None => None,
+                    };
+                    Some((server, fingerprint))
+                }
+                _ => None,
+            };
             let code = open_store(&database)?.new_pairing_code(
                 &label,
                 unit_code.as_deref(),
@@ -230,7 +287,80 @@ pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
                 "pairing code for {what}, valid for {} h, single use:",
                 ttl.as_secs() / 3600
             )?;
+            // A tablet pairs in one step from an invitation; a commune's server takes the code.
+            if let Some((server, fingerprint)) = invited {
+                let invite = Invite::new(&server, &code, fingerprint)?;
+                let text = invite.to_string();
+                write!(console.out, "{}", invitation_qr(&text)?)?;
+                writeln!(
+                    console.out,
+                    "scan it at the counter (the tablet's server tab), or type it there:"
+                )?;
+                writeln!(console.out, "{text}")?;
+                writeln!(console.out, "the code alone:")?;
+            }
             writeln!(console.out, "{code}")?;
+            Ok(())
+        }
+        Command::Tls {
+            action:
+                TlsCommand::Init {
+                    dir,
+                    names,
+                    addresses,
+                },
+        } => {
+            let dir = dir.ok_or_else(|| {
+                BadInput(format!(
+                    "give --dir DIR, or set [tls] cert in {}",
+                    crate::config::DEFAULT_PATH
+                ))
+            })?;
+            let names: Vec<String> = names
+                .into_iter()
+                .chain(addresses.iter().map(ToString::to_string))
+                .collect();
+            let made =
+                commune_ca::init(&dir, &names, chrono::Local::now().date_naive()).map_err(|e| {
+                    match e {
+                        commune_ca::CaError::NoNames
+                        | commune_ca::CaError::BadName(_)
+                        | commune_ca::CaError::HalfThere(..) => {
+                            anyhow::Error::from(BadInput(e.to_string()))
+                        }
+                        other => anyhow::Error::from(other),
+                    }
+                })?;
+            let files = &made.files;
+            if made.new_ca {
+                writeln!(console.out, "made the commune CA: {}", files.ca.display())?;
+                writeln!(
+                    console.out,
+                    "its key {} signs the server's certificates: keep it, and a copy of it \
+                     with the backups",
+                    files.ca_key.display()
+                )?;
+            } else {
+                writeln!(
+                    console.out,
+                    "kept the commune CA {}: paired tablets go on trusting this server",
+                    files.ca.display()
+                )?;
+            }
+            writeln!(
+                console.out,
+                "server certificate for {} until {}: {} (key {})",
+                names.join(", "),
+                made.not_after,
+                files.cert.display(),
+                files.key.display()
+            )?;
+            writeln!(
+                console.out,
+                "restart the server to use it (systemctl restart hailong-server)"
+            )?;
+            writeln!(console.out, "CA fingerprint (SHA-256):")?;
+            writeln!(console.out, "{}", made.fingerprint)?;
             Ok(())
         }
         Command::AdminToken { database, name } => {
@@ -295,6 +425,7 @@ pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Backup { db, out } => {
+            let db = sqlite_file(db)?;
             if same_file(&db, &out) {
                 return Err(BadInput(format!(
                     "{} is the database itself: give the backup another name",
@@ -320,6 +451,7 @@ pub fn execute(command: Command, console: &mut Console) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Restore { from, db, force } => {
+            let db = sqlite_file(db)?;
             let stamp = chrono::Local::now().format("%Y%m%dT%H%M%S").to_string();
             let done = db::restore(&from, &db, force, &stamp).map_err(|e| match e {
                 db::RestoreError::BadBackup(..) | db::RestoreError::Exists(_) => {
@@ -661,8 +793,22 @@ pub fn serve_config(args: &ServeArgs) -> anyhow::Result<Config> {
         (Some(cert), Some(key)) => Some(tls::server_config(cert, key)?),
         _ => None,
     };
+    let ca = match &args.tls_ca {
+        Some(path) => Some(
+            commune_ca::read_ca(path)
+                .map_err(|e| BadInput(e.to_string()))?
+                .0
+                .into(),
+        ),
+        None => None,
+    };
+    let every = match &args.backups.backup_every {
+        Some(text) => crate::cli::parse_duration(text).map_err(BadInput)?,
+        None => std::time::Duration::from_secs(24 * 3600),
+    };
     Ok(Config {
         tls,
+        ca,
         limits: connection_limits(&args.limits),
         sign_in_window: args.limits.sign_in_window,
         backups: args
@@ -671,8 +817,8 @@ pub fn serve_config(args: &ServeArgs) -> anyhow::Result<Config> {
             .clone()
             .map(|dir| backups::Schedule {
                 dir,
-                every: args.backups.backup_every,
-                keep: usize::from(args.backups.backup_keep),
+                every,
+                keep: usize::from(args.backups.backup_keep.unwrap_or(14)),
             }),
         ..Config::default()
     })
@@ -722,4 +868,35 @@ async fn signalled() {
         () = term => {},
     }
     tracing::info!("shutting down");
+}
+
+/// A pairing invitation as a QR code for a terminal: two rows of modules to a line in half
+/// blocks, drawn light on a dark screen (a console's or ssh's usual colours), with the quiet
+/// zone a scanner needs around it.
+pub fn invitation_qr(text: &str) -> anyhow::Result<String> {
+    let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M)
+        .context("the invitation is too long for a QR code")?;
+    let width = code.width();
+    let quiet = 4;
+    let dark = |x: isize, y: isize| {
+        x >= 0
+            && y >= 0
+            && (x as usize) < width
+            && (y as usize) < width
+            && code[(x as usize, y as usize)] == qrcode::Color::Dark
+    };
+    let mut out = String::new();
+    let span = -quiet..(width as isize + quiet);
+    for y in span.clone().step_by(2) {
+        for x in span.clone() {
+            out.push(match (dark(x, y), dark(x, y + 1)) {
+                (false, false) => '█',
+                (false, true) => '▀',
+                (true, false) => '▄',
+                (true, true) => ' ',
+            });
+        }
+        out.push('\n');
+    }
+    Ok(out)
 }

@@ -15,6 +15,8 @@ mod app;
 pub mod backups;
 pub mod cli;
 pub mod commands;
+pub mod commune_ca;
+pub mod config;
 mod db;
 mod exports;
 mod figures;

@@ -24,7 +24,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // The database, its WAL, backups and reports: nothing this program writes is for others.
     hailong_report::file::private_umask();
-    match commands::execute_on_terminal(cli.command) {
+    match commands::execute_on_terminal(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("hailong-server: {e:#}");

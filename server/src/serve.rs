@@ -21,6 +21,9 @@ use tokio::net::TcpListener;
 pub struct Config {
     /// HTTPS with this certificate; plain HTTP without.
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// The commune CA's certificate (PEM) that signed it, if `tls init` made it: served at
+    /// `/api/v1/ca.pem` to tablets that pair with its fingerprint.
+    pub ca: Option<Arc<str>>,
     pub limits: Limits,
     /// How long a user name or an address waits after its failed sign-ins.
     pub sign_in_window: Duration,
@@ -36,6 +39,7 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             tls: None,
+            ca: None,
             limits: Limits::for_open_files(1024),
             sign_in_window: Duration::from_secs(15 * 60),
             backups: None,
@@ -143,6 +147,7 @@ pub async fn run(
             .map_err(thread("password-check"))?,
         exports: downloads,
         https: config.tls.is_some(),
+        ca: config.ca.clone(),
         backups: backup_state,
         upstream: forwarder.link.clone(),
     });

@@ -52,6 +52,8 @@ pub struct AppState {
     pub exports: PathBuf,
     /// Served over HTTPS: session cookies are marked `Secure`.
     pub https: bool,
+    /// The commune CA's certificate (PEM), for tablets pairing with its fingerprint.
+    pub ca: Option<Arc<str>>,
     /// How the scheduled backups stand (off when `dir` is none).
     pub backups: crate::backups::SharedState,
     /// How forwarding to the province stands.

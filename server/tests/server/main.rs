@@ -8,6 +8,8 @@
 //!   floods, idle and half-sent connections, redirects, cross-site forms, forged log lines,
 //!   file modes and leftovers;
 //! - `notify`: alerts reaching a webhook through the running server, settings refused;
+//! - `commune_tls`: `tls init`, HTTPS from the configuration file, pairing invitations and
+//!   their QR codes;
 //! - `province`: a commune's server forwarding to its province's;
 //! - `postgres`: those of the above that do not test a file or a process, again with the
 //!   server's data in a private PostgreSQL.
@@ -25,6 +27,7 @@ mod running;
 
 mod api;
 mod backups;
+mod commune_tls;
 mod dashboard;
 mod hardening;
 mod notify;

@@ -66,6 +66,46 @@ pub fn postgres_url(db: &Path) -> Option<String> {
     })
 }
 
+/// Runs `hailong-server ARGV` in-process with `input` on its standard input; what it said, as
+/// a process would (exit code, output, errors). Nothing is read from a configuration file this
+/// machine may have (/etc/hailong-server) unless ARGV names one with `--config`.
+pub fn hailong_server_command(
+    mut argv: Vec<std::ffi::OsString>,
+    input: &str,
+) -> std::process::Output {
+    use std::os::unix::process::ExitStatusExt;
+    if !argv.iter().any(|a| a == "--config") {
+        argv.extend(["--config".into(), "/dev/null".into()]);
+    }
+    let mut stdout = Vec::new();
+    let (code, stderr) = match <Cli as clap::Parser>::try_parse_from(&argv) {
+        Err(e) => (2, e.to_string()),
+        Ok(cli) => {
+            let mut input = std::io::Cursor::new(input.as_bytes().to_vec());
+            let said = commands::execute(
+                cli,
+                &mut Console {
+                    out: &mut stdout,
+                    input: &mut input,
+                    prompts: false,
+                },
+            );
+            match said {
+                Ok(()) => (0, String::new()),
+                Err(e) => (
+                    i32::from(commands::exit_code(&e)),
+                    format!("hailong-server: {e:#}"),
+                ),
+            }
+        }
+    };
+    std::process::Output {
+        status: std::process::ExitStatus::from_raw(code << 8),
+        stdout,
+        stderr: stderr.into_bytes(),
+    }
+}
+
 pub struct RunningServer {
     /// `http://127.0.0.1:PORT`, or `https://localhost:PORT` with `--tls-cert`.
     pub url: String,
@@ -136,10 +176,14 @@ impl RunningServer {
         args.push("--files".into());
         args.push(files.into());
         args.extend(extra.iter().map(|a| a.to_os_string()));
-        let Command::Serve(serve) = <Cli as clap::Parser>::try_parse_from(&args)
-            .expect("serve's options")
-            .command
-        else {
+        if !args.iter().any(|a| a == "--config") {
+            args.extend(["--config".into(), "/dev/null".into()]);
+        }
+        let mut cli = <Cli as clap::Parser>::try_parse_from(&args).expect("serve's options");
+        hailong_server::config::FileConfig::for_cli(&cli)
+            .expect("the configuration file")
+            .fill(&mut cli.command);
+        let Command::Serve(serve) = cli.command else {
             unreachable!("a serve command")
         };
         let tls = serve.tls_cert.is_some();
@@ -148,10 +192,14 @@ impl RunningServer {
             None => hailong_server::Storage::sqlite(db).expect("the database opens"),
             Some(url) => tokio::runtime::Runtime::new()
                 .unwrap()
-                .block_on(hailong_server::Storage::postgres(url, &serve.files))
+                .block_on(hailong_server::Storage::postgres(
+                    url,
+                    serve.files.as_deref().expect("--files is given"),
+                ))
                 .expect("the database opens"),
         };
-        let listener = std::net::TcpListener::bind(serve.listen).expect("a free port");
+        let listener = std::net::TcpListener::bind(serve.listen.expect("--listen is given"))
+            .expect("a free port");
         listener.set_nonblocking(true).unwrap();
         let address = listener.local_addr().unwrap();
 
@@ -220,40 +268,13 @@ impl RunningServer {
     /// with `input` on its standard input; what it said, as a process would (exit code,
     /// output, errors).
     pub fn run_command(&self, args: &[&str], input: &str) -> std::process::Output {
-        use std::os::unix::process::ExitStatusExt;
         let mut argv: Vec<std::ffi::OsString> = vec!["hailong-server".into()];
         argv.extend(args.iter().map(Into::into));
         match &self.postgres {
             Some(url) => argv.extend(["--database".into(), url.into()]),
             None => argv.extend(["--db".into(), self.db.clone().into()]),
         }
-        let mut stdout = Vec::new();
-        let (code, stderr) = match <Cli as clap::Parser>::try_parse_from(&argv) {
-            Err(e) => (2, e.to_string()),
-            Ok(cli) => {
-                let mut input = std::io::Cursor::new(input.as_bytes().to_vec());
-                let said = commands::execute(
-                    cli.command,
-                    &mut Console {
-                        out: &mut stdout,
-                        input: &mut input,
-                        prompts: false,
-                    },
-                );
-                match said {
-                    Ok(()) => (0, String::new()),
-                    Err(e) => (
-                        i32::from(commands::exit_code(&e)),
-                        format!("hailong-server: {e:#}"),
-                    ),
-                }
-            }
-        };
-        std::process::Output {
-            status: std::process::ExitStatus::from_raw(code << 8),
-            stdout,
-            stderr: stderr.into_bytes(),
-        }
+        hailong_server_command(argv, input)
     }
 
     /// Runs a command that must succeed; its standard output.
