@@ -77,12 +77,21 @@ pub struct SetupArgs {
 
 #[derive(Debug, Args)]
 pub struct PairArgs {
+    /// The invitation `hailong-server pair` printed (hailong:pair?server=…&code=…&ca=…): the
+    /// server, the code and the commune CA to trust, in one
+    #[arg(long, value_name = "TEXT", conflicts_with_all = ["server", "code", "ca_file"])]
+    pub invite: Option<String>,
     /// The server's address, e.g. https://hailong.tanlap.gov.vn:8443
-    #[arg(long, value_name = "URL")]
-    pub server: String,
+    #[arg(
+        long,
+        value_name = "URL",
+        required_unless_present = "invite",
+        requires = "code"
+    )]
+    pub server: Option<String>,
     /// The one-time pairing code
-    #[arg(long, value_name = "CODE")]
-    pub code: String,
+    #[arg(long, value_name = "CODE", required_unless_present = "invite")]
+    pub code: Option<String>,
     /// A PEM file with the commune's CA certificate, if the server's certificate is its own
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,

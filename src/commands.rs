@@ -22,8 +22,9 @@ use crate::paths::DataDir;
 use crate::settings::{self, Settings};
 use crate::setup::{SetupError, SetupForm};
 use crate::store::{Store, StoreError};
-use crate::sync::{self, Link, SyncError};
+use crate::sync::{self, Link, PairRequest, SyncError};
 use anyhow::{Context, anyhow};
+use hailong_core::invite::Invite;
 use hailong_core::period::{DateRange, ReportPeriod};
 use hailong_core::pin::{OFFICER_PIN_MIN, Pin};
 use hailong_core::summary::format_tenths;
@@ -193,9 +194,10 @@ fn block_on<T>(work: impl std::future::Future<Output = T>) -> Result<T, Failure>
 
 fn sync_failure(e: SyncError) -> Failure {
     match e {
-        SyncError::NotPaired | SyncError::BadAddress(_) | SyncError::BadCa { .. } => {
-            Failure::usage(e)
-        }
+        SyncError::NotPaired
+        | SyncError::BadAddress(_)
+        | SyncError::BadCa { .. }
+        | SyncError::BadInvite(_) => Failure::usage(e),
         other => Failure::runtime(other),
     }
 }
@@ -203,14 +205,22 @@ fn sync_failure(e: SyncError) -> Failure {
 pub fn pair(dir: Option<PathBuf>, args: PairArgs) -> Outcome {
     let dir = data_dir(dir)?;
     let (settings, _) = open_existing(&dir)?;
-    let link = block_on(sync::pair(
-        &dir,
-        &settings,
-        &args.server,
-        &args.code,
-        args.ca_file.as_deref(),
-    ))?
-    .map_err(sync_failure)?;
+    let request = match args.invite {
+        Some(text) => PairRequest::from_invite(
+            text.parse::<Invite>()
+                .map_err(|e| sync_failure(SyncError::BadInvite(e)))?,
+        ),
+        None => PairRequest {
+            server: args.server.unwrap_or_default(),
+            code: args.code.unwrap_or_default(),
+            ca_file: args.ca_file,
+            ca: None,
+        },
+    };
+    let link = block_on(sync::pair(&dir, &settings, &request))?.map_err(sync_failure)?;
+    if link.ca_pem.is_some() {
+        say!("the commune's CA is pinned: this tablet trusts no other for its server");
+    }
     say!("paired with {} as device {}", link.server, link.device_id);
     if link.is_plain_http() {
         eprintln!(

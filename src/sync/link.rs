@@ -1,5 +1,6 @@
 //! The tablet's link to its commune server (`server.json` in the data dir): the server's
-//! address, this device's id and bearer token, and an optional commune CA certificate. The
+//! address, this device's id and bearer token, and the commune CA it trusts (a file beside the
+//! system's roots, or the certificate pinned at pairing). The
 //! token is a secret the tablet must send, so the file is readable by its owner only.
 
 use crate::paths::DataDir;
@@ -15,6 +16,10 @@ pub struct Link {
     /// A PEM file with the commune's CA certificate, trusted beside the system's roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// The commune CA's certificate (PEM) pinned at pairing from an invitation's fingerprint:
+    /// trusted alone, the system's roots not at all.
+    #[serde(default)]
+    pub ca_pem: Option<String>,
 }
 
 fn path(dir: &DataDir) -> PathBuf {

@@ -13,8 +13,12 @@ pub use worker::{PairRequest, Pairing, REJECTED_SHOWN, SyncHandle, SyncStatus, W
 use crate::paths::DataDir;
 use crate::settings::Settings;
 use crate::store::{Outgoing, Resend, Store, StoreError};
+use hailong_core::invite::Fingerprint;
 use hailong_core::wire::{Batch, BatchResult, ItemResult, Status};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::sync::Once;
 use std::time::Duration;
@@ -33,6 +37,10 @@ pub enum SyncError {
     BadAddress(String),
     #[error("the CA certificate {path} cannot be used: {reason}")]
     BadCa { path: String, reason: String },
+    #[error(transparent)]
+    BadInvite(#[from] hailong_core::invite::InviteError),
+    #[error("the server's CA is not the one in the invitation (fingerprint {found})")]
+    CaMismatch { found: String },
     #[error("the server cannot be reached: {0}")]
     Unreachable(String),
     #[error("the server refused: {status} {message}")]
@@ -52,6 +60,8 @@ impl SyncError {
             SyncError::NotPaired => "not_paired",
             SyncError::BadAddress(_) => "bad_address",
             SyncError::BadCa { .. } => "bad_ca",
+            SyncError::BadInvite(e) => e.code(),
+            SyncError::CaMismatch { .. } => "ca_mismatch",
             SyncError::Unreachable(_) => "unreachable",
             SyncError::Refused {
                 status: 401 | 403, ..
@@ -65,19 +75,49 @@ impl SyncError {
     }
 }
 
-/// An HTTP client trusting the system's roots, plus the commune's CA if given.
-pub fn client(ca_file: Option<&Path>) -> Result<reqwest::Client, SyncError> {
+/// Whom a tablet trusts with its token and ratings.
+#[derive(Debug, Clone, Copy)]
+pub enum Trust<'a> {
+    /// The system's roots, plus a commune CA's certificate file if given.
+    Roots(Option<&'a Path>),
+    /// Only the commune CA pinned at pairing (PEM).
+    Pinned(&'a str),
+}
+
+impl Link {
+    fn trust(&self) -> Trust<'_> {
+        match &self.ca_pem {
+            Some(pem) => Trust::Pinned(pem),
+            None => Trust::Roots(self.ca_file.as_deref()),
+        }
+    }
+}
+
+fn builder() -> reqwest::ClientBuilder {
     static PROVIDER: Once = Once::new();
     PROVIDER.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
-    let mut builder = reqwest::Client::builder()
+    reqwest::Client::builder()
         .timeout(TIMEOUT)
         .connect_timeout(Duration::from_secs(10))
         // The server closes a connection idle for 20 s: let go of it before then, so that no
         // batch is sent on a connection the server is closing.
-        .pool_idle_timeout(Duration::from_secs(15));
-    if let Some(path) = ca_file {
+        .pool_idle_timeout(Duration::from_secs(15))
+}
+
+/// An HTTP client trusting whom `trust` says.
+pub fn client(trust: Trust) -> Result<reqwest::Client, SyncError> {
+    let mut builder = builder();
+    if let Trust::Pinned(pem) = trust {
+        let certificate =
+            reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|e| SyncError::BadCa {
+                path: "server.json".into(),
+                reason: e.to_string(),
+            })?;
+        builder = builder.tls_certs_only([certificate]);
+    }
+    if let Trust::Roots(Some(path)) = trust {
         let bad = |reason: String| SyncError::BadCa {
             path: path.display().to_string(),
             reason,
@@ -124,22 +164,64 @@ async fn exchange(request: reqwest::RequestBuilder) -> Result<reqwest::Response,
     Err(SyncError::Refused { status, message })
 }
 
-/// Pairs this tablet with a one-time code and saves the link.
+/// The largest CA certificate a server may send (a real one is about 600 bytes).
+const CA_MAX_BYTES: usize = 16 * 1024;
+
+/// Fetches the commune CA's certificate from `server` and keeps it only if its SHA-256 is
+/// `pinned`. The connection that brings it is not checked (the tablet trusts no one yet); the
+/// fingerprint, which came by hand or by scan from the server's own screen, is the check.
+async fn fetch_pinned_ca(server: &str, pinned: Fingerprint) -> Result<String, SyncError> {
+    let client = builder()
+        .tls_danger_accept_invalid_certs(true)
+        .build()
+        .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+    let mut response = exchange(client.get(format!("{server}/api/v1/ca.pem"))).await?;
+    let mut pem = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| SyncError::Unreachable(e.to_string()))?
+    {
+        pem.extend_from_slice(&chunk);
+        if pem.len() > CA_MAX_BYTES {
+            return Err(SyncError::BadAnswer);
+        }
+    }
+    let der = CertificateDer::from_pem_slice(&pem).map_err(|_| SyncError::BadAnswer)?;
+    let found = Fingerprint(Sha256::digest(der.as_ref()).into());
+    if found != pinned {
+        return Err(SyncError::CaMismatch {
+            found: found.to_string(),
+        });
+    }
+    String::from_utf8(pem).map_err(|_| SyncError::BadAnswer)
+}
+
+/// Pairs this tablet with a one-time code and saves the link. With a CA fingerprint (from an
+/// invitation), the tablet fetches the commune's CA, checks it against the fingerprint, pairs
+/// over a connection only that CA can vouch for, and from then on trusts that CA alone.
 pub async fn pair(
     dir: &DataDir,
     settings: &Settings,
-    server: &str,
-    code: &str,
-    ca_file: Option<&Path>,
+    request: &PairRequest,
 ) -> Result<Link, SyncError> {
     #[derive(Deserialize)]
     struct Paired {
         device_id: String,
         token: String,
     }
-    let server = check_address(server)?;
+    let server = check_address(&request.server)?;
+    let ca_pem = match request.ca {
+        Some(fingerprint) => Some(fetch_pinned_ca(&server, fingerprint).await?),
+        None => None,
+    };
+    let trust = match &ca_pem {
+        Some(pem) => Trust::Pinned(pem),
+        None => Trust::Roots(request.ca_file.as_deref()),
+    };
+    let code = &request.code;
     let response = exchange(
-        client(ca_file)?
+        client(trust)?
             .post(format!("{server}/api/v1/devices/pair"))
             .json(&serde_json::json!({
                 "code": code.trim(),
@@ -152,7 +234,8 @@ pub async fn pair(
         server,
         device_id: paired.device_id,
         token: paired.token,
-        ca_file: ca_file.map(Path::to_owned),
+        ca_file: request.ca_file.clone().filter(|_| ca_pem.is_none()),
+        ca_pem,
     };
     link.save(dir)?;
     Ok(link)
@@ -176,7 +259,7 @@ pub async fn send_all(
     link: &Link,
     check_in: bool,
 ) -> Result<Sent, SyncError> {
-    let client = client(link.ca_file.as_deref())?;
+    let client = client(link.trust())?;
     let mut sent = Sent::default();
     // What still waits after each batch, told to the server. Counted once per pass: counted
     // before every batch, a backlog of a million ratings took three times as long to send.

@@ -31,6 +31,20 @@ pub struct PairRequest {
     pub server: String,
     pub code: String,
     pub ca_file: Option<PathBuf>,
+    /// The commune CA's fingerprint from an invitation: that CA is fetched, checked and pinned.
+    pub ca: Option<hailong_core::invite::Fingerprint>,
+}
+
+impl PairRequest {
+    /// A request from an invitation (scanned or typed).
+    pub fn from_invite(invite: hailong_core::invite::Invite) -> PairRequest {
+        PairRequest {
+            server: invite.server,
+            code: invite.code,
+            ca_file: None,
+            ca: invite.ca,
+        }
+    }
 }
 
 /// Where a pairing asked for on the screen stands.
@@ -268,14 +282,7 @@ impl Worker {
     async fn pair(&mut self, request: PairRequest) -> bool {
         self.status.pairing = Pairing::Working;
         self.publish();
-        let paired = pair(
-            &self.dir,
-            &self.settings,
-            &request.server,
-            &request.code,
-            request.ca_file.as_deref(),
-        )
-        .await;
+        let paired = pair(&self.dir, &self.settings, &request).await;
         let done = match paired {
             Ok(link) => {
                 tracing::info!(server = %link.server, device = %link.device_id, "paired");

@@ -208,3 +208,66 @@ fn ratings_the_server_refuses_are_listed_with_the_reason_and_never_sent_again() 
     assert!(outbox.is_empty(), "{outbox:?}");
     assert_eq!(server_count(&server), 1);
 }
+
+#[test]
+fn a_scanned_invitation_pairs_in_one_step_and_pins_the_commune_ca() {
+    let h = Tablet::new(Scale::Three, Lang::Vi).start(1280., 800.);
+    tap_ratings(&h, 2);
+    let tls = h.tablet.dir.path().join("tls");
+    let today = chrono::Local::now().date_naive();
+    let made = hailong_server::commune_ca::init(&tls, &["localhost".into()], today).unwrap();
+    let server = RunningServer::start_with(
+        &h.tablet.dir.path().join("server.db"),
+        "127.0.0.1:0",
+        &[
+            "--tls-cert".as_ref(),
+            made.files.cert.as_os_str(),
+            "--tls-key".as_ref(),
+            made.files.key.as_os_str(),
+            "--tls-ca".as_ref(),
+            made.files.ca.as_os_str(),
+        ],
+    );
+    let reports = start_sync(&h);
+    open_server_tab(&h);
+    let invitation = |fingerprint| {
+        hailong_core::invite::Invite::new(
+            &server.url,
+            &server.pairing_code("Quầy 1"),
+            Some(fingerprint),
+        )
+        .unwrap()
+        .to_string()
+    };
+
+    // A half-read QR code (the scanner moved): said in words, nothing sent.
+    h.tap("pair-code");
+    h.scan("hailong:pair?server=https%3A%2F%2Floc");
+    assert_eq!(h.admin().get_pairing(), "bad_invite");
+    assert!(h.find("pair-result").is_some());
+    assert_eq!(server_count(&server), 0);
+
+    // An invitation whose fingerprint is not this server's CA: refused before the code goes.
+    h.fill("pair-code", "");
+    h.tap("pair-code");
+    h.scan(&invitation(hailong_core::invite::Fingerprint([1; 32])));
+    show_until(&h, &reports, "the pairing failed", |s| {
+        matches!(s.pairing, hailong::sync::Pairing::Failed(_))
+    });
+    assert_eq!(h.admin().get_pairing(), "ca_mismatch");
+
+    // The right one, scanned into the code field (no address typed): paired, CA pinned, sent.
+    h.fill("pair-code", "");
+    h.tap("pair-code");
+    h.scan(&invitation(made.fingerprint));
+    assert_eq!(h.admin().get_pair_address(), server.url.as_str());
+    assert!(
+        h.find("pair-pinned").is_some(),
+        "the screen says the CA is pinned"
+    );
+    show_until(&h, &reports, "all sent", settled(0));
+    assert_eq!(h.admin().get_pairing(), "paired");
+    assert_eq!(h.admin().get_server_address(), server.url.as_str());
+    assert!(h.find("server-plain-http").is_none());
+    assert_eq!(server_count(&server), 2);
+}

@@ -230,6 +230,14 @@ fn the_server_tab_renders_its_states_in_both_languages_and_orientations() {
             h.fill("pair-address", "https://hailong.tanlap.gov.vn");
             h.fill("pair-code", "7KQ4MX9RTW");
             h.snapshot(&name("admin-server-unpaired"));
+            // A scanned invitation whose server showed another CA.
+            h.fill("pair-address", "https://192.168.1.20:8443");
+            h.admin().set_pair_pinned(true);
+            h.kiosk.show_sync(&SyncStatus {
+                pairing: Pairing::Failed("ca_mismatch"),
+                ..unpaired.clone()
+            });
+            h.snapshot(&name("admin-server-ca-mismatch"));
         }
     }
 }

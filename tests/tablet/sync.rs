@@ -244,6 +244,93 @@ fn commune_ca(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, std::path:
     paths
 }
 
+/// `hailong pair --invite` with the invitation for `server`'s newest code and `ca`.
+fn pair_by_invite(
+    tablet: &Path,
+    server: &RunningServer,
+    ca: hailong_core::invite::Fingerprint,
+) -> std::process::Output {
+    let code = server.pairing_code("Quầy 1");
+    let invite = hailong_core::invite::Invite::new(&server.url, &code, Some(ca)).unwrap();
+    hailong(tablet, &["pair", "--invite", &invite.to_string()])
+}
+
+#[test]
+fn an_invitation_pins_the_commune_ca_and_a_server_another_ca_vouches_for_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let tablet = dir.path().join("tablet");
+    ok(&hailong(
+        &tablet,
+        &["demo", "--count", "120", "--days", "2"],
+    ));
+    let today = chrono::Local::now().date_naive();
+    let made =
+        hailong_server::commune_ca::init(&dir.path().join("tls"), &["localhost".into()], today)
+            .unwrap();
+    let files = &made.files;
+    let https = |db: &str, cert: &Path, key: &Path| {
+        RunningServer::start_with(
+            &dir.path().join(db),
+            "127.0.0.1:0",
+            &[
+                "--tls-cert".as_ref(),
+                cert.as_os_str(),
+                "--tls-key".as_ref(),
+                key.as_os_str(),
+                "--tls-ca".as_ref(),
+                files.ca.as_os_str(),
+            ],
+        )
+    };
+    let server = https("server.db", &files.cert, &files.key);
+    let devices = |server: &RunningServer| {
+        rusqlite::Connection::open(&server.db)
+            .unwrap()
+            .query_row("SELECT count(*) FROM devices", [], |r| r.get::<_, i64>(0))
+            .unwrap()
+    };
+
+    // An invitation with another fingerprint (mistyped, or from another commune): refused
+    // before the code leaves the tablet.
+    let wrong = pair_by_invite(&tablet, &server, hailong_core::invite::Fingerprint([7; 32]));
+    assert_eq!(wrong.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&wrong.stderr);
+    assert!(said.contains("not the one in the invitation"), "{said}");
+    assert_eq!(devices(&server), 0);
+
+    // A machine on the LAN that hands out the commune's CA but holds a certificate another CA
+    // signed: the code is never sent to it.
+    std::fs::create_dir(dir.path().join("other")).unwrap();
+    let (_, other_cert, other_key) = commune_ca(&dir.path().join("other"));
+    let impostor = https("impostor.db", &other_cert, &other_key);
+    let refused = pair_by_invite(&tablet, &impostor, made.fingerprint);
+    assert_eq!(refused.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("cannot be reached"), "{said}");
+    assert_eq!(devices(&impostor), 0);
+    assert!(
+        !tablet.join("server.json").exists(),
+        "nothing is kept from a failed pairing"
+    );
+
+    // The right invitation: paired, the CA pinned, every rating sent over it.
+    let paired = ok(&pair_by_invite(&tablet, &server, made.fingerprint));
+    assert!(paired.contains("pinned"), "{paired}");
+    let link: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tablet.join("server.json")).unwrap()).unwrap();
+    assert_eq!(
+        link["ca_pem"].as_str().map(str::as_bytes),
+        Some(std::fs::read(&files.ca).unwrap().as_slice())
+    );
+    let out = ok(&hailong(&tablet, &["sync", "--once"]));
+    assert!(out.contains("sent 120 ratings"), "{out}");
+    assert_eq!(ids(&server.db), ids(&tablet.join("hailong.db")));
+
+    // A broken invitation is a usage error, said as such.
+    let broken = hailong(&tablet, &["pair", "--invite", "hailong:pair?code=ABC"]);
+    assert_eq!(broken.status.code(), Some(2));
+}
+
 #[test]
 fn over_https_the_tablet_trusts_the_commune_ca_it_is_given_and_nothing_else() {
     let dir = tempfile::tempdir().unwrap();

@@ -154,6 +154,7 @@ fn pairing_through_the_worker_reports_each_refusal_then_sends_once_paired() {
             server: server.to_owned(),
             code: code.to_owned(),
             ca_file: None,
+            ca: None,
         });
         reports.until("pairing ends", |s| {
             !matches!(s.pairing, Pairing::Idle | Pairing::Working)
@@ -213,6 +214,7 @@ fn a_tablet_the_server_revoked_stops_trying_says_so_even_after_a_restart_and_sen
         server: server.url.clone(),
         code: server.pairing_code("Quầy 1"),
         ca_file: None,
+        ca: None,
     });
     let done = reports.idle_with(0);
     assert!(!done.refused);

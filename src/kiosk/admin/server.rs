@@ -5,6 +5,7 @@ use super::Admin;
 use crate::sync::{PairRequest, Pairing, SyncStatus};
 use crate::ui::{AdminAdapter, AppWindow, RejectedItem};
 use chrono::{DateTime, FixedOffset};
+use hailong_core::invite::Invite;
 use slint::{ComponentHandle, SharedString, VecModel};
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -53,14 +54,34 @@ impl Admin {
     pub(super) fn pair(&self) {
         self.idle.touched();
         let Some(request) = self.with(|a| {
-            let ca_file = a.get_pair_ca_file().trim().to_owned();
-            PairRequest {
-                server: a.get_pair_address().trim().to_owned(),
-                code: a.get_pair_code().trim().to_owned(),
-                ca_file: (!ca_file.is_empty()).then(|| PathBuf::from(ca_file)),
+            let code = a.get_pair_code().trim().to_owned();
+            // A scanned invitation holds the address, the code and the CA to pin: the form
+            // shows what it held, and pairing goes ahead with it.
+            if Invite::looks_like(&code) {
+                let invite = code.parse::<Invite>().map_err(|e| e.code())?;
+                a.set_pair_address(invite.server.clone().into());
+                a.set_pair_code(invite.code.clone().into());
+                a.set_pair_ca_file(SharedString::default());
+                a.set_pair_pinned(invite.ca.is_some());
+                return Ok::<_, &str>(PairRequest::from_invite(invite));
             }
+            a.set_pair_pinned(false);
+            let ca_file = a.get_pair_ca_file().trim().to_owned();
+            Ok(PairRequest {
+                server: a.get_pair_address().trim().to_owned(),
+                code,
+                ca_file: (!ca_file.is_empty()).then(|| PathBuf::from(ca_file)),
+                ca: None,
+            })
         }) else {
             return;
+        };
+        let request = match request {
+            Ok(request) => request,
+            Err(code) => {
+                self.with(|a| a.set_pairing(code.into()));
+                return;
+            }
         };
         match self.sync.borrow().as_ref() {
             Some(sync) => {
