@@ -341,6 +341,10 @@ pub struct ServeArgs {
     /// fingerprint fetch it from here
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     pub tls_ca: Option<PathBuf>,
+    /// The address tablets reach this server at, e.g. https://192.168.1.10:8443: the
+    /// dashboard's pairing QR codes hold it [default: the address the dashboard was opened at]
+    #[arg(long, value_name = "URL")]
+    pub address: Option<String>,
     #[command(flatten)]
     pub limits: ServeLimits,
     #[command(flatten)]

@@ -8,6 +8,7 @@ use crate::cli::{
 };
 use crate::config::FileConfig;
 use crate::db::{self, Db};
+use crate::invitation;
 use crate::pg::{Blocking, Pg};
 use crate::serve::Config;
 use crate::storage::Storage;
@@ -291,7 +292,12 @@ pub fn execute(cli: Cli, console: &mut Console) -> anyhow::Result<()> {
             if let Some((server, fingerprint)) = invited {
                 let invite = Invite::new(&server, &code, fingerprint)?;
                 let text = invite.to_string();
-                write!(console.out, "{}", invitation_qr(&text)?)?;
+                write!(
+                    console.out,
+                    "{}",
+                    invitation::terminal(&text)
+                        .context("the invitation is too long for a QR code")?
+                )?;
                 writeln!(
                     console.out,
                     "scan it at the counter (the tablet's server tab), or type it there:"
@@ -806,9 +812,18 @@ pub fn serve_config(args: &ServeArgs) -> anyhow::Result<Config> {
         Some(text) => crate::cli::parse_duration(text).map_err(BadInput)?,
         None => std::time::Duration::from_secs(24 * 3600),
     };
+    let address = match &args.address {
+        Some(address) => Some(
+            Invite::check_server(address)
+                .map_err(|e| BadInput(format!("{address:?} is not the server's address: {e}")))?
+                .into(),
+        ),
+        None => None,
+    };
     Ok(Config {
         tls,
         ca,
+        address,
         limits: connection_limits(&args.limits),
         sign_in_window: args.limits.sign_in_window,
         backups: args
@@ -868,35 +883,4 @@ async fn signalled() {
         () = term => {},
     }
     tracing::info!("shutting down");
-}
-
-/// A pairing invitation as a QR code for a terminal: two rows of modules to a line in half
-/// blocks, drawn light on a dark screen (a console's or ssh's usual colours), with the quiet
-/// zone a scanner needs around it.
-pub fn invitation_qr(text: &str) -> anyhow::Result<String> {
-    let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M)
-        .context("the invitation is too long for a QR code")?;
-    let width = code.width();
-    let quiet = 4;
-    let dark = |x: isize, y: isize| {
-        x >= 0
-            && y >= 0
-            && (x as usize) < width
-            && (y as usize) < width
-            && code[(x as usize, y as usize)] == qrcode::Color::Dark
-    };
-    let mut out = String::new();
-    let span = -quiet..(width as isize + quiet);
-    for y in span.clone().step_by(2) {
-        for x in span.clone() {
-            out.push(match (dark(x, y), dark(x, y + 1)) {
-                (false, false) => '█',
-                (false, true) => '▀',
-                (true, false) => '▄',
-                (true, true) => ' ',
-            });
-        }
-        out.push('\n');
-    }
-    Ok(out)
 }

@@ -106,6 +106,7 @@ impl FileConfig {
                 self.fill_database(&mut args.database);
                 args.listen = args.listen.or(self.listen);
                 args.files = args.files.take().or_else(|| self.files.clone());
+                args.address = args.address.take().or_else(|| self.address.clone());
                 if args.tls_cert.is_none()
                     && let Some(tls) = &self.tls
                 {

@@ -21,6 +21,7 @@ mod db;
 mod exports;
 mod figures;
 pub mod ingest;
+pub mod invitation;
 mod limits;
 pub mod net;
 mod notify;

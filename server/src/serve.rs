@@ -24,6 +24,8 @@ pub struct Config {
     /// The commune CA's certificate (PEM) that signed it, if `tls init` made it: served at
     /// `/api/v1/ca.pem` to tablets that pair with its fingerprint.
     pub ca: Option<Arc<str>>,
+    /// The address tablets reach this server at, for the dashboard's pairing invitations.
+    pub address: Option<Arc<str>>,
     pub limits: Limits,
     /// How long a user name or an address waits after its failed sign-ins.
     pub sign_in_window: Duration,
@@ -40,6 +42,7 @@ impl Default for Config {
         Config {
             tls: None,
             ca: None,
+            address: None,
             limits: Limits::for_open_files(1024),
             sign_in_window: Duration::from_secs(15 * 60),
             backups: None,
@@ -148,6 +151,7 @@ pub async fn run(
         exports: downloads,
         https: config.tls.is_some(),
         ca: config.ca.clone(),
+        address: config.address.clone(),
         backups: backup_state,
         upstream: forwarder.link.clone(),
     });

@@ -54,6 +54,8 @@ pub struct AppState {
     pub https: bool,
     /// The commune CA's certificate (PEM), for tablets pairing with its fingerprint.
     pub ca: Option<Arc<str>>,
+    /// The address tablets reach this server at (`serve --address`), if given.
+    pub address: Option<Arc<str>>,
     /// How the scheduled backups stand (off when `dir` is none).
     pub backups: crate::backups::SharedState,
     /// How forwarding to the province stands.

@@ -42,7 +42,12 @@ fn an_administrator_signs_in_reads_the_database_figures_and_downloads_a_csv() {
         &tablet,
         &["demo", "--count", "3000", "--days", "20"],
     ));
-    let server = RunningServer::start(&root.path().join("server.db"));
+    // The address tablets reach it at, as an installed server's configuration gives it.
+    let server = RunningServer::start_with(
+        &root.path().join("server.db"),
+        "127.0.0.1:0",
+        &["--address".as_ref(), "http://192.168.1.10:8443".as_ref()],
+    );
     let code = server.pairing_code("Quầy 1 – Hộ tịch");
     ok(&hailong(
         &tablet,
@@ -252,6 +257,25 @@ fn an_administrator_signs_in_reads_the_database_figures_and_downloads_a_csv() {
     let seconds: i64 = skew.split_whitespace().next().unwrap().parse().unwrap();
     assert!(seconds.abs() <= 5, "{skew}");
     browser.screenshot(&shots.join("dashboard-devices-vi.png"));
+
+    // A pairing code for another counter, its invitation as a QR code to scan there.
+    browser.type_into("#pair-counter", "Quầy 2 – Đất đai");
+    browser.follow("#pair-make");
+    assert_eq!(
+        browser.text("h1"),
+        "Ghép nối máy tính bảng cho Quầy 2 – Đất đai"
+    );
+    let invitation = browser.text("#pair-invitation");
+    assert!(
+        invitation.starts_with("hailong:pair?server=http://192.168.1.10:8443&code="),
+        "{invitation}"
+    );
+    assert!(invitation.ends_with(&browser.text("#pair-code")));
+    assert_eq!(browser.count("#pair-qr svg"), 1);
+    let found = browser.accessibility_violations();
+    assert!(found.is_empty(), "the pairing page: {found:#?}");
+    browser.screenshot(&shots.join("dashboard-pairing-vi.png"));
+    browser.follow("#nav-devices");
 
     // A CSV of this month: one row per entry, the counted ones as many as the total.
     browser.follow("#nav-overview");

@@ -11,17 +11,19 @@ mod words;
 use crate::db::NegativeQuery;
 use crate::figures::Breakdowns;
 use crate::state::own_reader;
-use crate::state::{Shared, blocking, report_file, with_reader};
+use crate::state::{Shared, blocking, report_file, with_db, with_reader};
 use crate::storage::StoreError;
 use crate::store::{Store, report_heading};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, Request, State};
+use axum::extract::rejection::FormRejection;
+use axum::extract::{DefaultBodyLimit, Form, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use hailong_core::escape::Escaped;
+use hailong_core::invite::Invite;
 use hailong_core::period::ReportPeriod;
 use hailong_core::report::{Heading, Report};
 use hailong_report::{Format, Lang};
@@ -41,6 +43,7 @@ pub fn router(state: Shared) -> Router<Shared> {
         .route("/fields", get(fields))
         .route("/negatives", get(negatives))
         .route("/devices", get(devices))
+        .route("/devices/pair", post(pair))
         .route("/communes", get(communes))
         .route("/export", get(export))
         .route("/sign-in", get(session::form).post(session::sign_in))
@@ -457,6 +460,106 @@ async fn devices(State(state): State<Shared>, session: Session) -> Response {
         }
         Err(_) => problem_page(lang, StatusCode::INTERNAL_SERVER_ERROR, |d| d.failed),
     }
+}
+
+#[derive(Deserialize)]
+struct PairForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    counter: String,
+}
+
+/// How long a code made on the dashboard works, as `pair`'s default.
+const PAIRING_TTL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Makes a pairing code for a counter, from the tablets page's form only, and shows it with
+/// its invitation (see `pairing_address`) as a QR code to scan at the counter.
+async fn pair(
+    State(state): State<Shared>,
+    session: Session,
+    headers: HeaderMap,
+    form: Result<Form<PairForm>, FormRejection>,
+) -> Response {
+    let lang = session.lang;
+    let Ok(Form(form)) = form else {
+        return problem_page(lang, StatusCode::BAD_REQUEST, |d| d.bad_counter);
+    };
+    if !csrf::matches(&session.csrf, &form.csrf) {
+        return problem_page(lang, StatusCode::FORBIDDEN, |d| d.stale_form);
+    }
+    let counter = form.counter.trim().to_owned();
+    if counter.is_empty() || counter.chars().count() > 100 || counter.chars().any(char::is_control)
+    {
+        return problem_page(lang, StatusCode::BAD_REQUEST, |d| d.bad_counter);
+    }
+    let now = chrono::Utc::now();
+    let label = counter.clone();
+    let made = with_db(&state, move |db| {
+        let code = db.new_pairing_code(&label, None, PAIRING_TTL, now)?;
+        Ok((code, db.unit_name()?, db.any_commune()?))
+    })
+    .await;
+    let Ok((code, unit, communes)) = made else {
+        return problem_page(lang, StatusCode::INTERNAL_SERVER_ERROR, |d| d.failed);
+    };
+    tracing::info!(user = %Escaped(&session.user), counter = %Escaped(&counter), "pairing code made on the dashboard");
+    let fingerprint = state
+        .ca
+        .as_deref()
+        .and_then(|pem| crate::commune_ca::fingerprint(pem.as_bytes()).ok());
+    let invitation = pairing_address(&state, &headers)
+        .and_then(|server| Invite::new(&server, &code, fingerprint).ok())
+        .map(|invite| invite.to_string())
+        .and_then(|text| {
+            let svg = crate::invitation::svg(&text, dash(lang).pair_qr_label).ok()?;
+            Some((svg, text))
+        });
+    let valid_until = (now + PAIRING_TTL)
+        .with_timezone(&chrono::Local)
+        .format("%H:%M %d/%m/%Y")
+        .to_string();
+    let frame = Frame {
+        lang,
+        user: &session.user,
+        unit: &unit,
+        nav: Nav::Devices,
+        period: ReportPeriod::month_of(chrono::Local::now().date_naive()),
+        csrf: &session.csrf,
+        keep: "",
+        communes,
+        commune: None,
+    };
+    let invitation = invitation
+        .as_ref()
+        .map(|(svg, text)| (svg.as_str(), text.as_str()));
+    html_response(
+        StatusCode::OK,
+        pages::pairing(&frame, &counter, &code, invitation, &valid_until),
+    )
+}
+
+/// The address tablets reach this server at: `serve --address` (or the configuration's), else
+/// the one this page was opened at, unless that is this machine's own loopback, which a tablet
+/// cannot reach.
+fn pairing_address(state: &Shared, headers: &HeaderMap) -> Option<String> {
+    if let Some(address) = &state.address {
+        return Some(address.to_string());
+    }
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next()?,
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    let loopback = name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        return None;
+    }
+    let scheme = if state.https { "https" } else { "http" };
+    Invite::check_server(&format!("{scheme}://{host}")).ok()
 }
 
 /// `/communes?period=…&sort=satisfied`: a province's communes side by side.

@@ -791,9 +791,62 @@ pub fn devices(
                     }
                 } }
             }
+            (pair_form(f))
             (upstream(f, link))
             (backups(f, backup_state))
             (notifications(f, channels, queue))
+        },
+    )
+}
+
+/// The form that makes a pairing code for a counter (answered by `pairing`).
+fn pair_form(f: &Frame<'_>) -> Markup {
+    let d = f.d();
+    html! {
+        section.pair id="pair" {
+            h2 { (d.pair_title) }
+            p { (d.pair_lead) }
+            form.pair method="post" action="/devices/pair" {
+                input type="hidden" name="csrf" value=(f.csrf);
+                label for="pair-counter" { (d.pair_counter) }
+                input id="pair-counter" name="counter" type="text" required maxlength="100"
+                    placeholder="Quầy 1";
+                button type="submit" id="pair-make" { (d.pair_make) }
+            }
+        }
+    }
+}
+
+/// A pairing code just made for `counter`: its invitation as a QR code to scan at the counter
+/// (when the address tablets reach the server at is known), the invitation as text, the code
+/// alone and until when it works.
+pub fn pairing(
+    f: &Frame<'_>,
+    counter: &str,
+    code: &str,
+    invitation: Option<(&str, &str)>,
+    valid_until: &str,
+) -> Markup {
+    let d = f.d();
+    frame(
+        f,
+        html! {
+            h1 { (d.pair_for) " " (counter) }
+            section.pairing id="pairing" {
+                @match invitation {
+                    Some((svg, text)) => {
+                        p { (d.pair_scan) }
+                        div.qr id="pair-qr" { (maud::PreEscaped(svg)) }
+                        p { (d.pair_invitation) }
+                        p { code.invitation id="pair-invitation" { (text) } }
+                    }
+                    None => p.problem id="pair-no-address" { (d.pair_no_address) },
+                }
+                p { (d.pair_code_alone) ": " }
+                p.code id="pair-code" { (code) }
+                p id="pair-valid" { (d.pair_valid_until.replace("{at}", valid_until)) }
+                p { a href="/devices" { (d.pair_back) } }
+            }
         },
     )
 }

@@ -97,6 +97,19 @@ pub struct Dash {
     pub signed_in_as: &'static str,
     pub device_name: &'static str,
     pub from_to: &'static str,
+    pub pair_title: &'static str,
+    pub pair_lead: &'static str,
+    pub pair_counter: &'static str,
+    pub pair_make: &'static str,
+    pub pair_for: &'static str,
+    pub pair_scan: &'static str,
+    pub pair_qr_label: &'static str,
+    pub pair_invitation: &'static str,
+    pub pair_code_alone: &'static str,
+    pub pair_valid_until: &'static str,
+    pub pair_no_address: &'static str,
+    pub pair_back: &'static str,
+    pub bad_counter: &'static str,
 }
 
 const VI: Dash = Dash {
@@ -189,6 +202,19 @@ const VI: Dash = Dash {
     signed_in_as: "Đăng nhập với tên",
     device_name: "Tên máy",
     from_to: "Từ {from} đến {to}",
+    pair_title: "Ghép nối máy tính bảng",
+    pair_lead: "Tạo mã ghép nối dùng một lần cho một quầy, rồi quét mã QR của nó bằng máy quét ở thẻ Máy chủ trên máy tính bảng của quầy.",
+    pair_counter: "Tên quầy",
+    pair_make: "Tạo mã ghép nối",
+    pair_for: "Ghép nối máy tính bảng cho",
+    pair_scan: "Trên máy tính bảng của quầy, mở phần quản trị, thẻ Máy chủ: chạm vào ô Mã ghép nối rồi quét mã QR này bằng máy quét. Máy tự ghép nối.",
+    pair_qr_label: "Mã QR ghép nối",
+    pair_invitation: "Hoặc gõ vào ô Mã ghép nối:",
+    pair_code_alone: "Mã ghép nối (khi đã nhập địa chỉ máy chủ)",
+    pair_valid_until: "Dùng một lần, còn hiệu lực đến {at}.",
+    pair_no_address: "Không có mã QR: máy chủ không biết địa chỉ mà máy tính bảng dùng để kết nối tới nó (trang này đang mở trên chính máy chủ). Hãy đặt address trong /etc/hailong-server/server.toml, ví dụ address = \"https://192.168.1.10:8443\", hoặc mở trang này từ một máy khác trong mạng.",
+    pair_back: "Quay lại trang Máy tính bảng",
+    bad_counter: "Tên quầy phải có từ 1 đến 100 ký tự.",
 };
 
 const EN: Dash = Dash {
@@ -281,6 +307,19 @@ const EN: Dash = Dash {
     signed_in_as: "Signed in as",
     device_name: "Device name",
     from_to: "{from} to {to}",
+    pair_title: "Pair a tablet",
+    pair_lead: "Make a single-use pairing code for a counter, then scan its QR code with the scanner on the server tab of the counter's tablet.",
+    pair_counter: "Counter",
+    pair_make: "Make a pairing code",
+    pair_for: "Pairing a tablet for",
+    pair_scan: "On the counter's tablet, open the administration, server tab: touch the Pairing code field, then scan this QR code with the scanner. The tablet pairs by itself.",
+    pair_qr_label: "Pairing QR code",
+    pair_invitation: "Or type into the Pairing code field:",
+    pair_code_alone: "The pairing code (with the server's address typed in)",
+    pair_valid_until: "Single use, valid until {at}.",
+    pair_no_address: "No QR code: the server does not know the address tablets reach it at (this page is open on the server itself). Set address in /etc/hailong-server/server.toml, e.g. address = \"https://192.168.1.10:8443\", or open this page from another machine on the network.",
+    pair_back: "Back to the tablets",
+    bad_counter: "A counter's name is 1 to 100 characters.",
 };
 
 pub fn dash(lang: Lang) -> &'static Dash {
