@@ -21,7 +21,7 @@ use hailong_core::escape::Escaped;
 use hailong_core::invite::Invite;
 use hailong_core::period::{DateRange, ReportPeriod};
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Where a command writes what it says, and reads a password from.
 pub struct Console<'a> {
@@ -68,6 +68,25 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 struct BadInput(String);
+
+/// The folder on this machine a command writes its data in (the database's, the certificates'),
+/// whose owner it acts as when root runs it (see `owner`). Not for `backup` and `export`,
+/// which only read it and write where root asks.
+fn data_folder(command: &mut Command) -> Option<PathBuf> {
+    let folder_of = |file: &Option<PathBuf>| {
+        file.as_deref()
+            .map(|f| f.parent().unwrap_or(Path::new("")).to_owned())
+    };
+    match command {
+        Command::Serve(args) => folder_of(&args.database.db).or_else(|| args.files.clone()),
+        Command::Restore { db, .. } => folder_of(db),
+        Command::Tls {
+            action: TlsCommand::Init { dir, .. },
+        } => dir.clone(),
+        Command::Backup { .. } | Command::Export { .. } => None,
+        other => crate::config::database_of(other).and_then(|database| folder_of(&database.db)),
+    }
+}
 
 /// Whether two paths name one file (the second need not exist).
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -210,6 +229,13 @@ pub fn execute(cli: Cli, console: &mut Console) -> anyhow::Result<()> {
     let file = FileConfig::for_cli(&cli).map_err(|e| BadInput(e.to_string()))?;
     let mut command = cli.command;
     file.fill(&mut command);
+    if let Some(folder) = data_folder(&mut command) {
+        let became = crate::owner::act_as_owner_of(&folder)
+            .with_context(|| format!("cannot act as the owner of {}", folder.display()))?;
+        if let Some(became) = became {
+            tracing::info!(uid = became.uid, folder = %became.of.display(), "running as the folder's owner");
+        }
+    }
     match command {
         Command::Serve(args) => {
             let config = serve_config(&args)?;

@@ -168,7 +168,7 @@ impl FileConfig {
 }
 
 /// The database options of a command that has them (the rest of `fill`'s match).
-fn database_of(command: &mut Command) -> Option<&mut Database> {
+pub(crate) fn database_of(command: &mut Command) -> Option<&mut Database> {
     Some(match command {
         Command::AdminToken { database, .. }
         | Command::Devices { database }

@@ -25,6 +25,7 @@ pub mod invitation;
 mod limits;
 pub mod net;
 mod notify;
+pub mod owner;
 mod pairing;
 mod password_checks;
 pub mod pg;
