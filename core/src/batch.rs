@@ -3,12 +3,12 @@
 //! - a rating of the wrong shape, or one that fails its checks, is rejected alone (with its id
 //!   when it has one, so the tablet knows which);
 //! - a malformed misuse press is dropped (resending it would not help);
-//! - an unreadable `queued`, `sent_at` or `acked_through` is ignored.
+//! - an unreadable `queued`, `sent_at`, `acked_through` or `app_version` is ignored.
 //!
 //! What was dropped or ignored is handed back for the log. Only a body that is not an object
 //! with a `ratings` list, or one over the limits, is refused whole.
 
-use crate::wire::{CheckedRating, MAX_BATCH, MAX_MISUSE, WireMisuse, WireRating};
+use crate::wire::{AppVersion, CheckedRating, MAX_BATCH, MAX_MISUSE, WireMisuse, WireRating};
 use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -25,6 +25,7 @@ pub struct DecodedBatch {
     pub queued: Option<u64>,
     pub sent_at: Option<DateTime<FixedOffset>>,
     pub acked_through: Option<u64>,
+    pub app_version: Option<AppVersion>,
     /// What was dropped or ignored, for the log.
     pub dropped: Vec<Dropped>,
 }
@@ -44,7 +45,8 @@ pub struct CheckedMisuse {
     pub at: DateTime<FixedOffset>,
 }
 
-/// A part of a batch left out: which (`misuse`, `queued`, `sent_at`, `acked_through`), what it
+/// A part of a batch left out: which (`misuse`, `queued`, `sent_at`, `acked_through`,
+/// `app_version`), what it
 /// held (as sent: escape it before printing), and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dropped {
@@ -76,6 +78,8 @@ struct RawBatch<'a> {
     sent_at: Option<&'a RawValue>,
     #[serde(default, borrow)]
     acked_through: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    app_version: Option<&'a RawValue>,
 }
 
 /// Reads a batch body (see the module's doc).
@@ -107,6 +111,22 @@ pub fn decode_batch(bytes: &[u8]) -> Result<DecodedBatch, BatchError> {
         }
         at
     });
+    let app_version = batch.app_version.and_then(|raw| {
+        let text = match serde_json::from_str::<Option<String>>(raw.get()) {
+            Ok(None) => return None,
+            Ok(Some(text)) => text,
+            Err(_) => raw.get().to_owned(),
+        };
+        let parsed = AppVersion::parse(&text);
+        if parsed.is_none() {
+            dropped.push(Dropped {
+                part: "app_version",
+                value: text,
+                error: "bad_version",
+            });
+        }
+        parsed
+    });
     let misuse_sent = batch.misuse.len() as u64;
     let misuse = batch
         .misuse
@@ -135,6 +155,7 @@ pub fn decode_batch(bytes: &[u8]) -> Result<DecodedBatch, BatchError> {
         queued,
         sent_at,
         acked_through,
+        app_version,
         dropped,
     })
 }
@@ -195,6 +216,7 @@ mod tests {
             "queued": 1e30,
             "sent_at": "yesterday",
             "acked_through": 12,
+            "app_version": "0.1.0\u{1b}[2J",
         });
         let batch = decode_batch(body.to_string().as_bytes()).unwrap();
         assert_eq!(batch.ratings.len(), 4);
@@ -213,7 +235,10 @@ mod tests {
         assert_eq!((batch.queued, batch.sent_at), (None, None));
         assert_eq!(batch.acked_through, Some(12));
         let parts: Vec<&str> = batch.dropped.iter().map(|d| d.part).collect();
-        assert_eq!(parts, ["queued", "sent_at", "misuse"]);
+        assert_eq!(parts, ["queued", "sent_at", "app_version", "misuse"]);
+        assert_eq!(batch.app_version, None);
+        let versioned = decode_batch(br#"{"ratings": [], "app_version": "0.2.0"}"#).unwrap();
+        assert_eq!(versioned.app_version.unwrap().as_str(), "0.2.0");
     }
 
     #[test]

@@ -302,6 +302,43 @@ pub struct Batch<'a> {
     /// [`BatchResult::resend_after`], and the tablet sends the rest again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub acked_through: Option<u64>,
+    /// The sending program's version (a tablet's `hailong`, a commune's `hailong-server`):
+    /// the dashboard's tablets page shows it, so an IT officer sees which counters to update.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_version: Option<&'a str>,
+}
+
+/// A program's version as a batch says it: 1 to 32 of `0-9 A-Z a-z . + - ~`, as in
+/// `0.1.0` or `1.2.0~rc1`. Fixed-size, so what holds one stays `Copy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppVersion {
+    bytes: [u8; AppVersion::MAX],
+    len: u8,
+}
+
+impl AppVersion {
+    pub const MAX: usize = 32;
+
+    /// `text` as a version, or none if it is not one.
+    pub fn parse(text: &str) -> Option<AppVersion> {
+        let ok = (1..=Self::MAX).contains(&text.len())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".+-~".contains(&b));
+        ok.then(|| {
+            let mut bytes = [0; Self::MAX];
+            bytes[..text.len()].copy_from_slice(text.as_bytes());
+            AppVersion {
+                bytes,
+                len: text.len() as u8,
+            }
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever stored.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
 }
 
 /// What the server did with one rating of a batch.
@@ -348,6 +385,19 @@ pub struct BatchResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_version_is_a_short_plain_word() {
+        for good in ["0.1.0", "1.2.0~rc1", "2026.12+deb12u1", &"9".repeat(32)] {
+            assert_eq!(
+                AppVersion::parse(good).map(|v| v.as_str().to_owned()),
+                Some(good.to_owned())
+            );
+        }
+        for bad in ["", &"9".repeat(33), "0.1 0", "0.1.0\n", "<b>", "phiên bản"] {
+            assert_eq!(AppVersion::parse(bad), None, "{bad:?}");
+        }
+    }
 
     fn sample() -> WireRating {
         WireRating {

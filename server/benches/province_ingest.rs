@@ -72,6 +72,7 @@ fn batches(per_commune: usize) -> Vec<Vec<Incoming>> {
                     misuse: vec![],
                     queued: None,
                     clock_skew: Some(0),
+                    app_version: None,
                     acked_through: None,
                 })
                 .collect()

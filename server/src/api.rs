@@ -19,7 +19,7 @@ use hailong_core::batch::{BatchError, CheckedMisuse, decode_batch};
 use hailong_core::escape::Escaped;
 use hailong_core::period::{DateRange, ReportPeriod};
 use hailong_core::report::{Group, counts_json};
-use hailong_core::wire::{BatchResult, MAX_BATCH_BYTES, Status};
+use hailong_core::wire::{AppVersion, BatchResult, MAX_BATCH_BYTES, Status};
 use hailong_report::{Format, Lang};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -197,6 +197,7 @@ struct Parsed {
     queued: Option<u64>,
     clock_skew: Option<i64>,
     acked_through: Option<u64>,
+    app_version: Option<AppVersion>,
 }
 
 /// Parses and checks a batch (`hailong_core::batch`): a bad rating is rejected alone, a bad
@@ -238,6 +239,7 @@ fn parse_batch(bytes: &[u8]) -> Result<Parsed, ApiError> {
         queued: batch.queued,
         clock_skew,
         acked_through: batch.acked_through,
+        app_version: batch.app_version,
     })
 }
 
@@ -310,6 +312,7 @@ async fn batch(
         queued,
         clock_skew,
         acked_through,
+        app_version,
     } = parsed;
     let stored = store_batch(
         &state,
@@ -320,6 +323,7 @@ async fn batch(
             queued,
             clock_skew,
             acked_through,
+            app_version,
         },
     )
     .await

@@ -405,14 +405,14 @@ pub fn execute(cli: Cli, console: &mut Console) -> anyhow::Result<()> {
             let devices = open_store(&database)?.devices()?;
             writeln!(
                 console.out,
-                "{:<36}  {:<20}  {:<20}  {:<25}  {:<25}  {:>8}  {:>10}  state",
-                "device", "counter", "name", "paired", "last seen", "ratings", "skew (s)"
+                "{:<36}  {:<20}  {:<20}  {:<25}  {:<25}  {:>8}  {:>10}  {:<7}  version",
+                "device", "counter", "name", "paired", "last seen", "ratings", "skew (s)", "state"
             )?;
             for d in devices {
                 // A device's name is what its tablet sent: escaped, it cannot forge a line.
                 writeln!(
                     console.out,
-                    "{:<36}  {:<20}  {:<20}  {:<25}  {:<25}  {:>8}  {:>10}  {}",
+                    "{:<36}  {:<20}  {:<20}  {:<25}  {:<25}  {:>8}  {:>10}  {:<7}  {}",
                     d.id,
                     Escaped(&d.counter).to_string(),
                     Escaped(&d.name).to_string(),
@@ -420,7 +420,8 @@ pub fn execute(cli: Cli, console: &mut Console) -> anyhow::Result<()> {
                     d.last_seen.as_deref().unwrap_or("never"),
                     d.ratings_received,
                     d.clock_skew_secs.map_or("-".into(), |s| s.to_string()),
-                    if d.revoked { "revoked" } else { "active" }
+                    if d.revoked { "revoked" } else { "active" },
+                    d.app_version.as_deref().unwrap_or("-")
                 )?;
             }
             Ok(())

@@ -14,7 +14,7 @@ use crate::secrets;
 use chrono::{DateTime, Utc};
 use hailong_core::batch::CheckedMisuse;
 use hailong_core::rating::is_repeat;
-use hailong_core::wire::{CheckedRating, ItemResult, Status};
+use hailong_core::wire::{AppVersion, CheckedRating, ItemResult, Status};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::convert::Infallible;
 
@@ -69,6 +69,8 @@ pub struct Incoming {
     pub clock_skew: Option<i64>,
     /// The highest receipt the tablet holds as given by this server (if it said).
     pub acked_through: Option<u64>,
+    /// The sending program's version (if it said).
+    pub app_version: Option<AppVersion>,
 }
 
 /// What the server did with one batch.
@@ -102,6 +104,7 @@ pub struct Seen {
     pub queued: Option<u64>,
     /// The last receipt given, after this batch.
     pub receipts: u64,
+    pub app_version: Option<AppVersion>,
 }
 
 /// Daily counts: day, device, outcome, repeat, scale, with a dossier.
@@ -362,10 +365,12 @@ fn decide_batch<'a>(
         clock_skew: None,
         queued: None,
         receipts: receipt,
+        app_version: None,
     });
     seen.accepted += accepted;
     seen.clock_skew = batch.clock_skew.or(seen.clock_skew);
     seen.queued = batch.queued.or(seen.queued);
+    seen.app_version = batch.app_version.or(seen.app_version);
     seen.receipts = receipt;
     if let Some(after) = resend_after {
         tracing::warn!(

@@ -278,6 +278,7 @@ fn send(
         queued: Some(queued),
         sent_at: Some(&now),
         acked_through: None,
+        app_version: Some(env!("CARGO_PKG_VERSION")),
     };
     let answer = client
         .post(format!("{}/api/v1/ratings/batch", upstream.url))

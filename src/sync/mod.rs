@@ -314,6 +314,7 @@ pub async fn send_all(
                     queued: Some(waiting),
                     sent_at: Some(&sent_at),
                     acked_through,
+                    app_version: Some(env!("CARGO_PKG_VERSION")),
                 }),
         )
         .await?;

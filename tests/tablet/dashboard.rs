@@ -256,6 +256,11 @@ fn an_administrator_signs_in_reads_the_database_figures_and_downloads_a_csv() {
     let skew = browser.text("#devices tbody tr td:nth-child(7)");
     let seconds: i64 = skew.split_whitespace().next().unwrap().parse().unwrap();
     assert!(seconds.abs() <= 5, "{skew}");
+    // Its version, as its batches say it: which counters an update has reached.
+    assert_eq!(
+        browser.text("#devices tbody tr td:nth-child(10)"),
+        env!("CARGO_PKG_VERSION")
+    );
     browser.screenshot(&shots.join("dashboard-devices-vi.png"));
 
     // A pairing code for another counter, its invitation as a QR code to scan there.

@@ -31,6 +31,8 @@ pub struct Device {
     pub conflicts: i64,
     /// A commune's server (on a province's): its unit code.
     pub unit_code: Option<String>,
+    /// The version of its program, from its last batch that said.
+    pub app_version: Option<String>,
 }
 
 impl Db {
@@ -135,7 +137,8 @@ impl Db {
         let mut stmt = self.conn.prepare(
             "SELECT id, name, counter, paired_at, last_seen, ratings_received, clock_skew_secs,
                  revoked, queued,
-                 (SELECT count(*) FROM conflicts c WHERE c.device_id = devices.id), unit_code
+                 (SELECT count(*) FROM conflicts c WHERE c.device_id = devices.id), unit_code,
+                 app_version
              FROM devices ORDER BY counter, paired_at",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -151,6 +154,7 @@ impl Db {
                 queued: r.get(8)?,
                 conflicts: r.get(9)?,
                 unit_code: r.get(10)?,
+                app_version: r.get(11)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

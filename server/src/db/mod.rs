@@ -305,6 +305,11 @@ const SCHEMA: &[&str] = &[
     -- (its answer lost) gets itself back before the code expires.
     ALTER TABLE pairing_codes ADD COLUMN device_id TEXT;
 ",
+    "
+    -- 13: the version of each device's program (a tablet's, a commune server's), as its last
+    -- batch said: the dashboard's tablets page shows it.
+    ALTER TABLE devices ADD COLUMN app_version TEXT;
+",
 ];
 
 pub struct Db {

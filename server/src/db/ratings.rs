@@ -213,7 +213,8 @@ impl Ratings for SqliteRatings<'_> {
         let mut seen = tx.prepare_cached(
             "UPDATE devices SET last_seen = ?2, ratings_received = ratings_received + ?3,
                  clock_skew_secs = coalesce(?4, clock_skew_secs),
-                 queued = coalesce(?5, queued), receipts = ?6
+                 queued = coalesce(?5, queued), receipts = ?6,
+                 app_version = coalesce(?7, app_version)
              WHERE id = ?1",
         )?;
         for (device, s) in &writes.seen {
@@ -223,7 +224,8 @@ impl Ratings for SqliteRatings<'_> {
                 s.accepted,
                 s.clock_skew,
                 s.queued,
-                stored_receipt(s.receipts)
+                stored_receipt(s.receipts),
+                s.app_version.as_ref().map(|v| v.as_str())
             ])?;
         }
         Ok(())

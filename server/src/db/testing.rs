@@ -44,6 +44,7 @@ pub fn batch(device_id: &str, items: Vec<Ingested>) -> Incoming {
         queued: None,
         clock_skew: None,
         acked_through: None,
+        app_version: None,
     }
 }
 

@@ -153,7 +153,7 @@ impl Pg {
                 "SELECT id, name, counter, paired_at, last_seen, ratings_received,
                      clock_skew_secs, revoked, queued,
                      (SELECT count(*) FROM conflicts c WHERE c.device_id = devices.id),
-                     unit_code
+                     unit_code, app_version
                  FROM devices ORDER BY counter, paired_at",
                 &[],
             )
@@ -172,6 +172,7 @@ impl Pg {
                 queued: r.get(8),
                 conflicts: r.get(9),
                 unit_code: r.get(10),
+                app_version: r.get(11),
             })
             .collect())
     }

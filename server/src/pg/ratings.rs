@@ -370,16 +370,22 @@ async fn devices_seen(
     let skews: Vec<Option<i64>> = writes.seen.values().map(|s| s.clock_skew).collect();
     let queued: Vec<Option<i64>> = writes.seen.values().map(|s| s.queued.map(int)).collect();
     let receipts: Vec<i64> = writes.seen.values().map(|s| int(s.receipts)).collect();
+    let versions: Vec<Option<&str>> = writes
+        .seen
+        .values()
+        .map(|s| s.app_version.as_ref().map(|v| v.as_str()))
+        .collect();
     Ok(tx
         .execute(
             "UPDATE devices AS d SET last_seen = $6,
                  ratings_received = d.ratings_received + s.accepted,
                  clock_skew_secs = coalesce(s.skew, d.clock_skew_secs),
-                 queued = coalesce(s.waiting, d.queued), receipts = s.receipts
-             FROM unnest($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::int8[])
-                 AS s (id, accepted, skew, waiting, receipts)
+                 queued = coalesce(s.waiting, d.queued), receipts = s.receipts,
+                 app_version = coalesce(s.version, d.app_version)
+             FROM unnest($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $7::text[])
+                 AS s (id, accepted, skew, waiting, receipts, version)
              WHERE d.id = s.id",
-            &[&ids, &accepted, &skews, &queued, &receipts, &now],
+            &[&ids, &accepted, &skews, &queued, &receipts, &now, &versions],
         )
         .await?)
 }

@@ -215,6 +215,9 @@ const FOURTH: &str = "
 /// 5: the device a pairing code made, as SQLite's 12.
 const FIFTH: &str = "ALTER TABLE pairing_codes ADD COLUMN device_id text;";
 
+/// 6: the version of each device's program, as SQLite's 13.
+const SIXTH: &str = "ALTER TABLE devices ADD COLUMN app_version text;";
+
 /// Every migration, in order.
 pub fn migrations() -> Vec<String> {
     vec![
@@ -223,6 +226,7 @@ pub fn migrations() -> Vec<String> {
         THIRD.to_owned(),
         FOURTH.to_owned(),
         FIFTH.to_owned(),
+        SIXTH.to_owned(),
     ]
 }
 

@@ -154,6 +154,7 @@ fn the_same_batches_get_the_same_answers_and_leave_the_same_counts_as_on_sqlite(
     );
     a.queued = Some(4);
     a.clock_skew = Some(-700);
+    a.app_version = hailong_core::wire::AppVersion::parse("0.1.0");
     let mut b = batch(&two, vec![unhappy(4, Some(dossier))]);
     b.misuse = vec![misuse("01936f6e-8b7a-7c41-9a57-100000000001")];
     // Then: a resend, a changed rating, a rejected one, a dossier left unrated, and a tablet
@@ -218,9 +219,19 @@ fn the_same_batches_get_the_same_answers_and_leave_the_same_counts_as_on_sqlite(
         "SELECT id, device_id, local_date::text FROM misuse",
     );
     same(
-        "SELECT id, ratings_received, clock_skew_secs, queued, receipts FROM devices",
-        "SELECT id, ratings_received, clock_skew_secs, queued, receipts FROM devices",
+        "SELECT id, ratings_received, clock_skew_secs, queued, receipts, app_version FROM devices",
+        "SELECT id, ratings_received, clock_skew_secs, queued, receipts, app_version FROM devices",
     );
+    // The version a tablet said stays when its later batches (c) do not say one.
+    let versions = sqlite_rows(
+        &path,
+        "SELECT counter, coalesce(app_version, '-') FROM devices",
+    );
+    assert!(
+        versions.contains(&"Quầy 1|0.1.0".to_owned()),
+        "{versions:?}"
+    );
+    assert!(versions.contains(&"Quầy 2|-".to_owned()), "{versions:?}");
     drop(postgres);
 }
 
@@ -232,7 +243,7 @@ fn the_schema_is_made_once_a_newer_one_is_refused_and_every_id_has_a_partition()
     let pg = rt.block_on(Pg::connect(&url)).unwrap();
     let again = rt.block_on(Pg::connect(&url)).unwrap();
     let versions = rt.block_on(pg_rows(&again, "SELECT version FROM schema_migrations"));
-    assert_eq!(versions, ["1", "2", "3", "4", "5"], "migrated once");
+    assert_eq!(versions, ["1", "2", "3", "4", "5", "6"], "migrated once");
 
     // Ids from a clock in 1970, in the partitions' years, and past 2040 are all kept.
     rt.block_on(async {
@@ -284,7 +295,7 @@ fn the_schema_is_made_once_a_newer_one_is_refused_and_every_id_has_a_partition()
     });
     let newer = rt.block_on(Pg::connect(&url));
     assert!(
-        matches!(newer, Err(PgError::Newer(99, 5))),
+        matches!(newer, Err(PgError::Newer(99, 6))),
         "{:?}",
         newer.err()
     );

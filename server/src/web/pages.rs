@@ -766,7 +766,7 @@ pub fn devices(
                     thead {
                         tr {
                             th { (w.counter) } th { (d.device_name) } th { (d.paired) } th { (d.last_seen) }
-                            th.n { (d.received) } th.n { (d.queued) } th.n { (d.skew) } th.n { (d.conflicts) } th { (d.state) }
+                            th.n { (d.received) } th.n { (d.queued) } th.n { (d.skew) } th.n { (d.conflicts) } th { (d.state) } th { (d.version) }
                         }
                     }
                     tbody {
@@ -786,6 +786,7 @@ pub fn devices(
                                 td.n { (device.clock_skew_secs.map_or("–".to_owned(), |s| format!("{s} {}", d.seconds))) }
                                 td.n { (lang.count(u64::try_from(device.conflicts).unwrap_or(0))) }
                                 td { (if device.revoked { d.revoked } else { d.active }) }
+                                td.version { (device.app_version.as_deref().unwrap_or("–")) }
                             }
                         }
                     }

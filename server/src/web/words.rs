@@ -110,6 +110,7 @@ pub struct Dash {
     pub pair_no_address: &'static str,
     pub pair_back: &'static str,
     pub bad_counter: &'static str,
+    pub version: &'static str,
 }
 
 const VI: Dash = Dash {
@@ -215,6 +216,7 @@ const VI: Dash = Dash {
     pair_no_address: "Không có mã QR: máy chủ không biết địa chỉ mà máy tính bảng dùng để kết nối tới nó (trang này đang mở trên chính máy chủ). Hãy đặt address trong /etc/hailong-server/server.toml, ví dụ address = \"https://192.168.1.10:8443\", hoặc mở trang này từ một máy khác trong mạng.",
     pair_back: "Quay lại trang Máy tính bảng",
     bad_counter: "Tên quầy phải có từ 1 đến 100 ký tự.",
+    version: "Phiên bản",
 };
 
 const EN: Dash = Dash {
@@ -320,6 +322,7 @@ const EN: Dash = Dash {
     pair_no_address: "No QR code: the server does not know the address tablets reach it at (this page is open on the server itself). Set address in /etc/hailong-server/server.toml, e.g. address = \"https://192.168.1.10:8443\", or open this page from another machine on the network.",
     pair_back: "Back to the tablets",
     bad_counter: "A counter's name is 1 to 100 characters.",
+    version: "Version",
 };
 
 pub fn dash(lang: Lang) -> &'static Dash {

@@ -409,6 +409,7 @@ pub(crate) fn request_fields_cannot_forge_a_log_line_or_a_devices_row() {
         &json!({
             "ratings": [rating(&id(1), "satisfied")],
             "sent_at": forged,
+            "app_version": forged,
             "misuse": [{"id": forged, "created_at": created_at()}],
         }),
     );

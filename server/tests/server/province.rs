@@ -110,6 +110,12 @@ pub(crate) fn a_communes_entries_reach_its_province_once_with_their_tablets_thro
     // The province knows the commune by its token, the tablets by their ids there.
     let devices = province.cli(&["devices"]);
     assert!(devices.contains("Xã Tân Phú"), "{devices}");
+    // With the version of the commune's server, as its batches say it.
+    let commune_line = devices.lines().find(|l| l.contains("Xã Tân Phú")).unwrap();
+    assert!(
+        commune_line.ends_with(&format!("active   {}", env!("CARGO_PKG_VERSION"))),
+        "{commune_line}"
+    );
     let tablets: i64 = value(
         &province.running,
         "SELECT count(DISTINCT tablet_id) FROM ratings",
