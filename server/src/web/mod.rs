@@ -442,23 +442,29 @@ async fn devices(State(state): State<Shared>, session: Session) -> Response {
         .clone();
     match read {
         Ok((devices, unit, notifications)) => {
-            let frame = Frame {
-                lang,
-                user: &session.user,
-                unit: &unit,
-                nav: Nav::Devices,
-                period: ReportPeriod::month_of(chrono::Local::now().date_naive()),
-                csrf: &session.csrf,
-                keep: "",
-                communes: devices.iter().any(|d| d.unit_code.is_some()),
-                commune: None,
-            };
+            let communes = devices.iter().any(|d| d.unit_code.is_some());
+            let frame = devices_frame(&session, &unit, communes);
             html_response(
                 StatusCode::OK,
                 pages::devices(&frame, &devices, &backup_state, &notifications, &link),
             )
         }
         Err(_) => problem_page(lang, StatusCode::INTERNAL_SERVER_ERROR, |d| d.failed),
+    }
+}
+
+/// The frame of the tablets page and of the pairing code made from it.
+fn devices_frame<'a>(session: &'a Session, unit: &'a str, communes: bool) -> Frame<'a> {
+    Frame {
+        lang: session.lang,
+        user: &session.user,
+        unit,
+        nav: Nav::Devices,
+        period: ReportPeriod::month_of(chrono::Local::now().date_naive()),
+        csrf: &session.csrf,
+        keep: "",
+        communes,
+        commune: None,
     }
 }
 
@@ -519,17 +525,7 @@ async fn pair(
         .with_timezone(&chrono::Local)
         .format("%H:%M %d/%m/%Y")
         .to_string();
-    let frame = Frame {
-        lang,
-        user: &session.user,
-        unit: &unit,
-        nav: Nav::Devices,
-        period: ReportPeriod::month_of(chrono::Local::now().date_naive()),
-        csrf: &session.csrf,
-        keep: "",
-        communes,
-        commune: None,
-    };
+    let frame = devices_frame(&session, &unit, communes);
     let invitation = invitation
         .as_ref()
         .map(|(svg, text)| (svg.as_str(), text.as_str()));
