@@ -2,6 +2,7 @@
 //! counter: drawn in half blocks for the terminal `pair` runs in, and as SVG for the
 //! dashboard. Both leave the quiet zone a scanner needs around the code.
 
+use maud::{Markup, html};
 use qrcode::{Color, EcLevel, QrCode};
 
 /// Modules of light margin on each side.
@@ -47,8 +48,9 @@ pub fn terminal(text: &str) -> Result<String, qrcode::types::QrError> {
 }
 
 /// An SVG image, one path of unit squares on white, sharp at any size; `label` is what a
-/// screen reader says for it.
-pub fn svg(text: &str, label: &str) -> Result<String, qrcode::types::QrError> {
+/// screen reader says for it. Drawn with maud, as the dashboard's trend is, so the label is
+/// escaped as any text of the page.
+pub fn svg(text: &str, label: &str) -> Result<Markup, qrcode::types::QrError> {
     let rows = modules(text)?;
     let side = rows.len();
     let mut path = String::new();
@@ -59,16 +61,13 @@ pub fn svg(text: &str, label: &str) -> Result<String, qrcode::types::QrError> {
             }
         }
     }
-    let label = label
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('"', "&quot;");
-    Ok(format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {side} {side}\" \
-         shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"{label}\">\
-         <rect width=\"{side}\" height=\"{side}\" fill=\"#fff\"/>\
-         <path fill=\"#000\" d=\"{path}\"/></svg>"
-    ))
+    Ok(html! {
+        svg xmlns="http://www.w3.org/2000/svg" viewBox=(format!("0 0 {side} {side}"))
+            shape-rendering="crispEdges" role="img" aria-label=(label) {
+            rect width=(side) height=(side) fill="#fff" {}
+            path fill="#000" d=(path) {}
+        }
+    })
 }
 
 #[cfg(test)]
@@ -88,9 +87,9 @@ mod tests {
         let lines: Vec<&str> = drawn.lines().collect();
         assert_eq!(lines.len(), side.div_ceil(2));
         assert!(lines.iter().all(|l| l.chars().count() == side));
-        let svg = svg(text, "a <b>").unwrap();
+        let svg = svg(text, "a <b>").unwrap().into_string();
         let dark = rows.iter().flatten().filter(|&&d| d).count();
         assert_eq!(svg.matches("h1v1h-1z").count(), dark);
-        assert!(svg.contains("aria-label=\"a &lt;b>\""));
+        assert!(svg.contains("aria-label=\"a &lt;b&gt;\""), "{svg}");
     }
 }

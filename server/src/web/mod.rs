@@ -526,12 +526,9 @@ async fn pair(
         .format("%H:%M %d/%m/%Y")
         .to_string();
     let frame = devices_frame(&session, &unit, communes);
-    let invitation = invitation
-        .as_ref()
-        .map(|(svg, text)| (svg.as_str(), text.as_str()));
     html_response(
         StatusCode::OK,
-        pages::pairing(&frame, &counter, &code, invitation, &valid_until),
+        pages::pairing(&frame, &counter, &code, invitation.as_ref(), &valid_until),
     )
 }
 

@@ -825,7 +825,7 @@ pub fn pairing(
     f: &Frame<'_>,
     counter: &str,
     code: &str,
-    invitation: Option<(&str, &str)>,
+    invitation: Option<&(Markup, String)>,
     valid_until: &str,
 ) -> Markup {
     let d = f.d();
@@ -837,7 +837,7 @@ pub fn pairing(
                 @match invitation {
                     Some((svg, text)) => {
                         p { (d.pair_scan) }
-                        div.qr id="pair-qr" { (maud::PreEscaped(svg)) }
+                        div.qr id="pair-qr" { (svg) }
                         p { (d.pair_invitation) }
                         p { code.invitation id="pair-invitation" { (text) } }
                     }
