@@ -364,6 +364,11 @@ fn an_administrator_signs_in_reads_the_database_figures_and_downloads_a_csv() {
     browser.resize(1280, 1000);
     browser.follow("#nav-devices");
     browser.screenshot(&shots.join("dashboard-devices-en.png"));
+    browser.type_into("#pair-counter", "Quầy 3 – Tư pháp");
+    browser.follow("#pair-make");
+    assert_eq!(browser.text("h1"), "Pairing a tablet for Quầy 3 – Tư pháp");
+    assert_eq!(browser.count("#pair-qr svg"), 1);
+    browser.screenshot(&shots.join("dashboard-pairing-en.png"));
     browser.follow("#sign-out");
     assert!(browser.url().ends_with("/sign-in"));
     browser.go(&format!("{}/officers", server.url));

@@ -265,6 +265,26 @@ fn a_server_serving_from_its_configuration_file_gives_its_ca_and_an_invitation_a
         "",
     );
     assert_eq!(wrong.status.code(), Some(2));
+    // Nor does a server start with one for the dashboard's invitations.
+    let serve = hailong_server_command(
+        vec![
+            "hailong-server".into(),
+            "serve".into(),
+            "--db".into(),
+            root.path().join("other.db").into(),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--address".into(),
+            "ftp://x".into(),
+        ],
+        "",
+    );
+    assert_eq!(serve.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&serve.stderr).contains("is not the server's address"),
+        "{}",
+        String::from_utf8_lossy(&serve.stderr)
+    );
 }
 
 #[test]
@@ -286,15 +306,20 @@ fn signed_in(server: &RunningServer, client: &reqwest::blocking::Client) -> (Str
     assert!(server.add_user("quantri", PASSWORD).status.success());
     let signed = dashboard_sign_in(client, &server.url, "quantri", PASSWORD);
     let cookie = cookie_from(signed.headers()["set-cookie"].to_str().unwrap());
-    let page = client
-        .get(format!("{}/devices", server.url))
-        .header("cookie", &cookie)
+    let page = devices_page(client, &server.url, &cookie);
+    assert!(page.contains("action=\"/devices/pair\""), "{page}");
+    (cookie, form_token(&page))
+}
+
+/// The tablets page at `url`, for the session of `cookie`.
+fn devices_page(client: &reqwest::blocking::Client, url: &str, cookie: &str) -> String {
+    client
+        .get(format!("{url}/devices"))
+        .header("cookie", cookie)
         .send()
         .unwrap()
         .text()
-        .unwrap();
-    assert!(page.contains("action=\"/devices/pair\""), "{page}");
-    (cookie, form_token(&page))
+        .unwrap()
 }
 
 /// Posts the tablets page's pairing form as the browser at `origin` (its `Host` too).
@@ -342,7 +367,7 @@ fn the_dashboard_makes_a_pairing_code_whose_qr_code_pairs_a_tablet_with_the_pinn
         .send()
         .unwrap();
     assert_eq!(other_site.status(), 403);
-    for name in ["   ", &"Q".repeat(101)] {
+    for name in ["   ", &"Q".repeat(101), "Quầy\u{1b}[2J 5"] {
         let refused = post_pair(
             &client,
             url,
@@ -407,13 +432,7 @@ fn the_dashboard_makes_a_pairing_code_whose_qr_code_pairs_a_tablet_with_the_pinn
     };
     assert_eq!(pair("Máy quầy 5"), 201);
     assert_eq!(pair("Máy khác"), 410);
-    let devices = client
-        .get(format!("{url}/devices"))
-        .header("cookie", &cookie)
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let devices = devices_page(&client, url, &cookie);
     assert!(devices.contains("Máy quầy 5"), "{devices}");
 }
 
