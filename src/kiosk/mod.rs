@@ -28,7 +28,8 @@ use crate::settings::{self, Settings};
 use crate::store::{Store, StoreError};
 use crate::sync::{SyncError, SyncHandle, SyncStatus};
 use crate::ui::{AppWindow, FaultAdapter, FieldKeys, KioskAdapter, Screen, Theme};
-use crate::usb::MountTable;
+use crate::usb::{MountTable, Sticks};
+pub use admin::UsbEvent;
 use admin::{Admin, AdminParts};
 use console::Console;
 use desk::Desk;
@@ -219,6 +220,18 @@ impl Kiosk {
     /// Looks for USB sticks in `mounts` instead of the system's mount table: for tests.
     pub fn use_mount_table(&self, mounts: MountTable) {
         self.admin.use_mount_table(mounts);
+    }
+
+    /// Handles USB sticks with `sticks` (its own mount table and programs) and sends what
+    /// their threads do to `report`, instead of the event loop: for tests, which pass the
+    /// events to [`Kiosk::show_usb`] themselves.
+    pub fn use_sticks(&self, sticks: Sticks, report: impl Fn(UsbEvent) + Send + Sync + 'static) {
+        self.admin.use_sticks(sticks, Some(Arc::new(report)));
+    }
+
+    /// Shows what a thread did with USB sticks on the administrator's screen.
+    pub fn show_usb(&self, event: &UsbEvent) {
+        admin::show_usb(&self.window, event);
     }
 
     /// The dossier waiting for the citizen's rating, if any.

@@ -27,7 +27,7 @@ fn tablet_with_stick(ratings: u64) -> (Harness, PathBuf) {
 }
 
 /// Sends the export's events, from its thread, to the returned channel.
-fn capture(h: &Harness) -> Receiver<ExportEvent> {
+pub(crate) fn capture(h: &Harness) -> Receiver<ExportEvent> {
     let (send, receive) = channel();
     h.kiosk.report_exports_to(move |event| {
         let _ = send.send(event);
@@ -37,7 +37,7 @@ fn capture(h: &Harness) -> Receiver<ExportEvent> {
 
 /// Shows every event of one export until its outcome, which is returned; progress must only
 /// go forward and end at the total.
-fn follow(h: &Harness, events: &Receiver<ExportEvent>) -> ExportEvent {
+pub(crate) fn follow(h: &Harness, events: &Receiver<ExportEvent>) -> ExportEvent {
     let mut last = None;
     loop {
         // The deadline only stops a broken test from hanging.
@@ -64,7 +64,7 @@ fn follow(h: &Harness, events: &Receiver<ExportEvent>) -> ExportEvent {
     }
 }
 
-fn destination(h: &Harness, i: usize) -> String {
+pub(crate) fn destination(h: &Harness, i: usize) -> String {
     h.admin()
         .get_export_destinations()
         .row_data(i)

@@ -13,7 +13,8 @@
 //!   server, the background sender, network and process faults, reports crossing Slint's event
 //!   loop;
 //! - `dashboard`, `report_figures`: the server's dashboard in a real browser, and every report
-//!   holding the same figures.
+//!   holding the same figures;
+//! - `usb`: USB sticks mounted by themselves and ejected safely (udisks' commands stood in for).
 
 #[path = "../support/binary.rs"]
 mod binary;
@@ -46,3 +47,4 @@ mod sync_faults;
 mod sync_worker;
 mod translations;
 mod ui;
+mod usb;

@@ -300,10 +300,12 @@ fn the_start_screens_render_in_both_languages_and_orientations() {
 }
 
 /// The export tab: a stick and the report folder to choose from, an export under way, done,
-/// and a stick pulled out.
+/// a stick pulled out, one not ejected yet, one ejected.
 #[test]
 fn the_export_tab_renders_its_states_in_both_languages_and_orientations() {
     use hailong::export::{ExportEvent, ExportProblem};
+    use hailong::kiosk::UsbEvent;
+    use hailong::usb::DriveError;
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&out).unwrap();
     for (w, h_) in [(1280., 800.), (800., 1280.)] {
@@ -346,6 +348,17 @@ fn the_export_tab_renders_its_states_in_both_languages_and_orientations() {
                 removed: true,
             });
             h.snapshot(&name("admin-export-gone"));
+            // A stick being ejected while a program still holds it, then ejected.
+            h.kiosk.show_usb(&UsbEvent::Ejected {
+                name: "KINGSTON 32GB".into(),
+                outcome: Err(DriveError::Busy),
+            });
+            h.snapshot(&name("admin-export-eject-busy"));
+            h.kiosk.show_usb(&UsbEvent::Ejected {
+                name: "KINGSTON 32GB".into(),
+                outcome: Ok(()),
+            });
+            h.snapshot(&name("admin-export-ejected"));
         }
     }
 }

@@ -4,12 +4,12 @@ use super::Admin;
 use crate::catalogue::{self, ImportError};
 use crate::ui::CatalogueFile;
 use hailong_core::procedure::CatalogueError;
-use slint::VecModel;
+use slint::{Model, VecModel};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-/// How deep under a root to look: `/media/USER/STICK/file.csv` is three levels down.
-const SEARCH_DEPTH: usize = 3;
+/// How deep under a stick to look: `STICK/Danh mục/2026/file.csv` is two folders down.
+const SEARCH_DEPTH: usize = 2;
 /// Files listed at most, so a huge stick cannot stall the screen.
 const FILES_SHOWN: usize = 50;
 
@@ -46,9 +46,10 @@ fn csv_files(root: &Path, depth: usize, found: &mut Vec<PathBuf>) {
 impl Admin {
     pub(super) fn show_catalogue(&self) {
         let mut files = Vec::new();
-        for (i, root) in self.catalogue_roots.iter().enumerate() {
-            // The data dir itself only at its top level; USB mount points deeper.
-            csv_files(root, if i == 0 { 0 } else { SEARCH_DEPTH }, &mut files);
+        // The data dir itself only at its top level; USB sticks deeper.
+        csv_files(self.dir.root(), 0, &mut files);
+        for stick in self.usb.borrow().sticks.mounted() {
+            csv_files(&stick, SEARCH_DEPTH, &mut files);
         }
         let items: Vec<CatalogueFile> = files
             .iter()
@@ -64,7 +65,10 @@ impl Admin {
         let size = self.store.borrow().procedure_count().unwrap_or(0);
         self.with(|a| {
             a.set_catalogue_size(i32::try_from(size).unwrap_or(i32::MAX));
-            a.set_catalogue_files(Rc::new(VecModel::from(items)).into());
+            // Looked for every 2 s: the same files keep their rows (and a finger on one).
+            if !a.get_catalogue_files().iter().eq(items.iter().cloned()) {
+                a.set_catalogue_files(Rc::new(VecModel::from(items)).into());
+            }
         });
     }
 

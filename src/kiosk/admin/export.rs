@@ -28,9 +28,13 @@ fn int(n: u64) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-/// Puts an export's progress or outcome on the administrator's screen (on the UI thread).
+/// Puts an export's progress or outcome on the administrator's screen (on the UI thread); the
+/// tab shows one message at a time, so one about a stick gives way (not an ejection under way).
 pub fn show_export(window: &AppWindow, event: &ExportEvent) {
     let a = window.global::<AdminAdapter>();
+    if !matches!(event, ExportEvent::Progress { .. }) && !a.get_usb_ejecting() {
+        a.set_usb_outcome("".into());
+    }
     match event {
         ExportEvent::Progress { done, total } => {
             a.set_export_done(int(*done));
@@ -146,9 +150,9 @@ impl Admin {
         });
     }
 
-    /// USB sticks first, then the report folder; the one chosen stays chosen if still there.
+    /// USB sticks first, then the report folder; a stick just plugged in is chosen, else the
+    /// one chosen stays chosen if still there.
     pub(super) fn find_destinations(&self) {
-        self.idle.touched();
         let folder = self
             .settings
             .borrow()
@@ -156,9 +160,10 @@ impl Admin {
             .clone()
             .unwrap_or_else(|| self.dir.reports());
         let mut places: Vec<ExportDestination> = self
-            .mounts
+            .usb
             .borrow()
-            .sticks()
+            .sticks
+            .mounted()
             .into_iter()
             .map(|stick| ExportDestination {
                 name: usb::display_name(&stick).into(),
@@ -172,12 +177,20 @@ impl Admin {
             usb: false,
         });
         self.with(|a| {
-            let chosen = a
-                .get_export_destinations()
+            let shown = a.get_export_destinations();
+            // Looked for every 2 s: the same places keep their rows (and a finger on one).
+            if shown.iter().eq(places.iter().cloned()) {
+                return;
+            }
+            let chosen = shown
                 .row_data(usize::try_from(a.get_export_destination()).unwrap_or(0))
                 .map(|d| d.path);
-            let index = chosen
-                .and_then(|path| places.iter().position(|p| p.path == path))
+            // A stick just plugged in is where the administrator means to save.
+            let new_stick = places
+                .iter()
+                .position(|p| p.usb && !shown.iter().any(|s| s.path == p.path));
+            let index = new_stick
+                .or_else(|| chosen.and_then(|path| places.iter().position(|p| p.path == path)))
                 .unwrap_or(0);
             a.set_export_destination(i32::try_from(index).unwrap_or(0));
             a.set_export_destinations(Rc::new(VecModel::from(places)).into());
@@ -219,6 +232,9 @@ impl Admin {
         a.set_export_done(0);
         a.set_export_total(0);
         a.set_export_outcome("".into());
+        if !a.get_usb_ejecting() {
+            a.set_usb_outcome("".into());
+        }
         a.set_export_path(folder.display().to_string().into());
         tracing::info!(period = %job.period.code(), format = format.code(), folder = %folder.display(), "export asked for");
         let settings = self.settings.borrow().clone();

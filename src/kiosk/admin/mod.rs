@@ -3,6 +3,7 @@
 
 pub use export::{ExportReporter, show_export};
 pub use server::show_sync;
+pub use usb::{UsbEvent, UsbReporter, show_usb};
 
 mod catalogue;
 mod export;
@@ -10,6 +11,7 @@ mod officers;
 mod server;
 mod settings;
 mod summary;
+mod usb;
 
 use super::idle::IdleReturn;
 use super::speech::Speech;
@@ -18,10 +20,9 @@ use crate::clock::Clock;
 use crate::paths::DataDir;
 use crate::store::Store;
 use crate::ui::{AdminAdapter, AdminTab, AppWindow, KioskAdapter, Screen};
-use crate::usb::MountTable;
+use crate::usb::{MountTable, Sticks};
 use slint::{ComponentHandle, SharedString, Weak};
 use std::cell::RefCell;
-use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -46,10 +47,8 @@ pub struct Admin {
     /// The background sender, once started.
     sync: SyncSlot,
     speech: Rc<Speech>,
-    /// Folders searched for catalogue CSV files: the data dir and where USB sticks mount.
-    catalogue_roots: Vec<PathBuf>,
-    /// Where USB sticks for exports are looked for.
-    mounts: RefCell<MountTable>,
+    /// The USB sticks for exports and catalogue files.
+    usb: RefCell<usb::UsbPart>,
     /// Where exports report their progress and outcome.
     export_reporter: RefCell<ExportReporter>,
     idle: IdleReturn,
@@ -65,11 +64,6 @@ impl Admin {
             sync,
             speech,
         } = parts;
-        let catalogue_roots = vec![
-            dir.root().to_owned(),
-            PathBuf::from("/media"),
-            PathBuf::from("/run/media"),
-        ];
         let admin = Rc::new(Admin {
             window: window.as_weak(),
             store,
@@ -79,8 +73,11 @@ impl Admin {
             dir,
             sync,
             speech,
-            catalogue_roots,
-            mounts: RefCell::new(MountTable::default()),
+            usb: RefCell::new(usb::UsbPart {
+                sticks: Sticks::default(),
+                report: usb::reporter_for(window),
+                looking: Arc::default(),
+            }),
             export_reporter: RefCell::new(export::reporter_for(window)),
             idle: IdleReturn::new(window, Screen::Admin),
         });
@@ -111,9 +108,19 @@ impl Admin {
         let a = self.clone();
         adapter.on_export_choose_destination(move |i| a.export_choose_destination(i));
         let a = self.clone();
-        adapter.on_export_rescan(move || a.find_destinations());
+        adapter.on_export_rescan(move || {
+            a.idle.touched();
+            a.find_destinations();
+            a.usb_look(true);
+        });
         let a = self.clone();
         adapter.on_export_start(move || a.export_start());
+        let a = self.clone();
+        adapter.on_usb_look(move || a.usb_look(false));
+        let a = self.clone();
+        adapter.on_usb_eject(move |i| a.usb_eject(i));
+        let a = self.clone();
+        adapter.on_usb_changed(move || a.usb_changed());
         let a = self.clone();
         adapter.on_add_officer(move |name, pin| a.add_officer(&name, &pin));
         let a = self.clone();
@@ -121,7 +128,11 @@ impl Admin {
         let a = self.clone();
         adapter.on_reset_pin(move |id, pin| a.reset_pin(i64::from(id), &pin));
         let a = self.clone();
-        adapter.on_rescan_catalogue(move || a.show_tab(AdminTab::Catalogue));
+        adapter.on_rescan_catalogue(move || {
+            a.idle.touched();
+            a.show_catalogue();
+            a.usb_look(true);
+        });
         let a = self.clone();
         adapter.on_import_catalogue(move |path| a.import_catalogue(&path));
         let a = self.clone();
@@ -158,13 +169,26 @@ impl Admin {
 
     fn show_tab(self: &Rc<Self>, tab: AdminTab) {
         self.idle.touched();
-        self.with(|a| a.set_tab(tab));
+        self.with(|a| {
+            a.set_tab(tab);
+            // Words about a stick belong to when they were said (an ejection under way stays).
+            if !a.get_usb_ejecting() {
+                a.set_usb_outcome(SharedString::default());
+            }
+        });
         match tab {
             AdminTab::Summary => self.show_summary(),
             AdminTab::Negatives => self.show_negatives(),
-            AdminTab::Export => self.show_export_tab(),
+            // Opening the tab is asking: sticks refused or ejected before are tried again.
+            AdminTab::Export => {
+                self.show_export_tab();
+                self.usb_look(true);
+            }
             AdminTab::Officers => self.show_officers(),
-            AdminTab::Catalogue => self.show_catalogue(),
+            AdminTab::Catalogue => {
+                self.show_catalogue();
+                self.usb_look(true);
+            }
             // A pairing's outcome shows until the tab is opened again (unless still under way).
             AdminTab::Server => {
                 self.with(|a| {
@@ -192,7 +216,17 @@ impl Admin {
 
     /// Looks for USB sticks in `mounts` instead of the system's mount table: for tests.
     pub fn use_mount_table(&self, mounts: MountTable) {
-        *self.mounts.borrow_mut() = mounts;
+        self.usb.borrow_mut().sticks.mounts = mounts;
+    }
+
+    /// Handles USB sticks with `sticks` instead of the system's (for tests), and sends what
+    /// their threads do to `report` instead of the event loop, if given.
+    pub fn use_sticks(&self, sticks: Sticks, report: Option<UsbReporter>) {
+        let mut usb = self.usb.borrow_mut();
+        usb.sticks = sticks;
+        if let Some(report) = report {
+            usb.report = report;
+        }
     }
 
     /// The StoreError code of the last tap that could not be saved, if the last one failed.

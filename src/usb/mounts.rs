@@ -1,5 +1,5 @@
-//! Where USB sticks are: the mount points in the system's mount table (`/proc/mounts`) that lie
-//! under the folders desktops mount removable drives in (`/media`, `/run/media`).
+//! Where USB sticks are mounted: the mount points in the system's mount table (`/proc/mounts`)
+//! that lie under the folders removable drives are mounted in (`/media`, `/run/media`).
 
 use std::path::{Path, PathBuf};
 
@@ -22,22 +22,48 @@ impl Default for MountTable {
 impl MountTable {
     /// The mounted sticks, sorted by path; none if the table cannot be read.
     pub fn sticks(&self) -> Vec<PathBuf> {
-        match std::fs::read_to_string(&self.table) {
-            Ok(text) => mounted_under(&text, &self.roots),
-            Err(e) => {
-                tracing::warn!(table = %self.table.display(), error = %e, "no mount table");
-                Vec::new()
-            }
-        }
+        mounted_under(&self.read(), &self.roots)
     }
+
+    /// The device mounted at `point`, if something is.
+    pub fn device_at(&self, point: &Path) -> Option<PathBuf> {
+        entries(&self.read())
+            .find(|(_, at)| at == point)
+            .map(|(device, _)| device)
+    }
+
+    /// Whether `point` is one of the folders removable drives are mounted under.
+    pub fn is_removable(&self, point: &Path) -> bool {
+        self.roots
+            .iter()
+            .any(|root| point.starts_with(root) && point != root)
+    }
+
+    fn read(&self) -> String {
+        std::fs::read_to_string(&self.table).unwrap_or_else(|e| {
+            tracing::warn!(table = %self.table.display(), error = %e, "no mount table");
+            String::new()
+        })
+    }
+}
+
+/// The (device, mount point) pairs of `table`, in the `/proc/mounts` format.
+fn entries(table: &str) -> impl Iterator<Item = (PathBuf, PathBuf)> + '_ {
+    table.lines().filter_map(|line| {
+        let mut fields = line.split_whitespace();
+        let device = fields.next()?;
+        let point = fields.next()?;
+        Some((
+            PathBuf::from(unescape(device)),
+            PathBuf::from(unescape(point)),
+        ))
+    })
 }
 
 /// The mount points in `table` (the `/proc/mounts` format) strictly under one of `roots`.
 pub fn mounted_under(table: &str, roots: &[PathBuf]) -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = table
-        .lines()
-        .filter_map(|line| line.split_whitespace().nth(1))
-        .map(|point| PathBuf::from(unescape(point)))
+    let mut found: Vec<PathBuf> = entries(table)
+        .map(|(_, point)| point)
         .filter(|point| {
             roots
                 .iter()
@@ -72,13 +98,6 @@ fn unescape(field: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A folder's name as a person knows it: a stick's label is the last part of its mount point.
-pub fn display_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,10 +121,20 @@ tmpfs /media tmpfs rw 0 0
                 PathBuf::from("/run/media/admin/BÁO CÁO"),
             ]
         );
-        assert_eq!(
-            display_name(Path::new("/run/media/admin/BÁO CÁO")),
-            "BÁO CÁO"
-        );
+        let mounts = MountTable {
+            table: PathBuf::new(),
+            roots,
+        };
+        let at = |point: &str| {
+            entries(table)
+                .find(|(_, p)| p == Path::new(point))
+                .map(|(device, _)| device)
+        };
+        assert_eq!(at("/media/canbo/KINGSTON"), Some("/dev/sdb1".into()));
+        assert_eq!(at("/run/media/admin/BÁO CÁO"), Some("/dev/sdc1".into()));
+        assert!(mounts.is_removable(Path::new("/media/canbo/KINGSTON")));
+        assert!(!mounts.is_removable(Path::new("/media")));
+        assert!(!mounts.is_removable(Path::new("/mnt/backup")));
     }
 
     #[test]
@@ -115,5 +144,6 @@ tmpfs /media tmpfs rw 0 0
             roots: MountTable::default().roots,
         };
         assert!(table.sticks().is_empty());
+        assert_eq!(table.device_at(Path::new("/")), None);
     }
 }
