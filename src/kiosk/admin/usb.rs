@@ -110,7 +110,7 @@ impl Admin {
     /// Ejects the stick of the export tab's destination `index`, on a thread.
     pub(super) fn usb_eject(&self, index: i32) {
         self.idle.touched();
-        let Some(stick) = self.with(|a| {
+        let stick = self.with(|a| {
             let busy = a.get_export_running() || a.get_usb_ejecting();
             let place = usize::try_from(index)
                 .ok()
@@ -121,10 +121,8 @@ impl Admin {
             a.set_export_outcome("".into());
             a.set_usb_name(place.name.clone());
             Some((PathBuf::from(place.path.as_str()), place.name.to_string()))
-        }) else {
-            return;
-        };
-        let Some((point, name)) = stick else {
+        });
+        let Some((point, name)) = stick.flatten() else {
             return;
         };
         tracing::info!(point = %point.display(), "eject asked for");
