@@ -118,7 +118,52 @@ pub struct CheckedRating {
     pub reasons: Vec<Reason>,
 }
 
+/// The most bytes `text` takes as a JSON string: its quotes, and escapes (`\"`, `\\`, and
+/// `\u00XX` for a control character).
+fn json_text_bound(text: &str) -> usize {
+    let escaped = text
+        .bytes()
+        .filter(|b| *b < 0x20 || *b == b'"' || *b == b'\\')
+        .count();
+    2 + text.len() + 5 * escaped
+}
+
+/// Bytes a rating's keys, numbers, nulls and flags take in JSON, at most (its texts apart).
+const JSON_FRAME_BOUND: usize = 420;
+
 impl WireRating {
+    /// The most bytes this rating takes in a batch's JSON: senders fill batches up to a byte
+    /// budget with it (a batch over [`MAX_BATCH_BYTES`] is refused), cheaply, without writing it.
+    pub fn json_len_bound(&self) -> usize {
+        let texts = std::iter::once(&self.comment).chain(self.texts());
+        JSON_FRAME_BOUND
+            + json_text_bound(&self.id)
+            + json_text_bound(&self.created_at)
+            + json_text_bound(&self.level)
+            + self
+                .reasons
+                .iter()
+                .map(|r| json_text_bound(r) + 1)
+                .sum::<usize>()
+            + texts
+                .map(|t| t.as_deref().map_or(0, json_text_bound))
+                .sum::<usize>()
+    }
+
+    /// The optional texts but the comment, each at most [`MAX_TEXT_CHARS`].
+    fn texts(&self) -> [&Option<String>; 8] {
+        [
+            &self.dossier_code,
+            &self.procedure_code,
+            &self.procedure_name,
+            &self.field_code,
+            &self.field_name,
+            &self.officer,
+            &self.counter,
+            &self.tablet,
+        ]
+    }
+
     /// Checks every field; trims texts and drops empty ones; masks phone and citizen-ID
     /// numbers in the comment.
     pub fn check(mut self) -> Result<CheckedRating, WireError> {
@@ -174,17 +219,7 @@ impl WireRating {
         {
             return Err(WireError::TooLong);
         }
-        let texts = [
-            &self.dossier_code,
-            &self.procedure_code,
-            &self.procedure_name,
-            &self.field_code,
-            &self.field_name,
-            &self.officer,
-            &self.counter,
-            &self.tablet,
-        ];
-        if texts.iter().any(|t| {
+        if self.texts().iter().any(|t| {
             t.as_ref()
                 .is_some_and(|t| t.chars().count() > MAX_TEXT_CHARS)
         }) {
@@ -272,6 +307,12 @@ pub struct WireMisuse {
 }
 
 impl WireMisuse {
+    /// The most bytes this press takes in a batch's JSON.
+    pub fn json_len_bound(&self) -> usize {
+        // {"id":,"created_at":}
+        22 + json_text_bound(&self.id) + json_text_bound(&self.created_at)
+    }
+
     /// The press's time, if the id and time are well formed.
     pub fn check(&self) -> Result<DateTime<FixedOffset>, WireError> {
         if !is_uuid(&self.id) {
@@ -420,6 +461,52 @@ mod tests {
             doubtful_time: false,
             repeat_dossier: false,
         }
+    }
+
+    #[test]
+    fn a_rating_s_json_is_never_longer_than_its_bound_and_not_much_shorter() {
+        let typical = sample();
+        let len = serde_json::to_vec(&typical).unwrap().len();
+        assert!(typical.json_len_bound() >= len);
+        assert!(
+            typical.json_len_bound() <= len + 450,
+            "{} for {len}",
+            typical.json_len_bound()
+        );
+
+        // Every text at its longest, full of what JSON escapes, every flag and number at its widest.
+        let nasty = "\"\\\u{1}\nỗ".repeat(60);
+        let worst = WireRating {
+            seq: i64::MIN,
+            reasons: vec![nasty.clone(); 8],
+            comment: Some(nasty.clone()),
+            dossier_code: Some(nasty.clone()),
+            procedure_code: Some(nasty.clone()),
+            procedure_name: Some(nasty.clone()),
+            field_code: Some(nasty.clone()),
+            field_name: Some(nasty.clone()),
+            officer: Some(nasty.clone()),
+            officer_id: Some(i64::MIN),
+            counter: Some(nasty.clone()),
+            tablet: Some(nasty.clone()),
+            doubtful_time: true,
+            repeat_dossier: true,
+            ..sample()
+        };
+        assert!(worst.json_len_bound() >= serde_json::to_vec(&worst).unwrap().len());
+        let bare = WireRating {
+            dossier_code: None,
+            procedure_code: None,
+            officer: None,
+            counter: None,
+            ..sample()
+        };
+        assert!(bare.json_len_bound() >= serde_json::to_vec(&bare).unwrap().len());
+        let press = WireMisuse {
+            id: worst.id.clone(),
+            created_at: nasty,
+        };
+        assert!(press.json_len_bound() >= serde_json::to_vec(&press).unwrap().len());
     }
 
     #[test]

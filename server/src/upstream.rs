@@ -59,6 +59,9 @@ pub struct Upstream {
     pub refused_at: Option<DateTime<Utc>>,
 }
 
+/// Most bytes of entries in one batch: the province refuses a batch over `MAX_BATCH_BYTES`,
+/// and the entry read last (up to a few kB) and the batch's own fields need room too.
+pub const BATCH_BYTES: usize = hailong_core::wire::MAX_BATCH_BYTES * 3 / 4;
 /// The oldest entries waiting for the province.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outbox {
@@ -70,12 +73,30 @@ pub struct Outbox {
     pub waiting: u64,
     /// When the province last had a batch, as kept with the outbox.
     pub last_sent: Option<DateTime<Utc>>,
+    /// The most bytes the entries read take in a batch.
+    pub(crate) bytes: usize,
 }
 
 impl Outbox {
     /// The entries read: ratings and misuse presses.
     pub fn entries(&self) -> usize {
         self.ratings.len() + self.misuse.len()
+    }
+
+    /// Whether the entries read fill a batch's bytes (ratings with long comments fill it
+    /// before its number does): the storage reads no more, the rest go in the next batch.
+    pub fn full(&self) -> bool {
+        self.bytes >= BATCH_BYTES
+    }
+
+    pub fn add_rating(&mut self, rating: WireRating) {
+        self.bytes += rating.json_len_bound();
+        self.ratings.push(rating);
+    }
+
+    pub fn add_misuse(&mut self, misuse: WireMisuse) {
+        self.bytes += misuse.json_len_bound();
+        self.misuse.push(misuse);
     }
 }
 

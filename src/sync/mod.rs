@@ -23,8 +23,11 @@ use std::path::Path;
 use std::sync::Once;
 use std::time::Duration;
 
-/// Most ratings per request (the server takes up to 500).
-pub const BATCH: usize = 200;
+/// Most ratings per request: as many as the server takes.
+pub const BATCH: usize = hailong_core::wire::MAX_BATCH;
+/// Most bytes of ratings per request: the server refuses a batch over `MAX_BATCH_BYTES`, and
+/// the misuse presses and the batch's own fields need room too.
+const BATCH_BYTES: usize = hailong_core::wire::MAX_BATCH_BYTES * 3 / 4;
 /// Most misuse presses per request (the server takes up to 1000).
 const MISUSE_BATCH: usize = 500;
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -269,13 +272,19 @@ pub async fn send_all(
     loop {
         let mut ratings = Vec::new();
         let mut damaged = Vec::new();
+        let mut bytes = 0;
         for outgoing in store.outbox(BATCH)? {
             match outgoing {
-                Outgoing::Ready(rating) => ratings.push(wire::to_wire(
-                    &rating,
-                    settings.scale,
-                    &settings.counter_name,
-                )),
+                Outgoing::Ready(rating) => {
+                    let rating = wire::to_wire(&rating, settings.scale, &settings.counter_name);
+                    // Ratings with long comments fill a batch before its number does; the
+                    // rest wait for the next one.
+                    bytes += rating.json_len_bound();
+                    if bytes > BATCH_BYTES && !ratings.is_empty() {
+                        break;
+                    }
+                    ratings.push(rating);
+                }
                 Outgoing::Damaged { id, part } => damaged.push(ItemResult {
                     id,
                     status: Status::Rejected,

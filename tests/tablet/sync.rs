@@ -144,6 +144,95 @@ fn twenty_thousand_demo_ratings_reach_the_server_exactly_once() {
 }
 
 #[test]
+fn ratings_with_the_longest_comments_go_in_batches_the_server_takes() {
+    use hailong::store::{NewRating, Store};
+    use hailong_core::level::{Level, Scale};
+    use hailong_core::rating::Outcome;
+    use hailong_core::reason::Reason;
+    let dir = tempfile::tempdir().unwrap();
+    let tablet = dir.path().join("tablet");
+    ok(&hailong(&tablet, &["demo", "--count", "1", "--days", "1"]));
+    // 600 unhappy citizens each writing all a comment may hold, about a procedure with the
+    // longest name and field a catalogue may give, at a counter and with an officer with the
+    // longest names: 500 of them make a request of over 1 MiB, more than the server takes.
+    let longest = |text: &str, chars: usize| -> String {
+        text.repeat(chars)
+            .chars()
+            .take(chars)
+            .collect::<String>()
+            .trim_end()
+            .to_owned()
+    };
+    let comment = longest(
+        "Chờ đợi quá lâu, cán bộ hướng dẫn chưa rõ ràng, phải bổ sung giấy tờ nhiều lần. ",
+        hailong_core::wire::MAX_COMMENT_CHARS,
+    );
+    let procedure = hailong_core::procedure::Procedure {
+        code: "1.001193".into(),
+        name: longest(
+            "Chứng thực bản sao từ bản chính giấy tờ, văn bản do cơ quan cấp; ",
+            300,
+        ),
+        field_name: longest("Chứng thực, hộ tịch, đất đai, xây dựng, lao động; ", 300),
+        field_code: "CT".into(),
+    };
+    let officer = hailong_core::rating::OfficerRef {
+        id: 1,
+        name: longest(
+            "Nguyễn Thị Hồng Nhung, Trần Thị Mỹ Lệ, Phạm Ngọc Tường Vy; ",
+            300,
+        ),
+    };
+    let counter = longest(
+        "Quầy tiếp nhận và trả kết quả hồ sơ đất đai, xây dựng; ",
+        300,
+    );
+    let bytes = comment.len()
+        + procedure.name.len()
+        + procedure.field_name.len()
+        + officer.name.len()
+        + counter.len();
+    assert!(hailong::sync::BATCH * bytes > hailong_core::wire::MAX_BATCH_BYTES);
+    let mut store = Store::open(&tablet.join("hailong.db")).unwrap();
+    for _ in 0..600 {
+        let id = store
+            .record(&NewRating {
+                at: chrono::Local::now().fixed_offset(),
+                scale: Scale::Three,
+                outcome: Outcome::Rated(Level::Unsatisfied),
+                dossier: None,
+                procedure: Some(&procedure),
+                officer: Some(&officer),
+                counter: &counter,
+                finished: false,
+            })
+            .unwrap()
+            .id;
+        store
+            .amend_reasons(&id, &[Reason::LongWait], Some(&comment), true)
+            .unwrap();
+    }
+    drop(store);
+    let server = start_server(dir.path());
+    let code = server.pairing_code("Quầy 1");
+    ok(&hailong(
+        &tablet,
+        &["pair", "--server", &server.url, "--code", &code],
+    ));
+    let out = ok(&hailong(&tablet, &["sync", "--once"]));
+    assert!(out.contains("sent 601 ratings"), "{out}");
+    assert_eq!(ids(&server.db), ids(&tablet.join("hailong.db")));
+    assert_eq!(
+        crate::binary::one(
+            &server.db,
+            &format!("SELECT count(*) FROM ratings WHERE comment = '{comment}'")
+        ),
+        600,
+        "every comment arrived whole"
+    );
+}
+
+#[test]
 fn a_server_that_cannot_be_reached_leaves_the_queue_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let tablet = dir.path().join("tablet");

@@ -6,6 +6,7 @@
 use crate::binary::{hailong, ids, ok, one, send_through};
 use crate::proxy::{Fault, Proxy};
 use crate::running::RunningServer;
+use hailong::sync::BATCH;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -136,7 +137,7 @@ fn responses_lost_after_the_server_committed_are_resent_and_counted_once() {
         proxy.faults()
     );
     assert!(
-        logged(&setup.server, "duplicate") >= 200,
+        logged(&setup.server, "duplicate") >= BATCH as u64,
         "the lost batches came back as duplicates"
     );
     assert_exactly_once(&setup, 6000);
@@ -160,7 +161,7 @@ fn the_server_killed_in_the_middle_of_a_batch_and_started_again_loses_nothing() 
     assert!(String::from_utf8_lossy(&out.stderr).contains("still wait"));
     let committed = one(&setup.server.db, "SELECT count(*) FROM ratings");
     assert!(
-        committed > 0 && committed < 20_000 && committed % 200 == 0,
+        committed > 0 && committed < 20_000 && committed % BATCH as i64 == 0,
         "whole batches only: {committed}"
     );
 
@@ -191,10 +192,13 @@ fn a_sync_killed_between_sending_and_marking_resends_and_counts_once() {
     sync.kill().unwrap();
     sync.wait().unwrap();
     let tablet_db = setup.tablet.join("hailong.db");
-    assert_eq!(one(&setup.server.db, "SELECT count(*) FROM ratings"), 200);
+    assert_eq!(
+        one(&setup.server.db, "SELECT count(*) FROM ratings"),
+        BATCH as i64
+    );
     assert_eq!(
         one(&setup.server.db, "SELECT queued FROM devices"),
-        800,
+        1000 - BATCH as i64,
         "the batch said what still waits after it"
     );
     assert_eq!(
@@ -210,7 +214,7 @@ fn a_sync_killed_between_sending_and_marking_resends_and_counts_once() {
     sync_until_done(&setup.tablet);
     assert_eq!(
         logged(&setup.server, "duplicate"),
-        200,
+        BATCH as u64,
         "the batch came back once"
     );
     assert_eq!(one(&setup.server.db, "SELECT queued FROM devices"), 0);

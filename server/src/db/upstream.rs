@@ -71,10 +71,13 @@ impl Db {
         )?;
         let mut rows = stmt.query([after, i64::try_from(limit).unwrap_or(i64::MAX)])?;
         while let Some(row) = rows.next()? {
+            if outbox.full() {
+                break;
+            }
             outbox.through = row.get(0)?;
             if let Some(id) = row.get::<_, Option<String>>(1)? {
                 let reasons: String = row.get(6)?;
-                outbox.ratings.push(WireRating {
+                outbox.add_rating(WireRating {
                     id,
                     created_at: row.get(2)?,
                     seq: row.get(3)?,
@@ -99,7 +102,7 @@ impl Db {
                     repeat_dossier: row.get(18)?,
                 });
             } else if let Some(id) = row.get::<_, Option<String>>(19)? {
-                outbox.misuse.push(WireMisuse {
+                outbox.add_misuse(WireMisuse {
                     id,
                     created_at: row.get(20)?,
                 });

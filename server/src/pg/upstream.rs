@@ -61,10 +61,13 @@ impl Pg {
             ..Outbox::default()
         };
         for row in rows {
+            if outbox.full() {
+                break;
+            }
             outbox.through = row.get(0);
             if let Some(id) = row.get::<_, Option<String>>(1) {
                 let reasons: String = row.get(6);
-                outbox.ratings.push(WireRating {
+                outbox.add_rating(WireRating {
                     id,
                     created_at: row.get(2),
                     seq: row.get(3),
@@ -89,7 +92,7 @@ impl Pg {
                     repeat_dossier: row.get(18),
                 });
             } else if let Some(id) = row.get::<_, Option<String>>(19) {
-                outbox.misuse.push(WireMisuse {
+                outbox.add_misuse(WireMisuse {
                     id,
                     created_at: row.get(20),
                 });

@@ -301,6 +301,61 @@ pub(crate) fn a_communes_entries_reach_its_province_once_with_their_tablets_thro
 }
 
 #[test]
+fn ratings_with_the_longest_texts_go_up_in_batches_the_province_takes() {
+    let province = Server::start();
+    let commune = Server::start();
+    commune.cli(&["unit", "UBND xã Tân Phú"]);
+    let tablet = commune.device("Quầy 1");
+    // All a comment, a procedure's name, its field's, an officer's and a counter's may hold, in
+    // Vietnamese letters: 500 such ratings make a request of over 1 MiB, more than the province
+    // takes.
+    let longest = |text: &str, chars: usize| -> String {
+        let text: String = text.repeat(chars).chars().take(chars).collect();
+        text.trim_end().to_owned()
+    };
+    let comment = longest("Chờ đợi quá lâu, phải bổ sung giấy tờ nhiều lần. ", 500);
+    let name = longest("Chứng thực bản sao từ bản chính giấy tờ, văn bản; ", 300);
+    let field = longest("Chứng thực, hộ tịch, đất đai, xây dựng; ", 300);
+    let officer = longest(
+        "Nguyễn Thị Hồng Nhung, Trần Thị Mỹ Lệ, Phạm Ngọc Tường Vy; ",
+        300,
+    );
+    let counter = longest(
+        "Quầy tiếp nhận và trả kết quả hồ sơ đất đai, xây dựng; ",
+        300,
+    );
+    let bytes = comment.len() + name.len() + field.len() + officer.len() + counter.len();
+    assert!(500 * bytes > hailong_core::wire::MAX_BATCH_BYTES);
+    for batch in 0..3 {
+        let ratings: Vec<Value> = (0..200)
+            .map(|n| {
+                let mut r = rating(&id(10_000 + batch * 200 + n), "unsatisfied");
+                r["reasons"] = json!(["long_wait"]);
+                r["comment"] = json!(comment);
+                r["procedure_code"] = json!("1.001193");
+                r["procedure_name"] = json!(name);
+                r["field_code"] = json!("CT");
+                r["field_name"] = json!(field);
+                r["officer"] = json!(officer);
+                r["counter"] = json!(counter);
+                r
+            })
+            .collect();
+        let (status, _) = commune.send(&tablet, &json!({ "ratings": ratings }));
+        assert_eq!(status, reqwest::StatusCode::OK);
+    }
+    pair_upward(&province, &commune);
+    until_held(&province, 600);
+    let whole: i64 = value(
+        &province.running,
+        &format!(
+            "SELECT count(*) FROM ratings WHERE comment = '{comment}' AND procedure_name = '{name}'"
+        ),
+    );
+    assert_eq!(whole, 600, "every text arrived whole");
+}
+
+#[test]
 fn pairing_upward_refuses_a_bad_unit_code_an_unnamed_commune_and_a_wrong_code_with_reasons() {
     let province = Server::start();
     let commune = Server::start();
