@@ -64,11 +64,14 @@ impl Db {
         let mut found = Vec::new();
         sqlite::for_each_entry(
             &self.conn,
+            // The oldest `limit` through the queue's index, then those in the order taken.
             "SELECT r.id, r.created_at, r.outcome, r.reasons, r.comment, r.dossier,
                  r.procedure_code, r.procedure_name, r.field_name, r.officer, r.counter,
                  r.repeat_dossier
-             FROM alert_queue q JOIN ratings r ON r.id = q.rating_id
-             ORDER BY q.queued_at, r.created_at LIMIT ?1",
+             FROM (SELECT rating_id, queued_at FROM alert_queue
+                   ORDER BY queued_at, rating_id LIMIT ?1) q
+             JOIN ratings r ON r.id = q.rating_id
+             ORDER BY q.queued_at, r.created_at",
             params![i64::try_from(limit).unwrap_or(i64::MAX)],
             &mut |entry| {
                 found.push(entry.clone());
@@ -235,4 +238,83 @@ fn queue(
         insert.execute(params![channel, kind, content, stamp(now)])?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::testing::{batch, paired, rating_with};
+    use serde_json::json;
+
+    #[test]
+    fn the_alert_queue_is_taken_oldest_first_reading_only_what_is_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::open(&dir.path().join("server.db")).unwrap();
+        let device = paired(&mut db, "Quầy 1");
+        // Two batches at different times; within each, ratings tapped in another order than
+        // their ids.
+        let negatives = |from: u32| -> Vec<_> {
+            (from..from + 150)
+                .map(|n| {
+                    let minute = 59 - (n % 60);
+                    rating_with(
+                        n,
+                        json!({"level": "unsatisfied",
+                               "created_at": format!("2026-11-23T09:{minute:02}:00+07:00")}),
+                    )
+                })
+                .collect()
+        };
+        let early = Utc::now() - chrono::Duration::minutes(5);
+        db.ingest(&[&batch(&device, negatives(1))], early).unwrap();
+        db.ingest(&[&batch(&device, negatives(1000))], Utc::now())
+            .unwrap();
+
+        let mut taken = Vec::new();
+        loop {
+            let queued = db.queued_alerts(100).unwrap();
+            if queued.is_empty() {
+                break;
+            }
+            assert!(queued.len() <= 100);
+            let ids: Vec<String> = queued.iter().map(|e| e.id.clone()).collect();
+            db.take_alerts(&ids, &[], Utc::now()).unwrap();
+            taken.push(queued);
+        }
+        let all: Vec<&Entry> = taken.iter().flatten().collect();
+        assert_eq!(all.len(), 300, "each once");
+        let early = |e: &Entry| e.id.as_str() < "01936f6e-8b7a-7c41-9a57-000000001000";
+        assert!(
+            all[..150].iter().all(|e| early(e)) && !all[150..].iter().any(|e| early(e)),
+            "the batch queued first goes first"
+        );
+        for round in &taken {
+            for pair in round.windows(2) {
+                if early(&pair[0]) == early(&pair[1]) {
+                    assert!(
+                        pair[0].at <= pair[1].at,
+                        "in the order tapped"
+                    );
+                }
+            }
+        }
+
+        // The oldest are read through the queue's index, not by sorting the whole queue.
+        let plan: Vec<String> = db
+            .conn
+            .prepare(
+                "EXPLAIN QUERY PLAN SELECT rating_id, queued_at FROM alert_queue
+                 ORDER BY queued_at, rating_id LIMIT 100",
+            )
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(
+            plan.iter().any(|p| p.contains("alert_queue_in_order")),
+            "{plan:?}"
+        );
+        assert!(!plan.iter().any(|p| p.contains("TEMP B-TREE")), "{plan:?}");
+    }
 }

@@ -68,8 +68,11 @@ impl Pg {
         let rows = client
             .query(
                 &format!(
-                    "SELECT {ENTRY_COLUMNS} FROM alert_queue q JOIN ratings r ON r.id = q.rating_id
-                     ORDER BY q.queued_at, r.created_at LIMIT $1"
+                    // The oldest `limit` through the queue's index, then in the order taken.
+                    "SELECT {ENTRY_COLUMNS} FROM (SELECT rating_id, queued_at FROM alert_queue
+                         ORDER BY queued_at, rating_id LIMIT $1) q
+                     JOIN ratings r ON r.id = q.rating_id
+                     ORDER BY q.queued_at, r.created_at"
                 ),
                 &[&i64::try_from(limit).unwrap_or(i64::MAX)],
             )

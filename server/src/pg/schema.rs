@@ -218,6 +218,9 @@ const FIFTH: &str = "ALTER TABLE pairing_codes ADD COLUMN device_id text;";
 /// 6: the version of each device's program, as SQLite's 13.
 const SIXTH: &str = "ALTER TABLE devices ADD COLUMN app_version text;";
 
+/// 7: the alert queue in its order, as SQLite's 14.
+const SEVENTH: &str = "CREATE INDEX alert_queue_in_order ON alert_queue (queued_at, rating_id);";
+
 /// Every migration, in order.
 pub fn migrations() -> Vec<String> {
     vec![
@@ -227,6 +230,7 @@ pub fn migrations() -> Vec<String> {
         FOURTH.to_owned(),
         FIFTH.to_owned(),
         SIXTH.to_owned(),
+        SEVENTH.to_owned(),
     ]
 }
 
