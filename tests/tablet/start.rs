@@ -173,9 +173,12 @@ impl BareX {
     fn start(width: u32, height: u32) -> BareX {
         // The server picks a free display itself and writes its number to our pipe once it
         // accepts connections (`-displayfd`): no guessed number, no socket that exists before
-        // the server listens on it.
+        // the server listens on it. `-noreset`: an X server starts over when its last client
+        // leaves, refusing connections meanwhile, and the last client to leave can be the
+        // xdotool that checked it was up (CI once saw the kiosk refused so, right after).
         let mut server = std::process::Command::new("Xvfb")
             .args([
+                "-noreset",
                 "-displayfd",
                 "1",
                 "-screen",
