@@ -102,25 +102,25 @@ impl Drives {
 
     /// Mounts `device` under `/media/USER/` as the calling user, read-write.
     pub fn mount(&self, device: &Path) -> Result<(), DriveError> {
-        self.udisks("mount", device, QUICK).map(drop)
+        self.udisks("mount", device, QUICK)
     }
 
     /// Writes out what is cached for `device` and unmounts it; one no longer mounted is fine.
     pub fn unmount(&self, device: &Path) -> Result<(), DriveError> {
         match self.udisks("unmount", device, FLUSH) {
             Err(DriveError::Failed(why)) if why.contains("NotMounted") => Ok(()),
-            other => other.map(drop),
+            other => other,
         }
     }
 
     /// Powers the drive holding `device` off, so its light goes out and it can be pulled.
     pub fn power_off(&self, device: &Path) -> Result<(), DriveError> {
-        self.udisks("power-off", device, QUICK).map(drop)
+        self.udisks("power-off", device, QUICK)
     }
 
-    fn udisks(&self, verb: &str, device: &Path, limit: Duration) -> Result<String, DriveError> {
+    fn udisks(&self, verb: &str, device: &Path, limit: Duration) -> Result<(), DriveError> {
         let device = device.to_string_lossy();
-        let out = run(
+        run(
             &self.udisksctl,
             &[verb, "--no-user-interaction", "--block-device", &device],
             limit,
@@ -136,7 +136,7 @@ impl Drives {
             other => other,
         })?;
         tracing::info!(verb, device = %device, "udisks done");
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -150,9 +150,12 @@ fn run(program: &Path, args: &[&str], limit: Duration) -> Result<String, DriveEr
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => DriveError::Missing(name.clone()),
-            _ => DriveError::Failed(e.to_string()),
+        .map_err(|e| {
+            tracing::warn!(program = %name, error = %e, "cannot be started");
+            match e.kind() {
+                std::io::ErrorKind::NotFound => DriveError::Missing(name.clone()),
+                _ => DriveError::Failed(e.to_string()),
+            }
         })?;
     // Read while it runs, so a long answer cannot fill the pipe and stall it.
     let drain = |pipe: Option<Box<dyn Read + Send>>| {

@@ -291,10 +291,7 @@ mod tests {
         for round in &taken {
             for pair in round.windows(2) {
                 if early(&pair[0]) == early(&pair[1]) {
-                    assert!(
-                        pair[0].at <= pair[1].at,
-                        "in the order tapped"
-                    );
+                    assert!(pair[0].at <= pair[1].at, "in the order tapped");
                 }
             }
         }

@@ -32,8 +32,8 @@ fn int(n: u64) -> i32 {
 /// tab shows one message at a time, so one about a stick gives way (not an ejection under way).
 pub fn show_export(window: &AppWindow, event: &ExportEvent) {
     let a = window.global::<AdminAdapter>();
-    if !matches!(event, ExportEvent::Progress { .. }) && !a.get_usb_ejecting() {
-        a.set_usb_outcome("".into());
+    if !matches!(event, ExportEvent::Progress { .. }) {
+        super::usb::forget_usb_outcome(&a);
     }
     match event {
         ExportEvent::Progress { done, total } => {
@@ -232,9 +232,7 @@ impl Admin {
         a.set_export_done(0);
         a.set_export_total(0);
         a.set_export_outcome("".into());
-        if !a.get_usb_ejecting() {
-            a.set_usb_outcome("".into());
-        }
+        super::usb::forget_usb_outcome(&a);
         a.set_export_path(folder.display().to_string().into());
         tracing::info!(period = %job.period.code(), format = format.code(), folder = %folder.display(), "export asked for");
         let settings = self.settings.borrow().clone();

@@ -171,10 +171,7 @@ impl Admin {
         self.idle.touched();
         self.with(|a| {
             a.set_tab(tab);
-            // Words about a stick belong to when they were said (an ejection under way stays).
-            if !a.get_usb_ejecting() {
-                a.set_usb_outcome(SharedString::default());
-            }
+            usb::forget_usb_outcome(&a);
         });
         match tab {
             AdminTab::Summary => self.show_summary(),

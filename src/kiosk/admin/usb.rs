@@ -55,7 +55,8 @@ pub fn show_usb(window: &AppWindow, event: &UsbEvent) {
                 a.set_usb_name(looked.mounted.join(", ").into());
             }
         }
-        // lsblk is part of every Debian system: missing, it is the technician's business (logged).
+        // lsblk is part of every Debian system: missing or failing, it is the technician's
+        // business (`drives` logs it).
         UsbEvent::Looked(Err(_)) => {}
         UsbEvent::Ejected { name, outcome } => {
             a.set_usb_outcome(
@@ -69,10 +70,18 @@ pub fn show_usb(window: &AppWindow, event: &UsbEvent) {
             a.set_usb_ejecting(false);
         }
     }
-    if a.get_usb_outcome() != before || matches!(event, UsbEvent::Ejected { .. }) {
+    if a.get_usb_outcome() != before {
         a.set_export_outcome("".into());
     }
     a.invoke_usb_changed();
+}
+
+/// Words about a stick give way to newer ones (an export's, another tab's), except while an
+/// ejection is under way: "do not pull it out yet" stays until it ends.
+pub(super) fn forget_usb_outcome(a: &AdminAdapter<'_>) {
+    if !a.get_usb_ejecting() {
+        a.set_usb_outcome("".into());
+    }
 }
 
 /// The sticks, and the reporting of what threads do with them.
