@@ -183,12 +183,9 @@ pub fn catalogue(dir: Option<PathBuf>, command: CatalogueCommand) -> Outcome {
     Ok(())
 }
 
-/// Runs `work` on a small single-threaded async runtime (the command line's network calls).
+/// Runs `work` on the sender's runtime (the command line's network calls).
 fn block_on<T>(work: impl std::future::Future<Output = T>) -> Result<T, Failure> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(Failure::runtime)?;
+    let runtime = sync::runtime().map_err(Failure::runtime)?;
     Ok(runtime.block_on(work))
 }
 

@@ -38,8 +38,19 @@ pub enum Outgoing {
     /// kept, and refused here with the reason the server would give.
     Damaged {
         id: String,
+        seq: i64,
         part: DamagedPart,
     },
+}
+
+impl Outgoing {
+    /// Its place in the outbox: the next read goes on after the last one sent.
+    pub fn seq(&self) -> i64 {
+        match self {
+            Outgoing::Ready(rating) => rating.seq,
+            Outgoing::Damaged { seq, .. } => *seq,
+        }
+    }
 }
 
 /// Which part of a damaged rating does not read.
@@ -69,15 +80,16 @@ fn receipt_value(receipt: u64) -> i64 {
 }
 
 impl Store {
-    /// Up to `limit` finished ratings not yet sent, oldest first, whole (`sync` puts them in
-    /// the wire form); a rating damaged on the tablet comes as such, so that it holds up none
-    /// of the others.
-    pub fn outbox(&self, limit: usize) -> Result<Vec<Outgoing>, StoreError> {
+    /// Up to `limit` finished ratings not yet sent that come after `after` in the outbox
+    /// (0: from its front), oldest first, whole (`sync` puts them in the wire form). Reading
+    /// on from the last one taken lets the next batch be read while this one is in flight. A
+    /// rating damaged on the tablet comes as such, so that it holds up none of the others.
+    pub fn outbox(&self, after: i64, limit: usize) -> Result<Vec<Outgoing>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {RATING_COLUMNS} FROM ratings
-             WHERE sync_state = 0 AND finished = 1 ORDER BY seq LIMIT ?1"
+             WHERE sync_state = 0 AND finished = 1 AND seq > ?1 ORDER BY seq LIMIT ?2"
         ))?;
-        let mut rows = stmt.query([i64::try_from(limit).unwrap_or(i64::MAX)])?;
+        let mut rows = stmt.query(params![after, i64::try_from(limit).unwrap_or(i64::MAX)])?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
             out.push(match rating_from_row(row) {
@@ -85,6 +97,7 @@ impl Store {
                 Err(e) => match damaged_part(&e) {
                     Some(part) => Outgoing::Damaged {
                         id: row.get(0)?,
+                        seq: row.get(1)?,
                         part,
                     },
                     None => return Err(e.into()),

@@ -14,7 +14,7 @@ use crate::paths::DataDir;
 use crate::settings::Settings;
 use crate::store::{Outgoing, Resend, Store, StoreError};
 use hailong_core::invite::Fingerprint;
-use hailong_core::wire::{Batch, BatchResult, ItemResult, Status};
+use hailong_core::wire::{Batch, BatchResult, ItemResult, Status, WireMisuse, WireRating};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use serde::Deserialize;
@@ -252,10 +252,207 @@ pub struct Sent {
     pub rejected: u64,
 }
 
-/// Sends the outbox until it is empty, batch by batch, each marked from the server's answer
-/// before the next goes. Stops at the first failure; what was marked stays marked. With
-/// `check_in`, an empty outbox still sends one empty batch: the server then says whether it
-/// lost ratings it had taken (restored from a backup), and those go again in the same pass.
+/// The runtime the sender runs on: its requests go on a thread of their own, so that a batch
+/// travels and is committed by the server while the caller's thread reads the next one from
+/// the outbox and marks the last one answered.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("sync-http")
+        .enable_all()
+        .build()
+}
+
+/// A batch read from the outbox, not sent yet.
+#[derive(Default)]
+struct Batched {
+    ratings: Vec<WireRating>,
+    misuse: Vec<WireMisuse>,
+}
+
+impl Batched {
+    fn is_empty(&self) -> bool {
+        self.ratings.is_empty() && self.misuse.is_empty()
+    }
+}
+
+/// A batch sent, and the server's answer to come. Dropped before the answer, the request is
+/// abandoned (the server may have committed it; unmarked here, it goes again and is answered
+/// as a duplicate).
+struct InFlight {
+    batch: Batched,
+    acked_through: Option<u64>,
+    answer: tokio::task::JoinHandle<Result<BatchResult, SyncError>>,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.answer.abort();
+    }
+}
+
+/// One pass over the outbox: where it has read to, and what it has done.
+struct Pass<'a> {
+    store: &'a mut Store,
+    settings: &'a Settings,
+    /// The outbox's last rating read (sent or in flight): the next batch starts after it.
+    after: i64,
+    /// What still waits after each batch, told to the server. Counted once per pass: counted
+    /// before every batch, a backlog of a million ratings took three times as long to send.
+    /// Ratings finished during the pass are not in it; the next pass counts them.
+    waiting: u64,
+    sent: Sent,
+}
+
+impl Pass<'_> {
+    /// The next batch after what was read: up to `BATCH` ratings and `BATCH_BYTES` of them,
+    /// and misuse presses unless `with_misuse` is false (those in flight are not marked yet).
+    /// Ratings damaged on the tablet are listed as refused on the way.
+    fn read(&mut self, with_misuse: bool) -> Result<Batched, SyncError> {
+        let mut batch = Batched::default();
+        loop {
+            let mut damaged = Vec::new();
+            let mut bytes = 0;
+            for outgoing in self.store.outbox(self.after, BATCH)? {
+                let seq = outgoing.seq();
+                match outgoing {
+                    Outgoing::Ready(rating) => {
+                        let rating = wire::to_wire(
+                            &rating,
+                            self.settings.scale,
+                            &self.settings.counter_name,
+                        );
+                        // Ratings with long comments fill a batch before its number does;
+                        // the rest wait for the next one.
+                        bytes += rating.json_len_bound();
+                        if bytes > BATCH_BYTES && !batch.ratings.is_empty() {
+                            break;
+                        }
+                        batch.ratings.push(rating);
+                    }
+                    Outgoing::Damaged { id, part, .. } => damaged.push(ItemResult {
+                        id,
+                        status: Status::Rejected,
+                        error: Some(wire::damaged_code(part).to_owned()),
+                        receipt: None,
+                    }),
+                }
+                self.after = seq;
+            }
+            if damaged.is_empty() {
+                break;
+            }
+            tracing::warn!(
+                count = damaged.len(),
+                "ratings damaged on the tablet are kept and listed as refused, not sent"
+            );
+            self.waiting = self.waiting.saturating_sub(damaged.len() as u64);
+            self.sent.rejected += damaged.len() as u64;
+            self.store.record_sync(&damaged, None)?;
+            if !batch.ratings.is_empty() {
+                break;
+            }
+        }
+        if with_misuse {
+            batch.misuse = self.store.misuse_outbox(MISUSE_BATCH)?;
+        }
+        Ok(batch)
+    }
+
+    /// Sends `batch` on the runtime's own thread.
+    fn send(
+        &mut self,
+        client: &reqwest::Client,
+        link: &Link,
+        batch: Batched,
+    ) -> Result<InFlight, SyncError> {
+        self.waiting = self.waiting.saturating_sub(batch.ratings.len() as u64);
+        let sent_at = chrono::Local::now().fixed_offset().to_rfc3339();
+        let acked_through = self.store.acked_through()?;
+        let request = client
+            .post(format!("{}/api/v1/ratings/batch", link.server))
+            .bearer_auth(&link.token)
+            .json(&Batch {
+                ratings: &batch.ratings,
+                misuse: &batch.misuse,
+                queued: Some(self.waiting),
+                sent_at: Some(&sent_at),
+                acked_through,
+                app_version: Some(env!("CARGO_PKG_VERSION")),
+            });
+        let answer = tokio::spawn(async move {
+            let response = exchange(request).await?;
+            response
+                .json::<BatchResult>()
+                .await
+                .map_err(|_| SyncError::BadAnswer)
+        });
+        Ok(InFlight {
+            batch,
+            acked_through,
+            answer,
+        })
+    }
+
+    /// Waits for the server's answer to a batch; checks that it answers for that batch.
+    async fn answer(flight: &mut InFlight) -> Result<BatchResult, SyncError> {
+        let answer = (&mut flight.answer)
+            .await
+            .map_err(|e| SyncError::Unreachable(e.to_string()))??;
+        let batch = &flight.batch;
+        let matches = answer.results.len() == batch.ratings.len()
+            && answer.misuse_received == batch.misuse.len() as u64
+            && answer
+                .results
+                .iter()
+                .zip(&batch.ratings)
+                .all(|(r, w)| r.id.eq_ignore_ascii_case(&w.id));
+        if matches {
+            Ok(answer)
+        } else {
+            Err(SyncError::BadAnswer)
+        }
+    }
+
+    /// Marks a batch from the server's answer. With `resend`, first puts back in the outbox
+    /// the ratings a restored server no longer has, and reads it again from the front.
+    fn mark(
+        &mut self,
+        flight: &InFlight,
+        answer: &BatchResult,
+        resend: Option<Resend>,
+    ) -> Result<(), SyncError> {
+        self.store.record_misuse_sent(&flight.batch.misuse)?;
+        self.store.record_sync(&answer.results, resend)?;
+        for result in &answer.results {
+            match result.status {
+                Status::Rejected => self.sent.rejected += 1,
+                _ => self.sent.delivered += 1,
+            }
+        }
+        if resend.is_some() {
+            self.after = 0;
+            self.waiting = self.store.outbox_counts()?.queued;
+        }
+        Ok(())
+    }
+}
+
+/// Only a server that holds less than the tablet told it of may ask for a resend.
+fn resend(flight: &InFlight, answer: &BatchResult) -> Option<Resend> {
+    match (answer.resend_after, flight.acked_through) {
+        (Some(after), Some(through)) if after < through => Some(Resend { after, through }),
+        _ => None,
+    }
+}
+
+/// Sends the outbox until it is empty, batch by batch, each marked from the server's answer.
+/// One batch is at the server at a time, so the server takes a tablet's ratings in their
+/// order; meanwhile the tablet reads the next batch, and marks the last one while the next
+/// travels. Stops at the first failure; what was marked stays marked, and a batch read but
+/// not sent is read again next time. With `check_in`, an empty outbox still sends one empty
+/// batch: the server then says whether it lost ratings it had taken (restored from a
+/// backup), and those go again in the same pass. Runs on [`runtime`].
 pub async fn send_all(
     store: &mut Store,
     settings: &Settings,
@@ -263,96 +460,50 @@ pub async fn send_all(
     check_in: bool,
 ) -> Result<Sent, SyncError> {
     let client = client(link.trust())?;
-    let mut sent = Sent::default();
-    // What still waits after each batch, told to the server. Counted once per pass: counted
-    // before every batch, a backlog of a million ratings took three times as long to send.
-    // Ratings finished during the pass are not in it; the next pass counts them.
-    let mut waiting = store.outbox_counts()?.queued;
+    let waiting = store.outbox_counts()?.queued;
+    let mut pass = Pass {
+        store,
+        settings,
+        after: 0,
+        waiting,
+        sent: Sent::default(),
+    };
     let mut checked_in = !check_in;
+    let mut in_flight: Option<InFlight> = None;
     loop {
-        let mut ratings = Vec::new();
-        let mut damaged = Vec::new();
-        let mut bytes = 0;
-        for outgoing in store.outbox(BATCH)? {
-            match outgoing {
-                Outgoing::Ready(rating) => {
-                    let rating = wire::to_wire(&rating, settings.scale, &settings.counter_name);
-                    // Ratings with long comments fill a batch before its number does; the
-                    // rest wait for the next one.
-                    bytes += rating.json_len_bound();
-                    if bytes > BATCH_BYTES && !ratings.is_empty() {
-                        break;
-                    }
-                    ratings.push(rating);
+        // Misuse presses in flight are not marked yet: the next batch does without.
+        let misuse_in_flight = in_flight
+            .as_ref()
+            .is_some_and(|f| !f.batch.misuse.is_empty());
+        let next = pass.read(!misuse_in_flight)?;
+        let answered = match in_flight.take() {
+            Some(mut flight) => {
+                let answer = Pass::answer(&mut flight).await?;
+                Some((flight, answer))
+            }
+            None => None,
+        };
+        if let Some((flight, answer)) = &answered
+            && let Some(resend) = resend(flight, answer)
+        {
+            // Ratings come back to the outbox, before `next`: it is read again.
+            pass.mark(flight, answer, Some(resend))?;
+            continue;
+        }
+        if next.is_empty() && checked_in {
+            if let Some((flight, answer)) = answered {
+                pass.mark(&flight, &answer, None)?;
+                if !flight.batch.misuse.is_empty() {
+                    // More presses may wait.
+                    continue;
                 }
-                Outgoing::Damaged { id, part } => damaged.push(ItemResult {
-                    id,
-                    status: Status::Rejected,
-                    error: Some(wire::damaged_code(part).to_owned()),
-                    receipt: None,
-                }),
             }
-        }
-        if !damaged.is_empty() {
-            tracing::warn!(
-                count = damaged.len(),
-                "ratings damaged on the tablet are kept and listed as refused, not sent"
-            );
-            waiting = waiting.saturating_sub(damaged.len() as u64);
-            sent.rejected += damaged.len() as u64;
-            store.record_sync(&damaged, None)?;
-            if ratings.is_empty() {
-                continue;
-            }
-        }
-        let misuse = store.misuse_outbox(MISUSE_BATCH)?;
-        if ratings.is_empty() && misuse.is_empty() && checked_in {
-            return Ok(sent);
+            return Ok(pass.sent);
         }
         checked_in = true;
-        waiting = waiting.saturating_sub(ratings.len() as u64);
-        let sent_at = chrono::Local::now().fixed_offset().to_rfc3339();
-        let acked_through = store.acked_through()?;
-        let response = exchange(
-            client
-                .post(format!("{}/api/v1/ratings/batch", link.server))
-                .bearer_auth(&link.token)
-                .json(&Batch {
-                    ratings: &ratings,
-                    misuse: &misuse,
-                    queued: Some(waiting),
-                    sent_at: Some(&sent_at),
-                    acked_through,
-                    app_version: Some(env!("CARGO_PKG_VERSION")),
-                }),
-        )
-        .await?;
-        let answer: BatchResult = response.json().await.map_err(|_| SyncError::BadAnswer)?;
-        let matches = answer.results.len() == ratings.len()
-            && answer.misuse_received == misuse.len() as u64
-            && answer
-                .results
-                .iter()
-                .zip(&ratings)
-                .all(|(r, w)| r.id.eq_ignore_ascii_case(&w.id));
-        if !matches {
-            return Err(SyncError::BadAnswer);
-        }
-        // Only a server that holds less than the tablet told it of may ask for a resend.
-        let resend = match (answer.resend_after, acked_through) {
-            (Some(after), Some(through)) if after < through => Some(Resend { after, through }),
-            _ => None,
-        };
-        store.record_misuse_sent(&misuse)?;
-        store.record_sync(&answer.results, resend)?;
-        if resend.is_some() {
-            waiting = store.outbox_counts()?.queued;
-        }
-        for result in &answer.results {
-            match result.status {
-                Status::Rejected => sent.rejected += 1,
-                _ => sent.delivered += 1,
-            }
+        in_flight = Some(pass.send(&client, link, next)?);
+        if let Some((flight, answer)) = answered {
+            pass.mark(&flight, &answer, None)?;
         }
     }
 }

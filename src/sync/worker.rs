@@ -138,9 +138,7 @@ impl SyncHandle {
             checked_in_at: None,
             check_in_asked: false,
         };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
+        let runtime = super::runtime()?;
         let thread = std::thread::Builder::new()
             .name("sync".into())
             .spawn(move || runtime.block_on(worker.run(receiver, stopped)))?;

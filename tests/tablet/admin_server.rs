@@ -204,7 +204,7 @@ fn ratings_the_server_refuses_are_listed_with_the_reason_and_never_sent_again() 
     h.tap("server-send-now");
     let again = show_until(&h, &reports, "the pass ended", settled(0));
     assert_eq!(again.counts.rejected, 1);
-    let outbox = h.store().outbox(10).unwrap();
+    let outbox = h.store().outbox(0, 10).unwrap();
     assert!(outbox.is_empty(), "{outbox:?}");
     assert_eq!(server_count(&server), 1);
 }

@@ -60,12 +60,12 @@ fn a_damaged_rating_comes_out_of_the_outbox_in_its_place_and_holds_up_none_of_th
         conn.execute(&format!("UPDATE ratings SET {change} WHERE id = ?1"), [id])
             .unwrap();
     }
-    let out = store.outbox(10).unwrap();
+    let out = store.outbox(0, 10).unwrap();
     assert!(matches!(&out[0], Outgoing::Ready(r) if r.id == ids[0]));
     let damaged: Vec<_> = out[1..]
         .iter()
         .map(|o| match o {
-            Outgoing::Damaged { id, part } => (id.clone(), *part),
+            Outgoing::Damaged { id, part, .. } => (id.clone(), *part),
             ready => panic!("{ready:?}"),
         })
         .collect();
@@ -412,7 +412,7 @@ fn the_outbox_holds_finished_unsent_ratings_in_order_in_a_form_the_server_accept
 
     // The negative one waits for its reasons; the others go, oldest first, whole, with the
     // counter they were given at.
-    let out = ready(store.outbox(10).unwrap());
+    let out = ready(store.outbox(0, 10).unwrap());
     let ids: Vec<&str> = out.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids, [first.id.as_str(), unrated.id.as_str()]);
     assert_eq!(out[1].outcome, Outcome::NotRated);
@@ -423,7 +423,11 @@ fn the_outbox_holds_finished_unsent_ratings_in_order_in_a_form_the_server_accept
     );
     assert_eq!(out[0].counter.as_deref(), Some("Quầy 1"));
     assert_eq!(out[0].scale, Some(hailong_core::level::Scale::Three));
-    assert_eq!(store.outbox(1).unwrap().len(), 1);
+    assert_eq!(store.outbox(0, 1).unwrap().len(), 1);
+    // Read on from the last one taken (the next batch, while this one is in flight).
+    let after_first = ready(store.outbox(out[0].seq, 10).unwrap());
+    assert_eq!(after_first.len(), 1);
+    assert_eq!(after_first[0].id, unrated.id);
 
     store
         .amend_reasons(&pending.id, &[Reason::LongWait], None, true)
@@ -449,7 +453,7 @@ fn the_outbox_holds_finished_unsent_ratings_in_order_in_a_form_the_server_accept
         .unwrap();
     drop(store);
     let store = Store::open(&path).unwrap();
-    let out = ready(store.outbox(10).unwrap());
+    let out = ready(store.outbox(0, 10).unwrap());
     assert_eq!(out.len(), 1, "sent and rejected ratings are not resent");
     assert_eq!(out[0].id, pending.id);
     assert_eq!(out[0].reasons, [Reason::LongWait]);
@@ -476,7 +480,7 @@ fn ratings_stored_before_the_scale_and_counter_were_kept_say_they_have_none() {
         .unwrap();
     drop(conn);
     let store = Store::open(&dir.path().join("hailong.db")).unwrap();
-    let kept: Vec<_> = ready(store.outbox(10).unwrap())
+    let kept: Vec<_> = ready(store.outbox(0, 10).unwrap())
         .into_iter()
         .map(|r| (r.scale, r.counter))
         .collect();

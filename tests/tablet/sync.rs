@@ -45,6 +45,54 @@ fn get_json(url: &str, path: &str, token: &str) -> serde_json::Value {
     serde_json::from_str(body).unwrap()
 }
 
+/// Adds `count` misuse presses to a tablet's database.
+fn add_misuse(tablet: &Path, count: usize) {
+    let conn = rusqlite::Connection::open(tablet.join("hailong.db")).unwrap();
+    for _ in 0..count {
+        conn.execute(
+            "INSERT INTO misuse (id, recorded_at, local_date)
+             VALUES (?1, '2026-11-23T08:00:00+07:00', '2026-11-23')",
+            [uuid::Uuid::now_v7().to_string()],
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn misuse_presses_outlasting_the_ratings_all_go_in_one_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let tablet = dir.path().join("tablet");
+    ok(&hailong(
+        &tablet,
+        &["demo", "--count", "100", "--days", "5"],
+    ));
+    // Three batches' worth of presses, and ratings for one: the presses go on alone.
+    add_misuse(&tablet, 1_200);
+    let server = start_server(dir.path());
+    let code = server.pairing_code("Quầy 1");
+    ok(&hailong(
+        &tablet,
+        &["pair", "--server", &server.url, "--code", &code],
+    ));
+    ok(&hailong(&tablet, &["sync", "--once"]));
+    let count = |db: &Path, sql: &str| crate::binary::one(db, sql);
+    let on_tablet = count(&tablet.join("hailong.db"), "SELECT count(*) FROM misuse");
+    assert!(on_tablet >= 1_200);
+    assert_eq!(
+        count(&server.db, "SELECT count(*) FROM misuse"),
+        on_tablet,
+        "every press reached the server in the one pass"
+    );
+    assert_eq!(
+        count(
+            &tablet.join("hailong.db"),
+            "SELECT count(*) FROM misuse WHERE sent = 0"
+        ),
+        0
+    );
+    assert_eq!(ids(&server.db).len(), 100);
+}
+
 #[test]
 fn twenty_thousand_demo_ratings_reach_the_server_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -53,6 +101,9 @@ fn twenty_thousand_demo_ratings_reach_the_server_exactly_once() {
         &tablet,
         &["demo", "--count", "20000", "--days", "30"],
     ));
+    // More misuse presses than a batch carries: they go over several batches, while the
+    // ratings' batches follow each other.
+    add_misuse(&tablet, 1_200);
     let server = start_server(dir.path());
 
     let out = hailong(&tablet, &["sync", "--once"]);
@@ -99,6 +150,23 @@ fn twenty_thousand_demo_ratings_reach_the_server_exactly_once() {
     let tablet_ids = ids(&tablet.join("hailong.db"));
     assert_eq!(tablet_ids.len(), 20000);
     assert_eq!(ids(&server.db), tablet_ids);
+    // While the tablet reads and marks around a batch in flight, the server still takes its
+    // ratings in their order: its receipts follow the tablet's sequence.
+    let in_order = |db: &Path, sql: &str| -> Vec<String> {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        let mut stmt = conn.prepare(sql).unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert_eq!(
+        in_order(&server.db, "SELECT id FROM ratings ORDER BY receipt"),
+        in_order(
+            &tablet.join("hailong.db"),
+            "SELECT id FROM ratings ORDER BY seq"
+        )
+    );
 
     // The commune's summary over this one tablet is the tablet's own, misuse presses included.
     let period = ["--from", "2020-01-01", "--to", "2030-12-31"];
@@ -116,8 +184,8 @@ fn twenty_thousand_demo_ratings_reach_the_server_exactly_once() {
         &admin,
     );
     assert!(
-        tablet_summary["misuse"].as_u64().unwrap() > 0,
-        "the demo has misuse presses"
+        tablet_summary["misuse"].as_u64().unwrap() > 1_200,
+        "the demo's misuse presses and those added"
     );
     for key in [
         "total",
