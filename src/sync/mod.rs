@@ -285,6 +285,36 @@ struct InFlight {
     answer: tokio::task::JoinHandle<Result<BatchResult, SyncError>>,
 }
 
+impl InFlight {
+    /// Waits for the server's answer; checks that it answers for this batch.
+    async fn answered(&mut self) -> Result<BatchResult, SyncError> {
+        let answer = (&mut self.answer)
+            .await
+            .map_err(|e| SyncError::Unreachable(e.to_string()))??;
+        let batch = &self.batch;
+        let matches = answer.results.len() == batch.ratings.len()
+            && answer.misuse_received == batch.misuse.len() as u64
+            && answer
+                .results
+                .iter()
+                .zip(&batch.ratings)
+                .all(|(r, w)| r.id.eq_ignore_ascii_case(&w.id));
+        if matches {
+            Ok(answer)
+        } else {
+            Err(SyncError::BadAnswer)
+        }
+    }
+
+    /// Only a server that holds less than the tablet told it of may ask for a resend.
+    fn resend(&self, answer: &BatchResult) -> Option<Resend> {
+        match (answer.resend_after, self.acked_through) {
+            (Some(after), Some(through)) if after < through => Some(Resend { after, through }),
+            _ => None,
+        }
+    }
+}
+
 impl Drop for InFlight {
     fn drop(&mut self) {
         self.answer.abort();
@@ -394,26 +424,6 @@ impl Pass<'_> {
         })
     }
 
-    /// Waits for the server's answer to a batch; checks that it answers for that batch.
-    async fn answer(flight: &mut InFlight) -> Result<BatchResult, SyncError> {
-        let answer = (&mut flight.answer)
-            .await
-            .map_err(|e| SyncError::Unreachable(e.to_string()))??;
-        let batch = &flight.batch;
-        let matches = answer.results.len() == batch.ratings.len()
-            && answer.misuse_received == batch.misuse.len() as u64
-            && answer
-                .results
-                .iter()
-                .zip(&batch.ratings)
-                .all(|(r, w)| r.id.eq_ignore_ascii_case(&w.id));
-        if matches {
-            Ok(answer)
-        } else {
-            Err(SyncError::BadAnswer)
-        }
-    }
-
     /// Marks a batch from the server's answer. With `resend`, first puts back in the outbox
     /// the ratings a restored server no longer has, and reads it again from the front.
     fn mark(
@@ -435,14 +445,6 @@ impl Pass<'_> {
             self.waiting = self.store.outbox_counts()?.queued;
         }
         Ok(())
-    }
-}
-
-/// Only a server that holds less than the tablet told it of may ask for a resend.
-fn resend(flight: &InFlight, answer: &BatchResult) -> Option<Resend> {
-    match (answer.resend_after, flight.acked_through) {
-        (Some(after), Some(through)) if after < through => Some(Resend { after, through }),
-        _ => None,
     }
 }
 
@@ -478,13 +480,13 @@ pub async fn send_all(
         let next = pass.read(!misuse_in_flight)?;
         let answered = match in_flight.take() {
             Some(mut flight) => {
-                let answer = Pass::answer(&mut flight).await?;
+                let answer = flight.answered().await?;
                 Some((flight, answer))
             }
             None => None,
         };
         if let Some((flight, answer)) = &answered
-            && let Some(resend) = resend(flight, answer)
+            && let Some(resend) = flight.resend(answer)
         {
             // Ratings come back to the outbox, before `next`: it is read again.
             pass.mark(flight, answer, Some(resend))?;

@@ -61,8 +61,13 @@ pub fn sibling_server_binary() -> Option<PathBuf> {
 
 /// Every rating id in a database (tablet or server), sorted.
 pub fn ids(db: &Path) -> Vec<String> {
+    texts(db, "SELECT id FROM ratings ORDER BY id")
+}
+
+/// The first column of every row a query gives, as text.
+pub fn texts(db: &Path, sql: &str) -> Vec<String> {
     let conn = rusqlite::Connection::open(db).unwrap();
-    let mut stmt = conn.prepare("SELECT id FROM ratings ORDER BY id").unwrap();
+    let mut stmt = conn.prepare(sql).unwrap();
     stmt.query_map([], |r| r.get(0))
         .unwrap()
         .collect::<Result<_, _>>()

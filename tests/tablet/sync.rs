@@ -1,7 +1,7 @@
 //! The tablet's `pair` and `sync --once` against the real server (in-process) on a loopback
 //! port: every rating reaches the server once, and failures say so with the right status.
 
-use crate::binary::{hailong, ids, ok};
+use crate::binary::{hailong, ids, ok, texts};
 use crate::running::RunningServer;
 use std::path::Path;
 
@@ -9,9 +9,8 @@ fn start_server(dir: &Path) -> RunningServer {
     RunningServer::start(&dir.join("server.db"))
 }
 
-/// A demo tablet of `count` ratings over five days in `root/tablet`, paired with a new server
-/// and synced to it.
-fn synced_demo_tablet(root: &Path, count: u32) -> (std::path::PathBuf, RunningServer) {
+/// A demo tablet of `count` ratings over five days in `root/tablet`, paired with a new server.
+fn paired_demo_tablet(root: &Path, count: u32) -> (std::path::PathBuf, RunningServer) {
     let tablet = root.join("tablet");
     let count = count.to_string();
     ok(&hailong(
@@ -24,6 +23,12 @@ fn synced_demo_tablet(root: &Path, count: u32) -> (std::path::PathBuf, RunningSe
         &tablet,
         &["pair", "--server", &server.url, "--code", &code],
     ));
+    (tablet, server)
+}
+
+/// The same, synced to its server.
+fn synced_demo_tablet(root: &Path, count: u32) -> (std::path::PathBuf, RunningServer) {
+    let (tablet, server) = paired_demo_tablet(root, count);
     ok(&hailong(&tablet, &["sync", "--once"]));
     (tablet, server)
 }
@@ -61,19 +66,9 @@ fn add_misuse(tablet: &Path, count: usize) {
 #[test]
 fn misuse_presses_outlasting_the_ratings_all_go_in_one_pass() {
     let dir = tempfile::tempdir().unwrap();
-    let tablet = dir.path().join("tablet");
-    ok(&hailong(
-        &tablet,
-        &["demo", "--count", "100", "--days", "5"],
-    ));
+    let (tablet, server) = paired_demo_tablet(dir.path(), 100);
     // Three batches' worth of presses, and ratings for one: the presses go on alone.
     add_misuse(&tablet, 1_200);
-    let server = start_server(dir.path());
-    let code = server.pairing_code("Quầy 1");
-    ok(&hailong(
-        &tablet,
-        &["pair", "--server", &server.url, "--code", &code],
-    ));
     ok(&hailong(&tablet, &["sync", "--once"]));
     let count = |db: &Path, sql: &str| crate::binary::one(db, sql);
     let on_tablet = count(&tablet.join("hailong.db"), "SELECT count(*) FROM misuse");
@@ -152,17 +147,9 @@ fn twenty_thousand_demo_ratings_reach_the_server_exactly_once() {
     assert_eq!(ids(&server.db), tablet_ids);
     // While the tablet reads and marks around a batch in flight, the server still takes its
     // ratings in their order: its receipts follow the tablet's sequence.
-    let in_order = |db: &Path, sql: &str| -> Vec<String> {
-        let conn = rusqlite::Connection::open(db).unwrap();
-        let mut stmt = conn.prepare(sql).unwrap();
-        stmt.query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    };
     assert_eq!(
-        in_order(&server.db, "SELECT id FROM ratings ORDER BY receipt"),
-        in_order(
+        texts(&server.db, "SELECT id FROM ratings ORDER BY receipt"),
+        texts(
             &tablet.join("hailong.db"),
             "SELECT id FROM ratings ORDER BY seq"
         )
