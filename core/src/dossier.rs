@@ -79,7 +79,14 @@ impl DossierCode {
         if input.chars().count() > MAX_INPUT_CHARS {
             return Err(DossierCodeError::TooLong);
         }
-        let normalised: String = input.trim().nfc().collect::<String>().to_uppercase();
+        let input = input.trim();
+        // ASCII is already NFC, and its upper case is ASCII's: the usual code (typed, scanned,
+        // or stored and sent again) skips the Unicode tables.
+        let normalised = if input.is_ascii() {
+            input.to_ascii_uppercase()
+        } else {
+            input.nfc().collect::<String>().to_uppercase()
+        };
         let candidate = extract_from_url(&normalised).unwrap_or(&normalised);
         if candidate.is_empty() {
             return Err(DossierCodeError::Empty);
@@ -280,6 +287,14 @@ mod tests {
     fn spaces_and_lower_case_are_normalised_to_the_same_code() {
         assert_eq!(
             parse("  000.00.14.h56-200203-0118 "),
+            parse("000.00.14.H56-200203-0118")
+        );
+        // Not ASCII (a Vietnamese path, written decomposed): normalised the long way, to the
+        // same code.
+        assert_eq!(
+            parse(
+                "https://dichvucong.example.gov.vn/ho\u{302}\u{300}-so\u{31b}/000.00.14.h56-200203-0118"
+            ),
             parse("000.00.14.H56-200203-0118")
         );
     }

@@ -316,6 +316,14 @@ const SCHEMA: &[&str] = &[
     -- backlog of a million ratings came in).
     CREATE INDEX alert_queue_in_order ON alert_queue (queued_at, rating_id);
 ",
+    "
+    -- 15: the date index holds the date alone. Every count comes from `daily_counts` and
+    -- `group_counts` now; what still reads ratings by date (a report's entries, an export, a
+    -- period's count) reads the rows themselves. Its three more columns cost a third of the
+    -- time of each rating's insert (BENCHMARKS.md, a tablet's backlog).
+    DROP INDEX ratings_by_date;
+    CREATE INDEX ratings_by_date ON ratings (local_date);
+",
 ];
 
 pub struct Db {

@@ -101,6 +101,12 @@ impl Db {
         Ok(())
     }
 
+    /// Empties the alerts' queue in one statement, reading no rating (alerts are off).
+    pub fn drop_alerts(&mut self) -> Result<u64, DbError> {
+        let dropped = self.conn.execute("DELETE FROM alert_queue", [])?;
+        Ok(u64::try_from(dropped).unwrap_or(u64::MAX))
+    }
+
     /// Whether the report of `period` (`2026-10`, `2026-Q3`) was queued already.
     pub fn report_queued(&self, period: &str) -> Result<bool, DbError> {
         Ok(self

@@ -95,6 +95,11 @@ impl Notifier {
         let unit = self.db.unit_name()?;
         let utc = now.with_timezone(&Utc);
         let mut round = Round::default();
+        if !settings.alerts || channels.is_empty() {
+            // Nowhere to send them: what is queued now will never be alerted, and a backlog's
+            // negatives leave the queue without each being read.
+            self.db.drop_alerts()?;
+        }
         loop {
             let queued = self.db.queued_alerts(ALERT_RATINGS)?;
             if queued.is_empty() {

@@ -24,6 +24,8 @@ pub trait NotifyStore: Source + Send {
         messages: Messages<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// Empties the alerts' queue without reading it (alerts are off): returns how many left.
+    fn drop_alerts(&mut self) -> Result<u64, StoreError>;
     fn report_queued(&self, period: &str) -> Result<bool, StoreError>;
     fn queue_report(
         &mut self,
@@ -67,6 +69,9 @@ impl NotifyStore for Db {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         Ok(Db::take_alerts(self, taken, messages, now)?)
+    }
+    fn drop_alerts(&mut self) -> Result<u64, StoreError> {
+        Ok(Db::drop_alerts(self)?)
     }
     fn report_queued(&self, period: &str) -> Result<bool, StoreError> {
         Ok(Db::report_queued(self, period)?)
@@ -125,6 +130,9 @@ impl NotifyStore for Blocking {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         Ok(self.wait(self.pg.take_alerts(taken, messages, now))?)
+    }
+    fn drop_alerts(&mut self) -> Result<u64, StoreError> {
+        Ok(self.wait(self.pg.drop_alerts())?)
     }
     fn report_queued(&self, period: &str) -> Result<bool, StoreError> {
         Ok(self.wait(self.pg.report_queued(period))?)

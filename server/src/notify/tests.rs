@@ -153,6 +153,37 @@ fn webhook(port: u16) -> Settings {
     }
 }
 
+/// Negatives taken while alerts are off leave the queue unsent, and are not alerted late when
+/// alerts are turned on.
+#[test]
+fn negatives_taken_while_alerts_are_off_are_never_alerted() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let on = webhook(port);
+    let off = Settings {
+        alerts: false,
+        ..on.clone()
+    };
+    let path = database(dir.path(), &off);
+    let queued = |path: &Path| -> i64 {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        conn.query_row("SELECT count(*) FROM alert_queue", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(queued(&path), 2, "the writer queues both negatives");
+    let mut notifier = Notifier::open(&path).unwrap();
+    let t0 = at(2026, 11, 29, 14, 27, 0);
+    let round = notifier.round(t0).unwrap();
+    assert_eq!((round.alerted, round.sent, round.failed), (0, 0, 0));
+    assert_eq!(queued(&path), 0);
+    let mut db = Db::open(&path).unwrap();
+    db.set_notify_settings(&serde_json::to_string(&on).unwrap())
+        .unwrap();
+    let later = notifier.round(t0 + chrono::Duration::seconds(61)).unwrap();
+    assert_eq!((later.alerted, later.sent, later.failed), (0, 0, 0));
+    assert_eq!(db.queue_state().unwrap().waiting, 0, "no message made");
+}
+
 /// Issue 15: the negatives of a batch go out as one alert; while the receiver is down the alert
 /// waits, through a restart, and is tried again later; when it is back it gets the alert once.
 #[test]

@@ -97,6 +97,12 @@ impl Pg {
         Ok(())
     }
 
+    /// Empties the alerts' queue in one statement, reading no rating (alerts are off).
+    pub async fn drop_alerts(&self) -> Result<u64, PgError> {
+        let client = self.pool.get().await?;
+        Ok(client.execute("DELETE FROM alert_queue", &[]).await?)
+    }
+
     /// Whether the report of `period` (`2026-10`, `2026-Q3`) was queued already.
     pub async fn report_queued(&self, period: &str) -> Result<bool, PgError> {
         let client = self.pool.get().await?;

@@ -221,6 +221,13 @@ const SIXTH: &str = "ALTER TABLE devices ADD COLUMN app_version text;";
 /// 7: the alert queue in its order, as SQLite's 14.
 const SEVENTH: &str = "CREATE INDEX alert_queue_in_order ON alert_queue (queued_at, rating_id);";
 
+/// 8: the date index holds the date alone, as SQLite's 15: every count comes from the counts
+/// tables; a report's entries and a period's count read the rows themselves.
+const EIGHTH: &str = "
+    DROP INDEX ratings_by_date;
+    CREATE INDEX ratings_by_date ON ratings (local_date);
+";
+
 /// Every migration, in order.
 pub fn migrations() -> Vec<String> {
     vec![
@@ -231,6 +238,7 @@ pub fn migrations() -> Vec<String> {
         FIFTH.to_owned(),
         SIXTH.to_owned(),
         SEVENTH.to_owned(),
+        EIGHTH.to_owned(),
     ]
 }
 
