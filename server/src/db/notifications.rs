@@ -102,9 +102,9 @@ impl Db {
     }
 
     /// Empties the alerts' queue in one statement, reading no rating (alerts are off).
-    pub fn drop_alerts(&mut self) -> Result<u64, DbError> {
-        let dropped = self.conn.execute("DELETE FROM alert_queue", [])?;
-        Ok(u64::try_from(dropped).unwrap_or(u64::MAX))
+    pub fn drop_alerts(&mut self) -> Result<(), DbError> {
+        self.conn.execute("DELETE FROM alert_queue", [])?;
+        Ok(())
     }
 
     /// Whether the report of `period` (`2026-10`, `2026-Q3`) was queued already.

@@ -96,28 +96,24 @@ impl Notifier {
         let utc = now.with_timezone(&Utc);
         let mut round = Round::default();
         if !settings.alerts || channels.is_empty() {
-            // Nowhere to send them: what is queued now will never be alerted, and a backlog's
-            // negatives leave the queue without each being read.
+            // Nowhere to send them: what is queued will never be alerted, and a backlog's
+            // negatives leave the queue without each being read (those queued meanwhile, in
+            // the next round).
             self.db.drop_alerts()?;
-        }
-        loop {
-            let queued = self.db.queued_alerts(ALERT_RATINGS)?;
-            if queued.is_empty() {
-                break;
-            }
-            let ids: Vec<String> = queued.iter().map(|e| e.id.clone()).collect();
-            let messages = if settings.alerts {
+        } else {
+            loop {
+                let queued = self.db.queued_alerts(ALERT_RATINGS)?;
+                if queued.is_empty() {
+                    break;
+                }
+                let ids: Vec<String> = queued.iter().map(|e| e.id.clone()).collect();
                 let alert = Message::Alert {
                     unit: unit.clone(),
                     lang: settings.lang.clone(),
                     ratings: queued.iter().map(AlertRating::of).collect(),
                 };
-                to_channels(&channels, &alert)
-            } else {
-                Vec::new()
-            };
-            self.db.take_alerts(&ids, &messages, utc)?;
-            if !messages.is_empty() {
+                self.db
+                    .take_alerts(&ids, &to_channels(&channels, &alert), utc)?;
                 round.alerted += ids.len();
             }
         }

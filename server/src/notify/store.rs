@@ -24,8 +24,8 @@ pub trait NotifyStore: Source + Send {
         messages: Messages<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
-    /// Empties the alerts' queue without reading it (alerts are off): returns how many left.
-    fn drop_alerts(&mut self) -> Result<u64, StoreError>;
+    /// Empties the alerts' queue without reading it (alerts are off).
+    fn drop_alerts(&mut self) -> Result<(), StoreError>;
     fn report_queued(&self, period: &str) -> Result<bool, StoreError>;
     fn queue_report(
         &mut self,
@@ -70,7 +70,7 @@ impl NotifyStore for Db {
     ) -> Result<(), StoreError> {
         Ok(Db::take_alerts(self, taken, messages, now)?)
     }
-    fn drop_alerts(&mut self) -> Result<u64, StoreError> {
+    fn drop_alerts(&mut self) -> Result<(), StoreError> {
         Ok(Db::drop_alerts(self)?)
     }
     fn report_queued(&self, period: &str) -> Result<bool, StoreError> {
@@ -131,7 +131,7 @@ impl NotifyStore for Blocking {
     ) -> Result<(), StoreError> {
         Ok(self.wait(self.pg.take_alerts(taken, messages, now))?)
     }
-    fn drop_alerts(&mut self) -> Result<u64, StoreError> {
+    fn drop_alerts(&mut self) -> Result<(), StoreError> {
         Ok(self.wait(self.pg.drop_alerts())?)
     }
     fn report_queued(&self, period: &str) -> Result<bool, StoreError> {

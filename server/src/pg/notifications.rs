@@ -98,9 +98,10 @@ impl Pg {
     }
 
     /// Empties the alerts' queue in one statement, reading no rating (alerts are off).
-    pub async fn drop_alerts(&self) -> Result<u64, PgError> {
+    pub async fn drop_alerts(&self) -> Result<(), PgError> {
         let client = self.pool.get().await?;
-        Ok(client.execute("DELETE FROM alert_queue", &[]).await?)
+        client.execute("DELETE FROM alert_queue", &[]).await?;
+        Ok(())
     }
 
     /// Whether the report of `period` (`2026-10`, `2026-Q3`) was queued already.
