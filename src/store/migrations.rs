@@ -97,13 +97,51 @@ const MIGRATIONS: &[&str] = &[
     // 7: the counter each rating was given at, as it was named then: renaming a counter
     // relabels neither the ratings still to be sent nor the reports of earlier ones.
     "ALTER TABLE ratings ADD COLUMN counter TEXT;",
+    // 8: where each rating stands with the server, in tables of their own. Marking a rating
+    // sent appends a narrow row instead of rewriting the rating's and moving it between two
+    // indexes: that was half the tablet's time sending a backlog. `outbox` holds the finished
+    // ratings waiting to be sent (filled by triggers, so no path can forget it), `sent` those
+    // the server holds with its receipt (none for one taken before receipts existed),
+    // `rejected` those it refused with its code. The highest receipt goes to `meta`.
+    "CREATE TABLE outbox (seq INTEGER PRIMARY KEY);
+    CREATE TABLE sent (seq INTEGER PRIMARY KEY, receipt INTEGER);
+    CREATE TABLE rejected (seq INTEGER PRIMARY KEY, error TEXT NOT NULL);
+    INSERT INTO outbox SELECT seq FROM ratings WHERE sync_state = 0 AND finished = 1;
+    INSERT INTO sent SELECT seq, server_receipt FROM ratings WHERE sync_state = 1;
+    INSERT INTO rejected SELECT seq, coalesce(sync_error, '') FROM ratings WHERE sync_state = 2;
+    INSERT INTO meta (key, value)
+        SELECT 'acked_through', m FROM (SELECT max(server_receipt) AS m FROM ratings)
+        WHERE m IS NOT NULL;
+    DROP INDEX ratings_outbox;
+    DROP INDEX ratings_rejected;
+    DROP INDEX ratings_receipt;
+    ALTER TABLE ratings DROP COLUMN sync_state;
+    ALTER TABLE ratings DROP COLUMN sync_error;
+    ALTER TABLE ratings DROP COLUMN server_receipt;
+    CREATE TRIGGER ratings_outbox_insert AFTER INSERT ON ratings WHEN NEW.finished = 1 BEGIN
+        INSERT INTO outbox (seq) VALUES (NEW.seq);
+    END;
+    CREATE TRIGGER ratings_outbox_finish AFTER UPDATE OF finished ON ratings
+        WHEN NEW.finished = 1 AND OLD.finished = 0 BEGIN
+        INSERT INTO outbox (seq) VALUES (NEW.seq);
+    END;
+    CREATE TRIGGER ratings_outbox_delete AFTER DELETE ON ratings BEGIN
+        DELETE FROM outbox WHERE seq = OLD.seq;
+        DELETE FROM sent WHERE seq = OLD.seq;
+        DELETE FROM rejected WHERE seq = OLD.seq;
+    END;",
 ];
 
 /// Brings the schema up to date.
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {
+    apply_through(conn, MIGRATIONS.len())
+}
+
+/// Brings the schema up to version `target` (an older one, in tests).
+fn apply_through(conn: &mut Connection, target: usize) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+    for (i, sql) in MIGRATIONS.iter().enumerate().take(target).skip(version) {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i + 1)?;
     }
@@ -113,4 +151,100 @@ pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {
 /// The schema version this build writes.
 pub fn latest() -> usize {
     MIGRATIONS.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tablet's file from before version 8, with a rating waiting, one sent before receipts
+    /// existed, two sent with receipts, one refused and one not finished.
+    fn version_7(path: &std::path::Path) -> Connection {
+        let mut conn = Connection::open(path).unwrap();
+        apply_through(&mut conn, 7).unwrap();
+        let rows = [
+            (1, 1, 1, None, None),
+            (2, 1, 1, Some(7), None),
+            (3, 1, 2, None, Some("bad_reason")),
+            (4, 1, 0, None, None),
+            (5, 1, 1, Some(8), None),
+            (6, 0, 0, None, None),
+        ];
+        for (seq, finished, state, receipt, error) in rows {
+            conn.execute(
+                "INSERT INTO ratings (seq, id, recorded_at, local_date, outcome, finished,
+                     sync_state, server_receipt, sync_error)
+                 VALUES (?1, 'r' || ?1, '2026-11-23T09:00:00+07:00', '2026-11-23', 'satisfied',
+                     ?2, ?3, ?4, ?5)",
+                rusqlite::params![seq, finished, state, receipt, error],
+            )
+            .unwrap();
+        }
+        conn
+    }
+
+    fn seqs(conn: &Connection, sql: &str) -> Vec<i64> {
+        let mut stmt = conn.prepare(sql).unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn version_8_keeps_where_every_rating_stood_with_the_server() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hailong.db");
+        let mut conn = version_7(&path);
+        apply(&mut conn).unwrap();
+        assert_eq!(seqs(&conn, "SELECT seq FROM outbox ORDER BY seq"), [4]);
+        let sent: Vec<(i64, Option<i64>)> = conn
+            .prepare("SELECT seq, receipt FROM sent ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(sent, [(1, None), (2, Some(7)), (5, Some(8))]);
+        let refused: (i64, String) = conn
+            .query_row("SELECT seq, error FROM rejected", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(refused, (3, "bad_reason".to_owned()));
+        let acked: String = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'acked_through'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(acked, "8");
+        let columns = seqs(
+            &conn,
+            "SELECT count(*) FROM pragma_table_info('ratings')
+             WHERE name IN ('sync_state', 'sync_error', 'server_receipt')",
+        );
+        assert_eq!(columns, [0], "the old columns are gone");
+
+        // The triggers keep the outbox from now on: finishing the open one queues it, and a
+        // rating stored finished is queued at once; one stored open is not.
+        conn.execute("UPDATE ratings SET finished = 1 WHERE seq = 6", [])
+            .unwrap();
+        conn.execute(
+            "INSERT INTO ratings (seq, id, recorded_at, local_date, outcome, finished)
+             VALUES (7, 'r7', '2026-11-23T10:00:00+07:00', '2026-11-23', 'satisfied', 1),
+                    (8, 'r8', '2026-11-23T10:01:00+07:00', '2026-11-23', 'unsatisfied', 0)",
+            [],
+        )
+        .unwrap();
+        assert_eq!(
+            seqs(&conn, "SELECT seq FROM outbox ORDER BY seq"),
+            [4, 6, 7]
+        );
+        // Finishing twice queues nothing twice.
+        conn.execute("UPDATE ratings SET finished = 1 WHERE seq = 6", [])
+            .unwrap();
+        assert_eq!(seqs(&conn, "SELECT count(*) FROM outbox"), [3]);
+    }
 }

@@ -14,7 +14,7 @@ mod reports;
 
 pub use meta::{PinLock, SyncRecord};
 pub use officers::Officer;
-pub use outbox::{DamagedPart, OutboxCounts, Outgoing, RejectedRating, Resend};
+pub use outbox::{DamagedPart, Delivery, OutboxCounts, Outgoing, RejectedRating, Resend};
 pub use ratings::{NewRating, Recorded};
 pub use reports::Breakdown;
 

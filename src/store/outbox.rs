@@ -5,8 +5,8 @@ use super::ratings::{RATING_COLUMNS, damaged_part, rating_from_row};
 use super::{Store, StoreError};
 use chrono::{DateTime, FixedOffset};
 use hailong_core::rating::Rating;
-use hailong_core::wire::{ItemResult, Status, WireMisuse};
-use rusqlite::{TransactionBehavior, params};
+use hailong_core::wire::WireMisuse;
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 /// How the outbox stands.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -63,9 +63,6 @@ pub enum DamagedPart {
     Other,
 }
 
-const SENT: i64 = 1;
-const REJECTED: i64 = 2;
-
 /// Ratings a restored server no longer has: those it gave a receipt above `after`, up to
 /// `through` (the highest the tablet told it of).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +70,19 @@ pub struct Resend {
     pub after: u64,
     pub through: u64,
 }
+
+/// What the server answered for a rating sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery<'a> {
+    /// The server holds it (taken now, or already: a duplicate or a conflict), with its receipt
+    /// (none from a server that took it before receipts existed).
+    Held { receipt: Option<u64> },
+    /// The server refused it, with its reject code (`hailong_core::wire` codes): kept here for
+    /// the administrator, not resent.
+    Refused { code: &'a str },
+}
+
+const ACKED_THROUGH: &str = "acked_through";
 
 /// A receipt as SQLite keeps it (a server never gives one past `i64::MAX`).
 fn receipt_value(receipt: u64) -> i64 {
@@ -85,9 +95,10 @@ impl Store {
     /// on from the last one taken lets the next batch be read while this one is in flight. A
     /// rating damaged on the tablet comes as such, so that it holds up none of the others.
     pub fn outbox(&self, after: i64, limit: usize) -> Result<Vec<Outgoing>, StoreError> {
+        // CROSS JOIN: walk the outbox in order, looking each rating up by its key.
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {RATING_COLUMNS} FROM ratings
-             WHERE sync_state = 0 AND finished = 1 AND seq > ?1 ORDER BY seq LIMIT ?2"
+            "SELECT {RATING_COLUMNS} FROM outbox CROSS JOIN ratings USING (seq)
+             WHERE seq > ?1 ORDER BY seq LIMIT ?2"
         ))?;
         let mut rows = stmt.query(params![after, i64::try_from(limit).unwrap_or(i64::MAX)])?;
         let mut out = Vec::new();
@@ -107,24 +118,36 @@ impl Store {
         Ok(out)
     }
 
-    /// Records the server's answers in one transaction: accepted, duplicate and conflict mean
-    /// the server has the rating (kept with its receipt); rejected ones stay here with the
-    /// reason and are not resent. With `resend`, first puts back in the outbox the ratings a
-    /// restored server no longer has.
-    pub fn record_sync(
+    /// Records what the server answered for the ratings sent (by their `seq`), in one
+    /// transaction: each leaves the outbox, as held (with its receipt) or refused (with the
+    /// reason, not resent). One no longer in the outbox (marked already) is left as it is.
+    /// With `resend`, first puts back in the outbox the ratings a restored server no longer
+    /// has.
+    pub fn record_sync<'a>(
         &mut self,
-        results: &[ItemResult],
+        answers: impl IntoIterator<Item = (i64, Delivery<'a>)>,
         resend: Option<Resend>,
     ) -> Result<(), StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut highest = acked_through(&tx)?;
         if let Some(Resend { after, through }) = resend {
+            let range = params![receipt_value(after), receipt_value(through)];
             let requeued = tx.execute(
-                "UPDATE ratings SET sync_state = 0, server_receipt = NULL
-                 WHERE server_receipt > ?1 AND server_receipt <= ?2 AND sync_state = 1",
-                params![receipt_value(after), receipt_value(through)],
+                "INSERT INTO outbox (seq)
+                 SELECT seq FROM sent WHERE receipt > ?1 AND receipt <= ?2",
+                range,
             )?;
+            tx.execute(
+                "DELETE FROM sent WHERE receipt > ?1 AND receipt <= ?2",
+                range,
+            )?;
+            highest = tx
+                .query_row("SELECT max(receipt) FROM sent", [], |r| {
+                    r.get::<_, Option<i64>>(0)
+                })?
+                .and_then(|n| u64::try_from(n).ok());
             tracing::warn!(
                 after,
                 through,
@@ -133,32 +156,39 @@ impl Store {
             );
         }
         {
-            let mut mark = tx.prepare_cached(
-                "UPDATE ratings SET sync_state = ?2, sync_error = ?3, server_receipt = ?4
-                 WHERE id = ?1 AND sync_state = 0",
-            )?;
-            for result in results {
-                let (state, error) = match result.status {
-                    Status::Accepted | Status::Duplicate | Status::Conflict => (SENT, None),
-                    Status::Rejected => (REJECTED, result.error.as_deref()),
-                };
-                let receipt = result.receipt.map(receipt_value);
-                mark.execute(params![result.id, state, error, receipt])?;
+            let mut leave = tx.prepare_cached("DELETE FROM outbox WHERE seq = ?1")?;
+            let mut held = tx.prepare_cached("INSERT INTO sent (seq, receipt) VALUES (?1, ?2)")?;
+            let mut refused =
+                tx.prepare_cached("INSERT INTO rejected (seq, error) VALUES (?1, ?2)")?;
+            for (seq, delivery) in answers {
+                if leave.execute([seq])? == 0 {
+                    continue;
+                }
+                match delivery {
+                    Delivery::Held { receipt } => {
+                        held.execute(params![seq, receipt.map(receipt_value)])?;
+                        highest = highest.max(receipt);
+                    }
+                    Delivery::Refused { code } => {
+                        refused.execute(params![seq, code])?;
+                    }
+                }
             }
         }
+        match highest {
+            Some(n) => tx.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+                params![ACKED_THROUGH, n.to_string()],
+            )?,
+            None => tx.execute("DELETE FROM meta WHERE key = ?1", [ACKED_THROUGH])?,
+        };
         tx.commit()?;
         Ok(())
     }
 
     /// The highest receipt of the ratings the server has said it holds (none before the first).
     pub fn acked_through(&self) -> Result<Option<u64>, StoreError> {
-        let highest: Option<i64> = self
-            .conn
-            .prepare_cached(
-                "SELECT max(server_receipt) FROM ratings WHERE server_receipt IS NOT NULL",
-            )?
-            .query_row([], |r| r.get(0))?;
-        Ok(highest.and_then(|n| u64::try_from(n).ok()))
+        acked_through(&self.conn)
     }
 
     /// Up to `limit` misuse presses the server does not have yet, oldest first.
@@ -190,22 +220,22 @@ impl Store {
         Ok(())
     }
 
-    /// Counted through the outbox's and the rejected ratings' own indexes, never a full scan.
+    /// Counted from the outbox's and the refused ratings' own narrow tables.
     pub fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
         let count = |sql: &str| -> Result<u64, StoreError> {
             Ok(self.conn.prepare_cached(sql)?.query_row([], |r| r.get(0))?)
         };
         Ok(OutboxCounts {
-            queued: count("SELECT count(*) FROM ratings WHERE sync_state = 0 AND finished = 1")?,
-            rejected: count("SELECT count(*) FROM ratings WHERE sync_state = 2")?,
+            queued: count("SELECT count(*) FROM outbox")?,
+            rejected: count("SELECT count(*) FROM rejected")?,
         })
     }
 
     /// The latest ratings the server refused, newest first, with its reason.
     pub fn rejected(&self, limit: usize) -> Result<Vec<RejectedRating>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, recorded_at, outcome, dossier, sync_error FROM ratings
-             WHERE sync_state = 2 ORDER BY seq DESC LIMIT ?1",
+            "SELECT id, recorded_at, outcome, dossier, error
+             FROM rejected CROSS JOIN ratings USING (seq) ORDER BY seq DESC LIMIT ?1",
         )?;
         let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
             let recorded_at: String = r.get(1)?;
@@ -214,9 +244,19 @@ impl Store {
                 recorded_at: DateTime::parse_from_rfc3339(&recorded_at).ok(),
                 outcome: r.get(2)?,
                 dossier: r.get(3)?,
-                error: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                error: r.get(4)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// The highest receipt kept in `meta` (an unreadable one counts as none: the server then
+/// checks nothing and the next answer sets it again).
+fn acked_through(conn: &rusqlite::Connection) -> Result<Option<u64>, StoreError> {
+    let kept: Option<String> = conn
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([ACKED_THROUGH], |r| r.get(0))
+        .optional()?;
+    Ok(kept.and_then(|v| v.parse().ok()))
 }

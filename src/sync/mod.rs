@@ -12,7 +12,7 @@ pub use worker::{PairRequest, Pairing, REJECTED_SHOWN, SyncHandle, SyncStatus, W
 
 use crate::paths::DataDir;
 use crate::settings::Settings;
-use crate::store::{Outgoing, Resend, Store, StoreError};
+use crate::store::{Delivery, Outgoing, Resend, Store, StoreError};
 use hailong_core::invite::Fingerprint;
 use hailong_core::wire::{Batch, BatchResult, ItemResult, Status, WireMisuse, WireRating};
 use rustls::pki_types::CertificateDer;
@@ -267,6 +267,8 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 #[derive(Default)]
 struct Batched {
     ratings: Vec<WireRating>,
+    /// Each rating's place in the outbox, as `ratings`.
+    seqs: Vec<i64>,
     misuse: Vec<WireMisuse>,
 }
 
@@ -359,13 +361,14 @@ impl Pass<'_> {
                             break;
                         }
                         batch.ratings.push(rating);
+                        batch.seqs.push(seq);
                     }
-                    Outgoing::Damaged { id, part, .. } => damaged.push(ItemResult {
-                        id,
-                        status: Status::Rejected,
-                        error: Some(wire::damaged_code(part).to_owned()),
-                        receipt: None,
-                    }),
+                    Outgoing::Damaged { part, .. } => damaged.push((
+                        seq,
+                        Delivery::Refused {
+                            code: wire::damaged_code(part),
+                        },
+                    )),
                 }
                 self.after = seq;
             }
@@ -378,7 +381,7 @@ impl Pass<'_> {
             );
             self.waiting = self.waiting.saturating_sub(damaged.len() as u64);
             self.sent.rejected += damaged.len() as u64;
-            self.store.record_sync(&damaged, None)?;
+            self.store.record_sync(damaged, None)?;
             if !batch.ratings.is_empty() {
                 break;
             }
@@ -433,7 +436,11 @@ impl Pass<'_> {
         resend: Option<Resend>,
     ) -> Result<(), SyncError> {
         self.store.record_misuse_sent(&flight.batch.misuse)?;
-        self.store.record_sync(&answer.results, resend)?;
+        let answers = flight.batch.seqs.iter().zip(&answer.results);
+        self.store.record_sync(
+            answers.map(|(&seq, result)| (seq, delivery(result))),
+            resend,
+        )?;
         for result in &answer.results {
             match result.status {
                 Status::Rejected => self.sent.rejected += 1,
@@ -445,6 +452,18 @@ impl Pass<'_> {
             self.waiting = self.store.outbox_counts()?.queued;
         }
         Ok(())
+    }
+}
+
+/// What the server's answer for a rating means for the tablet.
+fn delivery(result: &ItemResult) -> Delivery<'_> {
+    match result.status {
+        Status::Accepted | Status::Duplicate | Status::Conflict => Delivery::Held {
+            receipt: result.receipt,
+        },
+        Status::Rejected => Delivery::Refused {
+            code: result.error.as_deref().unwrap_or_default(),
+        },
     }
 }
 

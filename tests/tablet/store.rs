@@ -384,7 +384,7 @@ fn the_daily_counts_agree_with_the_ratings_after_updates_and_deletes() {
 
 #[test]
 fn the_outbox_holds_finished_unsent_ratings_in_order_in_a_form_the_server_accepts() {
-    use hailong_core::wire::{ItemResult, Status};
+    use hailong::store::Delivery;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hailong.db");
     let mut store = Store::open(&path).unwrap();
@@ -434,19 +434,16 @@ fn the_outbox_holds_finished_unsent_ratings_in_order_in_a_form_the_server_accept
         .unwrap();
     store
         .record_sync(
-            &[
-                ItemResult {
-                    id: first.id.clone(),
-                    status: Status::Accepted,
-                    error: None,
-                    receipt: Some(1),
-                },
-                ItemResult {
-                    id: unrated.id.clone(),
-                    status: Status::Rejected,
-                    error: Some("bad_dossier_code".into()),
-                    receipt: None,
-                },
+            [
+                (first.seq, Delivery::Held { receipt: Some(1) }),
+                (
+                    unrated.seq,
+                    Delivery::Refused {
+                        code: "bad_dossier_code",
+                    },
+                ),
+                // An answer for one marked already changes nothing.
+                (first.seq, Delivery::Refused { code: "bad_time" }),
             ],
             None,
         )
@@ -459,6 +456,13 @@ fn the_outbox_holds_finished_unsent_ratings_in_order_in_a_form_the_server_accept
     assert_eq!(out[0].reasons, [Reason::LongWait]);
     let counts = store.outbox_counts().unwrap();
     assert_eq!((counts.queued, counts.rejected), (1, 1));
+    assert_eq!(store.acked_through().unwrap(), Some(1));
+    let refused = store.rejected(10).unwrap();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(
+        (refused[0].id.as_str(), refused[0].error.as_str()),
+        (unrated.id.as_str(), "bad_dossier_code")
+    );
 }
 
 #[test]

@@ -338,11 +338,13 @@ fn ratings_sent_but_not_marked_before_a_crash_are_resent_as_duplicates_and_count
     let conn = rusqlite::Connection::open(tablet.join("hailong.db")).unwrap();
     let unmarked = conn
         .execute(
-            "UPDATE ratings SET sync_state = 0 WHERE seq > (SELECT max(seq) - 450 FROM ratings)",
+            "INSERT INTO outbox SELECT seq FROM sent WHERE seq > (SELECT max(seq) - 450 FROM sent)",
             [],
         )
         .unwrap();
     assert_eq!(unmarked, 450);
+    conn.execute("DELETE FROM sent WHERE seq IN (SELECT seq FROM outbox)", [])
+        .unwrap();
     drop(conn);
     let out = ok(&hailong(&tablet, &["sync", "--once"]));
     assert!(out.contains("sent 450 ratings"), "{out}");
