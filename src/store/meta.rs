@@ -3,7 +3,7 @@
 
 use super::{Store, StoreError};
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 /// The PIN pad's wrong attempts in a row and, if locked, until when (survives a restart).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -21,13 +21,31 @@ pub struct SyncRecord {
     pub last_error: Option<String>,
 }
 
+/// The value kept under `key`, read on `conn` (inside a caller's transaction, if any).
+pub(super) fn read(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?)
+}
+
+/// Sets (`Some`) or removes (`None`) the value under `key` on `conn`, inside the caller's
+/// transaction.
+pub(super) fn write(conn: &Connection, key: &str, value: Option<&str>) -> Result<(), StoreError> {
+    match value {
+        Some(v) => conn
+            .prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?
+            .execute(params![key, v])?,
+        None => conn
+            .prepare_cached("DELETE FROM meta WHERE key = ?1")?
+            .execute([key])?,
+    };
+    Ok(())
+}
+
 impl Store {
     fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
-            .query_row([key], |r| r.get(0))
-            .optional()?)
+        read(&self.conn, key)
     }
 
     /// A time kept under `key`; an unreadable one counts as none.
@@ -43,13 +61,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         for (key, value) in values {
-            match value {
-                Some(v) => tx.execute(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-                    params![key, v],
-                )?,
-                None => tx.execute("DELETE FROM meta WHERE key = ?1", [key])?,
-            };
+            write(&tx, key, value.as_deref())?;
         }
         tx.commit()?;
         Ok(())

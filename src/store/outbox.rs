@@ -2,11 +2,11 @@
 //! first; and what the server answered for each.
 
 use super::ratings::{RATING_COLUMNS, damaged_part, rating_from_row};
-use super::{Store, StoreError};
+use super::{Store, StoreError, meta};
 use chrono::{DateTime, FixedOffset};
 use hailong_core::rating::Rating;
 use hailong_core::wire::WireMisuse;
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{TransactionBehavior, params};
 
 /// How the outbox stands.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -131,7 +131,8 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut highest = acked_through(&tx)?;
+        let before = acked_through(&tx)?;
+        let mut highest = before;
         if let Some(Resend { after, through }) = resend {
             let range = params![receipt_value(after), receipt_value(through)];
             let requeued = tx.execute(
@@ -175,13 +176,10 @@ impl Store {
                 }
             }
         }
-        match highest {
-            Some(n) => tx.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-                params![ACKED_THROUGH, n.to_string()],
-            )?,
-            None => tx.execute("DELETE FROM meta WHERE key = ?1", [ACKED_THROUGH])?,
-        };
+        if highest != before {
+            let value = highest.map(|n| n.to_string());
+            meta::write(&tx, ACKED_THROUGH, value.as_deref())?;
+        }
         tx.commit()?;
         Ok(())
     }
@@ -254,9 +252,5 @@ impl Store {
 /// The highest receipt kept in `meta` (an unreadable one counts as none: the server then
 /// checks nothing and the next answer sets it again).
 fn acked_through(conn: &rusqlite::Connection) -> Result<Option<u64>, StoreError> {
-    let kept: Option<String> = conn
-        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
-        .query_row([ACKED_THROUGH], |r| r.get(0))
-        .optional()?;
-    Ok(kept.and_then(|v| v.parse().ok()))
+    Ok(meta::read(conn, ACKED_THROUGH)?.and_then(|v| v.parse().ok()))
 }
