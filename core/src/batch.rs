@@ -6,9 +6,12 @@
 //! - an unreadable `queued`, `sent_at`, `acked_through` or `app_version` is ignored.
 //!
 //! What was dropped or ignored is handed back for the log. Only a body that is not an object
-//! with a `ratings` list, or one over the limits, is refused whole.
+//! with a `ratings` list, one over the limits, or one whose `order` is unreadable (its place
+//! among the batches in flight cannot be guessed) is refused whole.
 
-use crate::wire::{AppVersion, CheckedRating, MAX_BATCH, MAX_MISUSE, WireMisuse, WireRating};
+use crate::wire::{
+    AppVersion, CheckedRating, MAX_BATCH, MAX_MISUSE, Order, WireMisuse, WireRating,
+};
 use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -26,6 +29,7 @@ pub struct DecodedBatch {
     pub sent_at: Option<DateTime<FixedOffset>>,
     pub acked_through: Option<u64>,
     pub app_version: Option<AppVersion>,
+    pub order: Option<Order>,
     /// What was dropped or ignored, for the log.
     pub dropped: Vec<Dropped>,
 }
@@ -80,6 +84,8 @@ struct RawBatch<'a> {
     acked_through: Option<&'a RawValue>,
     #[serde(default, borrow)]
     app_version: Option<&'a RawValue>,
+    #[serde(default)]
+    order: Option<Order>,
 }
 
 /// Reads a batch body (see the module's doc).
@@ -156,6 +162,7 @@ pub fn decode_batch(bytes: &[u8]) -> Result<DecodedBatch, BatchError> {
         sent_at,
         acked_through,
         app_version,
+        order: batch.order,
         dropped,
     })
 }
@@ -252,5 +259,26 @@ mod tests {
         );
         let empty = decode_batch(br#"{"ratings": [], "queued": null}"#).unwrap();
         assert!(empty.ratings.is_empty() && empty.dropped.is_empty());
+        assert_eq!(
+            empty.order, None,
+            "a batch without a place is taken as it comes"
+        );
+    }
+
+    #[test]
+    fn a_batch_that_says_its_place_is_read_whole_or_refused() {
+        let placed = decode_batch(br#"{"ratings": [], "order": {"pass": 7, "part": 2}}"#).unwrap();
+        assert_eq!(placed.order, Some(Order { pass: 7, part: 2 }));
+        for bad in [
+            r#"{"ratings": [], "order": {"pass": 7}}"#,
+            r#"{"ratings": [], "order": {"pass": -1, "part": 0}}"#,
+            r#"{"ratings": [], "order": {"pass": 7, "part": 0, "after": 6}}"#,
+            r#"{"ratings": [], "order": "first"}"#,
+        ] {
+            assert!(
+                matches!(decode_batch(bad.as_bytes()), Err(BatchError::Malformed(_))),
+                "{bad}"
+            );
+        }
     }
 }

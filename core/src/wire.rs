@@ -347,6 +347,20 @@ pub struct Batch<'a> {
     /// the dashboard's tablets page shows it, so an IT officer sees which counters to update.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app_version: Option<&'a str>,
+    /// The batch's place among those a tablet sends in one pass, several at once: a server
+    /// that says it keeps order ([`BatchResult::in_order`]) writes them in this order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<Order>,
+}
+
+/// A batch's place in its sender's pass: a pass is a random number, its batches are numbered
+/// 0, 1, 2… A server writes part `n` of a pass only after part `n − 1` of the same pass, and
+/// answers 409 if that one never came or was not stored; a part 0 starts a new pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Order {
+    pub pass: u64,
+    pub part: u32,
 }
 
 /// A program's version as a batch says it: 1 to 32 of `0-9 A-Z a-z . + - ~`, as in
@@ -421,6 +435,10 @@ pub struct BatchResult {
     /// `acked_through`, must be sent again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resend_after: Option<u64>,
+    /// The server writes a pass's batches in the order of their [`Order`]: the sender may
+    /// have several at the server at once. (An older server leaves it out: one at a time.)
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_order: bool,
 }
 
 #[cfg(test)]

@@ -74,6 +74,7 @@ fn batches(per_commune: usize) -> Vec<Vec<Incoming>> {
                     clock_skew: Some(0),
                     app_version: None,
                     acked_through: None,
+                    order: None,
                 })
                 .collect()
         })

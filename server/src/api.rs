@@ -19,7 +19,7 @@ use hailong_core::batch::{BatchError, CheckedMisuse, decode_batch};
 use hailong_core::escape::Escaped;
 use hailong_core::period::{DateRange, ReportPeriod};
 use hailong_core::report::{Group, counts_json};
-use hailong_core::wire::{AppVersion, BatchResult, MAX_BATCH_BYTES, Status};
+use hailong_core::wire::{AppVersion, BatchResult, MAX_BATCH_BYTES, Order, Status};
 use hailong_report::{Format, Lang};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -118,6 +118,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Sqlite(e) => e.into(),
+            e @ StoreError::OutOfOrder(_) => ApiError::new(StatusCode::CONFLICT, e.to_string()),
             e @ (StoreError::Postgres(_) | StoreError::Source(_)) => {
                 tracing::error!(error = %e, "database error");
                 ApiError::new(
@@ -198,6 +199,7 @@ struct Parsed {
     clock_skew: Option<i64>,
     acked_through: Option<u64>,
     app_version: Option<AppVersion>,
+    order: Option<Order>,
 }
 
 /// Parses and checks a batch (`hailong_core::batch`): a bad rating is rejected alone, a bad
@@ -240,6 +242,7 @@ fn parse_batch(bytes: &[u8]) -> Result<Parsed, ApiError> {
         clock_skew,
         acked_through: batch.acked_through,
         app_version: batch.app_version,
+        order: batch.order,
     })
 }
 
@@ -313,6 +316,7 @@ async fn batch(
         clock_skew,
         acked_through,
         app_version,
+        order,
     } = parsed;
     let stored = store_batch(
         &state,
@@ -324,6 +328,7 @@ async fn batch(
             clock_skew,
             acked_through,
             app_version,
+            order,
         },
     )
     .await
@@ -342,6 +347,7 @@ async fn batch(
         results,
         misuse_received: misuse_sent,
         resend_after: stored.resend_after,
+        in_order: true,
     }))
 }
 

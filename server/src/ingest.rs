@@ -14,7 +14,7 @@ use crate::secrets;
 use chrono::{DateTime, Utc};
 use hailong_core::batch::CheckedMisuse;
 use hailong_core::rating::is_repeat;
-use hailong_core::wire::{AppVersion, CheckedRating, ItemResult, Status};
+use hailong_core::wire::{AppVersion, CheckedRating, ItemResult, Order, Status};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::convert::Infallible;
 
@@ -71,6 +71,8 @@ pub struct Incoming {
     pub acked_through: Option<u64>,
     /// The sending program's version (if it said).
     pub app_version: Option<AppVersion>,
+    /// Its place in its tablet's pass (if it said): written in that order (`turns`).
+    pub order: Option<Order>,
 }
 
 /// What the server did with one batch.

@@ -36,6 +36,7 @@ mod storage;
 mod store;
 mod threads;
 pub mod tls;
+mod turns;
 pub mod upstream;
 mod web;
 mod writer;

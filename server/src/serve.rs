@@ -154,6 +154,7 @@ pub async fn run(
         address: config.address.clone(),
         backups: backup_state,
         upstream: forwarder.link.clone(),
+        turns: crate::turns::Turns::default(),
     });
     let address = listener.local_addr().map_err(ServeError::Listener)?;
     let scheme = if config.tls.is_some() {

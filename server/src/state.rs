@@ -60,6 +60,8 @@ pub struct AppState {
     pub backups: crate::backups::SharedState,
     /// How forwarding to the province stands.
     pub upstream: crate::upstream::SharedLink,
+    /// Each tablet's batches in flight, queued for the writer in their order.
+    pub turns: crate::turns::Turns,
 }
 
 pub type Shared = Arc<AppState>;
@@ -123,10 +125,22 @@ pub(crate) async fn store_batch(
     state: &AppState,
     batch: Incoming,
 ) -> Option<Result<Stored, StoreError>> {
-    match &state.backend {
-        Backend::Sqlite { writer, .. } => Some(writer.store(batch).await?.map_err(Into::into)),
-        Backend::Postgres { writer, .. } => Some(writer.store(batch).await?.map_err(Into::into)),
+    // Checked and ready: it goes in the writer's queue in its turn.
+    let turn = match batch.order {
+        Some(order) => match state.turns.wait(&batch.device_id, order).await {
+            Ok(turn) => Some(turn),
+            Err(e) => return Some(Err(e.into())),
+        },
+        None => None,
+    };
+    let answered = match &state.backend {
+        Backend::Sqlite { writer, .. } => writer.queue(batch),
+        Backend::Postgres { writer, .. } => writer.queue(batch),
+    };
+    if let Some(turn) = turn {
+        turn.queued();
     }
+    answered?.await.ok()
 }
 
 /// Runs `work` off the async threads.

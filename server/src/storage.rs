@@ -43,6 +43,9 @@ pub enum StoreError {
     /// A report's reading of the ratings.
     #[error("cannot read the ratings: {0}")]
     Source(String),
+    /// A batch whose predecessor in its pass was not stored (`turns`).
+    #[error(transparent)]
+    OutOfOrder(#[from] crate::turns::OutOfOrder),
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -300,6 +300,8 @@ fn send(
         sent_at: Some(&now),
         acked_through: None,
         app_version: Some(env!("CARGO_PKG_VERSION")),
+        // The province takes a commune's repeats as the commune counted them: no order needed.
+        order: None,
     };
     let answer = client
         .post(format!("{}/api/v1/ratings/batch", upstream.url))

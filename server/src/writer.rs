@@ -1,10 +1,13 @@
 //! Group commit: one thread writes every batch that is waiting in a single transaction, so
 //! sixteen tablets sending at once cost one fsync, not sixteen. Each batch is still answered
-//! only after the commit that holds it.
+//! only after the commit that holds it, and a pass's batches are written in their order
+//! (`turns`).
 
-use crate::db::{Db, DbError};
+use crate::db::Db;
 use crate::ingest::{Incoming, Stored};
 use crate::notify::Wake;
+use crate::storage::StoreError;
+use crate::turns::{Job, Written};
 use chrono::Utc;
 use hailong_core::wire::MAX_BATCH;
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -15,12 +18,7 @@ use tokio::sync::oneshot;
 /// Most ratings committed together: a few full batches, so one slow group never holds many.
 const GROUP_RATINGS: usize = 8 * MAX_BATCH;
 
-type Answer = Result<Stored, DbError>;
-
-struct Job {
-    batch: Incoming,
-    answer: oneshot::Sender<Answer>,
-}
+type Answer = Result<Stored, StoreError>;
 
 /// The request side of the writer thread. Dropping it lets the thread finish what it was given
 /// and waits for it.
@@ -43,11 +41,12 @@ impl Writer {
         })
     }
 
-    /// Stores `batch` with whatever else is waiting; resolves once it is committed.
-    pub async fn store(&self, batch: Incoming) -> Option<Answer> {
-        let (answer, answered) = oneshot::channel();
-        self.jobs.as_ref()?.send(Job { batch, answer }).ok()?;
-        answered.await.ok()
+    /// Puts `batch` in the queue, behind every batch queued before it; its answer comes once
+    /// it is committed (`None` if the writer has stopped).
+    pub fn queue(&self, batch: Incoming) -> Option<oneshot::Receiver<Answer>> {
+        let (job, answered) = Job::new(batch);
+        self.jobs.as_ref()?.send(job).ok()?;
+        Some(answered)
     }
 }
 
@@ -61,6 +60,7 @@ impl Drop for Writer {
 }
 
 fn write_loop(db: &Mutex<Db>, queue: &Receiver<Job>, committed: &[Sender<Wake>]) {
+    let mut written = Written::default();
     while let Ok(first) = queue.recv() {
         let mut ratings = first.batch.items.len();
         let mut group = vec![first];
@@ -70,7 +70,7 @@ fn write_loop(db: &Mutex<Db>, queue: &Receiver<Job>, committed: &[Sender<Wake>])
             group.push(job);
         }
         let mut db = db.lock().unwrap_or_else(|e| e.into_inner());
-        commit(&mut db, group);
+        commit(&mut db, group, &mut written);
         drop(db);
         for waiting in committed {
             let _ = waiting.send(Wake::Poke);
@@ -79,26 +79,34 @@ fn write_loop(db: &Mutex<Db>, queue: &Receiver<Job>, committed: &[Sender<Wake>])
 }
 
 /// Writes a group in one transaction and answers each of its batches.
-fn commit(db: &mut Db, mut group: Vec<Job>) {
+fn commit(db: &mut Db, group: Vec<Job>, written: &mut Written) {
+    let mut group = written.admit(group);
+    if group.is_empty() {
+        return;
+    }
     let now = Utc::now();
     let batches: Vec<&Incoming> = group.iter().map(|job| &job.batch).collect();
     match db.ingest(&batches, now) {
         Ok(results) => {
             for (job, results) in group.into_iter().zip(results) {
-                let _ = job.answer.send(Ok(results));
+                written.wrote(&job.batch);
+                job.answer(Ok::<_, StoreError>(results));
             }
         }
         // The group was rolled back whole: give each batch its own try and its own answer.
         Err(e) if group.len() > 1 => {
             tracing::warn!(error = %e, batches = group.len(), "group commit failed; storing one by one");
             for job in group {
-                let answer = db.ingest(&[&job.batch], now).map(|mut r| r.remove(0));
-                let _ = job.answer.send(answer);
+                for job in written.admit(vec![job]) {
+                    let answer = db.ingest(&[&job.batch], now).map(|mut r| r.remove(0));
+                    if answer.is_ok() {
+                        written.wrote(&job.batch);
+                    }
+                    job.answer(answer);
+                }
             }
         }
-        Err(e) => {
-            let _ = group.remove(0).answer.send(Err(e));
-        }
+        Err(e) => group.remove(0).answer(Err::<Stored, _>(e)),
     }
 }
 
@@ -109,8 +117,7 @@ mod tests {
     use hailong_core::wire::Status;
 
     fn job(batch: Incoming) -> (Job, oneshot::Receiver<Answer>) {
-        let (answer, answered) = oneshot::channel();
-        (Job { batch, answer }, answered)
+        Job::new(batch)
     }
 
     fn statuses(answered: &mut oneshot::Receiver<Answer>) -> Vec<Status> {
@@ -127,7 +134,7 @@ mod tests {
         let (first, mut first_answer) = job(batch(&one, vec![rating(1, dossier)]));
         let (second, mut second_answer) =
             job(batch(&two, vec![rating(1, dossier), rating(2, dossier)]));
-        commit(&mut db, vec![first, second]);
+        commit(&mut db, vec![first, second], &mut Written::default());
         assert_eq!(statuses(&mut first_answer), [Status::Accepted]);
         assert_eq!(
             statuses(&mut second_answer),
@@ -156,7 +163,7 @@ mod tests {
             "no-such-device",
             vec![rating(2, "000.17.22.H56-210531-0003")],
         ));
-        commit(&mut db, vec![good, bad]);
+        commit(&mut db, vec![good, bad], &mut Written::default());
         assert_eq!(statuses(&mut good_answer), [Status::Accepted]);
         assert!(bad_answer.try_recv().unwrap().is_err());
         let conn = rusqlite::Connection::open(dir.path().join("server.db")).unwrap();
@@ -164,5 +171,56 @@ mod tests {
             .query_row("SELECT count(*) FROM ratings", [], |r| r.get(0))
             .unwrap();
         assert_eq!(stored, 1);
+    }
+
+    #[test]
+    fn a_part_is_written_only_after_the_part_before_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::open(&dir.path().join("server.db")).unwrap();
+        let device = paired(&mut db, "Quầy 1");
+        let placed = |device: &str, part, seq, dossier| {
+            let mut batch = batch(device, vec![rating(seq, dossier)]);
+            batch.order = Some(hailong_core::wire::Order { pass: 7, part });
+            batch
+        };
+        let mut written = Written::default();
+        // Part 0 fails (its device is gone): part 1, queued behind it, is not written.
+        let (lost, mut lost_answer) = job(placed("gone", 0, 1, "000.17.22.H56-210531-0004"));
+        let (after, mut after_answer) = job(placed("gone", 1, 2, "000.17.22.H56-210531-0005"));
+        commit(&mut db, vec![lost, after], &mut written);
+        assert!(lost_answer.try_recv().unwrap().is_err());
+        assert!(matches!(
+            after_answer.try_recv().unwrap(),
+            Err(StoreError::OutOfOrder(_))
+        ));
+        // In their order, a pass's parts are written in one group or in two.
+        let dossier = "000.17.22.H56-210531-0006";
+        let (zero, mut zero_answer) = job(placed(&device, 0, 1, dossier));
+        let (one, mut one_answer) = job(placed(&device, 1, 2, dossier));
+        commit(&mut db, vec![zero, one], &mut written);
+        assert_eq!(statuses(&mut zero_answer), [Status::Accepted]);
+        assert_eq!(statuses(&mut one_answer), [Status::Accepted]);
+        let (two, mut two_answer) = job(placed(&device, 2, 3, dossier));
+        commit(&mut db, vec![two], &mut written);
+        assert_eq!(statuses(&mut two_answer), [Status::Accepted]);
+        let (skipped, mut skipped_answer) = job(placed(&device, 4, 4, dossier));
+        commit(&mut db, vec![skipped], &mut written);
+        assert!(matches!(
+            skipped_answer.try_recv().unwrap(),
+            Err(StoreError::OutOfOrder(_))
+        ));
+        let conn = rusqlite::Connection::open(dir.path().join("server.db")).unwrap();
+        let counted: Vec<(i64, bool)> = conn
+            .prepare("SELECT seq, repeat_dossier FROM ratings ORDER BY receipt")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            counted,
+            [(1, false), (2, true), (3, true)],
+            "the first of the pass counts, in the order of its parts"
+        );
     }
 }

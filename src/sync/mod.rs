@@ -14,11 +14,12 @@ use crate::paths::DataDir;
 use crate::settings::Settings;
 use crate::store::{Delivery, Outgoing, Resend, Store, StoreError};
 use hailong_core::invite::Fingerprint;
-use hailong_core::wire::{Batch, BatchResult, ItemResult, Status, WireMisuse, WireRating};
+use hailong_core::wire::{Batch, BatchResult, ItemResult, Order, Status, WireMisuse, WireRating};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::Once;
 use std::time::Duration;
@@ -28,6 +29,8 @@ pub const BATCH: usize = hailong_core::wire::MAX_BATCH;
 /// Most bytes of ratings per request: the server refuses a batch over `MAX_BATCH_BYTES`, and
 /// the misuse presses and the batch's own fields need room too.
 const BATCH_BYTES: usize = hailong_core::wire::MAX_BATCH_BYTES * 3 / 4;
+/// Most batches at the server at once, when it writes them in their order.
+const IN_FLIGHT: usize = 2;
 /// Most misuse presses per request (the server takes up to 1000).
 const MISUSE_BATCH: usize = 500;
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -334,6 +337,8 @@ struct Pass<'a> {
     /// Ratings finished during the pass are not in it; the next pass counts them.
     waiting: u64,
     sent: Sent,
+    /// The next batch's place in this pass.
+    order: Order,
 }
 
 impl Pass<'_> {
@@ -412,7 +417,9 @@ impl Pass<'_> {
                 sent_at: Some(&sent_at),
                 acked_through,
                 app_version: Some(env!("CARGO_PKG_VERSION")),
+                order: Some(self.order),
             });
+        self.order.part += 1;
         let answer = tokio::spawn(async move {
             let response = exchange(request).await?;
             response
@@ -468,11 +475,12 @@ fn delivery(result: &ItemResult) -> Delivery<'_> {
 }
 
 /// Sends the outbox until it is empty, batch by batch, each marked from the server's answer.
-/// One batch is at the server at a time, so the server takes a tablet's ratings in their
-/// order; meanwhile the tablet reads the next batch, and marks the last one while the next
-/// travels. Stops at the first failure; what was marked stays marked, and a batch read but
-/// not sent is read again next time. With `check_in`, an empty outbox still sends one empty
-/// batch: the server then says whether it lost ratings it had taken (restored from a
+/// Batches go in their order: one at the server at first, then [`IN_FLIGHT`] once the server
+/// says it writes a pass's batches in their order (`in_order`), so that it checks the next
+/// while it commits one. Meanwhile the tablet reads the next batch, and marks each answered one
+/// while the next travels. Stops at the first failure; what was marked stays marked, and a batch
+/// read but not answered is read again next time. With `check_in`, an empty outbox still sends
+/// one empty batch: the server then says whether it lost ratings it had taken (restored from a
 /// backup), and those go again in the same pass. Runs on [`runtime`].
 pub async fn send_all(
     store: &mut Store,
@@ -488,18 +496,35 @@ pub async fn send_all(
         after: 0,
         waiting,
         sent: Sent::default(),
+        // At most 2^53: a number any JSON reader takes whole.
+        order: Order {
+            pass: rand::random::<u64>() >> 11,
+            part: 0,
+        },
     };
     let mut checked_in = !check_in;
-    let mut in_flight: Option<InFlight> = None;
+    let mut in_flight: VecDeque<InFlight> = VecDeque::new();
+    let mut window = 1;
     loop {
         // Misuse presses in flight are not marked yet: the next batch does without.
-        let misuse_in_flight = in_flight
-            .as_ref()
-            .is_some_and(|f| !f.batch.misuse.is_empty());
+        let misuse_in_flight = in_flight.iter().any(|f| !f.batch.misuse.is_empty());
         let next = pass.read(!misuse_in_flight)?;
-        let answered = match in_flight.take() {
+        let done = next.is_empty() && checked_in;
+        if done && in_flight.is_empty() {
+            return Ok(pass.sent);
+        }
+        // Room for `next`, or the end of the pass: the oldest in flight is answered first.
+        let oldest = if in_flight.len() >= window || done {
+            in_flight.pop_front()
+        } else {
+            None
+        };
+        let answered = match oldest {
             Some(mut flight) => {
                 let answer = flight.answered().await?;
+                if answer.in_order {
+                    window = IN_FLIGHT;
+                }
                 Some((flight, answer))
             }
             None => None,
@@ -507,22 +532,20 @@ pub async fn send_all(
         if let Some((flight, answer)) = &answered
             && let Some(resend) = flight.resend(answer)
         {
-            // Ratings come back to the outbox, before `next`: it is read again.
+            // Ratings come back to the outbox, before `next`: it is read again from the front,
+            // once those still in flight are answered.
             pass.mark(flight, answer, Some(resend))?;
+            while let Some(mut flight) = in_flight.pop_front() {
+                let answer = flight.answered().await?;
+                let resend = flight.resend(&answer);
+                pass.mark(&flight, &answer, resend)?;
+            }
             continue;
         }
-        if next.is_empty() && checked_in {
-            if let Some((flight, answer)) = answered {
-                pass.mark(&flight, &answer, None)?;
-                if !flight.batch.misuse.is_empty() {
-                    // More presses may wait.
-                    continue;
-                }
-            }
-            return Ok(pass.sent);
+        if !done {
+            checked_in = true;
+            in_flight.push_back(pass.send(&client, link, next)?);
         }
-        checked_in = true;
-        in_flight = Some(pass.send(&client, link, next)?);
         if let Some((flight, answer)) = answered {
             pass.mark(&flight, &answer, None)?;
         }

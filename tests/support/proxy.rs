@@ -1,5 +1,6 @@
 //! A TCP proxy for the network fault tests: it stands between the tablet and the server and
-//! breaks connections on purpose, at points drawn from a seed so every run can be replayed.
+//! breaks connections on purpose, at points drawn from a seed so every run can be replayed; or
+//! holds answers back until the client asks again, to show it has several requests out.
 
 #![allow(dead_code)] // each includer uses its own part
 
@@ -7,9 +8,10 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -22,7 +24,19 @@ pub enum Fault {
     /// Every connection forwards its request but holds the server's answer back, saying so on
     /// `Proxy::held`, until the connection ends: the tablet waits between sending and marking.
     HoldResponses,
+    /// Forwards everything, but holds each answer after the very first until the client has
+    /// started the request after it (on another connection), at most [`ASKED_AGAIN_WAIT`]. An
+    /// answer the wait released instead is counted in `faults`: a client with one request out
+    /// at a time has one for every answer after the first, one with two out only its last.
+    AnswerOnceAskedAgain,
 }
+
+/// How long `AnswerOnceAskedAgain` holds an answer for the next request at most: far longer
+/// than a client keeping two requests out takes to send the next.
+pub const ASKED_AGAIN_WAIT: Duration = Duration::from_secs(5);
+
+/// Requests started through the proxy so far, for `AnswerOnceAskedAgain`.
+type Started = Arc<(Mutex<u64>, Condvar)>;
 
 pub struct Proxy {
     /// `http://127.0.0.1:PORT`
@@ -42,6 +56,7 @@ impl Proxy {
         let faults = Arc::new(AtomicU64::new(0));
         let (stopped, counted) = (stop.clone(), faults.clone());
         let (hold, held) = channel();
+        let started: Started = Arc::default();
         std::thread::spawn(move || {
             let mut rng = StdRng::seed_from_u64(seed);
             for client in listener.incoming() {
@@ -57,6 +72,7 @@ impl Proxy {
                     Fault::CutRequests => Plan::CutAfter(rng.random_range(2_000..400_000)),
                     Fault::DropResponses => Plan::DropResponse(rng.random_range(1..=3)),
                     Fault::HoldResponses => Plan::Hold,
+                    Fault::AnswerOnceAskedAgain => Plan::AnswerOnceAskedAgain(started.clone()),
                 };
                 relay(client, server, plan, counted.clone(), hold.clone());
             }
@@ -84,11 +100,12 @@ impl Drop for Proxy {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Plan {
     CutAfter(u64),
     DropResponse(u32),
     Hold,
+    AnswerOnceAskedAgain(Started),
 }
 
 /// Pumps both ways on two threads; either side ending ends both.
@@ -113,10 +130,13 @@ fn relay(
         (client.try_clone().unwrap(), server.try_clone().unwrap());
     let close_up = close.clone();
     let (asked_up, faults_up) = (asked.clone(), faults.clone());
+    // This connection's request being answered: its number among all the proxy's requests.
+    let asking = Arc::new(AtomicU64::new(0));
+    let (asking_up, plan_up) = (asking.clone(), plan.clone());
     std::thread::spawn(move || {
-        let mut budget = match plan {
+        let mut budget = match plan_up {
             Plan::CutAfter(n) => n,
-            Plan::DropResponse(_) | Plan::Hold => u64::MAX,
+            Plan::DropResponse(_) | Plan::Hold | Plan::AnswerOnceAskedAgain(_) => u64::MAX,
         };
         let mut buf = [0u8; 16 * 1024];
         loop {
@@ -125,7 +145,14 @@ fn relay(
                 Ok(n) => n,
             };
             let pass = usize::try_from(budget.min(n as u64)).unwrap();
-            asked_up.store(true, Ordering::SeqCst);
+            if !asked_up.swap(true, Ordering::SeqCst)
+                && let Plan::AnswerOnceAskedAgain(started) = &plan_up
+            {
+                let mut count = started.0.lock().unwrap();
+                asking_up.store(*count, Ordering::SeqCst);
+                *count += 1;
+                started.1.notify_all();
+            }
             if to_server.write_all(&buf[..pass]).is_err() {
                 break;
             }
@@ -151,6 +178,19 @@ fn relay(
                 if matches!(plan, Plan::DropResponse(k) if k == responses) {
                     faults.fetch_add(1, Ordering::SeqCst);
                     break;
+                }
+                if let Plan::AnswerOnceAskedAgain(started) = &plan {
+                    let this = asking.load(Ordering::SeqCst);
+                    let count = started.0.lock().unwrap();
+                    let (_count, waited) = started
+                        .1
+                        .wait_timeout_while(count, ASKED_AGAIN_WAIT, |count| {
+                            this > 0 && *count <= this + 1
+                        })
+                        .unwrap();
+                    if waited.timed_out() {
+                        faults.fetch_add(1, Ordering::SeqCst);
+                    }
                 }
             }
             if matches!(plan, Plan::Hold) {

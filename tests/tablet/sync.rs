@@ -1,8 +1,10 @@
 //! The tablet's `pair` and `sync --once` against the real server (in-process) on a loopback
 //! port: every rating reaches the server once, and failures say so with the right status.
 
-use crate::binary::{hailong, ids, ok, texts};
+use crate::binary::{hailong, ids, ok, send_through, texts};
+use crate::proxy::{Fault, Proxy};
 use crate::running::RunningServer;
+use hailong::sync::BATCH;
 use std::path::Path;
 
 fn start_server(dir: &Path) -> RunningServer {
@@ -196,6 +198,36 @@ fn twenty_thousand_demo_ratings_reach_the_server_exactly_once() {
     let out = ok(&hailong(&tablet, &["sync", "--once"]));
     assert!(out.contains("sent 0 ratings"), "{out}");
     assert_eq!(ids(&server.db).len(), 20000);
+}
+
+#[test]
+fn with_a_backlog_two_batches_are_at_the_server_at_once_and_land_in_their_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let count = 5 * BATCH;
+    let (tablet, server) = paired_demo_tablet(dir.path(), count as u32);
+    // Each answer after the first waits for the next batch to be asked: a tablet with one
+    // batch out at a time would wait out every one of them.
+    let proxy = Proxy::start(
+        server.listen_address().parse().unwrap(),
+        Fault::AnswerOnceAskedAgain,
+        0,
+    );
+    send_through(&tablet, &proxy.url);
+    let out = ok(&hailong(&tablet, &["sync", "--once"]));
+    assert!(out.contains(&format!("sent {count} ratings")), "{out}");
+    assert_eq!(
+        proxy.faults(),
+        1,
+        "only the pass's last answer had no batch after it to wait for"
+    );
+    assert_eq!(
+        texts(&server.db, "SELECT id FROM ratings ORDER BY receipt"),
+        texts(
+            &tablet.join("hailong.db"),
+            "SELECT id FROM ratings ORDER BY seq"
+        ),
+        "taken in the tablet's order"
+    );
 }
 
 #[test]

@@ -45,6 +45,7 @@ pub fn batch(device_id: &str, items: Vec<Ingested>) -> Incoming {
         clock_skew: None,
         acked_through: None,
         app_version: None,
+        order: None,
     }
 }
 

@@ -1,23 +1,21 @@
 //! Group commit on PostgreSQL: one task writes every batch that is waiting in a single
 //! transaction (one lookup round trip, one COPY, one commit), so sixty communes sending at once
-//! cost one commit, not sixty. Each batch is answered only after the commit that holds it.
-//! A group that fails is tried again batch by batch, so one bad batch fails alone.
+//! cost one commit, not sixty. Each batch is answered only after the commit that holds it, and
+//! a pass's batches are written in their order (`turns`). A group that fails is tried again
+//! batch by batch, so one bad batch fails alone.
 
-use super::{Pg, PgError};
+use super::Pg;
 use crate::ingest::{Incoming, Stored};
 use crate::notify::Wake;
+use crate::storage::StoreError;
+use crate::turns::{Job, Written};
 use chrono::Utc;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most ratings committed together.
 const GROUP_RATINGS: usize = 16 * hailong_core::wire::MAX_BATCH;
 
-type Answer = Result<Stored, PgError>;
-
-struct Job {
-    batch: Incoming,
-    answer: oneshot::Sender<Answer>,
-}
+type Answer = Result<Stored, StoreError>;
 
 /// The request side of the writer task; the task ends when this is dropped and what it was
 /// given is written.
@@ -34,12 +32,18 @@ impl PgWriter {
         PgWriter { jobs }
     }
 
+    /// Puts `batch` in the queue, behind every batch queued before it; its answer comes once
+    /// it is committed (`None` if the writer has stopped).
+    pub fn queue(&self, batch: Incoming) -> Option<oneshot::Receiver<Answer>> {
+        let (job, answered) = Job::new(batch);
+        self.jobs.send(job).ok()?;
+        Some(answered)
+    }
+
     /// Stores `batch` with whatever else is waiting; resolves once it is committed (`None` if
     /// the writer has stopped).
     pub async fn store(&self, batch: Incoming) -> Option<Answer> {
-        let (answer, answered) = oneshot::channel();
-        self.jobs.send(Job { batch, answer }).ok()?;
-        answered.await.ok()
+        self.queue(batch)?.await.ok()
     }
 }
 
@@ -48,6 +52,7 @@ async fn write_loop(
     mut queue: mpsc::UnboundedReceiver<Job>,
     committed: Vec<std::sync::mpsc::Sender<Wake>>,
 ) {
+    let mut written = Written::default();
     while let Some(first) = queue.recv().await {
         let mut ratings = first.batch.items.len();
         let mut group = vec![first];
@@ -56,31 +61,39 @@ async fn write_loop(
             ratings += job.batch.items.len();
             group.push(job);
         }
-        commit(&pg, group).await;
+        commit(&pg, group, &mut written).await;
         for waiting in &committed {
             let _ = waiting.send(Wake::Poke);
         }
     }
 }
 
-async fn commit(pg: &Pg, mut group: Vec<Job>) {
+async fn commit(pg: &Pg, group: Vec<Job>, written: &mut Written) {
+    let mut group = written.admit(group);
+    if group.is_empty() {
+        return;
+    }
     let now = Utc::now();
     let batches: Vec<&Incoming> = group.iter().map(|job| &job.batch).collect();
     match pg.ingest(&batches, now).await {
         Ok(results) => {
             for (job, results) in group.into_iter().zip(results) {
-                let _ = job.answer.send(Ok(results));
+                written.wrote(&job.batch);
+                job.answer(Ok::<_, StoreError>(results));
             }
         }
         Err(e) if group.len() > 1 => {
             tracing::warn!(error = %e, batches = group.len(), "group commit failed; storing one by one");
             for job in group {
-                let answer = pg.ingest(&[&job.batch], now).await.map(|mut r| r.remove(0));
-                let _ = job.answer.send(answer);
+                for job in written.admit(vec![job]) {
+                    let answer = pg.ingest(&[&job.batch], now).await.map(|mut r| r.remove(0));
+                    if answer.is_ok() {
+                        written.wrote(&job.batch);
+                    }
+                    job.answer(answer);
+                }
             }
         }
-        Err(e) => {
-            let _ = group.remove(0).answer.send(Err(e));
-        }
+        Err(e) => group.remove(0).answer(Err::<Stored, _>(e)),
     }
 }

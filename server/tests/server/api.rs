@@ -287,6 +287,60 @@ pub(crate) fn pairing_succeeds_once_and_refuses_reuse_expiry_and_wrong_codes_the
 }
 
 #[test]
+pub(crate) fn a_passs_batches_are_written_in_their_order_whichever_arrives_first() {
+    let server = Server::start();
+    let token = server.device("Quầy 1");
+    let part = |n: u32, part: u32| {
+        let mut rating = rating(&id(n), "satisfied");
+        rating["seq"] = json!(n);
+        rating["dossier_code"] = json!("000.00.14.H56-200203-0119");
+        json!({"ratings": [rating], "order": {"pass": 77, "part": part}})
+    };
+    let (first, second) = std::thread::scope(|s| {
+        // Part 1 arrives first: it waits, checked, for part 0.
+        let (url, later, token) = (server.url("/api/v1/ratings/batch"), part(2, 1), &token);
+        let second = s.spawn(move || {
+            let response = http().post(url).bearer_auth(token).json(&later).send();
+            let response = response.unwrap();
+            (response.status(), response.json::<Value>().unwrap())
+        });
+        while !server
+            .running
+            .log
+            .recv()
+            .unwrap()
+            .contains("a batch waits for the one before it")
+        {}
+        (server.send(token, &part(1, 0)), second.join().unwrap())
+    });
+    for (status, body) in [&first, &second] {
+        assert_eq!(*status, StatusCode::OK, "{body}");
+        assert_eq!(body["in_order"], true);
+    }
+    assert_eq!(first.1["results"][0]["receipt"], 1);
+    assert_eq!(second.1["results"][0]["receipt"], 2);
+    let repeat: String = server.sql("SELECT CAST(id AS TEXT) FROM ratings WHERE repeat_dossier");
+    assert_eq!(
+        repeat,
+        id(2),
+        "the dossier's first rating in the tablet's order counts, the later one is its repeat"
+    );
+    // Part 1 again: it was written already, so it is out of order (409), and nothing changes.
+    let (status, body) = server.send(&token, &part(3, 1));
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body["error"].is_string());
+    let held: i64 = server.sql("SELECT count(*) FROM ratings");
+    assert_eq!(held, 2);
+    // An unreadable place is refused whole; a new pass starts at its part 0.
+    let mut bad = part(3, 0);
+    bad["order"] = json!({"pass": "seventy-seven", "part": 0});
+    assert_eq!(server.send(&token, &bad).0, StatusCode::BAD_REQUEST);
+    let mut next_pass = part(3, 0);
+    next_pass["order"]["pass"] = json!(78);
+    assert_eq!(server.send(&token, &next_pass).0, StatusCode::OK);
+}
+
+#[test]
 pub(crate) fn a_batch_accepts_dedupes_logs_conflicts_rejects_and_flags_repeats_and_skew() {
     let server = Server::start();
     let token = server.device("Quầy 1");

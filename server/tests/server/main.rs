@@ -52,6 +52,7 @@ mod postgres {
     province::answers_lost_on_the_way_up_are_sent_again_and_held_once,
     province::a_commune_the_province_revoked_stops_sending_says_so_and_sends_once_paired_again,
     api::pairing_succeeds_once_and_refuses_reuse_expiry_and_wrong_codes_then_rate_limits,
+    api::a_passs_batches_are_written_in_their_order_whichever_arrives_first,
     api::a_batch_accepts_dedupes_logs_conflicts_rejects_and_flags_repeats_and_skew,
     api::every_error_has_its_status_and_a_json_message,
     api::exports_give_the_summarys_figures_in_every_format_and_refuse_bad_requests,

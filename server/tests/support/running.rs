@@ -207,7 +207,7 @@ impl RunningServer {
         let dispatch = tracing::Dispatch::new(
             tracing_subscriber::fmt()
                 .with_env_filter(tracing_subscriber::EnvFilter::new(
-                    "warn,hailong_server=info",
+                    "warn,hailong_server=info,hailong_server::turns=debug",
                 ))
                 .with_ansi(false)
                 .with_writer(LogLines(lines))
