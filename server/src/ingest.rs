@@ -16,6 +16,11 @@ use hailong_core::batch::CheckedMisuse;
 use hailong_core::rating::is_repeat;
 use hailong_core::wire::{AppVersion, CheckedRating, ItemResult, Order, Status};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+/// The hasher of the maps a group is decided in: their keys are ids and counts' keys with long
+/// shared prefixes (a device's id, a day), which ordered maps compare over and over (half the
+/// deciding's time in `memcmp`) and SipHash hashes slowly.
+type Fast = foldhash::fast::RandomState;
 use std::convert::Infallible;
 
 /// A tablet clock further than this from the server's makes its ratings' times doubtful; so
@@ -130,8 +135,8 @@ pub type GroupKey<'a> = (
 /// backend can write them as one upsert.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Counts<'a> {
-    pub daily: BTreeMap<DailyKey<'a>, u64>,
-    pub groups: BTreeMap<GroupKey<'a>, u64>,
+    pub daily: HashMap<DailyKey<'a>, u64, Fast>,
+    pub groups: HashMap<GroupKey<'a>, u64, Fast>,
 }
 
 impl<'a> Counts<'a> {
@@ -184,24 +189,28 @@ pub struct Wanted<'a> {
     /// The batches' devices: the last receipt each was given.
     pub devices: BTreeSet<&'a str>,
     /// The dossiers of ratings with a level: whether one is rated already.
-    pub dossiers: BTreeSet<&'a str>,
+    pub dossiers: HashSet<&'a str, Fast>,
     /// The ratings' ids: whether each is held already, and as what.
-    pub ids: BTreeSet<&'a str>,
+    pub ids: HashSet<&'a str, Fast>,
 }
 
 /// What the store holds of what was [`Wanted`].
 #[derive(Debug, Default)]
 pub struct Known {
     /// The last receipt given to each device (a device missing here has had none).
-    pub receipts: HashMap<String, u64>,
+    pub receipts: HashMap<String, u64, Fast>,
     /// Of the wanted dossiers, those with a rating with a level, from any tablet.
-    pub rated_dossiers: HashSet<String>,
+    pub rated_dossiers: HashSet<String, Fast>,
     /// Of the wanted ids, those held.
-    pub held: HashMap<String, Held>,
+    pub held: HashMap<String, Held, Fast>,
     /// Of the batches' devices, the communes' servers: a rating they forward is a repeat
     /// exactly when the commune counted it so (`WireRating::repeat_dossier`), whatever order
     /// their batches land in.
-    pub communes: HashSet<String>,
+    pub communes: HashSet<String, Fast>,
+    /// This server forwards upward (it was paired with a province, or a national tier): what
+    /// it takes goes in its upstream outbox too. Until it is paired, nothing does; pairing
+    /// puts everything held there at once.
+    pub forwarding: bool,
 }
 
 /// A rating the store holds, as the rules compare a new one with it.
@@ -233,6 +242,8 @@ pub struct Writes<'a> {
     pub misuse: Vec<(&'a str, &'a CheckedMisuse)>,
     /// What the group tells about each of its devices.
     pub seen: BTreeMap<&'a str, Seen>,
+    /// The new ratings and misuse presses go in the upstream outbox, in the order taken.
+    pub forward: bool,
 }
 
 /// What must be known of the store to decide `batches`.
@@ -262,7 +273,10 @@ pub fn decide<'a>(
     mut known: Known,
     now: DateTime<Utc>,
 ) -> (Vec<Stored>, Writes<'a>) {
-    let mut writes = Writes::default();
+    let mut writes = Writes {
+        forward: known.forwarding,
+        ..Writes::default()
+    };
     let stored = batches
         .iter()
         .map(|batch| decide_batch(batch, &mut known, &mut writes, now))

@@ -85,7 +85,7 @@ impl PrivatePostgres {
         } else {
             None
         };
-        let pg = PrivatePostgres {
+        let mut pg = PrivatePostgres {
             bin,
             dir,
             port: free_port()?,
@@ -120,6 +120,15 @@ impl PrivatePostgres {
                 if let Some(uid) = pg.run_as {
                     std::os::unix::fs::chown(&path, Some(uid), None)?;
                 }
+            }
+        }
+        // The port was free when picked; another process may have taken it since.
+        for _ in 0..3 {
+            match pg.start_server() {
+                Err(PostgresError::Failed(_, said)) if said.contains("already in use") => {
+                    pg.port = free_port()?;
+                }
+                started => return started.map(|()| pg),
             }
         }
         pg.start_server()?;

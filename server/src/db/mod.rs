@@ -324,6 +324,13 @@ const SCHEMA: &[&str] = &[
     DROP INDEX ratings_by_date;
     CREATE INDEX ratings_by_date ON ratings (local_date);
 ",
+    "
+    -- 16: the upstream outbox holds entries only once this server forwards upward: pairing
+    -- puts everything held there (`set_upstream`). A server never paired upward had kept every
+    -- entry there since 10, an insert per rating for nothing.
+    DELETE FROM upstream_outbox
+        WHERE NOT EXISTS (SELECT 1 FROM settings WHERE key = 'upstream');
+",
 ];
 
 pub struct Db {

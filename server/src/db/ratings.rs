@@ -63,6 +63,10 @@ impl Ratings for SqliteRatings<'_> {
                 known.communes.insert(id.to_owned());
             }
         }
+        known.forwarding = self
+            .tx
+            .prepare_cached("SELECT 1 FROM settings WHERE key = 'upstream'")?
+            .exists([])?;
         let mut dossier = self.tx.prepare_cached(
             "SELECT 1 FROM ratings WHERE dossier = ?1 AND outcome <> 'not_rated' LIMIT 1",
         )?;
@@ -134,7 +138,9 @@ impl Ratings for SqliteRatings<'_> {
                 stored_receipt(taken.receipt),
                 w.tablet,
             ])?;
-            outbox.execute([&w.id])?;
+            if writes.forward {
+                outbox.execute([&w.id])?;
+            }
         }
         let mut conflict = tx.prepare_cached(
             "INSERT INTO conflicts (rating_id, device_id, received_at, content)
@@ -206,7 +212,7 @@ impl Ratings for SqliteRatings<'_> {
                 m.at.date_naive().to_string(),
                 received_at
             ])?;
-            if new == 1 {
+            if new == 1 && writes.forward {
                 press_out.execute([&m.id])?;
             }
         }

@@ -6,7 +6,7 @@ use crate::upstream::{Outbox, Upstream};
 use chrono::{DateTime, Utc};
 use hailong_core::reason::Reason;
 use hailong_core::wire::{WireMisuse, WireRating};
-use rusqlite::OptionalExtension;
+use rusqlite::{OptionalExtension, TransactionBehavior};
 
 impl Db {
     /// The province this server forwards to, if it was paired upward.
@@ -22,13 +22,31 @@ impl Db {
         Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
     }
 
+    /// Keeps the link upward. The first one puts every entry held in the outbox, in the order
+    /// taken (until then nothing goes there), in the same transaction: the writer reads the
+    /// link inside each of its own, so each entry is put there once, by one or the other.
     pub fn set_upstream(&mut self, upstream: &Upstream) -> Result<(), DbError> {
         let json = serde_json::to_string(upstream).unwrap_or_default();
-        self.conn.execute(
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let paired_before = tx
+            .prepare("SELECT 1 FROM settings WHERE key = 'upstream'")?
+            .exists([])?;
+        tx.execute(
             "INSERT INTO settings (key, value) VALUES ('upstream', ?1)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [json],
         )?;
+        if !paired_before {
+            tx.execute_batch(
+                "INSERT INTO upstream_outbox (rating_id)
+                     SELECT id FROM ratings ORDER BY received_at, device_id, receipt, id;
+                 INSERT INTO upstream_outbox (misuse_id)
+                     SELECT id FROM misuse ORDER BY received_at, id;",
+            )?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -123,5 +141,39 @@ impl Db {
         )?;
         tx.commit()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_upgrade_empties_an_outbox_kept_for_nobody_and_keeps_one_kept_for_a_province() {
+        for paired in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("server.db");
+            let db = Db::open(&path).unwrap();
+            if paired {
+                db.conn
+                    .execute(
+                        "INSERT INTO settings (key, value) VALUES ('upstream', '{}')",
+                        [],
+                    )
+                    .unwrap();
+            }
+            // As schema 15 left it: every entry taken, in the outbox.
+            db.conn
+                .execute_batch(
+                    "INSERT INTO upstream_outbox (rating_id) VALUES ('a'), ('b');
+                     INSERT INTO upstream_outbox (misuse_id) VALUES ('c');
+                     PRAGMA user_version = 15;",
+                )
+                .unwrap();
+            drop(db);
+            let db = Db::open(&path).unwrap();
+            let waiting = db.outbox(0, 0).unwrap().waiting;
+            assert_eq!(waiting, if paired { 3 } else { 0 }, "paired: {paired}");
+        }
     }
 }

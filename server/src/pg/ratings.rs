@@ -47,9 +47,15 @@ async fn look_up(tx: &Transaction<'_>, wanted: &Wanted<'_>) -> Result<Known, PgE
     let ids: Vec<Uuid> = wanted.ids.iter().map(|id| uuid(id)).collect();
     let first = ids.iter().min().copied().unwrap_or_default();
     let last = ids.iter().max().copied().unwrap_or_default();
-    // Issued together, the three travel in one round trip. The devices' rows are locked, so
-    // a second server on the same database numbers their receipts after this one.
-    let (receipts, rated, held) = futures_util::future::try_join3(
+    // Issued together, they travel in one round trip, run in order. The devices' rows are
+    // locked, so a second server on the same database numbers their receipts after this one.
+    // The link upward is read after the lock that pairing upward takes alone (`set_upstream`).
+    let (_, forwarding, receipts, rated, held) = futures_util::future::try_join5(
+        tx.execute(
+            "SELECT pg_advisory_xact_lock_shared($1)",
+            &[&super::upstream::FORWARDING_LOCK],
+        ),
+        tx.query_opt("SELECT 1 FROM settings WHERE key = 'upstream'", &[]),
         tx.query(
             "SELECT id, receipts, unit_code IS NOT NULL FROM devices WHERE id = ANY($1)
              FOR UPDATE",
@@ -67,7 +73,10 @@ async fn look_up(tx: &Transaction<'_>, wanted: &Wanted<'_>) -> Result<Known, PgE
         ),
     )
     .await?;
-    let mut known = Known::default();
+    let mut known = Known {
+        forwarding: forwarding.is_some(),
+        ..Known::default()
+    };
     for row in receipts {
         let given: i64 = row.get(1);
         known
@@ -187,6 +196,9 @@ async fn copy_ratings(
         writer.as_mut().write(&row).await?;
     }
     writer.finish().await?;
+    if !writes.forward {
+        return Ok(());
+    }
     // Into the upstream outbox, in the order taken.
     let ids: Vec<Uuid> = writes
         .ratings
@@ -344,20 +356,18 @@ async fn misuse(
         .iter()
         .map(|(_, m)| m.at.date_naive())
         .collect();
-    Ok(tx
-        .execute(
-            "WITH new AS (
-                 INSERT INTO misuse (id, device_id, created_at, local_date, received_at)
-                 SELECT id, device, at, day, $5
-                 FROM unnest($1::text[], $2::text[], $3::text[], $4::date[])
-                     AS m (id, device, at, day)
-                 ON CONFLICT (id) DO NOTHING
-                 RETURNING id
-             )
-             INSERT INTO upstream_outbox (misuse_id) SELECT id FROM new",
-            &[&ids, &devices, &times, &dates, &now],
-        )
-        .await?)
+    let params: [&(dyn ToSql + Sync); 5] = [&ids, &devices, &times, &dates, &now];
+    let insert = "INSERT INTO misuse (id, device_id, created_at, local_date, received_at)
+        SELECT id, device, at, day, $5
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::date[]) AS m (id, device, at, day)
+        ON CONFLICT (id) DO NOTHING";
+    if !writes.forward {
+        return Ok(tx.execute(insert, &params).await?);
+    }
+    let forwarded = format!(
+        "WITH new AS ({insert} RETURNING id) INSERT INTO upstream_outbox (misuse_id) SELECT id FROM new"
+    );
+    Ok(tx.execute(&forwarded, &params).await?)
 }
 
 async fn devices_seen(

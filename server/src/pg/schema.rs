@@ -228,6 +228,13 @@ const EIGHTH: &str = "
     CREATE INDEX ratings_by_date ON ratings (local_date);
 ";
 
+/// 9: the upstream outbox holds entries only once this server forwards upward, as SQLite's 16:
+/// pairing puts everything held there (`set_upstream`).
+const NINTH: &str = "
+    DELETE FROM upstream_outbox
+        WHERE NOT EXISTS (SELECT 1 FROM settings WHERE key = 'upstream');
+";
+
 /// Every migration, in order.
 pub fn migrations() -> Vec<String> {
     vec![
@@ -239,6 +246,7 @@ pub fn migrations() -> Vec<String> {
         SIXTH.to_owned(),
         SEVENTH.to_owned(),
         EIGHTH.to_owned(),
+        NINTH.to_owned(),
     ]
 }
 

@@ -232,6 +232,56 @@ fn the_same_batches_get_the_same_answers_and_leave_the_same_counts_as_on_sqlite(
         "{versions:?}"
     );
     assert!(versions.contains(&"Quầy 2|-".to_owned()), "{versions:?}");
+
+    // Nothing waits to go upward until this server is paired upward. Pairing puts every entry
+    // held there, in the order taken; what comes later follows; pairing again adds nothing.
+    // Each entry with its place (rows are compared sorted).
+    let outbox = "SELECT seq - (SELECT min(seq) FROM upstream_outbox),
+                      coalesce(rating_id, misuse_id) FROM upstream_outbox";
+    let outbox_pg = "SELECT seq - (SELECT min(seq) FROM upstream_outbox),
+                         coalesce(rating_id::text, misuse_id) FROM upstream_outbox";
+    assert!(sqlite_rows(&path, outbox).is_empty());
+    assert!(rt.block_on(pg_rows(&pg, outbox_pg)).is_empty());
+    let upstream = crate::upstream::Upstream {
+        url: "https://hailong.tinh.example".into(),
+        token: "token".into(),
+        device_id: "xa".into(),
+        ca_file: None,
+        refused_at: None,
+    };
+    db.set_upstream(&upstream).unwrap();
+    rt.block_on(pg.set_upstream(&upstream)).unwrap();
+    same(outbox, outbox_pg);
+    let id = |n: u32| format!("01936f6e-8b7a-7c41-9a57-{n:012}");
+    let press = |n: u32| format!("01936f6e-8b7a-7c41-9a57-10000000000{n}");
+    // Ratings first (by time received, then tablet, then receipt), then misuse presses.
+    let held = [id(1), id(2), id(3), id(4), id(6), press(1), press(2)];
+    let ids = |rows: Vec<String>| -> Vec<String> {
+        let mut ids: Vec<String> = rows
+            .iter()
+            .map(|row| row.split_once('|').unwrap().1.to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(sqlite_rows(&path, outbox)), held);
+    let presses = sqlite_rows(&path, outbox).split_off(5);
+    assert_eq!(
+        presses,
+        [format!("5|{}", press(1)), format!("6|{}", press(2))]
+    );
+    let later = batch(&one, vec![rating(7, "000.17.22.H56-261123-0003")]);
+    db.ingest(&[&later], now()).unwrap();
+    rt.block_on(pg.ingest(&[&later], now())).unwrap();
+    db.set_upstream(&upstream).unwrap();
+    rt.block_on(pg.set_upstream(&upstream)).unwrap();
+    same(outbox, outbox_pg);
+    let rows = sqlite_rows(&path, outbox);
+    assert_eq!(rows.len(), held.len() + 1);
+    assert!(
+        rows.contains(&format!("{}|{}", held.len(), id(7))),
+        "{rows:?}"
+    );
     drop(postgres);
 }
 
@@ -245,7 +295,7 @@ fn the_schema_is_made_once_a_newer_one_is_refused_and_every_id_has_a_partition()
     let versions = rt.block_on(pg_rows(&again, "SELECT version FROM schema_migrations"));
     assert_eq!(
         versions,
-        ["1", "2", "3", "4", "5", "6", "7", "8"],
+        ["1", "2", "3", "4", "5", "6", "7", "8", "9"],
         "migrated once"
     );
 
@@ -299,7 +349,7 @@ fn the_schema_is_made_once_a_newer_one_is_refused_and_every_id_has_a_partition()
     });
     let newer = rt.block_on(Pg::connect(&url));
     assert!(
-        matches!(newer, Err(PgError::Newer(99, 8))),
+        matches!(newer, Err(PgError::Newer(99, 9))),
         "{:?}",
         newer.err()
     );

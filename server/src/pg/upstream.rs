@@ -7,6 +7,9 @@ use chrono::{DateTime, Utc};
 use hailong_core::reason::Reason;
 use hailong_core::wire::{WireMisuse, WireRating};
 
+/// The advisory lock between pairing upward and the writer (an arbitrary number, "HLup").
+pub(super) const FORWARDING_LOCK: i64 = 0x484c_7570;
+
 impl Pg {
     pub async fn upstream(&self) -> Result<Option<Upstream>, PgError> {
         Ok(self
@@ -15,9 +18,37 @@ impl Pg {
             .and_then(|j| serde_json::from_str(&j).ok()))
     }
 
+    /// Keeps the link upward. The first one puts every entry held in the outbox, in the order
+    /// taken (until then nothing goes there), in the same transaction. It holds
+    /// [`FORWARDING_LOCK`] alone meanwhile, and the writer holds it shared from before it reads
+    /// the link until it commits, so each entry is put there once, by one or the other.
     pub async fn set_upstream(&self, upstream: &Upstream) -> Result<(), PgError> {
         let json = serde_json::to_string(upstream).unwrap_or_default();
-        self.set_setting("upstream", &json).await
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&FORWARDING_LOCK])
+            .await?;
+        let paired_before = tx
+            .query_opt("SELECT 1 FROM settings WHERE key = 'upstream'", &[])
+            .await?
+            .is_some();
+        tx.execute(
+            "INSERT INTO settings (key, value) VALUES ('upstream', $1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&json],
+        )
+        .await?;
+        if !paired_before {
+            tx.batch_execute(
+                "INSERT INTO upstream_outbox (rating_id)
+                     SELECT id FROM ratings ORDER BY received_at, device_id, receipt, id;
+                 INSERT INTO upstream_outbox (misuse_id)
+                     SELECT id FROM misuse ORDER BY received_at, id;",
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The oldest `limit` entries waiting for the next tier, and how many wait in all.
