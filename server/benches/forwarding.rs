@@ -1,9 +1,10 @@
 //! A commune's backlog reaching its province: `FORWARD_RATINGS` (default 1,000,000) entries
 //! taken by a commune's server before it is paired upward, then forwarded by its forwarding
-//! thread (500 a batch, one in flight, each taken off the outbox once the province answered).
-//! Beside it, the baseline: the same rows sent straight to another province server by one
-//! client the same way (500 a batch, one in flight), so the ratio is what the outbox and the
-//! second hop cost. Both servers in this process on SQLite files, over loopback.
+//! thread (500 a batch, up to `upstream::IN_FLIGHT` at once once the link proved itself, each
+//! taken off the outbox once it and those before it were answered). Beside it, the baseline:
+//! the same rows sent straight to another province server by as many clients as the forwarder
+//! keeps batches in flight (500 a batch, one in flight each), so the ratio is what the outbox
+//! and the second hop cost. Both servers in this process on SQLite files, over loopback.
 //! `cargo bench -p hailong-server --bench forwarding`.
 
 #[path = "../tests/support/http.rs"]
@@ -11,6 +12,7 @@ mod http;
 #[path = "../tests/support/running.rs"]
 mod running;
 
+use hailong_server::upstream::IN_FLIGHT;
 use http::http;
 use running::RunningServer;
 use serde_json::{Value, json};
@@ -102,10 +104,11 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
 
-    // The baseline: the same rows straight to a province, one client, one batch in flight.
+    // The baseline: the same rows straight to a province, as many batches at once as the
+    // forwarder keeps in flight.
     let direct = RunningServer::start(&dir.path().join("direct.db"));
     let started = Instant::now();
-    fill(&direct, 1, total);
+    fill(&direct, IN_FLIGHT, total / IN_FLIGHT);
     let baseline = total as f64 / started.elapsed().as_secs_f64();
 
     let code = province.last_line(&[
@@ -135,8 +138,8 @@ fn main() {
     let secs = started.elapsed().as_secs_f64();
     let forwarded = (total as i64 - first) as f64 / secs;
     println!(
-        "forwarded to the province in {secs:.1} s: {forwarded:.0} entries/s | straight, one \
-         client: {baseline:.0} ratings/s | ratio {:.2}",
+        "forwarded to the province in {secs:.1} s: {forwarded:.0} entries/s | straight, \
+         {IN_FLIGHT} clients: {baseline:.0} ratings/s | ratio {:.2}",
         forwarded / baseline
     );
 }

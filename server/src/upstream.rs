@@ -23,13 +23,19 @@ use std::time::Duration;
 
 /// Entries in one batch upward: a tablet's batch at most.
 pub const BATCH: usize = hailong_core::wire::MAX_BATCH;
-/// Batches in flight upward at once. Several work (acknowledged in order; the commune's
-/// repeat decisions ride on the wire): 4 took a 1,000,000-entry backlog up in 65 s instead of
-/// 78. But over a link that cuts long requests, the same first batch of a round failing again
-/// and again doubles the backoff each time, and with several connections at once which request
-/// meets which cut is left to timing: one batch at a time until the window adapts (one batch
-/// and smaller batches after a failure, more after successes).
-pub const IN_FLIGHT: usize = 1;
+/// Batches in flight upward at once at most, once the link has proved itself (see [`Window`]).
+/// The forwarder reads the next while these travel and takes each off the outbox as soon as
+/// it and those before it are answered; the commune's repeat decisions ride on the wire, so
+/// the province may commit them in any order.
+pub const IN_FLIGHT: usize = 4;
+/// Successes in a row after which one more batch may be in flight.
+const STREAK: u32 = 8;
+/// The smallest batch after failures: on a link that cuts long requests, a batch this small
+/// still gets through.
+const SMALLEST_BATCH: usize = 50;
+/// Batches in one round of [`forward_once`]: between rounds the forwarder looks whether the
+/// settings changed or it is stopped.
+const ROUND: usize = 32;
 /// How long a request upward may take.
 const TIMEOUT: Duration = Duration::from_secs(60);
 /// With nothing to send, how long before looking again unprompted (each commit prompts).
@@ -58,6 +64,13 @@ pub struct Upstream {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refused_at: Option<DateTime<Utc>>,
 }
+
+/// What the first pairing upward runs, on either backend: every entry held goes into the
+/// outbox in the order taken (ratings as the writer took them, then misuse presses).
+pub const PUT_HELD_IN_OUTBOX: &str = "INSERT INTO upstream_outbox (rating_id)
+     SELECT id FROM ratings ORDER BY received_at, device_id, receipt, id;
+ INSERT INTO upstream_outbox (misuse_id)
+     SELECT id FROM misuse ORDER BY received_at, id;";
 
 /// Most bytes of entries in one batch: the province refuses a batch over `MAX_BATCH_BYTES`,
 /// and the entry read last (up to a few kB) and the batch's own fields need room too.
@@ -196,92 +209,145 @@ pub fn pair(
     })
 }
 
-/// Sends up to [`IN_FLIGHT`] batches of what waits through `client` at once, and takes off the
-/// outbox, in order, those the province answered for: all of them, or those before the first
-/// that failed (the rest go again; the province keeps each id once). How many entries it took
-/// off (0: nothing waits), or why none.
+/// How much goes upward at once, a slow start as TCP's: after a failure one batch at a time,
+/// and after a second failure in a row half as big a batch as before (at least
+/// [`SMALLEST_BATCH`]); after each success a batch twice as big, up to [`BATCH`], then after
+/// every [`STREAK`] successes in a row one more in flight, up to [`IN_FLIGHT`]. On a link that
+/// cuts long requests the batch shrinks until it gets through instead of meeting the same cut
+/// again and again; one that fails now and then stays at one full batch at a time (a failure
+/// with others in flight behind it sends those again); a sound one soon has several out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Entries in a batch at most.
+    pub batch: usize,
+    /// Batches in flight at most.
+    pub in_flight: usize,
+    /// Failures since the last success.
+    failures: u32,
+    /// Successes since the last failure.
+    successes: u32,
+}
+
+impl Default for Window {
+    /// Full batches, one at a time, until the first answer.
+    fn default() -> Window {
+        Window {
+            batch: BATCH,
+            in_flight: 1,
+            failures: 0,
+            successes: 0,
+        }
+    }
+}
+
+impl Window {
+    pub fn failed(&mut self) {
+        if self.failures > 0 {
+            self.batch = (self.batch / 2).max(SMALLEST_BATCH);
+        }
+        self.failures += 1;
+        self.successes = 0;
+        self.in_flight = 1;
+    }
+
+    pub fn succeeded(&mut self) {
+        self.failures = 0;
+        self.successes += 1;
+        if self.batch < BATCH {
+            self.batch = (self.batch * 2).min(BATCH);
+        } else if self.successes.is_multiple_of(STREAK) {
+            self.in_flight = (self.in_flight + 1).min(IN_FLIGHT);
+        }
+    }
+}
+
+/// Sends what waits through `client`, up to [`ROUND`] batches, with up to `window.in_flight`
+/// of them at the province at once, each on a thread of its own, reading the next meanwhile.
+/// Answers are taken in order: each batch answered is taken off the outbox once those before
+/// it are. After the first failure nothing more is sent; what was in flight behind it goes
+/// again in a later round (the province keeps each id once). How many entries it took off
+/// (0: nothing waits), or why none.
 pub fn forward_once(
     store: &mut dyn Store,
     upstream: &Upstream,
     client: &reqwest::blocking::Client,
     link: &SharedLink,
+    window: &mut Window,
 ) -> Result<usize, UpstreamError> {
-    let mut batches: Vec<Outbox> = Vec::with_capacity(IN_FLIGHT);
-    let mut after = 0;
-    while batches.len() < IN_FLIGHT {
-        let outbox = store.outbox(after, BATCH)?;
-        if batches.is_empty() {
-            set(link, |l| {
-                l.waiting = outbox.waiting;
-                l.last_sent = l.last_sent.max(outbox.last_sent);
-            });
-        }
-        if outbox.entries() == 0 {
-            break;
-        }
-        after = outbox.through;
-        batches.push(outbox);
-    }
-    let Some(waiting) = batches.first().map(|b| b.waiting) else {
-        return Ok(0);
-    };
-    // Each batch says how many wait behind it; each is sent on a thread of its own that logs
-    // where the forwarder logs.
+    // Each sending thread logs where the forwarder logs.
     let dispatch = tracing::dispatcher::get_default(|d| d.clone());
-    let answers: Vec<Result<u64, UpstreamError>> = std::thread::scope(|scope| {
-        let mut behind = waiting;
-        let sending: Vec<_> = batches
-            .iter()
-            .map(|outbox| {
+    std::thread::scope(|scope| {
+        let mut flying = std::collections::VecDeque::with_capacity(IN_FLIGHT);
+        let (mut after, mut read, mut exhausted) = (0, 0, false);
+        // Entries waiting when the round began, those read since, those taken off.
+        let (mut waiting, mut behind, mut taken) = (0u64, 0u64, 0usize);
+        let mut failed: Option<UpstreamError> = None;
+        loop {
+            while failed.is_none() && !exhausted && read < ROUND && flying.len() < window.in_flight
+            {
+                let outbox = store.outbox(after, window.batch)?;
+                if read == 0 {
+                    waiting = outbox.waiting;
+                    behind = waiting;
+                    set(link, |l| {
+                        l.waiting = outbox.waiting;
+                        l.last_sent = l.last_sent.max(outbox.last_sent);
+                    });
+                }
+                if outbox.entries() == 0 {
+                    exhausted = true;
+                    break;
+                }
+                read += 1;
+                after = outbox.through;
                 behind = behind.saturating_sub(outbox.entries() as u64);
                 let (queued, dispatch) = (behind, &dispatch);
-                scope.spawn(move || {
-                    tracing::dispatcher::with_default(dispatch, || {
-                        send(client, upstream, outbox, queued)
-                    })
-                })
-            })
-            .collect();
-        sending
-            .into_iter()
-            .map(|s| {
-                s.join()
-                    .unwrap_or_else(|_| Err(UpstreamError::Http("a sending thread failed".into())))
-            })
-            .collect()
-    });
-    let (mut taken, mut through, mut refused, mut failed) = (0, None, 0, None);
-    for (outbox, answer) in batches.iter().zip(answers) {
-        match answer {
-            Ok(n) => {
-                taken += outbox.entries();
-                through = Some(outbox.through);
-                refused += n;
+                flying.push_back(scope.spawn(move || {
+                    let answer = tracing::dispatcher::with_default(dispatch, || {
+                        send(client, upstream, &outbox, queued)
+                    });
+                    (outbox, answer)
+                }));
             }
-            Err(e) => {
-                failed = Some(e);
+            let Some(sending) = flying.pop_front() else {
                 break;
+            };
+            let (outbox, answer) = sending
+                .join()
+                .map_err(|_| UpstreamError::Http("a sending thread failed".into()))?;
+            match answer {
+                // Behind a failure, an answered batch is not taken off: the outbox leaves
+                // from its front.
+                Ok(_) if failed.is_some() => {}
+                Ok(refused) => {
+                    let now = Utc::now();
+                    store.forwarded(outbox.through, now)?;
+                    taken += outbox.entries();
+                    window.succeeded();
+                    set(link, |l| {
+                        l.waiting = waiting.saturating_sub(taken as u64);
+                        l.last_sent = Some(now);
+                        l.failing = None;
+                        l.refused += refused;
+                    });
+                }
+                Err(e) => {
+                    if failed.is_none() {
+                        window.failed();
+                        failed = Some(e);
+                    }
+                }
             }
         }
-    }
-    if let Some(through) = through {
-        let now = Utc::now();
-        store.forwarded(through, now)?;
-        set(link, |l| {
-            l.waiting = waiting.saturating_sub(taken as u64);
-            l.last_sent = Some(now);
-            l.failing = None;
-            l.refused += refused;
-        });
-    }
-    match failed {
-        Some(e) if taken == 0 => Err(e),
-        Some(e) => {
-            tracing::warn!(error = %e, "a batch to the province failed after others went; it goes again");
-            Ok(taken)
+        match failed {
+            Some(e) if taken == 0 => Err(e),
+            Some(e) => {
+                tracing::warn!(error = %e, "a batch to the province failed after others went; it goes again");
+                Ok(taken)
+            }
+            None => Ok(taken),
         }
-        None => Ok(taken),
-    }
+    })
 }
 
 /// Sends one batch, with `queued` entries behind it; how many of its entries the province
@@ -395,6 +461,7 @@ fn run(store: &mut dyn Store, link: &SharedLink, woken: &Receiver<Wake>) {
     let mut failures = 0u32;
     // Kept while the settings stay the same, so batches reuse its connection.
     let mut kept: Option<(Upstream, reqwest::blocking::Client)> = None;
+    let mut window = Window::default();
     loop {
         let wait = match store.upstream() {
             Err(e) => {
@@ -429,7 +496,7 @@ fn run(store: &mut dyn Store, link: &SharedLink, woken: &Receiver<Wake>) {
                         .ok();
                 }
                 let sent = match &kept {
-                    Some((_, client)) => forward_once(store, &upstream, client, link),
+                    Some((_, client)) => forward_once(store, &upstream, client, link, &mut window),
                     None => Err(UpstreamError::Http("no client for the province".into())),
                 };
                 match sent {
@@ -496,11 +563,175 @@ fn run(store: &mut dyn Store, link: &SharedLink, woken: &Receiver<Wake>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::Db;
+    use crate::db::testing::{batch, paired, rating};
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    /// A province that holds each batch until `IN_FLIGHT` are at it at once (once that
+    /// happened, or after 5 s, it answers at once), refuses the batch beginning with `fail_at`
+    /// once with a 503, and counts the times it was sent each id.
+    #[derive(Default)]
+    struct Province {
+        at_once: AtomicUsize,
+        most_at_once: AtomicUsize,
+        opened: AtomicBool,
+        open: tokio::sync::Notify,
+        fail_at: Mutex<Option<String>>,
+        sent: Mutex<HashMap<String, u32>>,
+    }
+
+    async fn take(
+        axum::extract::State(province): axum::extract::State<Arc<Province>>,
+        axum::Json(batch): axum::Json<serde_json::Value>,
+    ) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        let ids: Vec<String> = batch["ratings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect();
+        let here = province.at_once.fetch_add(1, Ordering::SeqCst) + 1;
+        province.most_at_once.fetch_max(here, Ordering::SeqCst);
+        if here == IN_FLIGHT {
+            province.opened.store(true, Ordering::SeqCst);
+            province.open.notify_waiters();
+        }
+        let opened = province.open.notified();
+        if !province.opened.load(Ordering::SeqCst) {
+            let _ = tokio::time::timeout(Duration::from_secs(5), opened).await;
+        }
+        province.at_once.fetch_sub(1, Ordering::SeqCst);
+        let mut fail_at = province.fail_at.lock().unwrap();
+        if fail_at.as_ref() == ids.first() {
+            *fail_at = None;
+            return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "busy").into_response();
+        }
+        drop(fail_at);
+        let mut sent = province.sent.lock().unwrap();
+        for id in &ids {
+            *sent.entry(id.clone()).or_default() += 1;
+        }
+        let results: Vec<_> = ids
+            .iter()
+            .map(|id| serde_json::json!({ "id": id, "status": "accepted" }))
+            .collect();
+        axum::Json(serde_json::json!({ "results": results, "in_order": true })).into_response()
+    }
+
+    #[test]
+    fn batches_go_several_at_once_and_leave_the_outbox_in_order_through_a_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::open(&dir.path().join("server.db")).unwrap();
+        let tablet = paired(&mut db, "Quầy 1");
+        let items = (1..=1000).map(|n| rating(n, "")).collect();
+        db.ingest(&[&batch(&tablet, items)], Utc::now()).unwrap();
+        let id = |n: u32| format!("01936f6e-8b7a-7c41-9a57-{n:012}");
+
+        let province = Arc::new(Province::default());
+        *province.fail_at.lock().unwrap() = Some(id(101));
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let app = axum::Router::new()
+            .route("/api/v1/ratings/batch", axum::routing::post(take))
+            .with_state(province.clone());
+        rt.spawn(async move { axum::serve(listener, app).await });
+        let upstream = Upstream {
+            url,
+            token: "token".into(),
+            device_id: "xa".into(),
+            ca_file: None,
+            refused_at: None,
+        };
+        db.set_upstream(&upstream).unwrap();
+        let (client, link) = (client(None).unwrap(), SharedLink::default());
+
+        // Four batches of 50 at the province at once, each answer making room for the next
+        // (a batch twice as big after each success): 1-50, 51-100, 101-150, 151-200, then
+        // 201-300 and 301-500. The third fails: the two before it leave the outbox, those
+        // behind it (answered) stay and go again, and one goes at a time again.
+        let mut window = Window {
+            batch: 50,
+            in_flight: IN_FLIGHT,
+            ..Window::default()
+        };
+        let taken = forward_once(&mut db, &upstream, &client, &link, &mut window).unwrap();
+        assert_eq!(taken, 100);
+        assert_eq!(province.most_at_once.load(Ordering::SeqCst), IN_FLIGHT);
+        assert_eq!(window.in_flight, 1);
+        let front = db.outbox(0, 1).unwrap();
+        assert_eq!(front.ratings[0].id, id(101));
+        assert_eq!(front.waiting, 900);
+        assert_eq!(link.lock().unwrap().waiting, 900);
+
+        while forward_once(&mut db, &upstream, &client, &link, &mut window).unwrap() > 0 {}
+        assert_eq!(db.outbox(0, 1).unwrap().waiting, 0);
+        let sent = province.sent.lock().unwrap();
+        assert_eq!(sent.len(), 1000, "every entry reached the province");
+        let twice: Vec<u32> = (1..=1000).filter(|&n| sent[&id(n)] > 1).collect();
+        assert_eq!(
+            twice,
+            (151..=500).collect::<Vec<_>>(),
+            "only the batches behind the failure went twice"
+        );
+        // 101-300, 301-700, 701-1000: full batches again, still one at a time.
+        assert_eq!((window.batch, window.in_flight), (BATCH, 1));
+    }
 
     #[test]
     fn failures_wait_longer_and_longer_up_to_five_minutes() {
         let waits: Vec<u64> = (1..=11).map(|n| backoff(n).as_secs()).collect();
         assert_eq!(waits, [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
         assert_eq!(backoff(u32::MAX), MOST_BACKOFF);
+    }
+
+    #[test]
+    fn the_window_falls_to_one_batch_on_a_failure_to_smaller_ones_on_more_and_opens_again() {
+        let mut window = Window::default();
+        let at = |w: &Window| (w.batch, w.in_flight);
+        assert_eq!(at(&window), (BATCH, 1));
+        for in_flight in 2..=IN_FLIGHT {
+            for _ in 1..STREAK {
+                window.succeeded();
+            }
+            assert_eq!(at(&window), (BATCH, in_flight - 1));
+            window.succeeded();
+            assert_eq!(at(&window), (BATCH, in_flight));
+        }
+        for _ in 0..STREAK {
+            window.succeeded();
+        }
+        assert_eq!(window.in_flight, IN_FLIGHT, "no more than IN_FLIGHT");
+        window.failed();
+        assert_eq!(
+            at(&window),
+            (BATCH, 1),
+            "one failure: full batches, one at a time"
+        );
+        window.failed();
+        assert_eq!(at(&window), (BATCH / 2, 1), "two in a row: smaller batches");
+        for _ in 0..10 {
+            window.failed();
+        }
+        assert_eq!(at(&window), (SMALLEST_BATCH, 1));
+        // Full batches first, then more of them at once.
+        let mut batches = vec![];
+        while window.in_flight == 1 {
+            window.succeeded();
+            batches.push(window.batch);
+        }
+        assert_eq!(batches.len(), STREAK as usize);
+        assert_eq!(batches[..4], [100, 200, 400, BATCH]);
+        assert_eq!(window.in_flight, 2);
+        window.failed();
+        assert_eq!(
+            at(&window),
+            (BATCH, 1),
+            "a success in between: full batches again"
+        );
     }
 }

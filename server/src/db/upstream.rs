@@ -39,12 +39,7 @@ impl Db {
             [json],
         )?;
         if !paired_before {
-            tx.execute_batch(
-                "INSERT INTO upstream_outbox (rating_id)
-                     SELECT id FROM ratings ORDER BY received_at, device_id, receipt, id;
-                 INSERT INTO upstream_outbox (misuse_id)
-                     SELECT id FROM misuse ORDER BY received_at, id;",
-            )?;
+            tx.execute_batch(crate::upstream::PUT_HELD_IN_OUTBOX)?;
         }
         tx.commit()?;
         Ok(())

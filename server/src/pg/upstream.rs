@@ -39,13 +39,8 @@ impl Pg {
         )
         .await?;
         if !paired_before {
-            tx.batch_execute(
-                "INSERT INTO upstream_outbox (rating_id)
-                     SELECT id FROM ratings ORDER BY received_at, device_id, receipt, id;
-                 INSERT INTO upstream_outbox (misuse_id)
-                     SELECT id FROM misuse ORDER BY received_at, id;",
-            )
-            .await?;
+            tx.batch_execute(crate::upstream::PUT_HELD_IN_OUTBOX)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
