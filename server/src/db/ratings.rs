@@ -294,4 +294,71 @@ mod tests {
         let stored = db.ingest(&[&next], Utc::now()).unwrap().remove(0);
         assert_eq!(stored.resend_after, None, "asked once");
     }
+
+    #[test]
+    fn the_upgrade_to_a_rowid_table_keeps_every_rating_whole_and_each_id_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.db");
+        // As schema 16 left it: the ratings keyed by id alone (WITHOUT ROWID).
+        let mut db = Db::open_upto(&path, 16).unwrap();
+        let tablet = paired(&mut db, "Quầy 1");
+        let items = (1..=3)
+            .map(|n| {
+                rating_with(
+                    n,
+                    json!({ "level": "unsatisfied", "reasons": ["long_wait"],
+                "comment": "Chờ lâu", "dossier_code": format!("000.17.22.H56-261123-000{n}") }),
+                )
+            })
+            .collect();
+        db.ingest(&[&batch(&tablet, items)], Utc::now()).unwrap();
+        let all = "SELECT * FROM ratings ORDER BY id";
+        let rows = |db: &Db| -> Vec<Vec<rusqlite::types::Value>> {
+            let mut statement = db.conn.prepare(all).unwrap();
+            let columns = statement.column_count();
+            statement
+                .query_map([], |row| (0..columns).map(|i| row.get(i)).collect())
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        let before = rows(&db);
+        assert_eq!(before.len(), 3);
+        assert!(db.conn.prepare("SELECT rowid FROM ratings").is_err());
+        drop(db);
+
+        let db = Db::open(&path).unwrap();
+        assert_eq!(rows(&db), before, "every column of every rating kept");
+        let rowids: Vec<i64> = db
+            .conn
+            .prepare("SELECT rowid FROM ratings ORDER BY rowid")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(rowids, [1, 2, 3]);
+        let mut indexes: Vec<String> = db
+            .conn
+            .prepare("SELECT name FROM pragma_index_list('ratings') WHERE origin <> 'pk'")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        indexes.sort();
+        assert_eq!(
+            indexes,
+            [
+                "ratings_by_date",
+                "ratings_negatives",
+                "ratings_rated_dossier"
+            ]
+        );
+        let again = db.conn.execute(
+            "INSERT INTO ratings SELECT * FROM ratings WHERE id = ?1",
+            [before[0][0].clone()],
+        );
+        assert!(again.is_err(), "an id is kept once");
+    }
 }
