@@ -148,7 +148,7 @@ mod tests {
         for paired in [false, true] {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("server.db");
-            let db = Db::open(&path).unwrap();
+            let db = Db::open_upto(&path, 15).unwrap();
             if paired {
                 db.conn
                     .execute(
@@ -161,8 +161,7 @@ mod tests {
             db.conn
                 .execute_batch(
                     "INSERT INTO upstream_outbox (rating_id) VALUES ('a'), ('b');
-                     INSERT INTO upstream_outbox (misuse_id) VALUES ('c');
-                     PRAGMA user_version = 15;",
+                     INSERT INTO upstream_outbox (misuse_id) VALUES ('c');",
                 )
                 .unwrap();
             drop(db);
