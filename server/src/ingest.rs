@@ -211,6 +211,9 @@ pub struct Known {
     /// it takes goes in its upstream outbox too. Until it is paired, nothing does; pairing
     /// puts everything held there at once.
     pub forwarding: bool,
+    /// The notifier's settings as kept, read in the same transaction: a negative rating's
+    /// alert is queued only while they say alerts go somewhere.
+    pub notify_settings: Option<String>,
 }
 
 /// A rating the store holds, as the rules compare a new one with it.
@@ -244,6 +247,8 @@ pub struct Writes<'a> {
     pub seen: BTreeMap<&'a str, Seen>,
     /// The new ratings and misuse presses go in the upstream outbox, in the order taken.
     pub forward: bool,
+    /// Negative ratings are alerted (their alert is queued in `alerts`).
+    pub alert: bool,
 }
 
 /// What must be known of the store to decide `batches`.
@@ -275,6 +280,8 @@ pub fn decide<'a>(
 ) -> (Vec<Stored>, Writes<'a>) {
     let mut writes = Writes {
         forward: known.forwarding,
+        alert: crate::notify::settings::Settings::from_kept(known.notify_settings.as_deref())
+            .is_ok_and(|s| s.alerting()),
         ..Writes::default()
     };
     let stored = batches
@@ -354,7 +361,10 @@ fn decide_batch<'a>(
                     },
                 );
                 writes.counts.add(device, prepared, repeat);
-                if !repeat && rating.outcome.level().is_some_and(|l| l.is_negative()) {
+                if writes.alert
+                    && !repeat
+                    && rating.outcome.level().is_some_and(|l| l.is_negative())
+                {
                     writes.alerts.push(id);
                 }
                 writes.ratings.push(NewRating {

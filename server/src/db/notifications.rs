@@ -256,6 +256,8 @@ mod tests {
     fn the_alert_queue_is_taken_oldest_first_reading_only_what_is_taken() {
         let dir = tempfile::tempdir().unwrap();
         let mut db = Db::open(&dir.path().join("server.db")).unwrap();
+        db.set_notify_settings(crate::db::testing::ALERTING)
+            .unwrap();
         let device = paired(&mut db, "Quầy 1");
         // Two batches at different times; within each, ratings tapped in another order than
         // their ids.

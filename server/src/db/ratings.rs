@@ -67,6 +67,11 @@ impl Ratings for SqliteRatings<'_> {
             .tx
             .prepare_cached("SELECT 1 FROM settings WHERE key = 'upstream'")?
             .exists([])?;
+        known.notify_settings = self
+            .tx
+            .prepare_cached("SELECT value FROM settings WHERE key = 'notify'")?
+            .query_row([], |r| r.get(0))
+            .optional()?;
         let mut dossier = self.tx.prepare_cached(
             "SELECT 1 FROM ratings WHERE dossier = ?1 AND outcome <> 'not_rated' LIMIT 1",
         )?;

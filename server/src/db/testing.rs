@@ -8,6 +8,10 @@ use hailong_core::wire::WireRating;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// Notify settings that alert each negative rating somewhere (the writer queues an alert
+/// only while they say so).
+pub const ALERTING: &str = r#"{"webhook": {"url": "https://hooks.example.vn/hailong"}}"#;
+
 /// Pairs a device for `counter`; returns its id.
 pub fn paired(db: &mut Db, counter: &str) -> String {
     let code = db

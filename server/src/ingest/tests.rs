@@ -1,7 +1,7 @@
 //! The rules of a batch on a store in memory: no database, only what the rules decide.
 
 use super::*;
-use crate::db::testing::{batch, rating_with};
+use crate::db::testing::{ALERTING, batch, rating_with};
 use serde_json::json;
 use std::collections::BTreeSet;
 
@@ -26,13 +26,18 @@ struct Memory {
     seen: BTreeMap<String, Seen>,
     /// The devices that are communes' servers.
     communes: BTreeSet<String>,
+    /// Alerts are off (no notify settings kept).
+    alerts_off: bool,
 }
 
 impl Ratings for Memory {
     type Error = std::convert::Infallible;
 
     fn look_up(&mut self, wanted: &Wanted<'_>) -> Result<Known, Self::Error> {
-        let mut known = Known::default();
+        let mut known = Known {
+            notify_settings: (!self.alerts_off).then(|| ALERTING.to_owned()),
+            ..Known::default()
+        };
         for &device in &wanted.devices {
             if let Some(&n) = self.receipts.get(device) {
                 known.receipts.insert(device.to_owned(), n);
@@ -354,4 +359,27 @@ fn a_group_decides_as_its_batches_taken_in_turn_and_asks_the_store_each_thing_on
     assert_eq!((seen.accepted, seen.receipts, seen.queued), (3, 3, Some(5)));
     let total: u64 = memory.daily.values().sum();
     assert_eq!(total, 3);
+}
+
+#[test]
+fn no_alert_is_queued_while_alerts_are_off_or_go_nowhere_or_cannot_be_read() {
+    let negative = |n| rating_with(n, json!({"level": "unsatisfied", "reasons": ["long_wait"]}));
+    for settings in [
+        None,
+        Some(r#"{"alerts": false, "webhook": {"url": "https://hooks.example.vn/x"}}"#),
+        Some(r#"{"alerts": true}"#),
+        Some("{not json"),
+    ] {
+        let batches = batch("a", vec![negative(1)]);
+        let known = Known {
+            notify_settings: settings.map(str::to_owned),
+            ..Known::default()
+        };
+        let (_, writes) = crate::ingest::decide(&[&batches], known, Utc::now());
+        assert_eq!(writes.ratings.len(), 1);
+        assert!(writes.alerts.is_empty(), "{settings:?}");
+    }
+    let mut memory = Memory::default();
+    take(&mut memory, &batch("a", vec![negative(2)]));
+    assert_eq!(memory.alerts.len(), 1, "alerting: queued");
 }

@@ -71,21 +71,11 @@ impl Notifier {
     }
 
     fn settings(&self) -> Result<Settings, StoreError> {
-        Ok(match self.db.notify_settings()? {
-            None => Settings {
-                alerts: false,
-                reports: false,
-                ..Settings::default()
-            },
-            Some(json) => serde_json::from_str(&json).unwrap_or_else(|e| {
-                tracing::error!(error = %e, "the notify settings cannot be read; nothing is sent until they are set again");
-                Settings {
-                    alerts: false,
-                    reports: false,
-                    ..Settings::default()
-                }
-            }),
-        })
+        let kept = self.db.notify_settings()?;
+        Ok(Settings::from_kept(kept.as_deref()).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the notify settings cannot be read; nothing is sent until they are set again");
+            Settings::off()
+        }))
     }
 
     /// One round at `now`.
@@ -95,10 +85,11 @@ impl Notifier {
         let unit = self.db.unit_name()?;
         let utc = now.with_timezone(&Utc);
         let mut round = Round::default();
-        if !settings.alerts || channels.is_empty() {
+        if !settings.alerting() {
             // Nowhere to send them: what is queued will never be alerted, and a backlog's
             // negatives leave the queue without each being read (those queued meanwhile, in
-            // the next round).
+            // the next round). The writer queues none while alerts are off (it reads the
+            // same settings in each transaction); these were queued before they went off.
             self.db.drop_alerts()?;
         } else {
             loop {

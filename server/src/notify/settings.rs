@@ -167,6 +167,25 @@ impl Webhook {
 }
 
 impl Settings {
+    /// Nothing sent: the settings of a server where none were set.
+    pub fn off() -> Settings {
+        Settings {
+            alerts: false,
+            reports: false,
+            ..Settings::default()
+        }
+    }
+
+    /// The settings as kept (`None`: never set, so nothing is sent).
+    pub fn from_kept(json: Option<&str>) -> Result<Settings, serde_json::Error> {
+        json.map_or(Ok(Settings::off()), serde_json::from_str)
+    }
+
+    /// Whether each negative rating is alerted: alerts on, and somewhere to send them.
+    pub fn alerting(&self) -> bool {
+        self.alerts && !self.channels().is_empty()
+    }
+
     /// The channels set: `smtp`, `webhook`.
     pub fn channels(&self) -> Vec<&'static str> {
         let mut channels = Vec::new();

@@ -153,8 +153,8 @@ fn webhook(port: u16) -> Settings {
     }
 }
 
-/// Negatives taken while alerts are off leave the queue unsent, and are not alerted late when
-/// alerts are turned on.
+/// Negatives taken while alerts are off are not queued, those queued before alerts went off
+/// leave the queue unsent, and neither is alerted late when alerts are turned on.
 #[test]
 fn negatives_taken_while_alerts_are_off_are_never_alerted() {
     let dir = tempfile::tempdir().unwrap();
@@ -164,19 +164,34 @@ fn negatives_taken_while_alerts_are_off_are_never_alerted() {
         alerts: false,
         ..on.clone()
     };
-    let path = database(dir.path(), &off);
+    let path = database(dir.path(), &on);
     let queued = |path: &Path| -> i64 {
         let conn = rusqlite::Connection::open(path).unwrap();
         conn.query_row("SELECT count(*) FROM alert_queue", [], |r| r.get(0))
             .unwrap()
     };
-    assert_eq!(queued(&path), 2, "the writer queues both negatives");
+    assert_eq!(
+        queued(&path),
+        2,
+        "alerts on: the writer queues both negatives"
+    );
+    let mut db = Db::open(&path).unwrap();
+    db.set_notify_settings(&serde_json::to_string(&off).unwrap())
+        .unwrap();
     let mut notifier = Notifier::open(&path).unwrap();
     let t0 = at(2026, 11, 29, 14, 27, 0);
     let round = notifier.round(t0).unwrap();
     assert_eq!((round.alerted, round.sent, round.failed), (0, 0, 0));
-    assert_eq!(queued(&path), 0);
-    let mut db = Db::open(&path).unwrap();
+    assert_eq!(queued(&path), 0, "what was queued before is dropped");
+    let device = paired(&mut db, "Quầy 2");
+    let negative = rating_with(
+        9,
+        serde_json::json!({"level": "unsatisfied", "reasons": ["late"],
+            "created_at": "2026-11-29T14:27:30+07:00"}),
+    );
+    db.ingest(&[&batch(&device, vec![negative])], Utc::now())
+        .unwrap();
+    assert_eq!(queued(&path), 0, "alerts off: the writer queues none");
     db.set_notify_settings(&serde_json::to_string(&on).unwrap())
         .unwrap();
     let later = notifier.round(t0 + chrono::Duration::seconds(61)).unwrap();

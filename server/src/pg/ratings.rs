@@ -50,12 +50,15 @@ async fn look_up(tx: &Transaction<'_>, wanted: &Wanted<'_>) -> Result<Known, PgE
     // Issued together, they travel in one round trip, run in order. The devices' rows are
     // locked, so a second server on the same database numbers their receipts after this one.
     // The link upward is read after the lock that pairing upward takes alone (`set_upstream`).
-    let (_, forwarding, receipts, rated, held) = futures_util::future::try_join5(
+    let (_, settings, receipts, rated, held) = futures_util::future::try_join5(
         tx.execute(
             "SELECT pg_advisory_xact_lock_shared($1)",
             &[&super::upstream::FORWARDING_LOCK],
         ),
-        tx.query_opt("SELECT 1 FROM settings WHERE key = 'upstream'", &[]),
+        tx.query(
+            "SELECT key, value FROM settings WHERE key IN ('upstream', 'notify')",
+            &[],
+        ),
         tx.query(
             "SELECT id, receipts, unit_code IS NOT NULL FROM devices WHERE id = ANY($1)
              FOR UPDATE",
@@ -73,10 +76,13 @@ async fn look_up(tx: &Transaction<'_>, wanted: &Wanted<'_>) -> Result<Known, PgE
         ),
     )
     .await?;
-    let mut known = Known {
-        forwarding: forwarding.is_some(),
-        ..Known::default()
-    };
+    let mut known = Known::default();
+    for row in settings {
+        match row.get::<_, &str>(0) {
+            "upstream" => known.forwarding = true,
+            _ => known.notify_settings = Some(row.get(1)),
+        }
+    }
     for row in receipts {
         let given: i64 = row.get(1);
         known

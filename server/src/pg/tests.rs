@@ -132,6 +132,10 @@ fn the_same_batches_get_the_same_answers_and_leave_the_same_counts_as_on_sqlite(
     let rt = runtime();
     let pg = rt.block_on(Pg::connect(&postgres.url())).unwrap();
     rt.block_on(copy_devices(&path, &pg));
+    db.set_notify_settings(crate::db::testing::ALERTING)
+        .unwrap();
+    rt.block_on(pg.set_notify_settings(crate::db::testing::ALERTING))
+        .unwrap();
 
     let dossier = "000.17.22.H56-261123-0001";
     let unhappy = |n, dossier: Option<&str>| {
@@ -915,6 +919,10 @@ fn the_notifier_queue_and_the_report_files_read_the_same_from_both_backends() {
         .unwrap();
     let pg = rt.block_on(Pg::connect(&postgres.url())).unwrap();
     rt.block_on(copy_devices(&path, &pg));
+    db.set_notify_settings(crate::db::testing::ALERTING)
+        .unwrap();
+    rt.block_on(pg.set_notify_settings(crate::db::testing::ALERTING))
+        .unwrap();
     let negative = |n: u32, at: &str| {
         rating_with(
             n,
@@ -1007,8 +1015,10 @@ fn the_notifier_queue_and_the_report_files_read_the_same_from_both_backends() {
         state
     );
 
-    // The notifier itself on PostgreSQL: with nothing set, the last alert leaves the queue
-    // and nothing is sent.
+    // The notifier itself on PostgreSQL: with alerts turned off, the last alert leaves the
+    // queue and nothing is sent.
+    rt.block_on(pg.set_notify_settings(r#"{"alerts": false}"#))
+        .unwrap();
     let mut notifier = Notifier::new(Box::new(blocking.clone()));
     let round = notifier.round(chrono::Local::now()).unwrap();
     assert_eq!((round.alerted, round.sent), (0, 0));
