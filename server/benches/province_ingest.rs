@@ -31,7 +31,8 @@ fn env(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// Rating `n` of commune `c`: a dossier of its own, a mix of levels, officers and fields.
+/// Rating `n` of commune `c`, as the commune forwards it: a dossier of its own, a mix of levels,
+/// officers, fields and tablets.
 fn wire(c: usize, n: usize) -> WireRating {
     let level = [
         "very_satisfied",
@@ -52,7 +53,8 @@ fn wire(c: usize, n: usize) -> WireRating {
         "dossier_code": format!("000.{:02}.14.H56-261123-{:05}", c % 100, n % 100_000),
         "procedure_code": "1.001193", "procedure_name": "Đăng ký khai sinh",
         "field_name": field,
-        "officer": format!("Cán bộ {}", n % 7), "counter": "Quầy 1"
+        "officer": format!("Cán bộ {}", n % 7), "counter": "Quầy 1",
+        "tablet": format!("{c:02}-quay-{}", n % 3)
     }))
     .unwrap()
 }
@@ -89,9 +91,9 @@ async fn database(postgres: &PrivatePostgres, name: &str) -> tokio_postgres::Cli
     for c in 0..COMMUNES {
         client
             .execute(
-                "INSERT INTO devices (id, name, counter, token_hash, paired_at)
-                 VALUES ($1, $1, 'Xã', $1, now())",
-                &[&format!("xa-{c:02}")],
+                "INSERT INTO devices (id, name, counter, token_hash, paired_at, unit_code)
+                 VALUES ($1, $1, 'Xã', $1, now(), $2)",
+                &[&format!("xa-{c:02}"), &format!("{:05}", 26_000 + c)],
             )
             .await
             .unwrap();
@@ -139,8 +141,19 @@ async fn through_the_writer(postgres: &PrivatePostgres, run: usize, total: usize
 /// Ratings per second by raw binary COPY of the same rows, a group per transaction.
 async fn raw_copy(postgres: &PrivatePostgres, run: usize, total: usize) -> f64 {
     let mut client = database(postgres, &format!("copy_{run}")).await;
-    let rows: Vec<(String, WireRating)> = (0..COMMUNES)
-        .flat_map(|c| (0..total / COMMUNES).map(move |n| (format!("xa-{c:02}"), wire(c, n))))
+    // In the order the writer gets them: each commune's first batch, then each one's second,
+    // and so on (the communes' ids interleave in the indexes, as they do through the writer);
+    // with the same fingerprints as the writer keeps, worked out before the clock starts.
+    let per_commune = total / COMMUNES;
+    let rows: Vec<(String, WireRating, String)> = (0..per_commune / BATCH)
+        .flat_map(|b| (0..COMMUNES).map(move |c| (b, c)))
+        .flat_map(|(b, c)| {
+            (b * BATCH..(b + 1) * BATCH).map(move |n| {
+                let w = wire(c, n);
+                let fingerprint = Prepared::new(w.clone().check().unwrap()).fingerprint;
+                (format!("xa-{c:02}"), w, fingerprint)
+            })
+        })
         .collect();
     let types = [
         Type::UUID,
@@ -165,6 +178,7 @@ async fn raw_copy(postgres: &PrivatePostgres, run: usize, total: usize) -> f64 {
         Type::BOOL,
         Type::TEXT,
         Type::INT8,
+        Type::TEXT,
     ];
     let now = Utc::now();
     let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
@@ -176,17 +190,17 @@ async fn raw_copy(postgres: &PrivatePostgres, run: usize, total: usize) -> f64 {
                 "COPY ratings (id, device_id, received_at, created_at, local_date, seq, scale,
                     outcome, reasons, comment, dossier, procedure_code, procedure_name,
                     field_code, field_name, officer, officer_id, counter, repeat_dossier,
-                    clock_skew, fingerprint, receipt) FROM STDIN (FORMAT binary)",
+                    clock_skew, fingerprint, receipt, tablet_id) FROM STDIN (FORMAT binary)",
             )
             .await
             .unwrap();
         let mut writer = pin!(BinaryCopyInWriter::new(sink, &types));
-        for (i, (device, w)) in group.iter().enumerate() {
+        for (i, (device, w, fingerprint)) in group.iter().enumerate() {
             let id = uuid::Uuid::parse_str(&w.id).unwrap();
             let scale = 3i16;
             let reasons = w.reasons.join(",");
             let receipt = (g * GROUP + i) as i64;
-            let row: [&(dyn ToSql + Sync); 22] = [
+            let row: [&(dyn ToSql + Sync); 23] = [
                 &id,
                 device,
                 &now,
@@ -207,8 +221,9 @@ async fn raw_copy(postgres: &PrivatePostgres, run: usize, total: usize) -> f64 {
                 &w.counter,
                 &false,
                 &false,
-                &w.id,
+                fingerprint,
                 &receipt,
+                &w.tablet,
             ];
             writer.as_mut().write(&row).await.unwrap();
         }

@@ -22,6 +22,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 /// deciding's time in `memcmp`) and SipHash hashes slowly.
 type Fast = foldhash::fast::RandomState;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A tablet clock further than this from the server's makes its ratings' times doubtful; so
 /// does a rating made later than the server's clock by more than this.
@@ -188,9 +189,11 @@ impl<'a> Counts<'a> {
 pub struct Wanted<'a> {
     /// The batches' devices: the last receipt each was given.
     pub devices: BTreeSet<&'a str>,
-    /// The dossiers of ratings with a level: whether one is rated already.
-    pub dossiers: HashSet<&'a str, Fast>,
-    /// The ratings' ids: whether each is held already, and as what.
+    /// The dossiers of ratings with a level, by the device whose batch holds them: whether one
+    /// is rated already. A store asks only for those of tablets (not communes' servers), once
+    /// it knows which devices are communes.
+    pub dossiers: HashMap<&'a str, HashSet<&'a str, Fast>, Fast>,
+    /// The ratings' ids, if wanted: whether each is held already, and as what.
     pub ids: HashSet<&'a str, Fast>,
 }
 
@@ -199,7 +202,9 @@ pub struct Wanted<'a> {
 pub struct Known {
     /// The last receipt given to each device (a device missing here has had none).
     pub receipts: HashMap<String, u64, Fast>,
-    /// Of the wanted dossiers, those with a rating with a level, from any tablet.
+    /// Of the wanted dossiers of tablets, those with a rating with a level from any tablet
+    /// of this server (a commune's ratings forwarded here do not count: the commune decided
+    /// their repeats over its own tablets, and its dossiers are its own).
     pub rated_dossiers: HashSet<String, Fast>,
     /// Of the wanted ids, those held.
     pub held: HashMap<String, Held, Fast>,
@@ -240,6 +245,9 @@ pub struct Writes<'a> {
     pub conflicts: Vec<(&'a str, &'a Prepared)>,
     /// Negative ratings whose alert is queued in the same transaction.
     pub alerts: Vec<&'a str>,
+    /// Dossiers a tablet of this server rated for the first time (each once): the repeat rule
+    /// finds them rated from now on.
+    pub rated_dossiers: Vec<&'a str>,
     pub counts: Counts<'a>,
     /// Misuse presses, by device; each id is kept once (a press sent again is ignored).
     pub misuse: Vec<(&'a str, &'a CheckedMisuse)>,
@@ -251,8 +259,21 @@ pub struct Writes<'a> {
     pub alert: bool,
 }
 
-/// What must be known of the store to decide `batches`.
-pub fn wanted<'a>(batches: &[&'a Incoming]) -> Wanted<'a> {
+impl<'a> Wanted<'a> {
+    /// The wanted dossiers of the batches of tablets, not of communes' servers (`commune`
+    /// tells which devices are): a commune decided its own repeats.
+    pub fn tablets_dossiers(&self, commune: impl Fn(&str) -> bool) -> Vec<&'a str> {
+        self.dossiers
+            .iter()
+            .filter(|(device, _)| !commune(device))
+            .flat_map(|(_, dossiers)| dossiers.iter().copied())
+            .collect()
+    }
+}
+
+/// What must be known of the store to decide `batches`: with the ratings' ids if `ids` (a
+/// store that lets its unique index find the held ones need not ask).
+pub fn wanted<'a>(batches: &[&'a Incoming], ids: bool) -> Wanted<'a> {
     let mut wanted = Wanted::default();
     for batch in batches {
         wanted.devices.insert(batch.device_id.as_str());
@@ -261,9 +282,15 @@ pub fn wanted<'a>(batches: &[&'a Incoming]) -> Wanted<'a> {
                 continue;
             };
             let w = &prepared.rating.wire;
-            wanted.ids.insert(w.id.as_str());
+            if ids {
+                wanted.ids.insert(w.id.as_str());
+            }
             if let Some(dossier) = w.dossier_code.as_deref().filter(|_| prepared.rated()) {
-                wanted.dossiers.insert(dossier);
+                wanted
+                    .dossiers
+                    .entry(batch.device_id.as_str())
+                    .or_default()
+                    .insert(dossier);
             }
         }
     }
@@ -333,15 +360,16 @@ fn decide_batch<'a>(
             }
             None => {
                 let dossier = rating.wire.dossier_code.as_deref();
+                // A commune's server decided it already, over all its tablets.
+                let commune = known.communes.contains(device);
                 let Ok(repeat) = is_repeat(dossier, rating.outcome, |d| {
-                    // A commune's server decided it already, over all its tablets.
-                    Ok::<_, Infallible>(if known.communes.contains(device) {
+                    Ok::<_, Infallible>(if commune {
                         rating.wire.repeat_dossier
                     } else {
                         known.rated_dossiers.contains(d)
                     })
                 });
-                let dossier = dossier.filter(|_| prepared.rated());
+                let dossier = dossier.filter(|_| prepared.rated() && !commune);
                 let ahead = (rating.created_at.with_timezone(&Utc) - now).num_seconds();
                 let taken = Taken {
                     receipt: receipt + 1,
@@ -350,8 +378,9 @@ fn decide_batch<'a>(
                 };
                 receipt = taken.receipt;
                 accepted += 1;
-                if let Some(dossier) = dossier {
+                if let Some(dossier) = dossier.filter(|_| !repeat) {
                     known.rated_dossiers.insert(dossier.to_owned());
+                    writes.rated_dossiers.push(dossier);
                 }
                 known.held.insert(
                     id.clone(),
@@ -412,6 +441,35 @@ fn decide_batch<'a>(
     }
 }
 
+/// Whether a group's rating ids are looked up before it is written. A new rating's id is new
+/// almost always (a tablet or commune sends a batch again only after losing an answer), and
+/// the ratings' unique index checks each id anyway as the rows are written. So ids are not
+/// looked up: a group that meets one held already fails on that index, is rolled back and is
+/// taken again, looking them up; and so are the next groups for a while, since what is sent
+/// again usually comes as several batches.
+#[derive(Debug, Default)]
+pub struct HeldIds {
+    /// Groups still to look their ids up.
+    pub(crate) asking: AtomicU32,
+}
+
+/// Groups that look their ids up after one met an id held already.
+pub(crate) const ASK_AFTER_A_MISS: u32 = 16;
+
+impl HeldIds {
+    /// Whether the next group looks its ids up.
+    pub fn ask(&self) -> bool {
+        self.asking
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    /// A group met an id held already.
+    pub fn missed(&self) {
+        self.asking.store(ASK_AFTER_A_MISS, Ordering::Relaxed);
+    }
+}
+
 /// A store the rules run over in one transaction, step by step: it answers what they want
 /// to know, and writes what they decided. Nothing in it decides anything.
 pub trait Ratings {
@@ -422,12 +480,14 @@ pub trait Ratings {
 
 /// Takes in a group of batches at `now` over a store that answers at once (SQLite, memory):
 /// one [`Stored`] per batch. The caller commits before anyone is answered.
+/// The held ids are looked up if `ask` (see [`HeldIds`]).
 pub fn store<R: Ratings>(
     ratings: &mut R,
     batches: &[&Incoming],
     now: DateTime<Utc>,
+    ask: bool,
 ) -> Result<Vec<Stored>, R::Error> {
-    let known = ratings.look_up(&wanted(batches))?;
+    let known = ratings.look_up(&wanted(batches, ask))?;
     let (stored, writes) = decide(batches, known, now);
     ratings.write(&writes)?;
     Ok(stored)

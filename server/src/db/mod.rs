@@ -378,6 +378,8 @@ pub struct Db {
     conn: Connection,
     /// Declared after `conn`, so dropped after it: the writer closes first.
     checkpointer: Option<checkpoint::Checkpointer>,
+    /// Whether the writer looks a group's ids up before writing it.
+    held_ids: crate::ingest::HeldIds,
 }
 
 impl Db {
@@ -392,6 +394,7 @@ impl Db {
         Ok(Db {
             conn,
             checkpointer: None,
+            held_ids: Default::default(),
         })
     }
 
@@ -423,6 +426,7 @@ impl Db {
         Ok(Db {
             conn,
             checkpointer: None,
+            held_ids: Default::default(),
         })
     }
 }

@@ -15,6 +15,31 @@ impl Db {
         batches: &[&Incoming],
         now: DateTime<Utc>,
     ) -> Result<Vec<Stored>, DbError> {
+        let ask = self.held_ids.ask();
+        match self.ingest_once(batches, now, ask) {
+            Err(DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)))
+                if !ask
+                    && [
+                        rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY,
+                        rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE,
+                    ]
+                    .contains(&e.extended_code) =>
+            {
+                // An id of the group is held already: taken again, asking which.
+                self.held_ids.missed();
+                self.ingest_once(batches, now, true)
+            }
+            stored => stored,
+        }
+    }
+
+    /// One try at storing a group in one transaction, looking up its held ids or not (`ask`).
+    fn ingest_once(
+        &mut self,
+        batches: &[&Incoming],
+        now: DateTime<Utc>,
+        ask: bool,
+    ) -> Result<Vec<Stored>, DbError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -22,7 +47,7 @@ impl Db {
             tx: &tx,
             received_at: now.to_rfc3339(),
         };
-        let results = ingest::store(&mut ratings, batches, now)?;
+        let results = ingest::store(&mut ratings, batches, now, ask)?;
         tx.commit()?;
         if let Some(checkpointer) = &mut self.checkpointer {
             checkpointer.committed();
@@ -72,10 +97,15 @@ impl Ratings for SqliteRatings<'_> {
             .prepare_cached("SELECT value FROM settings WHERE key = 'notify'")?
             .query_row([], |r| r.get(0))
             .optional()?;
+        // Rated by a tablet of this server, not in a commune's ratings forwarded here.
         let mut dossier = self.tx.prepare_cached(
-            "SELECT 1 FROM ratings WHERE dossier = ?1 AND outcome <> 'not_rated' LIMIT 1",
+            "SELECT 1 FROM ratings r WHERE dossier = ?1 AND outcome <> 'not_rated'
+                 AND NOT EXISTS (SELECT 1 FROM devices d
+                                 WHERE d.id = r.device_id AND d.unit_code IS NOT NULL)
+             LIMIT 1",
         )?;
-        for &code in &wanted.dossiers {
+        let communes = &known.communes;
+        for code in wanted.tablets_dossiers(|device| communes.contains(device)) {
             if dossier.exists([code])? {
                 known.rated_dossiers.insert(code.to_owned());
             }
@@ -250,6 +280,7 @@ mod tests {
     use crate::ingest::Ingested;
     use hailong_core::wire::Status;
     use serde_json::json;
+    use std::sync::atomic::Ordering;
 
     fn receipts(stored: &Stored) -> Vec<Option<u64>> {
         stored.results.iter().map(|r| r.receipt).collect()
@@ -279,8 +310,15 @@ mod tests {
             error: "bad_id".into(),
         });
         again.acked_through = Some(3);
+        assert_eq!(db.held_ids.asking.load(Ordering::Relaxed), 0);
         let stored = db.ingest(&[&again], Utc::now()).unwrap().remove(0);
         assert_eq!(stored.results[0].status, Status::Duplicate);
+        // Written without looking its ids up, it met the held one in the ratings' index and
+        // was taken again looking them up; so will the next groups.
+        assert_eq!(
+            db.held_ids.asking.load(Ordering::Relaxed),
+            crate::ingest::ASK_AFTER_A_MISS
+        );
         assert_eq!(receipts(&stored), [Some(2), None]);
         assert_eq!(
             stored.resend_after, None,

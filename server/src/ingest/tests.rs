@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 /// A rating as the memory store holds it.
 struct Kept {
+    device: String,
     fingerprint: String,
     dossier: Option<String>,
     rated: bool,
@@ -46,12 +47,13 @@ impl Ratings for Memory {
                 known.communes.insert(device.to_owned());
             }
         }
-        for kept in self.ratings.values().filter(|k| k.rated) {
-            if let Some(d) = kept
-                .dossier
-                .as_deref()
-                .filter(|d| wanted.dossiers.contains(d))
-            {
+        let asked: BTreeSet<&str> = wanted
+            .tablets_dossiers(|device| self.communes.contains(device))
+            .into_iter()
+            .collect();
+        let tablets = self.ratings.values().filter(|k| k.rated);
+        for kept in tablets.filter(|k| !self.communes.contains(&k.device)) {
+            if let Some(d) = kept.dossier.as_deref().filter(|d| asked.contains(d)) {
                 known.rated_dossiers.insert(d.to_owned());
             }
         }
@@ -71,6 +73,7 @@ impl Ratings for Memory {
         for new in &writes.ratings {
             let p = new.prepared;
             let kept = Kept {
+                device: new.device.to_owned(),
                 fingerprint: p.fingerprint.clone(),
                 dossier: p.rating.wire.dossier_code.clone(),
                 rated: p.rated(),
@@ -110,7 +113,7 @@ fn now() -> DateTime<Utc> {
 }
 
 fn take(memory: &mut Memory, incoming: &Incoming) -> Stored {
-    let Ok(mut stored) = store(memory, &[incoming], now());
+    let Ok(mut stored) = store(memory, &[incoming], now(), true);
     stored.remove(0)
 }
 
@@ -256,6 +259,37 @@ fn a_communes_repeats_are_its_own_in_whatever_order_its_batches_land_and_a_table
     said["repeat_dossier"] = json!(true);
     take(&mut memory, &batch("a", vec![rating_with(5, said)]));
     assert!(!repeat(&memory, 3) && repeat(&memory, 4) && !repeat(&memory, 5));
+    // The commune's dossiers are its own: a tablet of this server rating one repeats nothing.
+    let communes = json!({"dossier_code": "H56.22-261123-0001"});
+    take(&mut memory, &batch("a", vec![rating_with(6, communes)]));
+    assert!(!repeat(&memory, 6), "rated only in a commune's ratings");
+}
+
+#[test]
+fn only_a_tablets_dossiers_rated_for_the_first_time_are_written_as_rated() {
+    let mut known = Known::default();
+    known.communes.insert("xa".to_owned());
+    known.rated_dossiers.insert("H56.22-261123-0001".to_owned());
+    let dossier = |n, code: &str| rating_with(n, json!({"dossier_code": code}));
+    let tablet = batch(
+        "a",
+        vec![
+            dossier(1, "H56.22-261123-0001"),
+            dossier(2, "H56.22-261123-0002"),
+            dossier(3, "H56.22-261123-0002"),
+            rating_with(
+                4,
+                json!({"dossier_code": "H56.22-261123-0003", "level": "not_rated"}),
+            ),
+        ],
+    );
+    let commune = batch("xa", vec![dossier(5, "H56.22-261123-0004")]);
+    let (_, writes) = decide(&[&tablet, &commune], known, now());
+    assert_eq!(
+        writes.rated_dossiers,
+        ["H56.22-261123-0002"],
+        "not one rated before, nor twice, nor one left unrated, nor a commune's"
+    );
 }
 
 #[test]
@@ -330,15 +364,16 @@ fn a_group_decides_as_its_batches_taken_in_turn_and_asks_the_store_each_thing_on
         ],
     );
     let group = [&first, &second];
-    let asked = wanted(&group);
+    let asked = wanted(&group, true);
+    assert!(wanted(&group, false).ids.is_empty());
     assert_eq!(asked.devices.len(), 1);
     assert_eq!(asked.ids.len(), 3, "each id once");
     assert_eq!(
-        asked.dossiers.iter().copied().collect::<Vec<_>>(),
+        asked.dossiers["a"].iter().copied().collect::<Vec<_>>(),
         [dossier],
         "a dossier left unrated is no repeat of anything"
     );
-    let Ok(stored) = store(&mut memory, &group, now());
+    let Ok(stored) = store(&mut memory, &group, now(), true);
     use Status::*;
     assert_eq!(
         statuses(&stored[0]),

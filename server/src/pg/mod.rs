@@ -21,6 +21,7 @@ pub use blocking::Blocking;
 pub use writer::PgWriter;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Connections in the pool: the writer's, and the dashboard's and exports' readers.
@@ -57,6 +58,14 @@ fn described(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+impl PgError {
+    /// Whether a unique index refused a row.
+    fn is_unique_violation(&self) -> bool {
+        matches!(self, PgError::Postgres(e)
+            if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION))
+    }
+}
+
 impl From<tokio_postgres::Error> for PgError {
     fn from(e: tokio_postgres::Error) -> Self {
         PgError::Postgres(e)
@@ -76,6 +85,7 @@ impl From<deadpool_postgres::PoolError> for PgError {
 #[derive(Clone)]
 pub struct Pg {
     pool: Pool,
+    held_ids: Arc<crate::ingest::HeldIds>,
 }
 
 impl Pg {
@@ -83,6 +93,12 @@ impl Pg {
     /// `?sslmode=verify-full[&sslrootcert=CA.pem]` for TLS to a database on another machine),
     /// then creates or migrates the schema.
     pub async fn connect(url: &str) -> Result<Pg, PgError> {
+        Pg::connect_upto(url, schema::migrations().len()).await
+    }
+
+    /// Connects to `url` and migrates the schema up to `version` (tests of a migration start
+    /// from the schema before it).
+    pub(crate) async fn connect_upto(url: &str, version: usize) -> Result<Pg, PgError> {
         let (mut config, tls) = tls::config_of(url)?;
         config
             .connect_timeout(CONNECT_TIMEOUT)
@@ -103,12 +119,15 @@ impl Pg {
             .recycle_timeout(Some(CONNECT_TIMEOUT))
             .build()
             .map_err(|e| PgError::Pool(e.to_string()))?;
-        let pg = Pg { pool };
-        pg.migrate().await?;
+        let pg = Pg {
+            pool,
+            held_ids: Arc::default(),
+        };
+        pg.migrate(version).await?;
         Ok(pg)
     }
 
-    async fn migrate(&self) -> Result<(), PgError> {
+    async fn migrate(&self, upto: usize) -> Result<(), PgError> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         // One migrator at a time, even with two servers starting together.
@@ -133,7 +152,8 @@ impl Pg {
         if usize::try_from(version).unwrap_or(usize::MAX) > known {
             return Err(PgError::Newer(version, known));
         }
-        for (i, sql) in migrations.iter().enumerate().skip(version as usize) {
+        let pending = migrations.iter().enumerate().take(upto);
+        for (i, sql) in pending.skip(version as usize) {
             tx.batch_execute(sql).await?;
             let number = i32::try_from(i + 1).unwrap_or(i32::MAX);
             tx.execute(

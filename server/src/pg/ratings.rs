@@ -22,13 +22,31 @@ impl Pg {
         now: DateTime<Utc>,
     ) -> Result<Vec<Stored>, PgError> {
         let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        let known = look_up(&tx, &ingest::wanted(batches)).await?;
-        let (stored, writes) = ingest::decide(batches, known, now);
-        write(&tx, &writes, now).await?;
-        tx.commit().await?;
-        Ok(stored)
+        let ask = self.held_ids.ask();
+        match ingest_on(&mut client, batches, now, ask).await {
+            Err(e) if !ask && e.is_unique_violation() => {
+                // An id of the group is held already: taken again, asking which.
+                self.held_ids.missed();
+                ingest_on(&mut client, batches, now, true).await
+            }
+            stored => stored,
+        }
     }
+}
+
+/// One try at storing a group in one transaction, looking up its held ids or not (`ask`).
+async fn ingest_on(
+    client: &mut deadpool_postgres::Object,
+    batches: &[&Incoming],
+    now: DateTime<Utc>,
+    ask: bool,
+) -> Result<Vec<Stored>, PgError> {
+    let tx = client.transaction().await?;
+    let known = look_up(&tx, &ingest::wanted(batches, ask)).await?;
+    let (stored, writes) = ingest::decide(batches, known, now);
+    write(&tx, &writes, now).await?;
+    tx.commit().await?;
+    Ok(stored)
 }
 
 /// A wire id, checked as a UUID when the batch was parsed.
@@ -43,14 +61,10 @@ fn int(n: u64) -> i64 {
 
 async fn look_up(tx: &Transaction<'_>, wanted: &Wanted<'_>) -> Result<Known, PgError> {
     let devices: Vec<&str> = wanted.devices.iter().copied().collect();
-    let dossiers: Vec<&str> = wanted.dossiers.iter().copied().collect();
-    let ids: Vec<Uuid> = wanted.ids.iter().map(|id| uuid(id)).collect();
-    let first = ids.iter().min().copied().unwrap_or_default();
-    let last = ids.iter().max().copied().unwrap_or_default();
     // Issued together, they travel in one round trip, run in order. The devices' rows are
     // locked, so a second server on the same database numbers their receipts after this one.
     // The link upward is read after the lock that pairing upward takes alone (`set_upstream`).
-    let (_, settings, receipts, rated, held) = futures_util::future::try_join5(
+    let (_, settings, receipts) = futures_util::future::try_join3(
         tx.execute(
             "SELECT pg_advisory_xact_lock_shared($1)",
             &[&super::upstream::FORWARDING_LOCK],
@@ -63,16 +77,6 @@ async fn look_up(tx: &Transaction<'_>, wanted: &Wanted<'_>) -> Result<Known, PgE
             "SELECT id, receipts, unit_code IS NOT NULL FROM devices WHERE id = ANY($1)
              FOR UPDATE",
             &[&devices],
-        ),
-        tx.query(
-            "SELECT dossier FROM rated_dossiers WHERE dossier = ANY($1)",
-            &[&dossiers],
-        ),
-        // The range lets PostgreSQL skip the partitions no wanted id can be in.
-        tx.query(
-            "SELECT id, fingerprint, receipt FROM ratings
-             WHERE id = ANY($1) AND id BETWEEN $2 AND $3",
-            &[&ids, &first, &last],
         ),
     )
     .await?;
@@ -95,6 +99,34 @@ async fn look_up(tx: &Transaction<'_>, wanted: &Wanted<'_>) -> Result<Known, PgE
     if let Some(missing) = devices.iter().find(|d| !known.receipts.contains_key(**d)) {
         return Err(PgError::NoSuchDevice((*missing).to_owned()));
     }
+    // Only tablets' dossiers: a commune decided its own repeats.
+    let dossiers = wanted.tablets_dossiers(|device| known.communes.contains(device));
+    let ids: Vec<Uuid> = wanted.ids.iter().map(|id| uuid(id)).collect();
+    let first = ids.iter().min().copied().unwrap_or_default();
+    let last = ids.iter().max().copied().unwrap_or_default();
+    let rated = async {
+        if dossiers.is_empty() {
+            return Ok(Vec::new());
+        }
+        tx.query(
+            "SELECT dossier FROM rated_dossiers WHERE dossier = ANY($1)",
+            &[&dossiers],
+        )
+        .await
+    };
+    let held = async {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The range lets PostgreSQL skip the partitions no wanted id can be in.
+        tx.query(
+            "SELECT id, fingerprint, receipt FROM ratings
+             WHERE id = ANY($1) AND id BETWEEN $2 AND $3",
+            &[&ids, &first, &last],
+        )
+        .await
+    };
+    let (rated, held) = futures_util::future::try_join(rated, held).await?;
     known.rated_dossiers = rated.iter().map(|row| row.get(0)).collect();
     for row in held {
         let id: Uuid = row.get(0);
@@ -220,22 +252,16 @@ async fn copy_ratings(
     Ok(())
 }
 
-/// Dossiers newly rated (a repeat's dossier is there already).
+/// Dossiers a tablet rated for the first time.
 async fn rated_dossiers(tx: &Transaction<'_>, writes: &Writes<'_>) -> Result<u64, PgError> {
-    let dossiers: Vec<&str> = writes
-        .ratings
-        .iter()
-        .filter(|new| !new.taken.repeat && new.prepared.rating.outcome.level().is_some())
-        .filter_map(|new| new.prepared.rating.wire.dossier_code.as_deref())
-        .collect();
-    if dossiers.is_empty() {
+    if writes.rated_dossiers.is_empty() {
         return Ok(0);
     }
     Ok(tx
         .execute(
             "INSERT INTO rated_dossiers (dossier) SELECT unnest($1::text[])
              ON CONFLICT DO NOTHING",
-            &[&dossiers],
+            &[&writes.rated_dossiers],
         )
         .await?)
 }

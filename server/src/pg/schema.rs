@@ -235,6 +235,19 @@ const NINTH: &str = "
         WHERE NOT EXISTS (SELECT 1 FROM settings WHERE key = 'upstream');
 ";
 
+/// 10: a commune's dossiers are its own (`ingest`): those only its forwarded ratings rated are
+/// no longer among the rated dossiers a tablet's rating is a repeat of. And the ratings' device
+/// is no longer checked row by row by a foreign key: the writer looks every batch's device up
+/// (locking it) before it writes, and devices are never deleted.
+const TENTH: &str = "
+    DELETE FROM rated_dossiers WHERE dossier NOT IN (
+        SELECT r.dossier FROM ratings r JOIN devices d ON d.id = r.device_id
+        WHERE d.unit_code IS NULL AND r.dossier IS NOT NULL AND r.outcome <> 'not_rated');
+    ALTER TABLE ratings DROP CONSTRAINT ratings_device_id_fkey;
+    ALTER TABLE daily_counts SET (fillfactor = 50);
+    ALTER TABLE group_counts SET (fillfactor = 50);
+";
+
 /// Every migration, in order.
 pub fn migrations() -> Vec<String> {
     vec![
@@ -247,6 +260,7 @@ pub fn migrations() -> Vec<String> {
         SEVENTH.to_owned(),
         EIGHTH.to_owned(),
         NINTH.to_owned(),
+        TENTH.to_owned(),
     ]
 }
 

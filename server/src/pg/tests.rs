@@ -45,7 +45,7 @@ async fn copy_devices(sqlite: &std::path::Path, pg: &Pg) {
         client
             .execute(
                 "INSERT INTO devices (id, name, counter, token_hash, paired_at, unit_code)
-                 VALUES ($1, $2, $3, $4, now(), $5)",
+                 VALUES ($1, $2, $3, $4, now(), $5) ON CONFLICT DO NOTHING",
                 &[&id, &name, &counter, &token, &unit_code],
             )
             .await
@@ -191,6 +191,14 @@ fn the_same_batches_get_the_same_answers_and_leave_the_same_counts_as_on_sqlite(
         let on_pg = rt.block_on(pg.ingest(group, now())).unwrap();
         assert_eq!(answers(&on_pg), answers(&on_sqlite));
     }
+    // PostgreSQL took the resend (c) without looking its ids up, met the held one in the
+    // ratings' index, and took it again looking them up, as the group after it (d) did.
+    assert_eq!(
+        pg.held_ids
+            .asking
+            .load(std::sync::atomic::Ordering::Relaxed),
+        crate::ingest::ASK_AFTER_A_MISS - 1
+    );
     let first = db.ingest(&groups[0], now()).unwrap();
     assert!(answers(&first)[0].contains("Duplicate"), "{first:?}");
 
@@ -286,6 +294,34 @@ fn the_same_batches_get_the_same_answers_and_leave_the_same_counts_as_on_sqlite(
         rows.contains(&format!("{}|{}", held.len(), id(7))),
         "{rows:?}"
     );
+
+    // A commune's dossiers are its own: a tablet's rating of one the commune rated repeats
+    // nothing; the tablet's second does.
+    let code = db
+        .new_pairing_code(
+            "Xã Tân Lập",
+            Some("26734"),
+            std::time::Duration::from_secs(3600),
+            now(),
+        )
+        .unwrap();
+    let xa = db.pair(&code, "Xã Tân Lập", now()).unwrap().unwrap().0;
+    rt.block_on(copy_devices(&path, &pg));
+    let theirs = "000.17.22.H56-261123-0004";
+    let from_commune = batch(&xa, vec![rating(8, theirs)]);
+    let from_tablet = batch(&one, vec![rating(9, theirs), rating(10, theirs)]);
+    for group in [[&from_commune], [&from_tablet]] {
+        let on_sqlite = db.ingest(&group, now()).unwrap();
+        let on_pg = rt.block_on(pg.ingest(&group, now())).unwrap();
+        assert_eq!(answers(&on_pg), answers(&on_sqlite));
+    }
+    let repeats = format!("SELECT seq, repeat_dossier FROM ratings WHERE dossier = '{theirs}'");
+    assert_eq!(
+        sqlite_rows(&path, &repeats),
+        ["10|1", "8|0", "9|0"],
+        "sorted as text"
+    );
+    same(&repeats, &repeats);
     drop(postgres);
 }
 
@@ -296,10 +332,13 @@ fn the_schema_is_made_once_a_newer_one_is_refused_and_every_id_has_a_partition()
     let rt = runtime();
     let pg = rt.block_on(Pg::connect(&url)).unwrap();
     let again = rt.block_on(Pg::connect(&url)).unwrap();
-    let versions = rt.block_on(pg_rows(&again, "SELECT version FROM schema_migrations"));
+    let versions = rt.block_on(pg_rows(
+        &again,
+        "SELECT to_char(version, 'FM00') FROM schema_migrations",
+    ));
     assert_eq!(
         versions,
-        ["1", "2", "3", "4", "5", "6", "7", "8", "9"],
+        ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10"],
         "migrated once"
     );
 
@@ -353,10 +392,53 @@ fn the_schema_is_made_once_a_newer_one_is_refused_and_every_id_has_a_partition()
     });
     let newer = rt.block_on(Pg::connect(&url));
     assert!(
-        matches!(newer, Err(PgError::Newer(99, 9))),
+        matches!(newer, Err(PgError::Newer(99, 10))),
         "{:?}",
         newer.err()
     );
+}
+
+#[test]
+fn migration_10_forgets_the_dossiers_only_communes_rated_and_keeps_every_rating() {
+    let postgres = PrivatePostgres::start().unwrap();
+    let url = postgres.create_database("province").unwrap();
+    let rt = runtime();
+    let before = rt.block_on(Pg::connect_upto(&url, 9)).unwrap();
+    rt.block_on(async {
+        let client = before.pool.get().await.unwrap();
+        client
+            .batch_execute(
+                "INSERT INTO devices (id, name, counter, token_hash, paired_at, unit_code) VALUES
+                     ('quay', 'Quầy 1', 'Quầy 1', 'h1', now(), NULL),
+                     ('xa', 'Xã Tân Lập', 'Xã Tân Lập', 'h2', now(), '26734');
+                 INSERT INTO ratings (id, device_id, received_at, created_at, local_date, seq,
+                     scale, outcome, dossier, repeat_dossier, clock_skew, fingerprint)
+                 SELECT id::uuid, device, now(), '2026-11-23T09:15:02+07:00', '2026-11-23', 1,
+                     3, outcome, dossier, false, false, 'f'
+                 FROM (VALUES
+                     ('01936f6e-8b7a-7c41-9a57-000000000001', 'quay', 'satisfied', 'A'),
+                     ('01936f6e-8b7a-7c41-9a57-000000000002', 'xa', 'satisfied', 'A'),
+                     ('01936f6e-8b7a-7c41-9a57-000000000003', 'xa', 'unsatisfied', 'B'),
+                     ('01936f6e-8b7a-7c41-9a57-000000000004', 'quay', 'not_rated', 'C'))
+                     AS r (id, device, outcome, dossier);
+                 INSERT INTO rated_dossiers VALUES ('A'), ('B');",
+            )
+            .await
+            .unwrap();
+    });
+    let pg = rt.block_on(Pg::connect(&url)).unwrap();
+    assert_eq!(
+        rt.block_on(pg_rows(&pg, "SELECT dossier FROM rated_dossiers")),
+        ["A"],
+        "B was rated only by the commune"
+    );
+    assert_eq!(
+        rt.block_on(pg_rows(&pg, "SELECT count(*) FROM ratings")),
+        ["4"]
+    );
+    let foreign_keys = "SELECT conname FROM pg_constraint
+                        WHERE conrelid = 'ratings'::regclass AND contype = 'f'";
+    assert!(rt.block_on(pg_rows(&pg, foreign_keys)).is_empty());
 }
 
 #[test]
