@@ -40,13 +40,16 @@ pub(crate) fn eventually(limit: Duration, what: &str, mut done: impl FnMut() -> 
 }
 
 #[test]
-fn three_hundred_sign_ins_at_once_are_answered_in_bounded_memory_and_the_window_reopens() {
+fn three_hundred_sign_ins_at_once_are_answered_in_bounded_memory_and_the_right_password_waits() {
     let dir = tempfile::tempdir().unwrap();
+    // The window is the default quarter of an hour: however loaded the machine, it does not
+    // pass during the test. Its passing is tested with a clock of the test's own
+    // (`limits::tests`).
     let server = ServerProcess::start_with(
         binary(),
         &dir.path().join("server.db"),
         "127.0.0.1:0",
-        &["--sign-in-window".as_ref(), "4s".as_ref()],
+        &["--sign-in-window".as_ref(), "15m".as_ref()],
     );
     assert!(server.add_user("lan", PASSWORD).status.success());
     let before = peak_rss_mib(&server);
@@ -114,18 +117,10 @@ fn three_hundred_sign_ins_at_once_are_answered_in_bounded_memory_and_the_window_
     );
     assert!(peak < 200, "peak RSS {peak} MiB (was {before} MiB before)");
 
-    // The right password for "lan" waits too, until the window has passed; then it works.
+    // The right password for "lan" waits too, and is given no session.
     let held = dashboard_sign_in(&client(), &server.url, "lan", PASSWORD);
     assert_eq!(held.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(held.headers().get(SET_COOKIE).is_none());
-    eventually(
-        Duration::from_secs(60),
-        "the right password after the window",
-        || {
-            dashboard_sign_in(&client(), &server.url, "lan", PASSWORD).status()
-                == StatusCode::SEE_OTHER
-        },
-    );
 }
 
 /// Starts the server with an open-file limit of `open_files` and `extra` options.
