@@ -1,5 +1,6 @@
-//! Taking in batches on PostgreSQL: the rules of `ingest` over one transaction, asked in one
-//! pipelined round trip (three set-wide queries) and written in bulk (the ratings by binary
+//! Taking in batches on PostgreSQL: the rules of `ingest` over one transaction, asked in at
+//! most two pipelined round trips (the devices, locked, and the settings; then the tablets'
+//! rated dossiers and, when asked, the held ids) and written in bulk (the ratings by binary
 //! COPY, everything else by one statement over arrays), several tablets' batches committed
 //! together before any is answered.
 

@@ -1,5 +1,5 @@
 //! Group commit on PostgreSQL: one task writes every batch that is waiting in a single
-//! transaction (one lookup round trip, one COPY, one commit), so sixty communes sending at once
+//! transaction (a look-up, one COPY, one commit), so sixty communes sending at once
 //! cost one commit, not sixty. Each batch is answered only after the commit that holds it, and
 //! a pass's batches are written in their order (`turns`). A group that fails is tried again
 //! batch by batch, so one bad batch fails alone.
