@@ -18,6 +18,11 @@ use running::RunningServer;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
+/// The allocator the server's binary uses (`src/main.rs`): the servers in this process run as
+/// they ship.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CLIENTS: usize = 8;
 const BATCH: usize = 500;
 

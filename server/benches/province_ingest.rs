@@ -19,6 +19,11 @@ use tokio_postgres::NoTls;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 
+/// The allocator the server's binary uses (`src/main.rs`): the servers in this process run as
+/// they ship.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const COMMUNES: usize = 64;
 const BATCH: usize = 500;
 /// The writer's group: what the baseline commits at once too.
