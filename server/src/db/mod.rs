@@ -43,6 +43,15 @@ pub enum DbError {
     Io(#[from] std::io::Error),
 }
 
+impl DbError {
+    /// Whether a unique index (or the primary key) refused a row.
+    pub(crate) fn is_unique_violation(&self) -> bool {
+        matches!(self, DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+            if [rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY, rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE]
+                .contains(&e.extended_code))
+    }
+}
+
 impl From<rusqlite::Error> for DbError {
     fn from(e: rusqlite::Error) -> Self {
         match e.sqlite_error_code() {

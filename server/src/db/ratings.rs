@@ -17,14 +17,7 @@ impl Db {
     ) -> Result<Vec<Stored>, DbError> {
         let ask = self.held_ids.ask();
         match self.ingest_once(batches, now, ask) {
-            Err(DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)))
-                if !ask
-                    && [
-                        rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY,
-                        rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE,
-                    ]
-                    .contains(&e.extended_code) =>
-            {
+            Err(e) if !ask && e.is_unique_violation() => {
                 // An id of the group is held already: taken again, asking which.
                 self.held_ids.missed();
                 self.ingest_once(batches, now, true)
@@ -88,15 +81,17 @@ impl Ratings for SqliteRatings<'_> {
                 known.communes.insert(id.to_owned());
             }
         }
-        known.forwarding = self
-            .tx
-            .prepare_cached("SELECT 1 FROM settings WHERE key = 'upstream'")?
-            .exists([])?;
-        known.notify_settings = self
-            .tx
-            .prepare_cached("SELECT value FROM settings WHERE key = 'notify'")?
-            .query_row([], |r| r.get(0))
-            .optional()?;
+        let mut settings = self.tx.prepare_cached(
+            "SELECT key, value FROM settings WHERE key IN ('upstream', 'notify')",
+        )?;
+        let mut rows = settings.query([])?;
+        while let Some(row) = rows.next()? {
+            let key: String = row.get(0)?;
+            match key.as_str() {
+                "upstream" => known.forwarding = true,
+                _ => known.notify_settings = Some(row.get(1)?),
+            }
+        }
         // Rated by a tablet of this server, not in a commune's ratings forwarded here.
         let mut dossier = self.tx.prepare_cached(
             "SELECT 1 FROM ratings r WHERE dossier = ?1 AND outcome <> 'not_rated'
