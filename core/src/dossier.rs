@@ -131,6 +131,37 @@ impl DossierCode {
         DossierCode::parse(stored, NaiveDate::MAX)
     }
 
+    /// A stored code as [`parse`](Self::parse) writes it (the [`to_string`](ToString) of
+    /// [`from_stored`](Self::from_stored)), given back as it is when it is written so already:
+    /// a code sent again is, almost always.
+    pub fn normalise_stored(stored: String) -> Result<String, DossierCodeError> {
+        let code = DossierCode::from_stored(&stored)?;
+        Ok(if code.written_as(&stored) {
+            stored
+        } else {
+            code.to_string()
+        })
+    }
+
+    /// Whether `s` is this code as `to_string` writes it: `UNIT-yymmdd-seq`.
+    fn written_as(&self, s: &str) -> bool {
+        let Some(rest) = s.strip_prefix(self.unit.as_str()) else {
+            return false;
+        };
+        let Some(rest) = rest.strip_suffix(self.seq.as_str()) else {
+            return false;
+        };
+        // The date written back is these six digits: each date has one yymmdd.
+        rest.len() == 8
+            && rest.starts_with('-')
+            && rest.ends_with('-')
+            && rest
+                .get(1..7)
+                .filter(|date| is_digits(date, 6))
+                .and_then(parse_yymmdd)
+                == Some(self.date)
+    }
+
     pub fn unit(&self) -> &str {
         &self.unit
     }
@@ -442,5 +473,39 @@ mod tests {
     fn a_stored_code_parses_back_whatever_the_date() {
         let code = parse("000.00.14.H56-200203-0118").unwrap();
         assert_eq!(DossierCode::from_stored(&code.to_string()), Ok(code));
+    }
+
+    #[test]
+    fn a_stored_code_is_normalised_as_parsing_writes_it_and_kept_when_it_is_so() {
+        for stored in [
+            "000.00.14.H56-200203-0118",
+            "H56.22.17-261123-00042",
+            " 000.00.14.h56-200203-0118 ",
+            "https://dichvucong.gov.vn/tra-cuu?ma=000.00.14.H56-200203-0118",
+            "000.00.14.H56-200203-01180",
+        ] {
+            let written = DossierCode::from_stored(stored).unwrap().to_string();
+            assert_eq!(
+                DossierCode::normalise_stored(stored.to_owned()).unwrap(),
+                written,
+                "{stored}"
+            );
+        }
+        for bad in [
+            "000.00.14.H56-200230-0118",
+            "000.00.14.H56-2002030-118",
+            "000.00.14.H56-ạạ-0118",
+            "",
+        ] {
+            assert!(
+                DossierCode::normalise_stored(bad.to_owned()).is_err(),
+                "{bad}"
+            );
+        }
+        // Already written so: the same allocation comes back.
+        let stored = String::from("000.00.14.H56-200203-0118");
+        let at = stored.as_ptr();
+        let kept = DossierCode::normalise_stored(stored).unwrap();
+        assert_eq!(kept.as_ptr(), at);
     }
 }

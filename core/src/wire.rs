@@ -170,7 +170,7 @@ impl WireRating {
         if !is_uuid(&self.id) {
             return Err(WireError::BadId);
         }
-        self.id = self.id.to_ascii_lowercase();
+        self.id.make_ascii_lowercase();
         let created_at =
             DateTime::parse_from_rfc3339(&self.created_at).map_err(|_| WireError::BadTime)?;
         let scale = Scale::from_number(self.scale).ok_or(WireError::BadScale)?;
@@ -202,10 +202,7 @@ impl WireRating {
             &mut self.counter,
             &mut self.tablet,
         ] {
-            *text = text
-                .take()
-                .map(|t| t.trim().to_owned())
-                .filter(|t| !t.is_empty());
+            *text = text.take().and_then(trimmed);
         }
         // A tablet masks personal numbers before storing; a ratings sender may not have.
         self.comment = self
@@ -225,9 +222,9 @@ impl WireRating {
         }) {
             return Err(WireError::TooLong);
         }
-        if let Some(code) = &self.dossier_code {
-            let parsed = DossierCode::from_stored(code).map_err(|_| WireError::BadDossier)?;
-            self.dossier_code = Some(parsed.to_string());
+        if let Some(code) = self.dossier_code.take() {
+            self.dossier_code =
+                Some(DossierCode::normalise_stored(code).map_err(|_| WireError::BadDossier)?);
         }
         Ok(CheckedRating {
             wire: self,
@@ -289,13 +286,23 @@ struct Canonical<'a> {
 }
 
 /// `8-4-4-4-12` hexadecimal digits.
+/// `text` without the white space around it, if anything is left (kept as it is when there
+/// was none: most texts come trimmed already).
+fn trimmed(text: String) -> Option<String> {
+    match text.trim() {
+        "" => None,
+        kept if kept.len() == text.len() => Some(text),
+        kept => Some(kept.to_owned()),
+    }
+}
+
 fn is_uuid(s: &str) -> bool {
-    let groups: Vec<&str> = s.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+    // 8-4-4-4-12 hex digits.
+    s.len() == 36
+        && s.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
 }
 
 /// A press that came too soon after a rating: not a rating, but counted as misuse in the
@@ -546,6 +553,18 @@ mod tests {
             (|w| w.id = String::new(), "bad_id"),
             (|w| w.id = "not-a-uuid".into(), "bad_id"),
             (
+                |w| w.id = "01936f6e8-b7a-7c41-9a57-3f3c2d1e0a11".into(),
+                "bad_id",
+            ),
+            (
+                |w| w.id = "01936f6e-8b7a-7c41-9a57-3f3c2d1e0a1g".into(),
+                "bad_id",
+            ),
+            (
+                |w| w.id = "01936f6e-8b7a-7c41-9a57-3f3c2d1e0a111".into(),
+                "bad_id",
+            ),
+            (
                 |w| w.created_at = "2026-11-23 09:15".into(),
                 "bad_created_at",
             ),
@@ -579,6 +598,7 @@ mod tests {
         let mut same = sample();
         same.id = same.id.to_uppercase();
         same.comment = Some("  ".into());
+        same.officer = Some(" Nguyễn Văn A\t".into());
         same.dossier_code = Some(" 000.17.22.h56-210531-0001".into());
         assert_eq!(same.check().unwrap().fingerprint(), a.fingerprint());
         let mut other = sample();

@@ -4,7 +4,9 @@
 //! taken off the outbox once it and those before it were answered). Beside it, the baseline:
 //! the same rows sent straight to another province server by as many clients as the forwarder
 //! keeps batches in flight (500 a batch, one in flight each), so the ratio is what the outbox
-//! and the second hop cost. Both servers in this process on SQLite files, over loopback.
+//! and the second hop cost. Both servers in this process on SQLite files, over loopback. The
+//! CPU time of the forwarding (both servers, every thread) is printed beside it: on these two
+//! cores, what is left for the province's writer.
 //! `cargo bench -p hailong-server --bench forwarding`.
 
 #[path = "../tests/support/http.rs"]
@@ -105,6 +107,18 @@ fn received(server: &RunningServer) -> i64 {
         .unwrap()
 }
 
+/// CPU seconds this process has used so far, on every thread (those ended too).
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
 fn main() {
     let total: usize = std::env::var("FORWARD_RATINGS")
         .ok()
@@ -149,12 +163,13 @@ fn main() {
     while received(&province) == 0 {
         std::thread::sleep(Duration::from_millis(5));
     }
-    let started = Instant::now();
+    let (started, cpu) = (Instant::now(), cpu_seconds());
     let first = received(&province);
     while received(&province) < total as i64 {
         std::thread::sleep(Duration::from_millis(20));
     }
     let secs = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu;
     assert_eq!(
         held(&province),
         total as i64,
@@ -162,8 +177,9 @@ fn main() {
     );
     let forwarded = (total as i64 - first) as f64 / secs;
     println!(
-        "forwarded to the province in {secs:.1} s: {forwarded:.0} entries/s | straight, \
-         {IN_FLIGHT} clients: {baseline:.0} ratings/s | ratio {:.2}",
+        "forwarded to the province in {secs:.1} s: {forwarded:.0} entries/s, {cpu:.1} CPU s \
+         ({:.2} cores busy) | straight, {IN_FLIGHT} clients: {baseline:.0} ratings/s | ratio {:.2}",
+        cpu / secs,
         forwarded / baseline
     );
 }

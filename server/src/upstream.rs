@@ -16,6 +16,8 @@ use crate::store::Store;
 use chrono::{DateTime, Utc};
 use hailong_core::wire::{Batch, BatchResult, Status, WireMisuse, WireRating};
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex, Once};
 use std::thread::JoinHandle;
@@ -33,8 +35,8 @@ const STREAK: u32 = 8;
 /// The smallest batch after failures: on a link that cuts long requests, a batch this small
 /// still gets through.
 const SMALLEST_BATCH: usize = 50;
-/// Batches in one round of [`forward_once`]: between rounds the forwarder looks whether the
-/// settings changed or it is stopped.
+/// Batches read between two looks at the settings while forwarding: a server paired anew
+/// sends no more to the province before.
 const ROUND: usize = 32;
 /// How long a request upward may take.
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -261,82 +263,199 @@ impl Window {
     }
 }
 
-/// Sends what waits through `client`, up to [`ROUND`] batches, with up to `window.in_flight`
-/// of them at the province at once, each on a thread of its own, reading the next meanwhile.
-/// Answers are taken in order: each batch answered is taken off the outbox once those before
-/// it are. After the first failure nothing more is sent; what was in flight behind it goes
-/// again in a later round (the province keeps each id once). How many entries it took off
-/// (0: nothing waits), or why none.
-pub fn forward_once(
+/// A batch sent and the province's answer: how many of its entries it refused, or why none
+/// was taken.
+type Answered = (Outbox, Result<u64, UpstreamError>);
+/// A batch on its way up, on a thread of its own.
+type Flying<'scope> = std::thread::ScopedJoinHandle<'scope, Answered>;
+
+/// Reads the outbox forward, batch after batch, for [`forward_waiting`].
+struct Reader<'a> {
+    upstream: &'a Upstream,
+    link: &'a SharedLink,
+    stopping: &'a AtomicBool,
+    /// The last entry read.
+    after: i64,
+    reads: usize,
+    /// Nothing more is read: nothing waits, or the forwarder stops, or it was paired anew.
+    done: bool,
+    /// Entries read and not yet taken off the outbox (in flight, or read ahead).
+    unacked: u64,
+}
+
+impl Reader<'_> {
+    /// The next batch of at most `batch` entries and how many wait behind it, or `None` once
+    /// done. Every [`ROUND`] batches it looks whether the settings changed.
+    fn next(
+        &mut self,
+        store: &dyn Store,
+        batch: usize,
+    ) -> Result<Option<(Outbox, u64)>, UpstreamError> {
+        if self.reads > 0 && self.reads.is_multiple_of(ROUND) {
+            self.done |= store.upstream()?.as_ref() != Some(self.upstream);
+        }
+        self.done |= self.stopping.load(Ordering::Relaxed);
+        if self.done {
+            return Ok(None);
+        }
+        let outbox = store.outbox(self.after, batch)?;
+        set(self.link, |l| {
+            l.waiting = outbox.waiting;
+            l.last_sent = l.last_sent.max(outbox.last_sent);
+        });
+        let entries = outbox.entries() as u64;
+        if entries == 0 {
+            self.done = true;
+            return Ok(None);
+        }
+        self.reads += 1;
+        self.after = outbox.through;
+        // The outbox holds those read before (not yet taken off), these, and those behind.
+        let behind = outbox.waiting.saturating_sub(self.unacked + entries);
+        self.unacked += entries;
+        Ok(Some((outbox, behind)))
+    }
+}
+
+/// The batches under way for [`forward_waiting`], oldest first, and the next one, read ahead.
+struct Sending<'scope, 'env> {
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    client: &'env reqwest::blocking::Client,
+    upstream: &'env Upstream,
+    /// Each sending thread logs where the forwarder logs.
+    dispatch: &'env tracing::Dispatch,
+    reader: Reader<'env>,
+    flying: VecDeque<Flying<'scope>>,
+    ahead: Option<(Outbox, u64)>,
+}
+
+impl<'scope, 'env> Sending<'scope, 'env> {
+    /// Sends batches, the one read ahead first, until `window.in_flight` are out or nothing
+    /// more waits.
+    fn fill(&mut self, store: &dyn Store, window: &Window) -> Result<(), UpstreamError> {
+        while self.flying.len() < window.in_flight {
+            let next = match self.ahead.take() {
+                Some(read) => Some(read),
+                None => self.reader.next(store, window.batch)?,
+            };
+            let Some((outbox, behind)) = next else {
+                return Ok(());
+            };
+            let (client, upstream, dispatch) = (self.client, self.upstream, self.dispatch);
+            self.flying.push_back(self.scope.spawn(move || {
+                let answer = tracing::dispatcher::with_default(dispatch, || {
+                    send(client, upstream, &outbox, behind)
+                });
+                (outbox, answer)
+            }));
+        }
+        Ok(())
+    }
+
+    /// Reads the next batch while those out travel.
+    fn read_ahead(&mut self, store: &dyn Store, window: &Window) -> Result<(), UpstreamError> {
+        if self.ahead.is_none() {
+            self.ahead = self.reader.next(store, window.batch)?;
+        }
+        Ok(())
+    }
+
+    /// The oldest batch out and its answer, waited for, and those behind it already answered;
+    /// nothing once none is out.
+    fn answered(&mut self) -> Result<Vec<Answered>, UpstreamError> {
+        let mut answered = Vec::new();
+        while let Some(oldest) = self.flying.pop_front() {
+            answered.push(
+                oldest
+                    .join()
+                    .map_err(|_| UpstreamError::Http("a sending thread failed".into()))?,
+            );
+            if !self.flying.front().is_some_and(|f| f.is_finished()) {
+                break;
+            }
+        }
+        Ok(answered)
+    }
+}
+
+/// Sends what waits through `client` until nothing does (or the forwarder stops, or it was
+/// paired anew), with up to `window.in_flight` batches at the province at once, each on a
+/// thread of its own. The next batch is read while these travel, and answered batches are
+/// replaced before they are taken off the outbox: the province is not left waiting on this
+/// server's own work. Answers are taken in order: a batch answered leaves the outbox once
+/// those before it did, the ones answered together in one commit. After the first failure
+/// nothing more is sent; what was in flight behind it goes again later (the province keeps
+/// each id once). How many entries it took off (0: nothing waits), or why none.
+pub fn forward_waiting(
     store: &mut dyn Store,
     upstream: &Upstream,
     client: &reqwest::blocking::Client,
     link: &SharedLink,
     window: &mut Window,
+    stopping: &AtomicBool,
 ) -> Result<usize, UpstreamError> {
-    // Each sending thread logs where the forwarder logs.
     let dispatch = tracing::dispatcher::get_default(|d| d.clone());
     std::thread::scope(|scope| {
-        let mut flying = std::collections::VecDeque::with_capacity(IN_FLIGHT);
-        let (mut after, mut read, mut exhausted) = (0, 0, false);
-        // Entries waiting when the round began, those read since, those taken off.
-        let (mut waiting, mut behind, mut taken) = (0u64, 0u64, 0usize);
-        let mut failed: Option<UpstreamError> = None;
+        let mut sending = Sending {
+            scope,
+            client,
+            upstream,
+            dispatch: &dispatch,
+            reader: Reader {
+                upstream,
+                link,
+                stopping,
+                after: 0,
+                reads: 0,
+                done: false,
+                unacked: 0,
+            },
+            flying: VecDeque::with_capacity(IN_FLIGHT),
+            ahead: None,
+        };
+        let (mut failed, mut taken) = (None::<UpstreamError>, 0usize);
+        sending.fill(&*store, window)?;
         loop {
-            while failed.is_none() && !exhausted && read < ROUND && flying.len() < window.in_flight
-            {
-                let outbox = store.outbox(after, window.batch)?;
-                if read == 0 {
-                    waiting = outbox.waiting;
-                    behind = waiting;
-                    set(link, |l| {
-                        l.waiting = outbox.waiting;
-                        l.last_sent = l.last_sent.max(outbox.last_sent);
-                    });
-                }
-                if outbox.entries() == 0 {
-                    exhausted = true;
-                    break;
-                }
-                read += 1;
-                after = outbox.through;
-                behind = behind.saturating_sub(outbox.entries() as u64);
-                let (queued, dispatch) = (behind, &dispatch);
-                flying.push_back(scope.spawn(move || {
-                    let answer = tracing::dispatcher::with_default(dispatch, || {
-                        send(client, upstream, &outbox, queued)
-                    });
-                    (outbox, answer)
-                }));
-            }
-            let Some(sending) = flying.pop_front() else {
+            let answered = sending.answered()?;
+            if answered.is_empty() {
                 break;
-            };
-            let (outbox, answer) = sending
-                .join()
-                .map_err(|_| UpstreamError::Http("a sending thread failed".into()))?;
-            match answer {
-                // Behind a failure, an answered batch is not taken off: the outbox leaves
-                // from its front.
-                Ok(_) if failed.is_some() => {}
-                Ok(refused) => {
-                    let now = Utc::now();
-                    store.forwarded(outbox.through, now)?;
-                    taken += outbox.entries();
-                    window.succeeded();
-                    set(link, |l| {
-                        l.waiting = waiting.saturating_sub(taken as u64);
-                        l.last_sent = Some(now);
-                        l.failing = None;
-                        l.refused += refused;
-                    });
-                }
-                Err(e) => {
-                    if failed.is_none() {
+            }
+            let (mut through, mut entries, mut refused) = (None, 0, 0);
+            for (outbox, answer) in answered {
+                match answer {
+                    // Behind a failure, an answered batch is not taken off: the outbox leaves
+                    // from its front.
+                    Ok(_) if failed.is_some() => {}
+                    Ok(said) => {
+                        window.succeeded();
+                        through = Some(outbox.through);
+                        entries += outbox.entries();
+                        refused += said;
+                    }
+                    Err(e) if failed.is_none() => {
                         window.failed();
                         failed = Some(e);
                     }
+                    Err(_) => {}
                 }
+            }
+            if failed.is_none() {
+                sending.fill(&*store, window)?;
+            }
+            if let Some(through) = through {
+                let now = Utc::now();
+                store.forwarded(through, now)?;
+                taken += entries;
+                sending.reader.unacked -= entries as u64;
+                set(link, |l| {
+                    l.waiting = l.waiting.saturating_sub(entries as u64);
+                    l.last_sent = Some(now);
+                    l.failing = None;
+                    l.refused += refused;
+                });
+            }
+            if failed.is_none() {
+                sending.read_ahead(&*store, window)?;
             }
         }
         match failed {
@@ -420,9 +539,11 @@ pub fn backoff(failures: u32) -> Duration {
     Duration::from_secs(2u64.pow(doublings)).min(MOST_BACKOFF)
 }
 
-/// The forwarding thread. Dropping it stops the thread after the batch under way.
+/// The forwarding thread. Dropping it stops the thread once the batches out are answered.
 pub struct Forwarder {
     wake: Sender<Wake>,
+    /// Set when dropped: the forwarder sends no more batches (those out are answered).
+    stopping: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
     pub link: SharedLink,
 }
@@ -432,11 +553,14 @@ impl Forwarder {
         let (wake, woken) = channel();
         let link = SharedLink::default();
         let shared = link.clone();
+        let stopping = Arc::new(AtomicBool::new(false));
+        let stop = stopping.clone();
         let thread = crate::threads::spawn("upstream".into(), move || {
-            run(&mut *store, &shared, &woken);
+            run(&mut *store, &shared, &woken, &stop);
         })?;
         Ok(Forwarder {
             wake,
+            stopping,
             thread: Some(thread),
             link,
         })
@@ -450,6 +574,7 @@ impl Forwarder {
 
 impl Drop for Forwarder {
     fn drop(&mut self) {
+        self.stopping.store(true, Ordering::Relaxed);
         let _ = self.wake.send(Wake::Stop);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -457,7 +582,7 @@ impl Drop for Forwarder {
     }
 }
 
-fn run(store: &mut dyn Store, link: &SharedLink, woken: &Receiver<Wake>) {
+fn run(store: &mut dyn Store, link: &SharedLink, woken: &Receiver<Wake>, stopping: &AtomicBool) {
     let mut failures = 0u32;
     // Kept while the settings stay the same, so batches reuse its connection.
     let mut kept: Option<(Upstream, reqwest::blocking::Client)> = None;
@@ -496,7 +621,9 @@ fn run(store: &mut dyn Store, link: &SharedLink, woken: &Receiver<Wake>) {
                         .ok();
                 }
                 let sent = match &kept {
-                    Some((_, client)) => forward_once(store, &upstream, client, link, &mut window),
+                    Some((_, client)) => {
+                        forward_waiting(store, &upstream, client, link, &mut window, stopping)
+                    }
                     None => Err(UpstreamError::Http("no client for the province".into())),
                 };
                 match sent {
@@ -568,6 +695,8 @@ mod tests {
     use std::collections::HashMap;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+    type Hook = Box<dyn FnOnce() + Send>;
+
     /// A province that holds each batch until `IN_FLIGHT` are at it at once (once that
     /// happened, or after 5 s, it answers at once), refuses the batch beginning with `fail_at`
     /// once with a 503, and counts the times it was sent each id.
@@ -579,6 +708,34 @@ mod tests {
         open: tokio::sync::Notify,
         fail_at: Mutex<Option<String>>,
         sent: Mutex<HashMap<String, u32>>,
+        /// Batches taken.
+        batches: AtomicUsize,
+        /// Run once the province has taken this many batches.
+        hook: Mutex<Option<(usize, Hook)>>,
+    }
+
+    /// Serves `province` on a loopback port: its address, and the runtime it runs on.
+    fn serve(province: &Arc<Province>) -> (String, tokio::runtime::Runtime) {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let app = axum::Router::new()
+            .route("/api/v1/ratings/batch", axum::routing::post(take))
+            .with_state(province.clone());
+        rt.spawn(async move { axum::serve(listener, app).await });
+        (url, rt)
+    }
+
+    fn province_at(url: String) -> Upstream {
+        Upstream {
+            url,
+            token: "token".into(),
+            device_id: "xa".into(),
+            ca_file: None,
+            refused_at: None,
+        }
     }
 
     async fn take(
@@ -613,6 +770,12 @@ mod tests {
         for id in &ids {
             *sent.entry(id.clone()).or_default() += 1;
         }
+        drop(sent);
+        let taken = province.batches.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut hook = province.hook.lock().unwrap();
+        if hook.as_ref().is_some_and(|(at, _)| *at == taken) {
+            hook.take().unwrap().1();
+        }
         let results: Vec<_> = ids
             .iter()
             .map(|id| serde_json::json!({ "id": id, "status": "accepted" }))
@@ -631,35 +794,25 @@ mod tests {
 
         let province = Arc::new(Province::default());
         *province.fail_at.lock().unwrap() = Some(id(101));
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let app = axum::Router::new()
-            .route("/api/v1/ratings/batch", axum::routing::post(take))
-            .with_state(province.clone());
-        rt.spawn(async move { axum::serve(listener, app).await });
-        let upstream = Upstream {
-            url,
-            token: "token".into(),
-            device_id: "xa".into(),
-            ca_file: None,
-            refused_at: None,
-        };
+        let (url, _rt) = serve(&province);
+        let upstream = province_at(url);
         db.set_upstream(&upstream).unwrap();
         let (client, link) = (client(None).unwrap(), SharedLink::default());
 
-        // Four batches of 50 at the province at once, each answer making room for the next
-        // (a batch twice as big after each success): 1-50, 51-100, 101-150, 151-200, then
-        // 201-300 and 301-500. The third fails: the two before it leave the outbox, those
-        // behind it (answered) stay and go again, and one goes at a time again.
+        // Four batches of 50 at the province at once (1-50, 51-100, 101-150, 151-200), the
+        // next read meanwhile; each answer makes room for another (a batch twice as big after
+        // each success). The third fails: the two before it leave the outbox, those behind it
+        // (answered) stay and go again, and one goes at a time again.
         let mut window = Window {
             batch: 50,
             in_flight: IN_FLIGHT,
             ..Window::default()
         };
-        let taken = forward_once(&mut db, &upstream, &client, &link, &mut window).unwrap();
+        let stopping = AtomicBool::new(false);
+        let forward = |db: &mut Db, window: &mut Window| {
+            forward_waiting(db, &upstream, &client, &link, window, &stopping).unwrap()
+        };
+        let taken = forward(&mut db, &mut window);
         assert_eq!(taken, 100);
         assert_eq!(province.most_at_once.load(Ordering::SeqCst), IN_FLIGHT);
         assert_eq!(window.in_flight, 1);
@@ -668,18 +821,77 @@ mod tests {
         assert_eq!(front.waiting, 900);
         assert_eq!(link.lock().unwrap().waiting, 900);
 
-        while forward_once(&mut db, &upstream, &client, &link, &mut window).unwrap() > 0 {}
+        while forward(&mut db, &mut window) > 0 {}
         assert_eq!(db.outbox(0, 1).unwrap().waiting, 0);
+        assert_eq!(link.lock().unwrap().waiting, 0);
         let sent = province.sent.lock().unwrap();
         assert_eq!(sent.len(), 1000, "every entry reached the province");
+        // How many went behind the failed batch depends on when its answer came.
         let twice: Vec<u32> = (1..=1000).filter(|&n| sent[&id(n)] > 1).collect();
-        assert_eq!(
-            twice,
-            (151..=500).collect::<Vec<_>>(),
-            "only the batches behind the failure went twice"
+        assert_eq!(twice.first(), Some(&151), "only those behind the failure");
+        assert!(
+            twice.windows(2).all(|w| w[1] == w[0] + 1),
+            "those behind the failure, one run: {twice:?}"
         );
-        // 101-300, 301-700, 701-1000: full batches again, still one at a time.
+        // Full batches again after a few successes, still one at a time.
         assert_eq!((window.batch, window.in_flight), (BATCH, 1));
+    }
+
+    #[test]
+    fn forwarding_sends_no_more_once_the_forwarder_stops_or_the_server_is_paired_anew() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.db");
+        let mut db = Db::open(&path).unwrap();
+        let tablet = paired(&mut db, "Quầy 1");
+        for first in (0..20_000).step_by(1000) {
+            let items = (first..first + 1000).map(|n| rating(n, "")).collect();
+            db.ingest(&[&batch(&tablet, items)], Utc::now()).unwrap();
+        }
+        let province = Arc::new(Province::default());
+        // At once: no batch waits for others.
+        province.opened.store(true, Ordering::SeqCst);
+        let (url, _rt) = serve(&province);
+        let upstream = province_at(url);
+        db.set_upstream(&upstream).unwrap();
+        let (client, link) = (client(None).unwrap(), SharedLink::default());
+        let mut window = Window {
+            batch: 50,
+            in_flight: IN_FLIGHT,
+            ..Window::default()
+        };
+        let stopping = Arc::new(AtomicBool::new(false));
+        let waiting = |db: &Db| db.outbox(0, 0).unwrap().waiting;
+
+        // Stopped while its third batch is answered: the batches out (and the one read
+        // ahead) are answered and taken off, and no more go.
+        let stop = stopping.clone();
+        *province.hook.lock().unwrap() =
+            Some((3, Box::new(move || stop.store(true, Ordering::SeqCst))));
+        let taken =
+            forward_waiting(&mut db, &upstream, &client, &link, &mut window, &stopping).unwrap();
+        let sent = province.batches.load(Ordering::SeqCst);
+        assert!((3..=3 + IN_FLIGHT + 1).contains(&sent), "{sent} batches");
+        let held = province.sent.lock().unwrap().len();
+        assert_eq!(taken, held, "what the province answered left the outbox");
+        assert_eq!(waiting(&db), 20_000 - held as u64);
+
+        // Paired with another province while forwarding: within a round of batches it sends
+        // no more to this one.
+        stopping.store(false, Ordering::SeqCst);
+        let another = province_at("http://127.0.0.1:9".into());
+        let repair = Mutex::new(Db::open(&path).unwrap());
+        *province.hook.lock().unwrap() = Some((
+            sent + 1,
+            Box::new(move || repair.lock().unwrap().set_upstream(&another).unwrap()),
+        ));
+        forward_waiting(&mut db, &upstream, &client, &link, &mut window, &stopping).unwrap();
+        let more = province.batches.load(Ordering::SeqCst) - sent;
+        assert!((1..=ROUND + 1).contains(&more), "{more} batches more");
+        assert!(waiting(&db) > 0, "it stopped before the outbox was empty");
+        assert_eq!(
+            waiting(&db),
+            20_000 - province.sent.lock().unwrap().len() as u64
+        );
     }
 
     #[test]
