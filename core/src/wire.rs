@@ -285,7 +285,6 @@ struct Canonical<'a> {
     counter: &'a Option<String>,
 }
 
-/// `8-4-4-4-12` hexadecimal digits.
 /// `text` without the white space around it, if anything is left (kept as it is when there
 /// was none: most texts come trimmed already).
 fn trimmed(text: String) -> Option<String> {
@@ -296,8 +295,8 @@ fn trimmed(text: String) -> Option<String> {
     }
 }
 
+/// `8-4-4-4-12` hexadecimal digits.
 fn is_uuid(s: &str) -> bool {
-    // 8-4-4-4-12 hex digits.
     s.len() == 36
         && s.bytes().enumerate().all(|(i, b)| match i {
             8 | 13 | 18 | 23 => b == b'-',
