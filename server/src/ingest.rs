@@ -311,16 +311,23 @@ pub fn decide<'a>(
             .is_ok_and(|s| s.alerting()),
         ..Writes::default()
     };
+    let mut taken = TakenHere::default();
     let stored = batches
         .iter()
-        .map(|batch| decide_batch(batch, &mut known, &mut writes, now))
+        .map(|batch| decide_batch(batch, &mut known, &mut taken, &mut writes, now))
         .collect();
     (stored, writes)
 }
 
+/// The ratings a group took so far, by id, with their fingerprint and receipt: a later batch
+/// of the group that holds one of them again finds it as if it were stored. Borrowed from the
+/// batches, not copied into [`Known::held`]: most ratings of a group are new.
+type TakenHere<'a> = HashMap<&'a str, (&'a str, u64), Fast>;
+
 fn decide_batch<'a>(
     batch: &'a Incoming,
     known: &mut Known,
+    taken_here: &mut TakenHere<'a>,
     writes: &mut Writes<'a>,
     now: DateTime<Utc>,
 ) -> Stored {
@@ -349,14 +356,20 @@ fn decide_batch<'a>(
         };
         let rating = &prepared.rating;
         let id = &rating.wire.id;
-        let (status, held) = match known.held.get(id) {
-            Some(held) if held.fingerprint == prepared.fingerprint => {
-                (Status::Duplicate, held.receipt)
+        let held = match known.held.get(id) {
+            Some(held) => Some((held.fingerprint.as_str(), held.receipt)),
+            None => taken_here
+                .get(id.as_str())
+                .map(|&(fingerprint, receipt)| (fingerprint, Some(receipt))),
+        };
+        let (status, held) = match held {
+            Some((fingerprint, receipt)) if fingerprint == prepared.fingerprint => {
+                (Status::Duplicate, receipt)
             }
-            Some(held) => {
+            Some((_, receipt)) => {
                 writes.conflicts.push((device, prepared));
                 tracing::warn!(%id, %device, "conflicting rating logged");
-                (Status::Conflict, held.receipt)
+                (Status::Conflict, receipt)
             }
             None => {
                 let dossier = rating.wire.dossier_code.as_deref();
@@ -382,13 +395,7 @@ fn decide_batch<'a>(
                     known.rated_dossiers.insert(dossier.to_owned());
                     writes.rated_dossiers.push(dossier);
                 }
-                known.held.insert(
-                    id.clone(),
-                    Held {
-                        fingerprint: prepared.fingerprint.clone(),
-                        receipt: Some(taken.receipt),
-                    },
-                );
+                taken_here.insert(id, (&prepared.fingerprint, taken.receipt));
                 writes.counts.add(device, prepared, repeat);
                 if writes.alert
                     && !repeat

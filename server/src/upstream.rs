@@ -67,13 +67,6 @@ pub struct Upstream {
     pub refused_at: Option<DateTime<Utc>>,
 }
 
-/// What the first pairing upward runs, on either backend: every entry held goes into the
-/// outbox in the order taken (ratings as the writer took them, then misuse presses).
-pub const PUT_HELD_IN_OUTBOX: &str = "INSERT INTO upstream_outbox (rating_id)
-     SELECT id FROM ratings ORDER BY received_at, device_id, receipt, id;
- INSERT INTO upstream_outbox (misuse_id)
-     SELECT id FROM misuse ORDER BY received_at, id;";
-
 /// Most bytes of entries in one batch: the province refuses a batch over `MAX_BATCH_BYTES`,
 /// and the entry read last (up to a few kB) and the batch's own fields need room too.
 pub const BATCH_BYTES: usize = hailong_core::wire::MAX_BATCH_BYTES * 3 / 4;

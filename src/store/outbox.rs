@@ -89,20 +89,30 @@ fn receipt_value(receipt: u64) -> i64 {
     i64::try_from(receipt).unwrap_or(i64::MAX)
 }
 
+/// The outbox's ratings after a place (`?1`), in order.
+fn outbox_after() -> String {
+    format!(
+        "SELECT {RATING_COLUMNS} FROM outbox CROSS JOIN ratings USING (seq)
+         WHERE seq > ?1 ORDER BY seq"
+    )
+}
+
 impl Store {
     /// Up to `limit` finished ratings not yet sent that come after `after` in the outbox
     /// (0: from its front), oldest first, whole (`sync` puts them in the wire form). Reading
     /// on from the last one taken lets the next batch be read while this one is in flight. A
     /// rating damaged on the tablet comes as such, so that it holds up none of the others.
     pub fn outbox(&self, after: i64, limit: usize) -> Result<Vec<Outgoing>, StoreError> {
-        // CROSS JOIN: walk the outbox in order, looking each rating up by its key.
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {RATING_COLUMNS} FROM outbox CROSS JOIN ratings USING (seq)
-             WHERE seq > ?1 ORDER BY seq LIMIT ?2"
-        ))?;
-        let mut rows = stmt.query(params![after, i64::try_from(limit).unwrap_or(i64::MAX)])?;
+        // CROSS JOIN: walk the outbox in order, looking each rating up by its key. No
+        // `LIMIT ?`: SQLite plans with a limit's value, so it would prepare the statement
+        // again for every batch; the walk stops when it has enough.
+        let mut stmt = self.conn.prepare_cached(&outbox_after())?;
+        let mut rows = stmt.query([after])?;
         let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
+        while out.len() < limit {
+            let Some(row) = rows.next()? else {
+                break;
+            };
             out.push(match rating_from_row(row) {
                 Ok(rating) => Outgoing::Ready(rating),
                 Err(e) => match damaged_part(&e) {
@@ -253,4 +263,50 @@ impl Store {
 /// checks nothing and the next answer sets it again).
 fn acked_through(conn: &rusqlite::Connection) -> Result<Option<u64>, StoreError> {
     Ok(meta::read(conn, ACKED_THROUGH)?.and_then(|v| v.parse().ok()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::NewRating;
+    use hailong_core::level::{Level, Scale};
+    use hailong_core::rating::Outcome;
+    use rusqlite::StatementStatus;
+
+    #[test]
+    fn reading_the_outbox_batch_after_batch_prepares_its_query_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("tablet.db")).unwrap();
+        for minute in 0..5 {
+            let at = format!("2026-11-23T09:0{minute}:00+07:00");
+            store
+                .record(&NewRating {
+                    at: DateTime::parse_from_rfc3339(&at).unwrap(),
+                    scale: Scale::Three,
+                    outcome: Outcome::Rated(Level::Satisfied),
+                    dossier: None,
+                    procedure: None,
+                    officer: None,
+                    counter: "Quầy 1",
+                    finished: true,
+                })
+                .unwrap();
+        }
+        let seqs = |out: Vec<Outgoing>| -> Vec<i64> {
+            out.iter()
+                .map(|o| match o {
+                    Outgoing::Ready(rating) => rating.seq,
+                    damaged => panic!("{damaged:?}"),
+                })
+                .collect()
+        };
+        let first = seqs(store.outbox(0, 2).unwrap());
+        assert_eq!(first.len(), 2);
+        let next = seqs(store.outbox(first[1], 2).unwrap());
+        let last = seqs(store.outbox(next[1], 200).unwrap());
+        assert_eq!([first, next, last].concat(), [1, 2, 3, 4, 5]);
+        assert!(store.outbox(0, 0).unwrap().is_empty());
+        let statement = store.conn.prepare_cached(&outbox_after()).unwrap();
+        assert_eq!(statement.get_status(StatementStatus::RePrepare), 0);
+    }
 }

@@ -381,6 +381,30 @@ const SCHEMA: &[&str] = &[
         WHERE outcome IN ('unsatisfied', 'very_unsatisfied') AND NOT repeat_dossier;
     CREATE INDEX ratings_by_date ON ratings (local_date);
 ",
+    "
+    -- 18: the dossiers this server's own tablets rated, in a table of their own (as on
+    -- PostgreSQL) instead of an index over every rating's dossier. The repeat rule asks only
+    -- for those; a province's index held every commune's dossier too, never read, and
+    -- inserting into it took a tenth of a forwarded rating's time (BENCHMARKS.md).
+    CREATE TABLE rated_dossiers (
+        dossier TEXT PRIMARY KEY NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO rated_dossiers
+        SELECT DISTINCT r.dossier FROM ratings r
+        WHERE r.dossier IS NOT NULL AND r.outcome <> 'not_rated'
+            AND NOT EXISTS (SELECT 1 FROM devices d
+                            WHERE d.id = r.device_id AND d.unit_code IS NOT NULL);
+    DROP INDEX ratings_rated_dossier;
+",
+    "
+    -- 19: the upstream outbox names a rating by its row: the forwarder reads each straight
+    -- from the table instead of finding its id in the id's index first.
+    ALTER TABLE upstream_outbox ADD COLUMN rating_row INTEGER;
+    UPDATE upstream_outbox
+        SET rating_row = (SELECT r.rowid FROM ratings r WHERE r.id = upstream_outbox.rating_id)
+        WHERE rating_id IS NOT NULL;
+    ALTER TABLE upstream_outbox DROP COLUMN rating_id;
+",
 ];
 
 pub struct Db {

@@ -93,12 +93,9 @@ impl Ratings for SqliteRatings<'_> {
             }
         }
         // Rated by a tablet of this server, not in a commune's ratings forwarded here.
-        let mut dossier = self.tx.prepare_cached(
-            "SELECT 1 FROM ratings r WHERE dossier = ?1 AND outcome <> 'not_rated'
-                 AND NOT EXISTS (SELECT 1 FROM devices d
-                                 WHERE d.id = r.device_id AND d.unit_code IS NOT NULL)
-             LIMIT 1",
-        )?;
+        let mut dossier = self
+            .tx
+            .prepare_cached("SELECT 1 FROM rated_dossiers WHERE dossier = ?1")?;
         let communes = &known.communes;
         for code in wanted.tablets_dossiers(|device| communes.contains(device)) {
             if dossier.exists([code])? {
@@ -138,7 +135,7 @@ impl Ratings for SqliteRatings<'_> {
                  ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
         )?;
         let mut outbox =
-            tx.prepare_cached("INSERT INTO upstream_outbox (rating_id) VALUES (?1)")?;
+            tx.prepare_cached("INSERT INTO upstream_outbox (rating_row) VALUES (?1)")?;
         for new in &writes.ratings {
             let (prepared, taken) = (new.prepared, new.taken);
             let rating = &prepared.rating;
@@ -169,8 +166,14 @@ impl Ratings for SqliteRatings<'_> {
                 w.tablet,
             ])?;
             if writes.forward {
-                outbox.execute([&w.id])?;
+                outbox.execute([tx.last_insert_rowid()])?;
             }
+        }
+        let mut rated = tx.prepare_cached(
+            "INSERT INTO rated_dossiers (dossier) VALUES (?1) ON CONFLICT DO NOTHING",
+        )?;
+        for dossier in &writes.rated_dossiers {
+            rated.execute([dossier])?;
         }
         let mut conflict = tx.prepare_cached(
             "INSERT INTO conflicts (rating_id, device_id, received_at, content)
@@ -271,7 +274,7 @@ impl Ratings for SqliteRatings<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::testing::{batch, paired, rating_with};
+    use crate::db::testing::{batch, kept_as_written, paired, rating_with};
     use crate::ingest::Ingested;
     use hailong_core::wire::Status;
     use serde_json::json;
@@ -340,16 +343,10 @@ mod tests {
         // As schema 16 left it: the ratings keyed by id alone (WITHOUT ROWID).
         let mut db = Db::open_upto(&path, 16).unwrap();
         let tablet = paired(&mut db, "Quầy 1");
-        let items = (1..=3)
-            .map(|n| {
-                rating_with(
-                    n,
-                    json!({ "level": "unsatisfied", "reasons": ["long_wait"],
-                "comment": "Chờ lâu", "dossier_code": format!("000.17.22.H56-261123-000{n}") }),
-                )
-            })
-            .collect();
-        db.ingest(&[&batch(&tablet, items)], Utc::now()).unwrap();
+        for n in 1..=3 {
+            let dossier = format!("000.17.22.H56-261123-000{n}");
+            kept_as_written(&db, &tablet, n, "unsatisfied", Some(&dossier));
+        }
         let all = "SELECT * FROM ratings ORDER BY id";
         let rows = |db: &Db| -> Vec<Vec<rusqlite::types::Value>> {
             let mut statement = db.conn.prepare(all).unwrap();
@@ -365,7 +362,7 @@ mod tests {
         assert!(db.conn.prepare("SELECT rowid FROM ratings").is_err());
         drop(db);
 
-        let db = Db::open(&path).unwrap();
+        let db = Db::open_upto(&path, 17).unwrap();
         assert_eq!(rows(&db), before, "every column of every rating kept");
         let rowids: Vec<i64> = db
             .conn
@@ -398,5 +395,63 @@ mod tests {
             [before[0][0].clone()],
         );
         assert!(again.is_err(), "an id is kept once");
+    }
+
+    #[test]
+    fn the_upgrade_keeps_the_dossiers_the_servers_own_tablets_rated_and_no_communes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.db");
+        let mut db = Db::open_upto(&path, 17).unwrap();
+        let tablet = paired(&mut db, "Quầy 1");
+        let code = db
+            .new_pairing_code(
+                "Xã Tân Phú",
+                Some("000.17.22.H56"),
+                std::time::Duration::from_secs(3600),
+                Utc::now(),
+            )
+            .unwrap();
+        let commune = db.pair(&code, "Xã Tân Phú", Utc::now()).unwrap().unwrap().0;
+        let [rated, unrated, communes] =
+            ["0001", "0002", "0003"].map(|n| format!("000.17.22.H56-261123-{n}"));
+        kept_as_written(&db, &tablet, 1, "satisfied", Some(&rated));
+        kept_as_written(&db, &tablet, 2, "satisfied", Some(&rated));
+        kept_as_written(&db, &tablet, 3, "not_rated", Some(&unrated));
+        kept_as_written(&db, &tablet, 4, "satisfied", None);
+        kept_as_written(&db, &commune, 5, "unsatisfied", Some(&communes));
+        drop(db);
+
+        let mut db = Db::open(&path).unwrap();
+        let kept: Vec<String> = db
+            .conn
+            .prepare("SELECT dossier FROM rated_dossiers")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(kept, [rated.as_str()]);
+        let index = db
+            .conn
+            .prepare("SELECT 1 FROM sqlite_schema WHERE name = 'ratings_rated_dossier'")
+            .unwrap()
+            .exists([])
+            .unwrap();
+        assert!(!index, "the index over every rating's dossier is gone");
+        // The repeat rule reads the table: a tablet rating the kept dossier again repeats it;
+        // the dossier rated only in a commune's rating, and the one left unrated, are new.
+        let items = [(6, &rated), (7, &communes), (8, &unrated)]
+            .map(|(n, d)| rating_with(n, json!({ "dossier_code": d })));
+        db.ingest(&[&batch(&tablet, items.into())], Utc::now())
+            .unwrap();
+        let repeats: Vec<(i64, bool)> = db
+            .conn
+            .prepare("SELECT seq, repeat_dossier FROM ratings WHERE seq >= 6 ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(repeats, [(6, true), (7, false), (8, false)]);
     }
 }

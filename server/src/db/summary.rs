@@ -273,7 +273,7 @@ mod tests {
                  ALTER TABLE devices DROP COLUMN unit_code;
                  ALTER TABLE pairing_codes DROP COLUMN unit_code;
                  ALTER TABLE pairing_codes DROP COLUMN device_id;
-                 ALTER TABLE devices DROP COLUMN app_version;
+                 ALTER TABLE devices DROP COLUMN app_version; DROP TABLE rated_dossiers;
                  PRAGMA user_version = 5;",
             )
             .unwrap();

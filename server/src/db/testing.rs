@@ -40,6 +40,27 @@ pub fn rating_with(n: u32, fields: serde_json::Value) -> Ingested {
     Ingested::Checked(Box::new(Prepared::new(wire.check().unwrap())))
 }
 
+/// Rating number `n` written straight into the ratings table, with the columns every schema
+/// since 10 has (no counter: it is its device's), for tests of a migration: an older schema
+/// cannot take a rating through today's writer.
+pub fn kept_as_written(db: &Db, device: &str, n: u32, outcome: &str, dossier: Option<&str>) {
+    db.conn
+        .execute(
+            "INSERT INTO ratings (id, device_id, received_at, created_at, local_date, seq,
+                 scale, outcome, reasons, comment, dossier, fingerprint, receipt)
+             VALUES (?1, ?2, '2026-11-23T02:16:00+00:00', '2026-11-23T09:15:02+07:00',
+                 '2026-11-23', ?3, 3, ?4, 'long_wait', 'Chờ lâu', ?5, 'f', ?3)",
+            rusqlite::params![
+                format!("01936f6e-8b7a-7c41-9a57-{n:012}"),
+                device,
+                n,
+                outcome,
+                dossier
+            ],
+        )
+        .unwrap();
+}
+
 pub fn batch(device_id: &str, items: Vec<Ingested>) -> Incoming {
     Incoming {
         device_id: device_id.to_owned(),

@@ -249,7 +249,8 @@ fn the_same_batches_get_the_same_answers_and_leave_the_same_counts_as_on_sqlite(
     // held there, in the order taken; what comes later follows; pairing again adds nothing.
     // Each entry with its place (rows are compared sorted).
     let outbox = "SELECT seq - (SELECT min(seq) FROM upstream_outbox),
-                      coalesce(rating_id, misuse_id) FROM upstream_outbox";
+                      coalesce((SELECT id FROM ratings WHERE rowid = rating_row), misuse_id)
+                  FROM upstream_outbox";
     let outbox_pg = "SELECT seq - (SELECT min(seq) FROM upstream_outbox),
                          coalesce(rating_id::text, misuse_id) FROM upstream_outbox";
     assert!(sqlite_rows(&path, outbox).is_empty());

@@ -10,6 +10,13 @@ use hailong_core::wire::{WireMisuse, WireRating};
 /// The advisory lock between pairing upward and the writer (an arbitrary number, "HLup").
 pub(super) const FORWARDING_LOCK: i64 = 0x484c_7570;
 
+/// What the first pairing upward runs: every entry held goes into the outbox in the order
+/// taken (ratings as the writer took them, then misuse presses), as on SQLite.
+const PUT_HELD_IN_OUTBOX: &str = "INSERT INTO upstream_outbox (rating_id)
+     SELECT id FROM ratings ORDER BY received_at, device_id, receipt, id;
+ INSERT INTO upstream_outbox (misuse_id)
+     SELECT id FROM misuse ORDER BY received_at, id;";
+
 impl Pg {
     pub async fn upstream(&self) -> Result<Option<Upstream>, PgError> {
         Ok(self
@@ -39,8 +46,7 @@ impl Pg {
         )
         .await?;
         if !paired_before {
-            tx.batch_execute(crate::upstream::PUT_HELD_IN_OUTBOX)
-                .await?;
+            tx.batch_execute(PUT_HELD_IN_OUTBOX).await?;
         }
         tx.commit().await?;
         Ok(())
