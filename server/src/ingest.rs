@@ -14,6 +14,7 @@ use crate::secrets;
 use chrono::{DateTime, Utc};
 use hailong_core::batch::CheckedMisuse;
 use hailong_core::rating::is_repeat;
+use hailong_core::reason::Reason;
 use hailong_core::wire::{AppVersion, CheckedRating, ItemResult, Order, Status};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -44,6 +45,8 @@ pub struct Prepared {
     pub created_at: String,
     /// The day it was made, on the tablet's clock and in its offset.
     pub local_date: String,
+    /// Its reasons as they are stored (`Reason::join`).
+    pub reasons: String,
 }
 
 impl Prepared {
@@ -54,6 +57,7 @@ impl Prepared {
             content,
             created_at: rating.created_at.to_rfc3339(),
             local_date: rating.created_at.date_naive().to_string(),
+            reasons: Reason::join(&rating.reasons),
             rating,
         }
     }
@@ -185,16 +189,14 @@ impl<'a> Counts<'a> {
 }
 
 /// What the rules must know of the store to decide a group: each named once.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Default)]
 pub struct Wanted<'a> {
     /// The batches' devices: the last receipt each was given.
     pub devices: BTreeSet<&'a str>,
-    /// The dossiers of ratings with a level, by the device whose batch holds them: whether one
-    /// is rated already. A store asks only for those of tablets (not communes' servers), once
-    /// it knows which devices are communes.
-    pub dossiers: HashMap<&'a str, HashSet<&'a str, Fast>, Fast>,
     /// The ratings' ids, if wanted: whether each is held already, and as what.
     pub ids: HashSet<&'a str, Fast>,
+    /// The group, whose tablets' dossiers are wanted too ([`Wanted::tablets_dossiers`]).
+    batches: &'a [&'a Incoming],
 }
 
 /// What the store holds of what was [`Wanted`].
@@ -260,37 +262,42 @@ pub struct Writes<'a> {
 }
 
 impl<'a> Wanted<'a> {
-    /// The wanted dossiers of the batches of tablets, not of communes' servers (`commune`
-    /// tells which devices are): a commune decided its own repeats.
+    /// The dossiers of the ratings with a level in the batches of tablets, each once: whether
+    /// one is rated already. Not those of communes' servers (`commune` tells which devices
+    /// are, as the store knows once asked): a commune decided its own repeats. Gathered only
+    /// when asked, so that a province taking communes' batches goes through none of them.
     pub fn tablets_dossiers(&self, commune: impl Fn(&str) -> bool) -> Vec<&'a str> {
-        self.dossiers
+        let mut seen = HashSet::<&str, Fast>::default();
+        self.batches
             .iter()
-            .filter(|(device, _)| !commune(device))
-            .flat_map(|(_, dossiers)| dossiers.iter().copied())
+            .filter(|batch| !commune(&batch.device_id))
+            .flat_map(|batch| &batch.items)
+            .filter_map(|item| match item {
+                Ingested::Checked(prepared) if prepared.rated() => {
+                    prepared.rating.wire.dossier_code.as_deref()
+                }
+                _ => None,
+            })
+            .filter(|dossier| seen.insert(dossier))
             .collect()
     }
 }
 
 /// What must be known of the store to decide `batches`: with the ratings' ids if `ids` (a
 /// store that lets its unique index find the held ones need not ask).
-pub fn wanted<'a>(batches: &[&'a Incoming], ids: bool) -> Wanted<'a> {
-    let mut wanted = Wanted::default();
+pub fn wanted<'a>(batches: &'a [&'a Incoming], ids: bool) -> Wanted<'a> {
+    let mut wanted = Wanted {
+        batches,
+        ..Wanted::default()
+    };
     for batch in batches {
         wanted.devices.insert(batch.device_id.as_str());
+        if !ids {
+            continue;
+        }
         for item in &batch.items {
-            let Ingested::Checked(prepared) = item else {
-                continue;
-            };
-            let w = &prepared.rating.wire;
-            if ids {
-                wanted.ids.insert(w.id.as_str());
-            }
-            if let Some(dossier) = w.dossier_code.as_deref().filter(|_| prepared.rated()) {
-                wanted
-                    .dossiers
-                    .entry(batch.device_id.as_str())
-                    .or_default()
-                    .insert(dossier);
+            if let Ingested::Checked(prepared) = item {
+                wanted.ids.insert(prepared.rating.wire.id.as_str());
             }
         }
     }

@@ -4,7 +4,6 @@
 use super::{Db, DbError};
 use crate::ingest::{self, Held, Incoming, Known, Ratings, Stored, Wanted, Writes};
 use chrono::{DateTime, Utc};
-use hailong_core::reason::Reason;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 impl Db {
@@ -149,7 +148,7 @@ impl Ratings for SqliteRatings<'_> {
                 w.seq,
                 rating.scale.number(),
                 rating.outcome.code(),
-                Reason::join(&rating.reasons),
+                prepared.reasons,
                 w.comment,
                 w.dossier_code,
                 w.procedure_code,

@@ -7,7 +7,6 @@
 use super::{Pg, PgError};
 use crate::ingest::{self, Held, Incoming, Known, Stored, Wanted, Writes};
 use chrono::{DateTime, NaiveDate, Utc};
-use hailong_core::reason::Reason;
 use std::pin::pin;
 use tokio_postgres::Transaction;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
@@ -216,7 +215,7 @@ async fn copy_ratings(
             &w.seq,
             &i16::from(rating.scale.number()),
             &rating.outcome.code(),
-            &Reason::join(&rating.reasons),
+            &prepared.reasons,
             &w.comment,
             &w.dossier_code,
             &w.procedure_code,
