@@ -12,6 +12,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior};
 /// No `LIMIT ?`: SQLite plans with a limit's value, so it prepares such a statement again
 /// each time a new one is bound, which cost as much as reading the rows. The reader stops
 /// when it has enough.
+///
 /// A rating goes there by its row, read straight from the table (not through the id's index);
 /// a rating kept without its counter (taken before ratings kept one) has its device's
 /// (looked up only then: `coalesce` stops at its first value).
