@@ -684,7 +684,7 @@ fn run(store: &mut dyn Store, link: &SharedLink, woken: &Receiver<Wake>, stoppin
 mod tests {
     use super::*;
     use crate::db::Db;
-    use crate::db::testing::{batch, paired, rating};
+    use crate::db::testing::{batch, paired, province_at, rating};
     use std::collections::HashMap;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -719,16 +719,6 @@ mod tests {
             .with_state(province.clone());
         rt.spawn(async move { axum::serve(listener, app).await });
         (url, rt)
-    }
-
-    fn province_at(url: String) -> Upstream {
-        Upstream {
-            url,
-            token: "token".into(),
-            device_id: "xa".into(),
-            ca_file: None,
-            refused_at: None,
-        }
     }
 
     async fn take(
@@ -788,7 +778,7 @@ mod tests {
         let province = Arc::new(Province::default());
         *province.fail_at.lock().unwrap() = Some(id(101));
         let (url, _rt) = serve(&province);
-        let upstream = province_at(url);
+        let upstream = province_at(&url);
         db.set_upstream(&upstream).unwrap();
         let (client, link) = (client(None).unwrap(), SharedLink::default());
 
@@ -844,7 +834,7 @@ mod tests {
         // At once: no batch waits for others.
         province.opened.store(true, Ordering::SeqCst);
         let (url, _rt) = serve(&province);
-        let upstream = province_at(url);
+        let upstream = province_at(&url);
         db.set_upstream(&upstream).unwrap();
         let (client, link) = (client(None).unwrap(), SharedLink::default());
         let mut window = Window {
@@ -871,7 +861,7 @@ mod tests {
         // Paired with another province while forwarding: within a round of batches it sends
         // no more to this one.
         stopping.store(false, Ordering::SeqCst);
-        let another = province_at("http://127.0.0.1:9".into());
+        let another = province_at("http://127.0.0.1:9");
         let repair = Mutex::new(Db::open(&path).unwrap());
         *province.hook.lock().unwrap() = Some((
             sent + 1,

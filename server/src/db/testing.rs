@@ -61,6 +61,17 @@ pub fn kept_as_written(db: &Db, device: &str, n: u32, outcome: &str, dossier: Op
         .unwrap();
 }
 
+/// The link to a province at `url`, as pairing upward keeps it.
+pub fn province_at(url: &str) -> crate::upstream::Upstream {
+    crate::upstream::Upstream {
+        url: url.to_owned(),
+        token: "token".into(),
+        device_id: "xa".into(),
+        ca_file: None,
+        refused_at: None,
+    }
+}
+
 pub fn batch(device_id: &str, items: Vec<Ingested>) -> Incoming {
     Incoming {
         device_id: device_id.to_owned(),

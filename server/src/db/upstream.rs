@@ -156,7 +156,7 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::testing::{batch, kept_as_written, paired, rating_with};
+    use crate::db::testing::{batch, kept_as_written, paired, province_at, rating_with};
     use rusqlite::StatementStatus;
 
     #[test]
@@ -168,14 +168,8 @@ mod tests {
             .map(|n| rating_with(n, serde_json::json!({})))
             .collect();
         db.ingest(&[&batch(&tablet, items)], Utc::now()).unwrap();
-        db.set_upstream(&Upstream {
-            url: "https://hailong.tinh.example".into(),
-            token: "token".into(),
-            device_id: "xa".into(),
-            ca_file: None,
-            refused_at: None,
-        })
-        .unwrap();
+        db.set_upstream(&province_at("https://hailong.tinh.example"))
+            .unwrap();
         let seqs = |outbox: &Outbox| -> Vec<i64> { outbox.ratings.iter().map(|r| r.seq).collect() };
         let first = db.outbox(0, 2).unwrap();
         assert_eq!((seqs(&first), first.waiting), (vec![1, 2], 5));

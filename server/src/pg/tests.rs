@@ -255,13 +255,7 @@ fn the_same_batches_get_the_same_answers_and_leave_the_same_counts_as_on_sqlite(
                          coalesce(rating_id::text, misuse_id) FROM upstream_outbox";
     assert!(sqlite_rows(&path, outbox).is_empty());
     assert!(rt.block_on(pg_rows(&pg, outbox_pg)).is_empty());
-    let upstream = crate::upstream::Upstream {
-        url: "https://hailong.tinh.example".into(),
-        token: "token".into(),
-        device_id: "xa".into(),
-        ca_file: None,
-        refused_at: None,
-    };
+    let upstream = crate::db::testing::province_at("https://hailong.tinh.example");
     db.set_upstream(&upstream).unwrap();
     rt.block_on(pg.set_upstream(&upstream)).unwrap();
     same(outbox, outbox_pg);
